@@ -1,0 +1,185 @@
+"""The fleet plan as Ansible sees it: hosts, groups and variables, in plain data.
+
+The inventory plugin only copies this into Ansible; `sitekit plan --format json` prints
+the plan it comes from. Values shared by a site live on its `site_<code>` group and
+fleet-wide ones on `fleet_<name>`, so 20,000 hosts don't carry 20,000 copies.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sitekit.plan.fleet import FleetPlan
+from sitekit.plan.site import SitePlan
+from sitekit.site.model import STATION_KINDS, WORKSTATION_KINDS, Fleet
+
+# Groups whose members are other groups: kind groups under `workstations`.
+WORKSTATIONS = "workstations"
+
+
+@dataclass
+class Group:
+    """An Ansible group: its variables, child groups and hosts."""
+
+    vars: dict[str, Any] = field(default_factory=dict)
+    children: list[str] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Inventory:
+    """Hosts with their own variables, and groups; what the plugin adds to Ansible."""
+
+    groups: dict[str, Group] = field(default_factory=dict)
+    hosts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def group(self, name: str) -> Group:
+        """The group `name`, created empty when new."""
+        found = self.groups.get(name)
+        if found is None:
+            found = self.groups[name] = Group()
+        return found
+
+    def to_data(self) -> dict[str, Any]:
+        """Plain JSON-ready data (the inventory cache stores this)."""
+        return {"groups": {n: asdict(g) for n, g in self.groups.items()}, "hosts": self.hosts}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Inventory:
+        """The inverse of to_data."""
+        return cls({n: Group(**g) for n, g in data["groups"].items()}, data["hosts"])
+
+
+def slug(text: str) -> str:
+    """A group-name-safe form of a name: 'São Paulo' -> 'sao_paulo'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "unnamed"
+
+
+def site_group(code: str) -> str:
+    """The group of one site's hosts."""
+    return f"site_{code.lower()}"
+
+
+def connection_vars(fleet: Fleet) -> dict[str, Any]:
+    """How Ansible reaches every host of the fleet: WinRM over HTTPS, validated, encrypted."""
+    winrm = fleet.winrm
+    values: dict[str, Any] = {
+        "ansible_connection": "winrm",
+        "ansible_port": winrm["port"],
+        "ansible_user": winrm["user"],
+        "ansible_winrm_scheme": "https",
+        "ansible_winrm_transport": winrm["transport"],
+        "ansible_winrm_server_cert_validation": "validate",
+        "ansible_winrm_ca_trust_path": str((fleet.directory / winrm["ca_file"]).resolve()),
+        "ansible_winrm_message_encryption": "always",
+    }
+    if "operation_timeout" in winrm:
+        values["ansible_winrm_operation_timeout_sec"] = winrm["operation_timeout"]
+    if "read_timeout" in winrm:
+        values["ansible_winrm_read_timeout_sec"] = winrm["read_timeout"]
+    return values
+
+
+def build_inventory(plan: FleetPlan) -> Inventory:
+    """Turn a problem-free fleet plan into hosts, groups and variables."""
+    plan.raise_for_problems()
+    fleet = plan.fleet
+    if fleet is None:
+        raise ValueError("a fleet plan without a fleet has problems to report")
+    inventory = Inventory()
+    fleet_group = inventory.group(f"fleet_{fleet.name}")
+    fleet_group.vars = {
+        **connection_vars(fleet),
+        "sitekit_fleet": fleet.name,
+        "sitekit_application": dict(fleet.application),
+        "sitekit_ntp_servers": list(fleet.ntp_servers),
+    }
+    for kind in STATION_KINDS:
+        inventory.group(kind)
+    inventory.group(WORKSTATIONS).children = list(WORKSTATION_KINDS)
+    for site_plan in plan.sites:
+        _add_site(inventory, fleet_group, site_plan)
+    return inventory
+
+
+def _add_site(inventory: Inventory, fleet_group: Group, site_plan: SitePlan) -> None:
+    site = site_plan.site
+    name = site_group(site.code)
+    fleet_group.children.append(name)
+    inventory.group(f"city_{slug(site.city)}").children.append(name)
+    inventory.group(f"ring_{site.rollout_ring}").children.append(name)
+    group = inventory.group(name)
+    group.vars = site_vars(site_plan)
+    for host in site_plan.hosts:
+        group.hosts.append(host.name)
+        inventory.group(host.kind).hosts.append(host.name)
+        values: dict[str, Any] = {
+            "ansible_host": host.address,
+            "sitekit_computer_name": host.computer_name,
+            "sitekit_kind": host.kind,
+            "sitekit_number": host.number,
+            "sitekit_location": host.location,
+            "sitekit_printers": list(host.printers),
+            "sitekit_local_groups": list(host.local_groups),
+        }
+        if host.section is not None:
+            values["sitekit_section"] = host.section
+        inventory.hosts[host.name] = values
+
+
+def site_vars(site_plan: SitePlan) -> dict[str, Any]:
+    """Variables every host of a site shares."""
+    site, network, schedule, users = (
+        site_plan.site, site_plan.network, site_plan.schedule, site_plan.users)
+    servers = [h for h in site_plan.hosts if h.kind == "server"]
+    return {
+        "sitekit_site": {
+            "code": site.code,
+            "name": site.name,
+            "city": site.city,
+            "address": site.address,
+            "rollout_ring": site.rollout_ring,
+            "handhelds": site.handhelds,
+        },
+        "sitekit_time_zone": schedule.time_zone,
+        "sitekit_windows_time_zone": schedule.windows_time_zone,
+        "sitekit_maintenance_windows": [
+            {"day": w.day, "start": w.start, "end": w.end, "minutes": w.minutes}
+            for w in schedule.windows
+        ],
+        "sitekit_network": {
+            "subnet": network.subnet,
+            "netmask": network.netmask,
+            "prefix": network.prefix,
+            "gateway": network.gateway,
+            "dns_servers": list(network.dns_servers),
+            "blocks": {name: {"first": r.first, "last": r.last, "size": r.size}
+                       for name, r in network.blocks.items()},
+            "infrastructure": [{"name": n, "address": a}
+                               for b, n, _, a in network.devices if b == "infrastructure"],
+            "reservations": [{"name": n, "mac": m, "address": a}
+                             for b, n, m, a in network.devices if b == "reserved"],
+        },
+        "sitekit_server_address": servers[0].address if servers else None,
+        "sitekit_site_printers": [
+            {"name": p.name, "kind": p.kind, "address": p.address, "location": p.location,
+             "station": p.station, "section": p.section}
+            for p in site_plan.printers
+        ],
+        "sitekit_user_groups": [
+            {"name": g.name, "description": g.description, "members": list(g.members),
+             "app_role": g.app_role, "member_of": list(g.member_of), "kinds": list(g.kinds),
+             "module": g.module}
+            for g in users.groups
+        ],
+        "sitekit_local_users": [
+            {"user": u.user, "full_name": u.full_name, "groups": list(u.groups),
+             "administrator": u.administrator}
+            for u in users.users
+        ],
+        "sitekit_waived_rules": list(users.waived),
+    }

@@ -1,0 +1,1 @@
+"""The plan derived from site files: addresses, users, schedule; pure and deterministic."""

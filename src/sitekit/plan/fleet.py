@@ -1,0 +1,127 @@
+"""The plan of a whole fleet, and the rules that span sites: unique codes, hostnames, subnets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from netaddr import IPNetwork
+
+from sitekit.plan.network import site_subnet
+from sitekit.plan.site import SitePlan, plan_site
+from sitekit.problems import Problem, ProblemsFound
+from sitekit.site.load import load_fleet_dir
+from sitekit.site.model import Fleet, Site
+
+
+@dataclass
+class FleetPlan:
+    """Every site's plan, and every problem found on the way."""
+
+    fleet: Fleet | None
+    sites: list[SitePlan] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def raise_for_problems(self) -> None:
+        """Raise ProblemsFound listing every problem, if there is any."""
+        if self.problems:
+            raise ProblemsFound(self.problems)
+
+
+def plan_fleet_dir(path: Path, only: Iterable[str] = (),
+                   today: dt.date | None = None) -> FleetPlan:
+    """Load, validate and plan a fleet directory; never raises on bad input.
+
+    With `only`, just those site codes are planned, but the cross-site checks still see
+    every site file, so a subset never hides a clash.
+    """
+    today = today or planning_date()
+    loaded = load_fleet_dir(path)
+    plan = FleetPlan(loaded.fleet, problems=loaded.problems)
+    if loaded.fleet is None:
+        return plan
+    wanted = {code.upper() for code in only}
+    _check_across_sites(loaded.fleet, loaded.sites, plan.problems)
+    for site in loaded.sites:
+        if wanted and site.code not in wanted:
+            continue
+        site_plan = plan_site(site, loaded.fleet, plan.problems, today)
+        if site_plan is not None:
+            plan.sites.append(site_plan)
+    _check_hostnames(plan)
+    unknown = wanted - {site.code for site in loaded.sites}
+    for code in sorted(unknown):
+        plan.problems.append(Problem(loaded.fleet.file, None, code, "code",
+                                     f"no site file has code {code}"))
+    return plan
+
+
+def planning_date() -> dt.date:
+    """The date waivers are judged on: today, or SITEKIT_TODAY (YYYY-MM-DD) to look ahead."""
+    text = os.environ.get("SITEKIT_TODAY")
+    if not text:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"SITEKIT_TODAY={text!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _check_across_sites(fleet: Fleet, sites: list[Site], problems: list[Problem]) -> None:
+    infixes: dict[str, str] = {}
+    for kind, infix in fleet.hostnames.items():
+        if infix in infixes:
+            problems.append(fleet.problem(("hostnames", kind), (
+                f"{infix} is also the infix of {infixes[infix]}; hostnames of different kinds "
+                "must differ")))
+        infixes.setdefault(infix, kind)
+
+    codes: dict[str, Site] = {}
+    for site in sites:
+        if site.code in codes:
+            problems.append(site.problem(("code",), (
+                f"code {site.code} is already used by {codes[site.code].file}; every site "
+                "needs its own code")))
+        codes.setdefault(site.code, site)
+
+    # Overlaps: sort subnets by first address; each may only start after the furthest end.
+    subnets: list[tuple[int, int, Site]] = []
+    for site in sites:
+        subnet = site_subnet(site, fleet, [])
+        if subnet is not None:
+            subnets.append((subnet.first, subnet.last, site))
+    subnets.sort(key=lambda item: (item[0], -item[1]))
+    furthest: tuple[int, int, Site] | None = None
+    for first, last, site in subnets:
+        if furthest is not None and first <= furthest[1]:
+            other = furthest[2]
+            problems.append(site.problem(_subnet_path(site), (
+                f"subnet {_cidr(first, last)} overlaps {_cidr(furthest[0], furthest[1])} of site "
+                f"{other.code} ({other.file}); give this site another "
+                f"{'index' if site.index is not None else 'subnet'}")))
+        if furthest is None or last > furthest[1]:
+            furthest = (first, last, site)
+
+
+def _check_hostnames(plan: FleetPlan) -> None:
+    """A safety net under the unique codes: no two planned hosts may share a name."""
+    seen: dict[str, SitePlan] = {}
+    for site_plan in plan.sites:
+        for host in site_plan.hosts:
+            if host.name in seen and seen[host.name] is not site_plan:
+                plan.problems.append(site_plan.site.problem(("code",), (
+                    f"hostname {host.computer_name} is also planned for site "
+                    f"{seen[host.name].site.code}; change one of the site codes")))
+            seen.setdefault(host.name, site_plan)
+
+
+def _subnet_path(site: Site) -> tuple[str, ...]:
+    return ("network", "index" if site.index is not None else "subnet")
+
+
+def _cidr(first: int, last: int) -> str:
+    size = last - first + 1  # a power of two
+    return str(IPNetwork((first, 33 - size.bit_length())).cidr)

@@ -1,0 +1,1 @@
+"""Renderers: each turns data into text with `render(data) -> str`."""

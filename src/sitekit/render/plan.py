@@ -1,0 +1,99 @@
+"""The fleet plan as a table for people, CSV for the installers on site, JSON for tools."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+
+from sitekit.inventory import site_vars
+from sitekit.plan.fleet import FleetPlan
+from sitekit.plan.site import SitePlan
+
+CSV_COLUMNS = ("site", "hostname", "address", "kind", "location", "groups")
+
+
+def rows(site_plan: SitePlan) -> Iterator[tuple[str, str, str, str, str, str]]:
+    """Every addressed thing at a site, in address order: what the installers label."""
+    site, network = site_plan.site, site_plan.network
+    items = [(network.gateway, "gateway", "gateway", "", "")]
+    items += [(h.address, h.computer_name, h.kind, h.location, ";".join(h.local_groups))
+              for h in site_plan.hosts]
+    items += [(p.address, p.name, f"{p.kind} printer", p.location or (p.section or ""), "")
+              for p in site_plan.printers]
+    locations = {d.name: d.location for d in site.devices}
+    items += [(address, name, "reservation" if block == "reserved" else block, locations[name], "")
+              for block, name, _, address in network.devices]
+    for address, name, kind, location, groups in sorted(items, key=lambda i: _key(i[0])):
+        yield site.code, name, address, kind, location, groups
+
+
+def _key(address: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in address.split("."))
+
+
+def render_csv(plan: FleetPlan) -> str:
+    """One row per address, for the installers' labels and checklists."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for site_plan in plan.sites:
+        writer.writerows(rows(site_plan))
+    return out.getvalue()
+
+
+def render_table(plan: FleetPlan) -> str:
+    """Per site: a summary, then the address table."""
+    out = []
+    for site_plan in plan.sites:
+        site, network, schedule = site_plan.site, site_plan.network, site_plan.schedule
+        dhcp = network.blocks["dhcp"]
+        windows = ", ".join(f"{w.day} {w.start}-{w.end}" for w in schedule.windows)
+        out.append(f"{site.code}  {site.name}, {site.city}  (ring {site.rollout_ring})")
+        out.append(f"  subnet {network.subnet}  gateway {network.gateway}  "
+                   f"dns {' '.join(network.dns_servers)}  "
+                   f"dhcp {dhcp.first}-{dhcp.last} ({site.handhelds} handhelds)")
+        out.append(f"  time zone {schedule.time_zone} ({schedule.windows_time_zone})")
+        out.append(f"  maintenance {windows}")
+        table = [("hostname", "address", "kind", "location", "groups")]
+        table += [r[1:] for r in rows(site_plan)]
+        widths = [max(len(r[i]) for r in table) for i in range(4)]
+        for r in table:
+            cells = [cell.ljust(width) for cell, width in zip(r, widths, strict=False)]
+            out.append("  " + "  ".join([*cells, r[4].replace(";", ", ")]).rstrip())
+        out.append("  groups:")
+        for group in site_plan.users.groups:
+            out.append(f"    {group.name}: {', '.join(group.members) or '-'} "
+                       f"(app role {group.app_role}; on {', '.join(group.kinds)})")
+        if site_plan.users.waived:
+            out.append(f"  waived: {', '.join(site_plan.users.waived)}")
+        out.append("")
+    total = sum(len(s.hosts) for s in plan.sites)
+    out.append(f"{len(plan.sites)} site(s), {total} hosts")
+    return "\n".join(out) + "\n"
+
+
+def render_json(plan: FleetPlan) -> str:
+    """The plan as the inventory plugin hands it to Ansible, keyed by site code."""
+    sites = {}
+    for site_plan in plan.sites:
+        sites[site_plan.site.code] = {
+            **site_vars(site_plan),
+            "hosts": {
+                h.name: {
+                    "computer_name": h.computer_name, "address": h.address, "kind": h.kind,
+                    "number": h.number, "location": h.location, "section": h.section,
+                    "printers": list(h.printers), "local_groups": list(h.local_groups),
+                }
+                for h in site_plan.hosts
+            },
+        }
+    return json.dumps({"sites": sites}, indent=2) + "\n"
+
+
+RENDERERS: dict[str, Callable[[FleetPlan], str]] = {
+    "table": render_table,
+    "csv": render_csv,
+    "json": render_json,
+}

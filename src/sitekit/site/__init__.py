@@ -1,0 +1,1 @@
+"""Site files: their schema, strict loading and typed model."""

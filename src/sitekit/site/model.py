@@ -1,0 +1,256 @@
+"""Typed views of a fleet file and its site files, built once the schema has passed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sitekit.problems import Problem
+from sitekit.site.strict_yaml import line_of
+
+STATION_KINDS = ("server", "cashier", "kitchen", "office")
+WORKSTATION_KINDS = ("cashier", "kitchen", "office")
+BLOCK_NAMES = (
+    "infrastructure", "server", "cashier", "kitchen", "office", "printer", "reserved", "dhcp",
+)
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Path_ = tuple[str | int, ...]
+
+
+def dotted(path: Path_) -> str:
+    """A field path as the user reads it: stations.cashier[2].number."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A run of addresses in a site subnet, as an offset from the network address."""
+
+    offset: int
+    size: int
+
+    @property
+    def last(self) -> int:
+        """Offset of the block's last address."""
+        return self.offset + self.size - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Station:
+    """A Windows machine at the site."""
+
+    kind: str
+    number: int
+    location: str
+    section: str | None
+    path: Path_
+
+
+@dataclass(frozen=True, slots=True)
+class Printer:
+    """A network printer: receipt (at a cashier station) or kitchen (per section)."""
+
+    kind: str
+    number: int
+    location: str
+    station: int | None
+    section: str | None
+    path: Path_
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """An infrastructure device or a DHCP reservation at a fixed number in its block."""
+
+    block: str
+    number: int
+    name: str
+    location: str
+    mac: str | None
+    path: Path_
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    """A person who uses or looks after the system."""
+
+    name: str
+    user: str
+    administrator: bool
+    modules: tuple[str, ...]
+    path: Path_
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """A plan rule the site may break, with the reason written down."""
+
+    rule: str
+    module: str | None
+    reason: str
+    approved_by: str | None
+    expires: str | None
+    path: Path_
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """A functional module of the restaurant application."""
+
+    name: str
+    title: str
+    app_role: str
+    stations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """The fleet file: defaults shared by every site."""
+
+    directory: Path
+    file: str
+    source: Any = field(repr=False)
+    name: str
+    organisation: str
+    address_space: str
+    site_prefix: int
+    blocks: dict[str, Block]
+    guest_addresses: int
+    dns_servers: tuple[str, ...]
+    ntp_servers: tuple[str, ...]
+    hostnames: dict[str, str]
+    maintenance: dict[str, int]
+    winrm: dict[str, Any]
+    application: dict[str, Any]
+    modules: dict[str, Module]
+    accounts: dict[str, str]
+    rules: dict[str, int]
+
+    def problem(self, path: Path_, message: str) -> Problem:
+        """A problem in the fleet file at `path` (relative to its `fleet` key)."""
+        full = ("fleet", *path)
+        return Problem(self.file, line_of(self.source, full), "(fleet)", dotted(full), message)
+
+    @classmethod
+    def from_data(cls, directory: Path, file: str, source: Any) -> Fleet:
+        """Build from the fleet file's data, which has passed the fleet schema."""
+        data = source["fleet"]
+        network = data["network"]
+        app = data["application"]
+        return cls(
+            directory=directory,
+            file=file,
+            source=source,
+            name=data["name"],
+            organisation=data.get("organisation", ""),
+            address_space=network["address_space"],
+            site_prefix=network["site_prefix"],
+            blocks={name: Block(**network["blocks"][name]) for name in BLOCK_NAMES},
+            guest_addresses=network["guest_addresses"],
+            dns_servers=tuple(network["dns_servers"]),
+            ntp_servers=tuple(network["ntp_servers"]),
+            hostnames=dict(data["hostnames"]),
+            maintenance=dict(data["maintenance"]),
+            winrm=dict(data["winrm"]),
+            application={k: v for k, v in app.items() if k != "modules"},
+            modules={
+                name: Module(name, m["title"], m["app_role"], tuple(m["stations"]))
+                for name, m in app["modules"].items()
+            },
+            accounts=dict(data["accounts"]),
+            rules=dict(data["rules"]),
+        )
+
+
+@dataclass(frozen=True)
+class Site:
+    """One restaurant's site file."""
+
+    file: str
+    source: Any = field(repr=False)
+    code: str
+    name: str
+    city: str
+    address: str
+    time_zone: str
+    opening_hours: dict[str, str]
+    maintenance_window: str | None
+    rollout_ring: int
+    subnet: str | None
+    index: int | None
+    gateway: str | None
+    blocks: dict[str, Block]
+    dns_servers: tuple[str, ...] | None
+    guest_addresses: int | None
+    devices: tuple[Device, ...]
+    stations: tuple[Station, ...]
+    handhelds: int
+    printers: tuple[Printer, ...]
+    staff: tuple[StaffMember, ...]
+    waivers: tuple[Waiver, ...]
+    notes: str
+
+    def problem(self, path: Path_, message: str) -> Problem:
+        """A problem in this site file at `path`."""
+        return Problem(self.file, line_of(self.source, path), self.code, dotted(path), message)
+
+    @classmethod
+    def from_data(cls, file: str, data: Any) -> Site:
+        """Build from a site file's data, which has passed the site schema."""
+        network = data["network"]
+        stations = data["stations"]
+        printers = data.get("printers", {})
+        return cls(
+            file=file,
+            source=data,
+            code=data["code"],
+            name=data["name"],
+            city=data["city"],
+            address=data.get("address", ""),
+            time_zone=data["time_zone"],
+            opening_hours=dict(data["opening_hours"]),
+            maintenance_window=data.get("maintenance_window"),
+            rollout_ring=data.get("rollout_ring", 1),
+            subnet=network.get("subnet"),
+            index=network.get("index"),
+            gateway=network.get("gateway"),
+            blocks={name: Block(**b) for name, b in network.get("blocks", {}).items()},
+            dns_servers=tuple(network["dns_servers"]) if "dns_servers" in network else None,
+            guest_addresses=network.get("guest_addresses"),
+            devices=tuple(
+                Device(block, item["number"], item["name"], item.get("location", ""),
+                       item.get("mac"), ("network", key, i))
+                for key, block in (("infrastructure", "infrastructure"),
+                                   ("reservations", "reserved"))
+                for i, item in enumerate(network.get(key, ()))
+            ),
+            stations=tuple(
+                Station(kind, item["number"], item.get("location", ""), item.get("section"),
+                        ("stations", kind, i))
+                for kind in STATION_KINDS
+                for i, item in enumerate(stations.get(kind, ()))
+            ),
+            handhelds=data.get("handhelds", 0),
+            printers=tuple(
+                Printer(kind, item["number"], item.get("location", ""), item.get("station"),
+                        item.get("section"), ("printers", kind, i))
+                for kind in ("receipt", "kitchen")
+                for i, item in enumerate(printers.get(kind, ()))
+            ),
+            staff=tuple(
+                StaffMember(item["name"], item["user"], item.get("administrator", False),
+                            tuple(item.get("modules", ())), ("staff", i))
+                for i, item in enumerate(data["staff"])
+            ),
+            waivers=tuple(
+                Waiver(item["rule"], item.get("module"), item["reason"],
+                       item.get("approved_by"), item.get("expires"), ("waivers", i))
+                for i, item in enumerate(data.get("waivers", ()))
+            ),
+            notes=data.get("notes", ""),
+        )

@@ -1,0 +1,132 @@
+"""The JSON Schemas of site and fleet files, and their errors in words an engineer can act on."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from referencing import Registry, Resource
+
+from sitekit.site.strict_yaml import Coerced
+
+_SECRET = re.compile(r"pass|secret|token|credential", re.IGNORECASE)
+_REQUIRED = re.compile(r"^'(.+)' is a required property$")
+
+SCHEMA_DIR = resources.files("sitekit.site") / "schemas"
+
+_TYPE_WORDS = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping (key: value lines)",
+    "array": "a list (lines starting with -)",
+    "null": "nothing",
+}
+
+
+@cache
+def schema(name: str) -> dict[str, Any]:
+    """The published schema `name` ("site" or "fleet")."""
+    return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+@cache
+def _validator(name: str) -> jsonschema.protocols.Validator:
+    registry: Registry = Registry().with_resources(
+        (f"{other}.schema.json", Resource.from_contents(schema(other)))
+        for other in ("site", "fleet")
+    )
+    cls = jsonschema.validators.validator_for(schema(name))
+    return cls(schema(name), registry=registry)
+
+
+def errors(name: str, data: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Each schema error in `data` as (path, message saying what to change)."""
+    validator = _validator(name)
+    for error in validator.iter_errors(data):
+        for leaf in _leaves(error):
+            yield tuple(leaf.absolute_path), _explain(leaf)
+
+
+def _leaves(error: jsonschema.ValidationError) -> Iterator[jsonschema.ValidationError]:
+    # A $ref or anyOf wraps the error that matters; report the innermost ones.
+    if error.context:
+        for child in error.context:
+            yield from _leaves(child)
+    else:
+        yield error
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (the key has no value)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _explain(error: jsonschema.ValidationError) -> str:
+    """One schema error as a sentence that says what to change."""
+    value = error.instance
+    if isinstance(value, Coerced):
+        return value.explain()
+    kind = error.validator
+    if kind == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(value) - set(allowed))
+        hints = []
+        for key in unknown:
+            if _SECRET.search(key):
+                hints.append(f"'{key}' has no place here: passwords and secrets never belong "
+                             "in site files; keep them in ansible-vault")
+                continue
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}"
+            hints.append(f"unknown key '{key}'; {hint}")
+        return "; ".join(hints)
+    if kind == "required":
+        return f"missing required key '{_missing(error)}'"
+    if kind == "type":
+        wanted = error.validator_value
+        wanted = wanted if isinstance(wanted, list) else [wanted]
+        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
+        return f"expected {words}, got {_describe(value)}"
+    if kind == "enum":
+        choices = ", ".join(str(choice) for choice in error.validator_value)
+        return f"{_describe(value)} is not one of: {choices}"
+    if kind == "pattern":
+        description = error.schema.get("description", f"must match {error.validator_value}")
+        return f"{_describe(value)} is not valid here: {description}"
+    if kind in ("minimum", "maximum"):
+        bound = "at least" if kind == "minimum" else "at most"
+        return f"{_describe(value)} is out of range: use {bound} {error.validator_value}"
+    if kind == "minLength":
+        return "must not be empty" if error.validator_value == 1 else (
+            f"too short: write at least {error.validator_value} characters"
+        )
+    if kind == "minItems":
+        return f"needs at least {error.validator_value} item(s)"
+    if kind == "minProperties":
+        return f"needs at least {error.validator_value} key(s)"
+    if kind == "uniqueItems":
+        return "lists the same item twice; remove the duplicate"
+    if kind == "propertyNames":
+        return f"key {_describe(value)} is not a valid name"
+    return error.message
+
+
+def _missing(error: jsonschema.ValidationError) -> str:
+    # jsonschema reports each missing key as its own error: "'city' is a required property".
+    match = _REQUIRED.match(error.message)
+    return match.group(1) if match else str(error.validator_value)
