@@ -77,19 +77,22 @@ def test_other_subnet_sizes(site_data: dict[str, Any], fleet: Fleet, subnet: str
     assert (site_plan is not None) is ok, messages(problems)
     assert expect in messages(problems)
     if site_plan is not None:
-        first, last = (int(a.split(".")[-1]) for a in (site_plan.network.blocks["dhcp"].first,
-                                                      site_plan.network.blocks["dhcp"].last))
+        dhcp = site_plan.network.blocks["dhcp"]
         assert site_plan.network.subnet == subnet
-        assert first == 32 if "/26" in subnet else first == 128
+        assert dhcp.first == ("10.60.0.32" if "/26" in subnet else "10.60.0.128")
+        assert dhcp.size == (30 if "/26" in subnet else 383)
 
 
 @pytest.mark.parametrize(
     ("change", "field", "expect"),
     [
-        ({"subnet": "10.60.0.7/24"}, "network.subnet", "has host bits set; did you mean 10.60.0.0/24"),
+        ({"subnet": "10.60.0.7/24"}, "network.subnet",
+         "has host bits set; did you mean 10.60.0.0/24"),
         ({"subnet": "10.60.0/24x"}, "network.subnet", "is not a subnet"),
-        ({"index": 256}, "network.index", "index 256 is past the end of the fleet's address space"),
-        ({"gateway": "10.99.0.1"}, "network.gateway", "is not a usable address of the site's subnet"),
+        ({"index": 256}, "network.index",
+         "index 256 is past the end of the fleet's address space"),
+        ({"gateway": "10.99.0.1"}, "network.gateway",
+         "is not a usable address of the site's subnet"),
         ({"gateway": "10.40.2.12"}, "network.gateway", "lies inside the server block"),
         ({"dns_servers": ["gateway", "8.8.8"]}, "network.dns_servers[1]", "is not an IPv4 address"),
         ({"blocks": {"office": {"offset": 60, "size": 10}}}, "network.blocks.office", "overlap"),
