@@ -26,9 +26,32 @@ options:
   fleet:
     description:
       - The fleet's settings, checked against the published fleet schema
-        (src/sitekit/site/schemas/fleet.schema.json).
+        (src/sitekit/site/schemas/fleet.schema.json). Required unless O(source) is set.
     type: dict
-    required: true
+  source:
+    description:
+      - Another fleet directory (or fleet file) to plan, instead of this file and the sites
+        beside it. Relative to this file. The lab's inventory uses it to run the real
+        fleet against virtual hosts with nothing else changed.
+    type: path
+  sites:
+    description: Only these site codes (all sites are still checked for clashes).
+    type: list
+    elements: str
+    default: []
+  loopback:
+    description:
+      - Reach each host at its planned address moved into 127.0.0.0/8, where the lab
+        serves it; 10.41.7.6 is reached at 127.41.7.6.
+    type: bool
+    default: false
+  connection:
+    description:
+      - Connection variables that replace the fleet's, e.g. the lab's CA as
+        C(ansible_winrm_ca_trust_path). Only C(ansible_port), C(ansible_user) and
+        C(ansible_winrm_*) variables may be set, and certificate validation stays on.
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -45,23 +68,30 @@ keyed_groups:
     prefix: kind
 """
 
+import functools
 import hashlib
+import json
 from pathlib import Path
+from typing import Any
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
+import sitekit
 from sitekit import __version__
 from sitekit.inventory import Inventory, build_inventory
 from sitekit.plan.fleet import plan_fleet_dir, planning_date
 from sitekit.problems import ProblemsFound
-from sitekit.site.load import FLEET_FILE_NAMES, site_files
+from sitekit.site.load import FLEET_FILE_NAMES, fleet_file, site_files
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     """Hosts, groups and variables from a sitekit fleet directory."""
 
     NAME = "sitekit"
+    # Values are as trusted as a static YAML inventory's: the schemas refuse braces in
+    # every free-text field, so no value can turn into a template.
+    trusted_by_default = True
 
     def verify_file(self, path: str) -> bool:
         """Accept fleet files only: sitekit.yml or <anything>.sitekit.yml."""
@@ -71,8 +101,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """Plan the fleet (or take it from the cache) and add it to the inventory."""
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
+        source = Path(path)
+        if self.get_option("source"):
+            source = Path(path).parent / self.get_option("source")
+        elif not self.get_option("fleet"):
+            raise AnsibleParserError(f"{path}: set `fleet:` (the fleet's settings) or `source:`")
+        options = {name: self.get_option(name) for name in ("sites", "loopback", "connection")}
         try:
-            cache_key = f"{self.get_cache_key(path)}_{_fingerprint(Path(path))}"
+            cache_key = (f"{self.get_cache_key(path)}_"
+                         f"{_fingerprint(Path(path), fleet_file(source), options)}")
         except ValueError as error:  # SITEKIT_TODAY that is not a date
             raise AnsibleParserError(str(error)) from None
         use_cache = self.get_option("cache")
@@ -80,7 +117,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if use_cache and cache:
             data = self._cache.get(cache_key)
         if data is None:
-            data = _plan(Path(path)).to_data()
+            data = _plan(source, **options).to_data()
             if use_cache:
                 self._cache[cache_key] = data
         self._populate(Inventory.from_data(data))
@@ -118,20 +155,31 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                            strict=strict)
 
 
-def _fingerprint(path: Path) -> str:
-    """Changes whenever a fleet or site file, sitekit itself or the date changes."""
+def _fingerprint(config: Path, fleet: Path, options: dict[str, Any]) -> str:
+    """Changes whenever a fleet or site file, an option, sitekit itself or the date changes."""
     digest = hashlib.sha1(usedforsecurity=False)
-    directory = path.parent
-    for file in (path, *site_files(directory)):
+    digest.update(json.dumps(options, sort_keys=True).encode())
+    for file in (config, fleet, *site_files(fleet.parent)):
         stat = file.stat()
-        digest.update(f"{file.name}:{stat.st_mtime_ns}:{stat.st_size};".encode())
-    # Waivers expire by date, and a new sitekit may plan differently.
-    digest.update(f"{planning_date()}:{__version__}".encode())
+        digest.update(f"{file}:{stat.st_mtime_ns}:{stat.st_size};".encode())
+    # Waivers expire by date, and changed sitekit code may plan differently.
+    digest.update(f"{planning_date()}:{__version__}:{_code_stamp()}".encode())
     return digest.hexdigest()[:16]
 
 
-def _plan(path: Path) -> Inventory:
+@functools.cache
+def _code_stamp() -> int:
+    """The newest modification time of sitekit's code and this plugin."""
+    package = Path(sitekit.__file__).parent
+    return max(p.stat().st_mtime_ns for p in (Path(__file__), *package.rglob("*.py")))
+
+
+def _plan(path: Path, sites: list[str], loopback: bool,
+          connection: dict[str, Any]) -> Inventory:
     try:
-        return build_inventory(plan_fleet_dir(path))
+        return build_inventory(plan_fleet_dir(path, only=sites), loopback=loopback,
+                               connection=connection)
     except ProblemsFound as found:
         raise AnsibleParserError(found.report()) from None
+    except ValueError as error:  # a connection override that would weaken the connection
+        raise AnsibleParserError(f"{path}: {error}") from None

@@ -12,8 +12,10 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from netaddr import IPAddress
+
 from sitekit.plan.fleet import FleetPlan
-from sitekit.plan.site import SitePlan
+from sitekit.plan.site import PlannedHost, SitePlan
 from sitekit.site.model import STATION_KINDS, WORKSTATION_KINDS, Fleet
 
 # Groups whose members are other groups: kind groups under `workstations`.
@@ -84,8 +86,34 @@ def connection_vars(fleet: Fleet) -> dict[str, Any]:
     return values
 
 
-def build_inventory(plan: FleetPlan) -> Inventory:
-    """Turn a problem-free fleet plan into hosts, groups and variables."""
+# Connection variables an override may set; validation and encryption can't be turned off.
+_OVERRIDABLE = re.compile(r"^(ansible_port|ansible_user|ansible_winrm_\w+)$")
+_FIXED = {"ansible_winrm_server_cert_validation": "validate",
+          "ansible_winrm_message_encryption": "always", "ansible_winrm_scheme": "https"}
+
+
+def _override(values: dict[str, Any], connection: dict[str, Any]) -> dict[str, Any]:
+    for key, value in connection.items():
+        if not _OVERRIDABLE.match(key):
+            raise ValueError(f"connection may set ansible_port, ansible_user and "
+                             f"ansible_winrm_* only, not {key}")
+        if key in _FIXED and value != _FIXED[key]:
+            raise ValueError(f"{key} stays {_FIXED[key]}; sitekit never weakens the connection")
+    return {**values, **connection}
+
+
+def loopback_address(address: str) -> str:
+    """A planned address moved into 127.0.0.0/8 for the lab: 10.41.7.6 -> 127.41.7.6."""
+    return str(IPAddress(0x7F000000 | (int(IPAddress(address)) & 0xFFFFFF)))
+
+
+def build_inventory(plan: FleetPlan, *, loopback: bool = False,
+                    connection: dict[str, Any] | None = None) -> Inventory:
+    """Turn a problem-free fleet plan into hosts, groups and variables.
+
+    `loopback` and `connection` point the same inventory at the lab: every host at its
+    address moved into 127.0.0.0/8, and the lab's CA and port.
+    """
     plan.raise_for_problems()
     fleet = plan.fleet
     if fleet is None:
@@ -93,7 +121,7 @@ def build_inventory(plan: FleetPlan) -> Inventory:
     inventory = Inventory()
     fleet_group = inventory.group(f"fleet_{fleet.name}")
     fleet_group.vars = {
-        **connection_vars(fleet),
+        **_override(connection_vars(fleet), connection or {}),
         "sitekit_fleet": fleet.name,
         "sitekit_application": dict(fleet.application),
         "sitekit_ntp_servers": list(fleet.ntp_servers),
@@ -103,6 +131,9 @@ def build_inventory(plan: FleetPlan) -> Inventory:
     inventory.group(WORKSTATIONS).children = list(WORKSTATION_KINDS)
     for site_plan in plan.sites:
         _add_site(inventory, fleet_group, site_plan)
+    if loopback:
+        for values in inventory.hosts.values():
+            values["ansible_host"] = loopback_address(values["ansible_host"])
     return inventory
 
 
@@ -117,25 +148,14 @@ def _add_site(inventory: Inventory, fleet_group: Group, site_plan: SitePlan) -> 
     for host in site_plan.hosts:
         group.hosts.append(host.name)
         inventory.group(host.kind).hosts.append(host.name)
-        values: dict[str, Any] = {
-            "ansible_host": host.address,
-            "sitekit_computer_name": host.computer_name,
-            "sitekit_kind": host.kind,
-            "sitekit_number": host.number,
-            "sitekit_location": host.location,
-            "sitekit_printers": list(host.printers),
-            "sitekit_local_groups": list(host.local_groups),
-        }
-        if host.section is not None:
-            values["sitekit_section"] = host.section
-        inventory.hosts[host.name] = values
+        inventory.hosts[host.name] = host_vars(site_plan, host)
 
 
 def site_vars(site_plan: SitePlan) -> dict[str, Any]:
     """Variables every host of a site shares."""
-    site, network, schedule, users = (
-        site_plan.site, site_plan.network, site_plan.schedule, site_plan.users)
+    site, network, schedule = site_plan.site, site_plan.network, site_plan.schedule
     servers = [h for h in site_plan.hosts if h.kind == "server"]
+    dhcp = network.blocks["dhcp"]
     return {
         "sitekit_site": {
             "code": site.code,
@@ -147,39 +167,46 @@ def site_vars(site_plan: SitePlan) -> dict[str, Any]:
         },
         "sitekit_time_zone": schedule.time_zone,
         "sitekit_windows_time_zone": schedule.windows_time_zone,
-        "sitekit_maintenance_windows": [
-            {"day": w.day, "start": w.start, "end": w.end, "minutes": w.minutes}
-            for w in schedule.windows
-        ],
+        "sitekit_maintenance_windows": [window.text for window in schedule.windows],
         "sitekit_network": {
             "subnet": network.subnet,
             "netmask": network.netmask,
             "prefix": network.prefix,
             "gateway": network.gateway,
             "dns_servers": list(network.dns_servers),
-            "blocks": {name: {"first": r.first, "last": r.last, "size": r.size}
-                       for name, r in network.blocks.items()},
-            "infrastructure": [{"name": n, "address": a}
-                               for b, n, _, a in network.devices if b == "infrastructure"],
-            "reservations": [{"name": n, "mac": m, "address": a}
-                             for b, n, m, a in network.devices if b == "reserved"],
+            "dhcp": {"first": dhcp.first, "last": dhcp.last},
         },
         "sitekit_server_address": servers[0].address if servers else None,
-        "sitekit_site_printers": [
-            {"name": p.name, "kind": p.kind, "address": p.address, "location": p.location,
-             "station": p.station, "section": p.section}
-            for p in site_plan.printers
+        "sitekit_waived_rules": list(site_plan.users.waived),
+    }
+
+
+def host_vars(site_plan: SitePlan, host: PlannedHost) -> dict[str, Any]:
+    """A host's own variables: the station, its printers, and the user plan on it."""
+    printers = {p.name: p for p in site_plan.printers}
+    on_host = set(host.local_groups)
+    groups = [g for g in site_plan.users.groups if g.name in on_host]
+    members = {member for g in groups for member in g.members}
+    values: dict[str, Any] = {
+        "ansible_host": host.address,
+        "sitekit_computer_name": host.computer_name,
+        "sitekit_kind": host.kind,
+        "sitekit_number": host.number,
+        "sitekit_location": host.location,
+        "sitekit_printers": [
+            {"name": name, "kind": printers[name].kind, "address": printers[name].address}
+            for name in host.printers
         ],
-        "sitekit_user_groups": [
+        "sitekit_local_groups": [
             {"name": g.name, "description": g.description, "members": list(g.members),
-             "app_role": g.app_role, "member_of": list(g.member_of), "kinds": list(g.kinds),
-             "module": g.module}
-            for g in users.groups
+             "member_of": list(g.member_of), "app_role": g.app_role}
+            for g in groups
         ],
         "sitekit_local_users": [
-            {"user": u.user, "full_name": u.full_name, "groups": list(u.groups),
-             "administrator": u.administrator}
-            for u in users.users
+            {"user": u.user, "full_name": u.full_name}
+            for u in site_plan.users.users if u.user in members
         ],
-        "sitekit_waived_rules": list(users.waived),
     }
+    if host.section is not None:
+        values["sitekit_section"] = host.section
+    return values

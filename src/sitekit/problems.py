@@ -6,6 +6,7 @@ reading it should not need to open the source to know what to fix.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,7 @@ class ProblemsFound(Exception):  # noqa: N818 - reads naturally at the raise sit
 
 def display_path(path: Path) -> str:
     """A path as the user would type it: relative to the working directory when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    # os.path, not Path.resolve: no symlink lookups, and this runs once per site file.
+    absolute = os.path.abspath(path)  # noqa: PTH100
+    cwd = os.getcwd() + os.sep  # noqa: PTH109
+    return absolute[len(cwd):] if absolute.startswith(cwd) else absolute

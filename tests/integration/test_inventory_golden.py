@@ -67,7 +67,12 @@ def test_golden_has_the_groups_the_roles_rely_on() -> None:
     host = golden["_meta"]["hostvars"]["lon01-kds03"]
     assert host["ansible_host"] == "10.50.0.52"
     assert host["sitekit_section"] == "dim sum"
-    assert host["sitekit_printers"] == ["LON01-PRN13"]
+    assert host["sitekit_printers"] == [
+        {"name": "LON01-PRN13", "kind": "kitchen", "address": "10.50.0.92"}]
+    assert [g["name"] for g in host["sitekit_local_groups"]] == [
+        "POS Administrators", "POS Kitchen Display Operators"]
+    assert {u["user"] for u in host["sitekit_local_users"]} == {
+        "oclarke", "hpatel", "sturner", "mali", "cwei"}
     assert host["ansible_winrm_ca_trust_path"] == "<fleet>/files/site-ca.pem"
     assert host["ansible_winrm_server_cert_validation"] == "validate"
     assert host["ansible_winrm_message_encryption"] == "always"

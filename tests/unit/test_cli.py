@@ -51,9 +51,11 @@ def test_plan_json_is_the_inventory_data(capsys: pytest.CaptureFixture[str]) -> 
     sites = json.loads(capsys.readouterr().out)["sites"]
     assert sorted(sites) == ["BER02", "LIS01", "LON01"]
     lon01 = sites["LON01"]
-    assert lon01["sitekit_network"]["subnet"] == "10.50.0.0/23"
-    assert lon01["hosts"]["lon01-ofc02"]["address"] == "10.50.0.71"
-    assert lon01["sitekit_waived_rules"] == ["min_operators:back_office"]
+    assert lon01["vars"]["sitekit_network"]["subnet"] == "10.50.0.0/23"
+    assert lon01["hosts"]["lon01-ofc02"]["ansible_host"] == "10.50.0.71"
+    assert lon01["vars"]["sitekit_waived_rules"] == ["min_operators:back_office"]
+    assert lon01["addresses"]["blocks"]["dhcp"] == {"first": "10.50.0.128",
+                                                    "last": "10.50.1.254", "size": 383}
 
 
 def test_plan_table(capsys: pytest.CaptureFixture[str]) -> None:

@@ -33,6 +33,7 @@ def test_a_closed_day_gives_one_long_window(site_data: dict[str, Any], fleet: Fl
     assert (longest.day, longest.start, longest.end) == ("sun", "23:00", "09:30")
     assert longest.minutes == 34 * 60 + 30
     assert len(site_plan.schedule.windows) == 6
+    assert longest.text == "sun 23:00-tue 09:30"
 
 
 def test_a_short_night_needs_an_explicit_window(site_data: dict[str, Any], fleet: Fleet) -> None:

@@ -8,6 +8,7 @@ or removing a station never moves another. Blocks are fleet data that a site may
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from itertools import pairwise
 
 from netaddr import EUI, AddrFormatError, IPAddress, IPNetwork, mac_unix_expanded
@@ -40,6 +41,17 @@ class NetworkPlan:
     devices: tuple[tuple[str, str, str, str], ...]  # (block, name, mac, address)
 
 
+@cache
+def _network(text: str) -> IPNetwork:
+    """A fleet-wide network, parsed once."""
+    return IPNetwork(text)
+
+
+def _ip(value: int) -> str:
+    """An address inside a site subnet, as text."""
+    return str(IPAddress(value, 4))
+
+
 def site_subnet(site: Site, fleet: Fleet, problems: list[Problem]) -> IPNetwork | None:
     """The site's subnet: given, or the index-th of the fleet's address space."""
     if site.subnet is not None and site.index is not None:
@@ -66,7 +78,7 @@ def site_subnet(site: Site, fleet: Fleet, problems: list[Problem]) -> IPNetwork 
             return None
         return subnet
     if site.index is not None:
-        space = IPNetwork(fleet.address_space)
+        space = _network(fleet.address_space)
         count = 2 ** (fleet.site_prefix - space.prefixlen)
         if site.index >= count:
             problems.append(site.problem(("network", "index"),
@@ -75,7 +87,7 @@ def site_subnet(site: Site, fleet: Fleet, problems: list[Problem]) -> IPNetwork 
                                          f"subnets): use 0-{count - 1}, or set network.subnet"))
             return None
         size = 2 ** (32 - fleet.site_prefix)
-        return IPNetwork(f"{IPAddress(space.first + site.index * size)}/{fleet.site_prefix}")
+        return IPNetwork((space.first + site.index * size, fleet.site_prefix), version=4)
     problems.append(site.problem(("network",),
                                  "set network.subnet (e.g. 10.40.3.0/24) or network.index"))
     return None
@@ -102,10 +114,10 @@ def plan_network(site: Site, fleet: Fleet, problems: list[Problem]) -> NetworkPl
         netmask=str(subnet.netmask),
         prefix=subnet.prefixlen,
         gateway=gateway,
-        broadcast=str(IPAddress(subnet.last)),
+        broadcast=_ip(subnet.last),
         blocks={
-            name: Range(str(IPAddress(subnet.first + b.offset)),
-                        str(IPAddress(subnet.first + b.last)), b.size)
+            name: Range(_ip(subnet.first + b.offset),
+                        _ip(subnet.first + b.last), b.size)
             for name, b in blocks.items()
         },
         dns_servers=dns,
@@ -161,7 +173,7 @@ def _gateway(site: Site, subnet: IPNetwork, blocks: dict[str, Block],
             problems.append(site.problem(
                 ("network", "gateway"),
                 f"{address} is not a usable address of the site's subnet {subnet.cidr}; "
-                f"use one of {IPAddress(subnet.first + 1)}-{IPAddress(subnet.last - 1)}"))
+                f"use one of {_ip(subnet.first + 1)}-{_ip(subnet.last - 1)}"))
             return None
         offset = int(address) - subnet.first
     for name, block in blocks.items():
@@ -170,7 +182,7 @@ def _gateway(site: Site, subnet: IPNetwork, blocks: dict[str, Block],
                 ("network", "gateway") if site.gateway else _block_path(site, name),
                 f"the gateway (offset {offset}) lies inside the {name} block "
                 f"(offsets {block.offset}-{block.last}); move the block or the gateway"))
-    return str(IPAddress(subnet.first + offset))
+    return _ip(subnet.first + offset)
 
 
 def _item_address(site: Site, subnet: IPNetwork, block_name: str, block: Block, *, number: int,
@@ -179,10 +191,10 @@ def _item_address(site: Site, subnet: IPNetwork, block_name: str, block: Block, 
         problems.append(site.problem(
             (*path, "number"),
             f"number {number} does not fit the {block_name} block ({block.size} addresses, "
-            f"{IPAddress(subnet.first + block.offset)}-{IPAddress(subnet.first + block.last)}) "
+            f"{_ip(subnet.first + block.offset)}-{_ip(subnet.first + block.last)}) "
             f"for {what}: use 1-{block.size}, or enlarge network.blocks.{block_name}"))
         return None
-    return str(IPAddress(subnet.first + block.offset + number - 1))
+    return _ip(subnet.first + block.offset + number - 1)
 
 
 def _addresses(site: Site, subnet: IPNetwork, blocks: dict[str, Block],
@@ -244,7 +256,7 @@ def _check_dhcp(site: Site, fleet: Fleet, subnet: IPNetwork, blocks: dict[str, B
         problems.append(site.problem(
             ("handhelds",),
             f"the DHCP scope ({scope.size} addresses, "
-            f"{IPAddress(subnet.first + scope.offset)}-{IPAddress(subnet.first + scope.last)}) "
+            f"{_ip(subnet.first + scope.offset)}-{_ip(subnet.first + scope.last)}) "
             f"is too small for {site.handhelds} handhelds and {guests} guest addresses; "
             "enlarge network.blocks.dhcp, lower network.guest_addresses or use a larger subnet"))
 

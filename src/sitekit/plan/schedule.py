@@ -19,6 +19,7 @@ from sitekit.site.model import DAYS, Fleet, Site
 
 _DAY = 24 * 60
 _WEEK = 7 * _DAY
+_DAY_NUMBER = {day: number for number, day in enumerate(DAYS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,13 @@ class Window:
     start: str
     end: str
     minutes: int
+
+    @property
+    def text(self) -> str:
+        """The window as people write it, both days named: "sun 23:00-tue 09:30"."""
+        start = _DAY_NUMBER[self.day] * _DAY + _minutes(self.start)
+        end_day = DAYS[((start + self.minutes) // _DAY) % 7]
+        return f"{self.day} {self.start}-{end_day} {self.end}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,4 +170,4 @@ def _derived_windows(site: Site, fleet: Fleet, opening: list[tuple[int, int]],
                 "set maintenance_window, or shorten the hours")))
             return None
         windows.append(Window(day, _clock(start), _clock(end), end - start))
-    return tuple(sorted(windows, key=lambda w: (DAYS.index(w.day), w.start)))
+    return tuple(sorted(windows, key=lambda w: (_DAY_NUMBER[w.day], w.start)))

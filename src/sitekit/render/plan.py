@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 
-from sitekit.inventory import site_vars
+from sitekit.inventory import host_vars, site_vars
 from sitekit.plan.fleet import FleetPlan
 from sitekit.plan.site import SitePlan
 
@@ -75,21 +75,29 @@ def render_table(plan: FleetPlan) -> str:
 
 
 def render_json(plan: FleetPlan) -> str:
-    """The plan as the inventory plugin hands it to Ansible, keyed by site code."""
+    """Per site: the site group's and each host's variables, and the address plan.
+
+    `vars` and `hosts` are exactly what the inventory plugin gives Ansible; `addresses`
+    (blocks, devices, printers) is the plan behind them, for other tools.
+    """
     sites = {}
     for site_plan in plan.sites:
+        network = site_plan.network
         sites[site_plan.site.code] = {
-            **site_vars(site_plan),
-            "hosts": {
-                h.name: {
-                    "computer_name": h.computer_name, "address": h.address, "kind": h.kind,
-                    "number": h.number, "location": h.location, "section": h.section,
-                    "printers": list(h.printers), "local_groups": list(h.local_groups),
-                }
-                for h in site_plan.hosts
+            "vars": site_vars(site_plan),
+            "hosts": {h.name: host_vars(site_plan, h) for h in site_plan.hosts},
+            "addresses": {
+                "blocks": {name: {"first": r.first, "last": r.last, "size": r.size}
+                           for name, r in network.blocks.items()},
+                "devices": [{"block": b, "name": n, "mac": m or None, "address": a}
+                            for b, n, m, a in network.devices],
+                "printers": [{"name": p.name, "kind": p.kind, "address": p.address,
+                              "location": p.location, "station": p.station,
+                              "section": p.section} for p in site_plan.printers],
             },
         }
-    return json.dumps({"sites": sites}, indent=2) + "\n"
+    # No indent: json's C encoder only runs without it (`| jq .` pretty-prints).
+    return json.dumps({"sites": sites}) + "\n"
 
 
 RENDERERS: dict[str, Callable[[FleetPlan], str]] = {

@@ -8,13 +8,18 @@ import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-from referencing import Registry, Resource
+import jsonschema_rs
 
 from sitekit.site.strict_yaml import Coerced
 
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
+
+# Every free-text string: sitekit hands its values to Ansible as trusted data, which
+# is only safe when none of them can be read as a template.
+NO_TEMPLATE = "^[^{}]*$"
 _SECRET = re.compile(r"pass|secret|token|credential", re.IGNORECASE)
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 
@@ -38,7 +43,18 @@ def schema(name: str) -> dict[str, Any]:
 
 
 @cache
-def _validator(name: str) -> jsonschema.protocols.Validator:
+def _fast_validator(name: str) -> Any:
+    registry = jsonschema_rs.Registry(
+        [(f"{other}.schema.json", schema(other)) for other in ("site", "fleet")])
+    return jsonschema_rs.validator_for(schema(name), registry=registry)
+
+
+@cache
+def _validator(name: str) -> Any:
+    # Imported here: jsonschema is only needed to explain errors, and it is slow to import.
+    import jsonschema  # noqa: PLC0415
+    from referencing import Registry, Resource  # noqa: PLC0415
+
     registry: Registry = Registry().with_resources(
         (f"{other}.schema.json", Resource.from_contents(schema(other)))
         for other in ("site", "fleet")
@@ -49,13 +65,23 @@ def _validator(name: str) -> jsonschema.protocols.Validator:
 
 def errors(name: str, data: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """Each schema error in `data` as (path, message saying what to change)."""
-    validator = _validator(name)
-    for error in validator.iter_errors(data):
+    # The compiled validator settles the common case, a valid file, in microseconds; a
+    # Coerced scalar is no JSON value, so such a document always takes the explaining path.
+    coerced = getattr(data, "coerced", False)
+    if not coerced and _fast_validator(name).is_valid(data):
+        return
+    found = False
+    for error in _validator(name).iter_errors(data):
         for leaf in _leaves(error):
+            found = True
             yield tuple(leaf.absolute_path), _explain(leaf)
+    if not found and not coerced:
+        # The two validators disagree: never let a file pass that one of them refused.
+        for fast_error in _fast_validator(name).iter_errors(data):
+            yield tuple(fast_error.instance_path), fast_error.message
 
 
-def _leaves(error: jsonschema.ValidationError) -> Iterator[jsonschema.ValidationError]:
+def _leaves(error: ValidationError) -> Iterator[ValidationError]:
     # A $ref or anyOf wraps the error that matters; report the innermost ones.
     if error.context:
         for child in error.context:
@@ -76,7 +102,7 @@ def _describe(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _explain(error: jsonschema.ValidationError) -> str:
+def _explain(error: ValidationError) -> str:
     """One schema error as a sentence that says what to change."""
     value = error.instance
     if isinstance(value, Coerced):
@@ -105,6 +131,9 @@ def _explain(error: jsonschema.ValidationError) -> str:
     if kind == "enum":
         choices = ", ".join(str(choice) for choice in error.validator_value)
         return f"{_describe(value)} is not one of: {choices}"
+    if kind == "pattern" and error.validator_value == NO_TEMPLATE:
+        return (f"{_describe(value)} has a brace; braces are not allowed in site and fleet "
+                "files, since Ansible would read {{ }} as a template: remove them")
     if kind == "pattern":
         description = error.schema.get("description", f"must match {error.validator_value}")
         return f"{_describe(value)} is not valid here: {description}"
@@ -126,7 +155,7 @@ def _explain(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
-def _missing(error: jsonschema.ValidationError) -> str:
+def _missing(error: ValidationError) -> str:
     # jsonschema reports each missing key as its own error: "'city' is a required property".
     match = _REQUIRED.match(error.message)
     return match.group(1) if match else str(error.validator_value)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
 
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -58,6 +59,8 @@ class Mapping(dict[str, Any]):
     """A YAML mapping that remembers the line of each key."""
 
     lines: dict[str, int]
+    # Set on a document's root when any scalar in it was Coerced.
+    coerced: bool = False
 
 
 class Sequence(list[Any]):
@@ -70,68 +73,103 @@ class DuplicateKeyError(yaml.MarkedYAMLError):
     """The same key twice in one mapping: YAML would silently keep only the last."""
 
 
-class _StrictLoader(_SafeLoader):  # type: ignore[valid-type,misc]
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Mapping:
-        self.flatten_mapping(node)
-        mapping = Mapping()
-        mapping.lines = {}
-        for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if not isinstance(key, str):
-                key = str(key.text if isinstance(key, Coerced) else key)
-            if key in mapping:
-                raise DuplicateKeyError(
-                    "while reading a mapping",
-                    node.start_mark,
-                    f"found the key '{key}' a second time (first on line "
-                    f"{mapping.lines[key]}); remove one of them",
-                    key_node.start_mark,
-                )
-            mapping[key] = self.construct_object(value_node, deep=True)
-            mapping.lines[key] = key_node.start_mark.line + 1
-        return mapping
+_TAG = "tag:yaml.org,2002:"
+_STR, _MAP, _SEQ, _NULL = _TAG + "str", _TAG + "map", _TAG + "seq", _TAG + "null"
+_BOOL, _INT, _FLOAT, _TIMESTAMP = _TAG + "bool", _TAG + "int", _TAG + "float", _TAG + "timestamp"
 
-    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> Sequence:
-        sequence = Sequence(self.construct_object(child, deep=True) for child in node.value)
-        sequence.lines = [child.start_mark.line + 1 for child in node.value]
-        return sequence
+
+class _Builder:
+    """Turns composed YAML nodes into Python values, strictly and fast.
+
+    PyYAML's C parser and its resolver decide each scalar's type; PyYAML's own
+    constructor is general (anchors into any object, merge keys, custom tags) and so
+    several times slower than this walk over the few tags a site file may use.
+    """
+
+    def __init__(self) -> None:
+        self.coerced = False
+        self._scalars = SafeConstructor()  # YAML 1.1 meaning of ints, floats, bools
+        self._open: set[int] = set()
+
+    def build(self, node: yaml.Node) -> Any:
+        tag = node.tag
+        if tag == _STR:
+            return node.value
+        if tag == _MAP:
+            return self._mapping(node)
+        if tag == _SEQ:
+            return self._sequence(node)
+        if tag == _NULL:
+            return None
+        if tag == _TIMESTAMP:
+            return node.value  # dates stay text: the schema checks their form
+        if tag == _INT:
+            if _PLAIN_INT.match(node.value):
+                return int(node.value)
+            return self._strict(node, self._scalars.construct_yaml_int(node), plain=False)
+        if tag == _BOOL:
+            return self._strict(node, self._scalars.construct_yaml_bool(node),
+                                node.value in _PLAIN_BOOL)
+        if tag == _FLOAT:
+            return self._strict(node, self._scalars.construct_yaml_float(node),
+                                _PLAIN_FLOAT.match(node.value) is not None)
+        raise yaml.MarkedYAMLError(None, None, f"the YAML tag {tag} is not allowed here; "
+                                   "write plain values", node.start_mark)
 
     def _strict(self, node: yaml.ScalarNode, value: Any, plain: bool) -> Any:
         # Only an unquoted scalar can be a surprise: quoting says "this is text".
         if plain or node.style not in (None, ""):  # the C parser says "" for plain
             return value
+        self.coerced = True
         return Coerced(node.value, value)
 
-    def construct_yaml_bool(self, node: yaml.ScalarNode) -> Any:
-        value = super().construct_yaml_bool(node)
-        return self._strict(node, value, node.value in _PLAIN_BOOL)
+    def _enter(self, node: yaml.Node) -> None:
+        if id(node) in self._open:
+            raise yaml.MarkedYAMLError(None, None, "an alias refers to a node that contains "
+                                       "it; remove the recursive alias", node.start_mark)
+        self._open.add(id(node))
 
-    def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
-        value = super().construct_yaml_int(node)
-        return self._strict(node, value, bool(_PLAIN_INT.match(node.value)))
+    def _mapping(self, node: yaml.MappingNode) -> Mapping:
+        self._enter(node)
+        mapping = Mapping()
+        lines: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = self.build(key_node) if key_node.tag != _TAG + "merge" else None
+            if not isinstance(key, str):
+                shown = key.text if isinstance(key, Coerced) else key_node.value
+                key = str(shown)
+            if key in mapping:
+                raise DuplicateKeyError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"found the key '{key}' a second time (first on line "
+                    f"{lines[key]}); remove one of them",
+                    key_node.start_mark,
+                )
+            mapping[key] = self.build(value_node)
+            lines[key] = key_node.start_mark.line + 1
+        mapping.lines = lines
+        self._open.discard(id(node))
+        return mapping
 
-    def construct_yaml_float(self, node: yaml.ScalarNode) -> Any:
-        value = super().construct_yaml_float(node)
-        return self._strict(node, value, bool(_PLAIN_FLOAT.match(node.value)))
-
-    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> str:
-        # Dates stay text: the schema checks their format and the code parses them.
-        return str(node.value)
-
-
-_StrictLoader.add_constructor("tag:yaml.org,2002:map", _StrictLoader.construct_mapping)
-_StrictLoader.add_constructor("tag:yaml.org,2002:seq", _StrictLoader.construct_sequence)
-_StrictLoader.add_constructor("tag:yaml.org,2002:bool", _StrictLoader.construct_yaml_bool)
-_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
-_StrictLoader.add_constructor("tag:yaml.org,2002:float", _StrictLoader.construct_yaml_float)
-_StrictLoader.add_constructor(
-    "tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp
-)
+    def _sequence(self, node: yaml.SequenceNode) -> Sequence:
+        self._enter(node)
+        sequence = Sequence([self.build(child) for child in node.value])
+        sequence.lines = [child.start_mark.line + 1 for child in node.value]
+        self._open.discard(id(node))
+        return sequence
 
 
 def load(text: str) -> Any:
     """Parse one YAML document strictly; raises yaml.YAMLError with a line on failure."""
-    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    node = yaml.compose(text, Loader=_SafeLoader)
+    if node is None:
+        return None
+    builder = _Builder()
+    data = builder.build(node)
+    if builder.coerced and isinstance(data, Mapping):
+        data.coerced = True
+    return data
 
 
 def line_of(data: Any, path: tuple[str | int, ...]) -> int | None:
