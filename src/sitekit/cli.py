@@ -1,4 +1,4 @@
-"""The `sitekit` command: validate and show the plan of a fleet."""
+"""The `sitekit` command: validate and show the plan of a fleet; run the lab."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sitekit.plan.fleet import plan_fleet_dir
+from sitekit.plan.fleet import collector_paused, plan_fleet_dir
 from sitekit.problems import ProblemsFound
 from sitekit.render import plan as plan_render
 
@@ -36,17 +36,29 @@ def _parser() -> argparse.ArgumentParser:
                       help="only this site (repeat for more)")
     plan.add_argument("--format", choices=sorted(plan_render.RENDERERS), default="table",
                       help="table for people, csv for the installers on site, json for tools")
+    # The lab's own parser (and its imports: TLS, NTLM, ansible-vault) loads only for `lab`.
+    lab = commands.add_parser("lab", help="virtual sites over real WinRM, on loopback; "
+                              "`sitekit lab --help` for its commands", add_help=False)
+    lab.add_argument("lab_args", nargs=argparse.REMAINDER)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    # `sitekit lab --help`: argparse leaves an option before the lab command unparsed.
+    args, unparsed = parser.parse_known_args(argv)
+    if unparsed and args.command != "lab":
+        parser.error(f"unrecognized arguments: {' '.join(unparsed)}")
     try:
         if args.command == "validate":
             return _validate(args.fleet)
         if args.command == "plan":
             return _plan(args.fleet, args.site, args.format)
+        if args.command == "lab":
+            from sitekit.lab import cli as lab_cli  # noqa: PLC0415
+
+            return lab_cli.main([*unparsed, *args.lab_args])
     except BrokenPipeError:  # `sitekit plan ... | head`
         return 0
     raise AssertionError(args.command)
@@ -67,7 +79,8 @@ def _plan(fleet: Path, sites: list[str], form: str) -> int:
     if plan.problems:
         print(ProblemsFound(plan.problems).report(), file=sys.stderr)
         return 1
-    sys.stdout.write(plan_render.RENDERERS[form](plan))
+    with collector_paused():  # rendering a fleet builds as many objects as planning it
+        sys.stdout.write(plan_render.RENDERERS[form](plan))
     return 0
 
 

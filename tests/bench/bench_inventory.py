@@ -75,13 +75,14 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="sitekit-bench-"))
     fleet, static, hosts = generate(work, args.sites)
     composed = work / "composed"
+    shutil.rmtree(composed, ignore_errors=True)
     shutil.copytree(fleet, composed)
     (composed / "sitekit.yml").write_text((fleet / "sitekit.yml").read_text() + COMPOSE)
     constructed = work / "constructed"
     constructed.mkdir(exist_ok=True)
     shutil.copy(static, constructed / "01-static.yml")
     (constructed / "02-constructed.yml").write_text(
-        "plugin: ansible.builtin.constructed\nstrict: false\n" + COMPOSE)
+        "plugin: constructed\nstrict: false\n" + COMPOSE)
     cache = work / "cache"
 
     base_env = {**os.environ, "ANSIBLE_INVENTORY_CACHE": "false"}

@@ -1,0 +1,168 @@
+"""`sitekit lab up | status | down | reset | fault`: virtual sites on loopback, over WinRM."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from sitekit.lab import control, faults
+from sitekit.lab.labdir import LabLayout, prepare, read_inventory
+from sitekit.lab.server import read_config
+from sitekit.plan.fleet import plan_fleet_dir
+from sitekit.problems import ProblemsFound
+
+HELP = "virtual sites over real WinRM, on loopback"
+# src/sitekit/lab/cli.py -> the project root, where ansible.cfg is.
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+DEFAULT_LAB_DIR = PROJECT_ROOT / ".cache" / "lab"
+
+
+def main(argv: list[str]) -> int:
+    """Run `sitekit lab ...` (argv without "lab"); returns the exit status."""
+    return run(_parser().parse_args(argv))
+
+
+def _parser() -> argparse.ArgumentParser:
+    lab = argparse.ArgumentParser(prog="sitekit lab", description=HELP)
+    commands = lab.add_subparsers(dest="lab_command", required=True, metavar="LAB_COMMAND")
+    up = commands.add_parser("up", help="start the virtual hosts of a fleet's sites")
+    up.add_argument("fleet", type=Path, help="fleet directory, e.g. inventories/example")
+    up.add_argument("--site", action="append", default=[], metavar="CODE",
+                    help="only this site (repeat for more; default: every site)")
+    up.add_argument("--port", type=int, help="WinRM port (default: the fleet's)")
+    for name, text in (("status", "show the lab's hosts, process and module calls"),
+                       ("down", "stop the lab; host state is kept"),
+                       ("reset", "forget host state and faults (restarts a running lab)")):
+        commands.add_parser(name, help=text)
+    fault = commands.add_parser(
+        "fault", help="inject a fault into a host (kept until `reset`), or `clear` them",
+        description="faults: " + "; ".join(f"{k}: {v}" for k, v in faults.FAULTS.items()))
+    fault.add_argument("host", help="inventory host name, e.g. lis01-srv01")
+    fault.add_argument("fault", choices=[*faults.FAULTS, "clear"])
+    fault.add_argument("params", nargs="*", metavar="KEY=VALUE",
+                       help="fault parameters, e.g. service=Spooler or seconds=3")
+    for command in commands.choices.values():
+        command.add_argument("--lab-dir", type=Path, default=DEFAULT_LAB_DIR,
+                             help=f"the lab's directory (default {DEFAULT_LAB_DIR})")
+    return lab
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a `sitekit lab` subcommand; returns the exit status."""
+    layout = LabLayout(args.lab_dir)
+    try:
+        if args.lab_command == "up":
+            return up(layout, args.fleet, args.site, args.port)
+        if args.lab_command == "status":
+            return status(layout)
+        if args.lab_command == "down":
+            return down(layout)
+        if args.lab_command == "reset":
+            return reset(layout)
+        if args.lab_command == "fault":
+            return inject(layout, args.host, args.fault, args.params)
+    except BrokenPipeError:  # `sitekit lab status | head`: main() handles it
+        raise
+    except (control.LabProcessError, ProblemsFound, OSError, ValueError) as error:
+        text = error.report() if isinstance(error, ProblemsFound) else str(error)
+        _say(f"sitekit lab {args.lab_command}: {text}", sys.stderr)
+        return 1
+    raise AssertionError(args.lab_command)
+
+
+def up(layout: LabLayout, fleet: Path, sites: list[str], port: int | None = None) -> int:
+    """Plan the fleet, write the lab directory and start the lab process in the background."""
+    plan = plan_fleet_dir(fleet, only=sites)
+    plan.raise_for_problems()
+    if plan.fleet is None or not plan.sites:
+        raise ValueError(f"{fleet}: no site to serve")
+    control.stop(layout.root)  # `up` again serves what was asked now
+    hosts = prepare(layout, fleet, plan, sites, port or int(plan.fleet.winrm["port"]))
+    pid = control.start(layout.root)
+    _say(f"lab up: {len(hosts)} hosts of {', '.join(s.site.code for s in plan.sites)}, pid {pid}")
+    _print_paths(layout)
+    return 0
+
+
+def status(layout: LabLayout) -> int:
+    """Print the lab's process, paths and hosts; exit 3 when it is not running."""
+    if not layout.exists():
+        _say(f"no lab in {layout.root}; start one with `sitekit lab up <fleet dir>`")
+        return 3
+    pid = control.running_pid(layout.root)
+    hosts, port = read_config(layout.root)
+    source = read_inventory(layout)
+    _say(f"lab {layout.root}: {'running, pid ' + str(pid) if pid else 'stopped'}, port {port},"
+         f" fleet {source.get('source')} sites {', '.join(source.get('sites', []))}")
+    _print_paths(layout)
+    _say(f"{'host':<16}{'address':<16}{'computer name':<17}{'calls':>6}  faults")
+    for host in hosts:
+        state = _read_state(layout, host.hostname)
+        calls = sum(state.get("lab", {}).get("module_calls", {}).values())
+        injected = ", ".join(sorted(faults.read(layout.host_dir(host.hostname)))) or "-"
+        _say(f"{host.hostname:<16}{host.address:<16}{state.get('hostname', '?'):<17}"
+             f"{calls:>6}  {injected}")
+    return 0 if pid else 3
+
+
+def down(layout: LabLayout) -> int:
+    """Stop the lab process; state stays for the next `up`."""
+    pid = control.stop(layout.root)
+    _say(f"lab down (pid {pid} stopped)" if pid else "lab was not running")
+    return 0
+
+
+def reset(layout: LabLayout) -> int:
+    """Forget every host's state and faults; a running lab restarts fresh."""
+    was_running = control.stop(layout.root) is not None
+    shutil.rmtree(layout.root / "hosts", ignore_errors=True)
+    _say(f"lab reset: host state and faults removed from {layout.root / 'hosts'}")
+    if was_running and layout.exists():
+        source = read_inventory(layout)
+        _, port = read_config(layout.root)
+        return up(layout, Path(source["source"]), list(source.get("sites", [])), port)
+    return 0
+
+
+def inject(layout: LabLayout, host: str, fault: str, params: list[str]) -> int:
+    """Inject a fault into one host, or clear its faults; a running lab picks it up at once."""
+    if not layout.exists():
+        raise ValueError(f"no lab in {layout.root}")
+    names = [h.hostname for h in read_config(layout.root)[0]]
+    if host not in names:
+        raise ValueError(f"no host {host} in the lab; hosts: {', '.join(names)}")
+    host_dir = layout.host_dir(host)
+    injected = {} if fault == "clear" else faults.read(host_dir)
+    if fault != "clear":
+        pairs = [p.partition("=") for p in params]
+        if any(not sep for _, sep, _ in pairs):
+            raise ValueError("fault parameters are KEY=VALUE")
+        injected[fault] = {key: value for key, _, value in pairs}
+    faults.write(host_dir, injected)
+    _say(f"{host}: faults now {', '.join(sorted(injected)) or 'none'}")
+    return 0
+
+
+def _print_paths(layout: LabLayout) -> None:
+    """Say where the inventory, the vault password and the log are."""
+    _say(f"  inventory  ansible-playbook -i {layout.inventory} ...  (run from {PROJECT_ROOT})")
+    _say(f"  vault      export ANSIBLE_VAULT_PASSWORD_FILE={layout.vault_password_file}")
+    _say(f"  log        {layout.root / control.LOG_FILE}")
+
+
+def _say(text: str, stream: TextIO | None = None) -> None:
+    """Write one line for the user (the CLI's output, not a log); stdout by default."""
+    (stream or sys.stdout).write(text + "\n")
+
+
+def _read_state(layout: LabLayout, name: str) -> dict[str, Any]:
+    """A host's persisted state, or {} before its first `up`."""
+    try:
+        data = json.loads(layout.state_file(name).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,118 @@
+"""A host's files as far as the lab models them: directories and file contents in the state.
+
+Windows paths are case-insensitive; keys are normalised, the spelling first used is kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import ntpath
+import re
+from typing import Any
+
+from sitekit.lab.host import LabHost
+
+_ENV_VAR = re.compile(r"%([^%]+)%")
+
+
+def environment(host: LabHost) -> dict[str, str]:
+    """Return the environment variables the lab's shells see (upper-case names)."""
+    profile = f"C:\\Users\\{host.username}"
+    return {
+        "COMPUTERNAME": str(host.state.get("hostname") or host.hostname.split(".")[0].upper()),
+        "USERNAME": host.username,
+        "USERPROFILE": profile,
+        "TEMP": f"{profile}\\AppData\\Local\\Temp",
+        "TMP": f"{profile}\\AppData\\Local\\Temp",
+        "SYSTEMROOT": "C:\\Windows",
+        "WINDIR": "C:\\Windows",
+        "PROGRAMDATA": "C:\\ProgramData",
+    }
+
+
+def expand(host: LabHost, path: str) -> str:
+    """Expand %VAR% references like [Environment]::ExpandEnvironmentVariables."""
+    env = environment(host)
+    return _ENV_VAR.sub(lambda m: env.get(m.group(1).upper(), m.group(0)), path)
+
+
+def path_key(path: str) -> str:
+    """Normalise a Windows path for lookups."""
+    return ntpath.normpath(path.replace("/", "\\")).rstrip("\\").lower()
+
+
+def _fs(host: LabHost) -> dict[str, Any]:
+    """Return the host's filesystem state, creating the standard directories once."""
+    fs = host.state.get("fs")
+    if fs is None:
+        fs = host.state["fs"] = {"dirs": {}, "files": {}}
+        for path in ("C:\\", "C:\\Windows", "C:\\ProgramData", environment(host)["TEMP"]):
+            make_dirs(host, path)
+    return fs
+
+
+def is_dir(host: LabHost, path: str) -> bool:
+    """Tell whether a directory exists."""
+    return path_key(path) in _fs(host)["dirs"]
+
+
+def is_file(host: LabHost, path: str) -> bool:
+    """Tell whether a file exists."""
+    return path_key(path) in _fs(host)["files"]
+
+
+def make_dirs(host: LabHost, path: str) -> str:
+    """Create a directory and its parents; return its normalised spelling."""
+    fs = _fs(host)
+    full = ntpath.normpath(path.replace("/", "\\"))
+    current = full
+    while current and path_key(current) not in fs["dirs"]:
+        fs["dirs"][path_key(current)] = current
+        parent = ntpath.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    return full
+
+
+def write_file(host: LabHost, path: str, data: bytes) -> None:
+    """Store a file; its directory must exist, as on Windows."""
+    parent = ntpath.dirname(ntpath.normpath(path))
+    if not is_dir(host, parent):
+        raise FileNotFoundError(f"Could not find a part of the path '{path}'.")
+    if "disk-full" in host.state.get("lab", {}).get("faults", {}):
+        raise OSError(f"There is not enough space on the disk. : '{path}'")
+    _fs(host)["files"][path_key(path)] = {"path": path, "data": base64.b64encode(data).decode()}
+
+
+def read_file(host: LabHost, path: str) -> bytes:
+    """Return a file's contents."""
+    entry = _fs(host)["files"].get(path_key(path))
+    if entry is None:
+        raise FileNotFoundError(f"Could not find file '{path}'.")
+    return base64.b64decode(entry["data"])
+
+
+def remove(host: LabHost, path: str, recurse: bool) -> None:
+    """Delete a file, or a directory (with its contents only when recurse)."""
+    fs = _fs(host)
+    key = path_key(path)
+    if key in fs["files"]:
+        del fs["files"][key]
+        return
+    if key not in fs["dirs"]:
+        raise FileNotFoundError(f"Cannot find path '{path}' because it does not exist.")
+    below = [k for k in (*fs["dirs"], *fs["files"]) if k.startswith(key + "\\")]
+    if below and not recurse:
+        raise OSError(f"The item at {path} has children and the Recurse parameter was not"
+                      " specified.")
+    for k in below:
+        fs["dirs"].pop(k, None)
+        fs["files"].pop(k, None)
+    del fs["dirs"][key]
+
+
+def files_below(host: LabHost, path: str) -> list[str]:
+    """The paths of every file inside a directory, at any depth."""
+    prefix = path_key(path) + "\\"
+    return [entry["path"] for key, entry in _fs(host)["files"].items() if key.startswith(prefix)]

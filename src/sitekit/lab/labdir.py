@@ -1,0 +1,152 @@
+"""A lab directory: what `sitekit lab up` writes, and where everything in it lives.
+
+<lab>/lab.json                      hosts, port and credentials for the lab process (0600)
+<lab>/vault-password                the vault password (0600): ANSIBLE_VAULT_PASSWORD_FILE
+<lab>/inventory/sitekit.yml         the real fleet through the sitekit plugin, on loopback
+<lab>/inventory/group_vars/all/vault.yml   ansible_password, vault-encrypted
+<lab>/pki/ca.pem                    the lab CA, which the inventory trusts
+<lab>/hosts/<host>/state.json       each virtual host's persisted state
+<lab>/lab.pid, lab.log              the running process and its log
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sitekit.inventory import loopback_address
+from sitekit.lab.host import LabHost
+from sitekit.lab.pki import pki_paths
+from sitekit.lab.server import CONFIG_FILE, DEFAULT_PORT, read_config, write_config
+from sitekit.lab.state import seed_state
+from sitekit.lab.vault import write_secret_file, write_vault_vars
+from sitekit.plan.fleet import FleetPlan
+
+
+@dataclass(frozen=True)
+class LabLayout:
+    """The paths of one lab directory."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        """The lab process's configuration: hosts, port, credentials."""
+        return self.root / CONFIG_FILE
+
+    @property
+    def inventory(self) -> Path:
+        """The directory to pass to `ansible -i`."""
+        return self.root / "inventory"
+
+    @property
+    def inventory_file(self) -> Path:
+        """The sitekit plugin's configuration file."""
+        return self.inventory / "sitekit.yml"
+
+    @property
+    def vault_file(self) -> Path:
+        """The encrypted ansible_password."""
+        return self.inventory / "group_vars" / "all" / "vault.yml"
+
+    @property
+    def vault_password_file(self) -> Path:
+        """The vault password, for ANSIBLE_VAULT_PASSWORD_FILE."""
+        return self.root / "vault-password"
+
+    @property
+    def ca_file(self) -> Path:
+        """The lab CA certificate clients trust."""
+        return pki_paths(self.root).ca_cert
+
+    def host_dir(self, name: str) -> Path:
+        """A host's directory (state, faults, NTLM account file)."""
+        return self.root / "hosts" / name
+
+    def state_file(self, name: str) -> Path:
+        """A host's persisted state."""
+        return self.host_dir(name) / "state.json"
+
+    def exists(self) -> bool:
+        """Tell whether a lab was ever set up here."""
+        return self.config.is_file()
+
+
+def plan_hosts(plan: FleetPlan, username: str, password: str) -> list[tuple[LabHost, str]]:
+    """One virtual host per planned host, at its loopback address, with its station kind."""
+    return [
+        (LabHost(host.name, loopback_address(host.address), username, password), host.kind)
+        for site in plan.sites
+        for host in site.hosts
+    ]
+
+
+def prepare(layout: LabLayout, fleet_dir: Path, plan: FleetPlan, sites: list[str],
+            port: int = DEFAULT_PORT) -> list[LabHost]:
+    """Write everything the lab process and Ansible need; keep existing credentials and state."""
+    if plan.fleet is None:
+        raise ValueError(f"{fleet_dir}: no fleet to plan")
+    layout.root.mkdir(parents=True, exist_ok=True)
+    username = str(plan.fleet.winrm["user"])
+    password = _existing_password(layout) or _new_password()
+    planned = plan_hosts(plan, username, password)
+    hosts = [host for host, _ in planned]
+    write_config(layout.root, hosts, port)
+    for host, kind in planned:
+        state_file = layout.state_file(host.hostname)
+        if not state_file.exists():
+            state_file.parent.mkdir(parents=True, exist_ok=True)
+            state = seed_state(kind, host.hostname, secrets.SystemRandom())
+            state_file.write_text(json.dumps(state, indent=2, sort_keys=True), encoding="utf-8")
+    _write_inventory(layout, fleet_dir, sites, username, port)
+    if not layout.vault_password_file.exists():
+        write_secret_file(layout.vault_password_file)
+    write_vault_vars(layout.vault_file, {"ansible_password": password},
+                     layout.vault_password_file)
+    return hosts
+
+
+def _existing_password(layout: LabLayout) -> str | None:
+    """The password of a lab set up before, so a controller's vault stays valid."""
+    if not layout.exists():
+        return None
+    hosts, _ = read_config(layout.root)
+    return hosts[0].password if hosts else None
+
+
+def _new_password() -> str:
+    """A Windows-complex password: every character class, no ':' (the NTLM file's separator)."""
+    return f"Lab-{secrets.token_urlsafe(18).replace(':', '')}-9a"
+
+
+def _write_inventory(layout: LabLayout, fleet_dir: Path, sites: list[str], username: str,
+                     port: int) -> None:
+    """Write the lab's sitekit.yml: the real fleet, its chosen sites, reached on loopback."""
+    config: dict[str, Any] = {
+        "plugin": "sitekit",
+        "source": str(fleet_dir.resolve()),
+        "sites": [code.upper() for code in sites],
+        "loopback": True,
+        "connection": {
+            "ansible_port": port,
+            "ansible_user": username,
+            "ansible_winrm_ca_trust_path": str(layout.ca_file.resolve()),
+        },
+    }
+    header = ("---\n# Written by `sitekit lab up`: the fleet below, served by the lab on "
+              "127.0.0.0/8.\n# ansible_password is in group_vars/all/vault.yml; its vault "
+              f"password is in\n# {layout.vault_password_file.resolve()}.\n")
+    layout.inventory.mkdir(parents=True, exist_ok=True)
+    layout.inventory_file.write_text(header + yaml.safe_dump(config, sort_keys=False),
+                                     encoding="utf-8")
+
+
+def read_inventory(layout: LabLayout) -> dict[str, Any]:
+    """Read back the lab's sitekit.yml (fleet source and sites)."""
+    data = yaml.safe_load(layout.inventory_file.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}

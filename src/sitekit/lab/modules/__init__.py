@@ -1,0 +1,164 @@
+"""Module models: FQCN -> handler(host, args, check_mode, diff) -> the documented result.
+
+A handler receives arguments already validated against the module's installed
+documentation and returns the module-specific part of its result; it raises
+ModuleFailedError for a documented failure. `run_module` adds what Ansible.Basic adds
+(changed, invocation, check-mode skip) and frames the result as the module's stdout.
+Importing a handler module registers it; `_MODELS` lists them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sitekit.lab.host import LabHost
+from sitekit.lab.modules.argspec import (
+    NO_LOG_MASK,
+    ArgumentError,
+    Invocation,
+    ModuleSpec,
+    OptionSpec,
+    SpecNotFoundError,
+    load_spec,
+    validate,
+)
+from sitekit.lab.process import ExecResult, json_result
+
+log = logging.getLogger(__name__)
+
+_MODELS = (
+    "win_ping", "setup", "win_file", "win_stat", "win_copy", "win_service", "win_package",
+    "win_user", "win_group", "win_group_membership", "win_firewall_rule", "win_scheduled_task",
+    "win_regedit", "win_hostname", "win_timezone", "win_dns_client", "win_feature",
+    "win_updates",
+)
+
+
+class Handler(Protocol):
+    """What a module model implements."""
+
+    def __call__(
+        self, host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool
+    ) -> dict[str, Any]:
+        """Apply the module to the host model and return its result."""
+        ...
+
+
+class ModuleFailedError(Exception):
+    """A module failed the documented way: failed=true, msg, extra result keys."""
+
+    def __init__(self, msg: str, **result: Any) -> None:
+        """Keep the message and any extra result keys."""
+        super().__init__(msg)
+        self.msg = msg
+        self.result = result
+
+
+class ModuleCrashError(Exception):
+    """A module threw; module_wrapper.ps1 reports it as an unhandled exception."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A registered module model."""
+
+    fqcn: str
+    handler: Handler
+    supports_check_mode: bool
+    # Options the .ps1 accepts but DOCUMENTATION hides (what action plugins pass, e.g.
+    # win_copy's _copy_mode); without them the lab would refuse what Windows accepts.
+    hidden: tuple[OptionSpec, ...] = ()
+
+
+REGISTRY: dict[str, Registration] = {}
+
+
+def register(fqcn: str, *, supports_check_mode: bool,
+             hidden: tuple[OptionSpec, ...] = ()) -> Callable[[Handler], Handler]:
+    """Register a handler for a module, as its .ps1 spec declares check-mode support."""
+
+    def decorate(handler: Handler) -> Handler:
+        if fqcn in REGISTRY:
+            raise ValueError(f"{fqcn} is registered twice")
+        REGISTRY[fqcn] = Registration(fqcn, handler, supports_check_mode, hidden)
+        return handler
+
+    return decorate
+
+
+def load_models() -> None:
+    """Import every module model so it registers itself (cheap once imported)."""
+    for name in _MODELS:
+        importlib.import_module(f"{__name__}.{name}")
+
+
+def run_module(host: LabHost, fqcn: str, args: dict[str, Any]) -> ExecResult:
+    """Run a module model; validation and unmodelled modules fail like a module would."""
+    host.count_module_call(fqcn)
+    load_models()
+    registration = REGISTRY.get(fqcn)
+    if registration is None:
+        return _failed(f"the sitekit lab does not model the module {fqcn}", args)
+    try:
+        spec = load_spec(fqcn)
+        invocation = validate(ModuleSpec(fqcn, spec.options + registration.hidden), args)
+    except SpecNotFoundError as exc:
+        return _failed(f"the sitekit lab cannot check arguments of {fqcn}: {exc}", args)
+    except ArgumentError as exc:
+        return _failed(str(exc), args)
+    name = str(invocation.internal.get("module_name") or fqcn.rsplit(".", 1)[-1])
+    if invocation.check_mode and not registration.supports_check_mode:
+        msg = f"remote module ({name}) does not support check mode"
+        skipped = {"changed": False, "skipped": True, "msg": msg}
+        return json_result(skipped | _invocation(invocation))
+    result: dict[str, Any] = {"changed": False}
+    try:
+        result |= registration.handler(
+            host, invocation.params, invocation.check_mode, invocation.diff
+        )
+    except ModuleFailedError as exc:
+        result |= exc.result | {"failed": True, "msg": exc.msg}
+    except OSError as exc:  # e.g. a full disk: .NET's IOException, unhandled by the module
+        return json_result(
+            {"failed": True, "msg": f"Unhandled exception while executing module: {exc}",
+             "exception": f"{exc}\r\nScriptStackTrace:\r\nat <ScriptBlock>, <No file>"},
+            rc=1,
+        )
+    except ModuleCrashError as exc:
+        return json_result(
+            {"failed": True, "msg": f"Unhandled exception while executing module: {exc}",
+             "exception": f"{exc}\r\nScriptStackTrace:\r\nat <ScriptBlock>, <No file>"},
+            rc=1,
+        )
+    if "diff" in result and not invocation.diff:
+        del result["diff"]
+    log.info("%s %s%s: changed=%s%s", host.hostname, fqcn, " (check)" if invocation.check_mode
+             else "", result.get("changed"), f" FAILED {result['msg']}" if result.get("failed")
+             else "")
+    result |= _invocation(invocation)
+    return json_result(result, rc=1 if result.get("failed") else 0)
+
+
+def _invocation(invocation: Invocation) -> dict[str, Any]:
+    """Build the invocation key with no_log values masked."""
+    def mask(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: mask(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [mask(v) for v in value]
+        if value is not None and str(value) in invocation.no_log_values:
+            return NO_LOG_MASK
+        return value
+
+    return {"invocation": {"module_args": mask(invocation.params)}}
+
+
+def _failed(msg: str, args: dict[str, Any]) -> ExecResult:
+    """Fail before the module ran, as Ansible.Basic does, with rc 1."""
+    module_args = {k: v for k, v in args.items() if not k.startswith("_ansible_")}
+    return json_result({"failed": True, "msg": msg, "invocation": {"module_args": module_args}},
+                       rc=1)

@@ -1,0 +1,48 @@
+"""Small helpers the module models share: time, diffs and Windows time zones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import zoneinfo
+from typing import Any
+
+from tzlocal.windows_tz import win_tz
+
+from sitekit.lab.modules import ModuleFailedError
+
+_FILETIME_EPOCH = dt.datetime(1601, 1, 1, tzinfo=dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    """The lab's clock: the controller's, in UTC, to the second."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def filetime(moment: dt.datetime) -> int:
+    """A datetime as a Windows FILETIME (100 ns ticks since 1601)."""
+    return int((moment - _FILETIME_EPOCH).total_seconds() * 10**7)
+
+
+@functools.cache
+def windows_zones() -> dict[str, str]:
+    """Windows time zone ids -> an IANA zone (CLDR windowsZones), 'UTC' included."""
+    zones = dict(win_tz)
+    zones.setdefault("UTC", "Etc/UTC")
+    return zones
+
+
+def zone(windows_id: str) -> zoneinfo.ZoneInfo:
+    """The zoneinfo of a Windows time zone id."""
+    return zoneinfo.ZoneInfo(windows_zones().get(windows_id, "Etc/UTC"))
+
+
+def diff(before: Any, after: Any) -> dict[str, Any]:
+    """The diff key modules return: before and after."""
+    return {"before": before, "after": after}
+
+
+def require(condition: bool, msg: str) -> None:
+    """Fail the module with msg unless condition holds."""
+    if not condition:
+        raise ModuleFailedError(msg)

@@ -1,0 +1,57 @@
+"""ansible.windows.win_group: local groups, their description and members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sitekit.lab.host import LabHost
+from sitekit.lab.modules import register
+from sitekit.lab.modules._accounts import resolve
+from sitekit.lab.state import find, host_state
+
+
+@register("ansible.windows.win_group", supports_check_mode=True)
+def win_group(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) -> dict[str, Any]:
+    """Create, update or remove a local group."""
+    state = host_state(host)
+    name = find(state["groups"], args["name"]) or args["name"]
+    current = state["groups"].get(name)
+    if args["state"] == "absent":
+        if current is not None and not check_mode:
+            del state["groups"][name]
+        return {"changed": current is not None, "sid": current["sid"] if current else None}
+    group = dict(current) if current else _new_group(state)
+    before = dict(group, members=list(group.get("members", [])))
+    if args["description"] is not None:
+        group["description"] = args["description"]
+    group["members"] = _members(state, list(group["members"]), args["members"] or {})
+    changed = current is None or group != before
+    if changed and not check_mode:
+        if current is None:
+            state["next_rid"] += 1
+        state["groups"][name] = group
+    result: dict[str, Any] = {"changed": changed, "sid": group["sid"]}
+    if diff and changed:
+        result["diff"] = {"before": {"name": name, **before} if current else {},
+                          "after": {"name": name, **group}}
+    return result
+
+
+def _new_group(state: dict[str, Any]) -> dict[str, Any]:
+    """A new group with the next RID of the machine."""
+    return {"sid": f"{state['machine_sid']}-{state['next_rid']}", "description": "", "members": []}
+
+
+def _members(state: dict[str, Any], members: list[str], spec: dict[str, Any]) -> list[str]:
+    """Apply members.add / members.remove / members.set."""
+    if spec.get("set") is not None:
+        members = [resolve(state, m) for m in spec["set"]]
+    for member in spec.get("add") or []:
+        name = resolve(state, member)
+        if name not in members:
+            members.append(name)
+    for member in spec.get("remove") or []:
+        name = resolve(state, member)
+        if name in members:
+            members.remove(name)
+    return members

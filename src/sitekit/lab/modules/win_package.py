@@ -1,0 +1,59 @@
+"""ansible.windows.win_package: MSI packages identified by product_id.
+
+The lab cannot run an installer, so a package's name and version come from its file
+name, `<Name>-<version>.msi` (e.g. LotusPOS-8.4.2.msi), which must exist on the host
+(copied there first) or be an http(s) URL.
+"""
+
+from __future__ import annotations
+
+import ntpath
+import re
+from typing import Any
+
+from sitekit.lab import filesystem
+from sitekit.lab.host import LabHost
+from sitekit.lab.modules import ModuleFailedError, register
+from sitekit.lab.state import find, host_state
+
+_FILE_NAME = re.compile(r"^(?P<name>.+?)[-_ ]v?(?P<version>\d+(?:\.\d+)+)\.(msi|msp|exe)$", re.I)
+
+
+@register("ansible.windows.win_package", supports_check_mode=True)
+def win_package(host: LabHost, args: dict[str, Any], check_mode: bool,
+                diff: bool) -> dict[str, Any]:
+    """Install or remove a package; creates_version compares the installed version."""
+    state = host_state(host)
+    packages = state["packages"]
+    if not args["product_id"]:
+        raise ModuleFailedError("the sitekit lab models win_package with product_id only")
+    product = find(packages, args["product_id"])
+    result: dict[str, Any] = {"reboot_required": False}
+    if args["state"] == "absent":
+        if product is not None and not check_mode:
+            del packages[product]
+        return result | ({"changed": True, "rc": 0} if product else {"changed": False})
+    name, version = _identity(host, args["path"])
+    wanted = args["creates_version"] or version
+    if product is not None and packages[product]["version"] == wanted:
+        return result | {"changed": False}
+    if not check_mode:
+        packages[args["product_id"].upper()] = {"name": name, "version": version,
+                                                "publisher": "sitekit lab"}
+        if product is not None and product != args["product_id"].upper():
+            del packages[product]
+    return result | {"changed": True, "rc": 0}
+
+
+def _identity(host: LabHost, path: str | None) -> tuple[str, str]:
+    """Name and version of an installer, from its file name."""
+    if not path:
+        raise ModuleFailedError("path must be set when state=present")
+    if not path.lower().startswith(("http://", "https://")) and not filesystem.is_file(
+            host, filesystem.expand(host, path)):
+        raise ModuleFailedError(f"the file at the path '{path}' cannot be reached")
+    match = _FILE_NAME.match(ntpath.basename(path.replace("/", "\\")))
+    if match is None:
+        raise ModuleFailedError(f"the sitekit lab reads a package's version from its file "
+                                f"name, <Name>-<version>.msi; got {path}")
+    return match["name"], match["version"]

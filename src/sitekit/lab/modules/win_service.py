@@ -1,0 +1,85 @@
+"""ansible.windows.win_service: start, stop, restart and configure services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sitekit.lab import faults
+from sitekit.lab.host import LabHost
+from sitekit.lab.modules import ModuleFailedError, register
+from sitekit.lab.state import find, host_state
+
+_CONFIG = ("display_name", "description", "path", "start_mode", "username", "desktop_interact")
+
+
+def _describe(services: dict[str, Any], name: str) -> dict[str, Any]:
+    """The documented return values of an existing service."""
+    service = services[name]
+    return {
+        "exists": True, "name": name, "display_name": service["display_name"],
+        "state": service["state"], "start_mode": service["start_mode"],
+        "path": service["path"], "description": service["description"],
+        "username": service["username"], "desktop_interact": service["desktop_interact"],
+        "can_pause_and_continue": False, "dependencies": service["dependencies"],
+        "depended_by": sorted(n for n, s in services.items()
+                              if name.lower() in (d.lower() for d in s["dependencies"])),
+    }
+
+
+@register("ansible.windows.win_service", supports_check_mode=True)
+def win_service(host: LabHost, args: dict[str, Any], check_mode: bool,
+                diff: bool) -> dict[str, Any]:
+    """Configure a service and bring it to the requested state."""
+    state = host_state(host)
+    services = state["services"]
+    name = find(services, args["name"])
+    if name is None:
+        if args["state"] == "absent" or args["path"] is None:
+            if args["state"] not in (None, "absent") or any(args[k] for k in _CONFIG):
+                raise ModuleFailedError(f"Service '{args['name']}' is not installed, need to"
+                                        " set 'path' to create a new service")
+            return {"changed": False, "exists": False}
+        name = args["name"]
+        service = {"display_name": name, "state": "stopped", "start_mode": "auto",
+                   "path": args["path"], "username": "LocalSystem", "description": "",
+                   "dependencies": [], "desktop_interact": False}
+        changed = True
+    else:
+        service, changed = dict(services[name]), False
+    if args["state"] == "absent":
+        if not check_mode:
+            del services[name]
+        return {"changed": True, "exists": False}
+    for key in _CONFIG:
+        if args[key] is not None and service[key] != args[key]:
+            service[key], changed = args[key], True
+    changed |= _run_state(state, name, service, args["state"])
+    if changed and not check_mode:
+        services[name] = service
+    result = _describe({**services, name: service}, name)
+    return {**result, "changed": changed}
+
+
+def _run_state(state: dict[str, Any], name: str, service: dict[str, Any],
+               wanted: str | None) -> bool:
+    """Start, stop or restart; a service-wont-start fault makes starting fail."""
+    if wanted is None or (wanted == "stopped" and service["state"] == "stopped"):
+        return False
+    if wanted == "paused":
+        raise ModuleFailedError(f"Service '{name}' cannot be paused")
+    if wanted in ("started", "restarted"):
+        if wanted == "started" and service["state"] == "running":
+            return False
+        if service["start_mode"] == "disabled":
+            raise ModuleFailedError(f"Service '{name}' cannot be started: the service is"
+                                    " disabled")
+        fault = faults.active(state, "service-wont-start")
+        if fault is not None and fault.get("service", name).lower() == name.lower():
+            raise ModuleFailedError(
+                f"Service '{name} ({service['display_name']})' cannot be started due to the"
+                " following error: Cannot start service "
+                f"{name} on computer '.'. (Error 1067: The process terminated unexpectedly.)")
+        service["state"] = "running"
+        return True
+    service["state"] = "stopped"
+    return True

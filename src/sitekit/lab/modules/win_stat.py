@@ -1,0 +1,38 @@
+"""ansible.windows.win_stat: what a path is, its size and checksum."""
+
+from __future__ import annotations
+
+import hashlib
+import ntpath
+from typing import Any
+
+from sitekit.lab import filesystem
+from sitekit.lab.host import LabHost
+from sitekit.lab.modules import register
+
+
+@register("ansible.windows.win_stat", supports_check_mode=True)
+def win_stat(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) -> dict[str, Any]:
+    """Describe a file or directory; exists=false for neither."""
+    path = filesystem.expand(host, args["path"])
+    is_file, is_dir = filesystem.is_file(host, path), filesystem.is_dir(host, path)
+    if not (is_file or is_dir):
+        return {"changed": False, "stat": {"exists": False}}
+    name = ntpath.basename(ntpath.normpath(path))
+    stat: dict[str, Any] = {
+        "exists": True, "path": path, "filename": name, "isdir": is_dir, "isreg": is_file,
+        "islnk": False, "isjunction": False, "isshared": False, "ishidden": False,
+        "isreadonly": False, "isarchive": is_file, "nlink": 1, "hlnk_targets": [],
+        "attributes": "Archive" if is_file else "Directory", "owner": "BUILTIN\\Administrators",
+        "extension": ntpath.splitext(name)[1] if is_file else None,
+    }
+    if is_file:
+        data = filesystem.read_file(host, path)
+        if args["get_size"]:
+            stat["size"] = len(data)
+        if args["get_checksum"]:
+            stat["checksum"] = hashlib.new(args["checksum_algorithm"], data).hexdigest()
+    elif args["get_size"]:
+        stat["size"] = sum(len(filesystem.read_file(host, p))
+                           for p in filesystem.files_below(host, path))
+    return {"changed": False, "stat": stat}

@@ -1,0 +1,154 @@
+"""Run a command on a host model.
+
+Plain commands, PowerShell one-liners, or ansible's exec wrapper actions (temp dirs,
+file transfer, modules).
+
+Wrapper actions in the manifest are decided deliberately: `become_wrapper.ps1` runs the
+inner action unchanged, since the lab models no privilege boundary (every modelled
+action runs with full rights, as become to SYSTEM would); async and coverage wrappers
+are not modelled and fail loudly.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ntpath
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sitekit.lab import commands, faults, filesystem
+from sitekit.lab.exec_wrapper import (
+    Action,
+    DecodeError,
+    ExecManifest,
+    base64_lines,
+    decode_powershell,
+    is_bootstrap_wrapper,
+    parse_bootstrap_input,
+)
+from sitekit.lab.host import LabHost
+from sitekit.lab.modules import run_module
+from sitekit.lab.process import ExecResult, json_result, not_modelled
+from sitekit.lab.state import host_state, reboot
+
+_PASS_THROUGH_WRAPPERS = {"become_wrapper.ps1"}
+# module_wrapper's Script is '<fqcn module path>.ps1'.
+_MODULE_SCRIPT = re.compile(
+    r"^ansible_collections\.(?P<ns>\w+)\.(?P<coll>\w+)\.plugins\.modules\.(?P<name>\w+)\.ps1$"
+)
+ActionHandler = Callable[[LabHost, Action, ExecManifest], ExecResult]
+
+
+def execute(host: LabHost, command_line: str, stdin: bytes) -> ExecResult:
+    """Run a WinRS command line with its whole stdin on the host model."""
+    injected = faults.refresh(host)
+    if "slow" in injected:
+        time.sleep(float(injected["slow"].get("seconds", 2.0)))
+    with host.lock:
+        try:
+            script = decode_powershell(command_line)
+            if script is None:
+                return commands.run_cmd(host, command_line)
+            if is_bootstrap_wrapper(script):
+                return _run_manifest(host, parse_bootstrap_input(stdin))
+            return commands.run_powershell(host, script.body)
+        except DecodeError as exc:
+            return ExecResult(1, b"", f"{exc}\r\n".encode())
+        finally:
+            host.save()
+
+
+def _run_manifest(host: LabHost, manifest: ExecManifest) -> ExecResult:
+    """Run the innermost manifest action after checking its wrappers."""
+    for wrapper in manifest.wrappers:
+        if wrapper.name not in _PASS_THROUGH_WRAPPERS:
+            return json_result(
+                {"failed": True, "msg": f"the sitekit lab does not model {wrapper.name}"}, rc=1
+            )
+    handler = _ACTIONS.get(manifest.action.name)
+    if handler is None:
+        return not_modelled(f"the exec wrapper action {manifest.action.name}")
+    return handler(host, manifest.action, manifest)
+
+
+def _module(host: LabHost, action: Action, _manifest: ExecManifest) -> ExecResult:
+    """module_wrapper.ps1: run a collection module's model (unless the host reboots now)."""
+    if faults.active(host.state, "reboot-mid-run") is not None:
+        _reboot_now(host)
+    match = _MODULE_SCRIPT.match(str(action.params.get("Script", "")))
+    if match is None or not action.params.get("ForModule"):
+        return not_modelled(f"the script {action.params.get('Script')}")
+    variables = action.params.get("Variables") or []
+    args: dict[str, Any] = {}
+    for variable in variables:
+        if isinstance(variable, dict) and variable.get("Name") == "complex_args":
+            args = dict(variable.get("Value") or {})
+    return run_module(host, "{ns}.{coll}.{name}".format(**match.groupdict()), args)
+
+
+def _reboot_now(host: LabHost) -> None:
+    """The reboot-mid-run fault: the host restarts under the module and drops the connection."""
+    assert host.state_file is not None  # noqa: S101 - faults come from the host's directory
+    injected = faults.read(host.state_file.parent)
+    injected.pop("reboot-mid-run", None)  # one reboot, then the host is back
+    faults.write(host.state_file.parent, injected)
+    faults.refresh(host)
+    reboot(host_state(host))
+    raise ConnectionAbortedError(f"{host.hostname} rebooted in the middle of a module run")
+
+
+def _mkdtemp(host: LabHost, action: Action, _manifest: ExecManifest) -> ExecResult:
+    r"""powershell_mkdtemp.ps1: create Directory\Name and print its full path."""
+    base = filesystem.expand(host, str(action.params.get("Directory", "")))
+    path = ntpath.join(base, str(action.params.get("Name", "")))
+    if filesystem.is_dir(host, path) or filesystem.is_file(host, path):
+        msg = f"New-Item : An item with the specified name {path} already exists.\r\n"
+        return ExecResult(1, b"", msg.encode())
+    return ExecResult(0, (filesystem.make_dirs(host, path) + "\r\n").encode())
+
+
+def _expand_user(host: LabHost, action: Action, _manifest: ExecManifest) -> ExecResult:
+    """powershell_expand_user.ps1: resolve '~' to the user's profile."""
+    path = str(action.params.get("Path", ""))
+    profile = filesystem.environment(host)["USERPROFILE"]
+    if path == "~":
+        path = profile
+    elif path.startswith("~\\"):
+        path = ntpath.join(profile, path[2:])
+    return ExecResult(0, (path + "\r\n").encode())
+
+
+def _put_file(host: LabHost, action: Action, manifest: ExecManifest) -> ExecResult:
+    """winrm_put_file.ps1: store the base64 lines after the second separator."""
+    path = str(action.params.get("Path", ""))
+    data = base64_lines(manifest.input_data or b"")
+    try:
+        filesystem.write_file(host, path, data)
+    except OSError as exc:
+        return ExecResult(1, b"", f"{exc}\r\n".encode())
+    return json_result({"sha1": hashlib.sha1(data).hexdigest()})  # noqa: S324 - protocol's hash
+
+
+def _fetch_file(host: LabHost, action: Action, _manifest: ExecManifest) -> ExecResult:
+    """winrm_fetch_file.ps1: one base64 block from Offset, '[DIR]' for directories."""
+    path = str(action.params.get("Path", ""))
+    if filesystem.is_dir(host, path):
+        return ExecResult(0, b"[DIR]\r\n")
+    if not filesystem.is_file(host, path):
+        return ExecResult(1, b"", f"{path} does not exist\r\n".encode())
+    offset = int(action.params.get("Offset", 0))
+    size = int(action.params.get("BufferSize", 0))
+    block = filesystem.read_file(host, path)[offset : offset + size]
+    return ExecResult(0, (base64.b64encode(block).decode() + "\r\n").encode() if block else b"")
+
+
+_ACTIONS: dict[str, ActionHandler] = {
+    "module_wrapper.ps1": _module,
+    "powershell_mkdtemp.ps1": _mkdtemp,
+    "powershell_expand_user.ps1": _expand_user,
+    "winrm_put_file.ps1": _put_file,
+    "winrm_fetch_file.ps1": _fetch_file,
+}

@@ -1,0 +1,97 @@
+"""`sitekit lab fault`: each fault's effect on a real ansible run, and `clear`."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.lab.conftest import CliLab
+
+pytestmark = pytest.mark.slow
+HOST = "lis01-pos01"
+COPY = ("ansible.windows.win_copy", "content={} dest=C:\\Windows\\Temp\\fault.txt")
+
+
+def copy(lab: CliLab, text: str) -> tuple[int, str]:
+    """Copy a small file to the host; return rc and output."""
+    result = lab.ansible(HOST, COPY[0], COPY[1].format(text))
+    return result.returncode, result.stdout + result.stderr
+
+
+def inject(lab: CliLab, *args: str) -> None:
+    """Inject a fault (or clear) through the CLI."""
+    result = lab.sitekit("fault", HOST, *args)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(("fault", "rc", "expected"), [
+    ("unreachable", 4, "Connection reset by peer"),
+    ("wrong-credentials", 4, "credentials were rejected"),
+    ("disk-full", 2, "There is not enough space on the disk"),
+])
+def test_fault_fails_the_run_and_clear_heals_it(cli_lab: CliLab, fault: str, rc: int,
+                                                expected: str) -> None:
+    inject(cli_lab, fault)
+    failed_rc, output = copy(cli_lab, fault)
+    assert failed_rc == rc, output
+    assert expected in output
+    assert fault in cli_lab.sitekit("status").stdout
+    inject(cli_lab, "clear")
+    healed_rc, output = copy(cli_lab, fault)
+    assert healed_rc == 0, output
+
+
+def test_faults_survive_down_and_up_until_reset(cli_lab: CliLab) -> None:
+    inject(cli_lab, "wrong-credentials")
+    assert cli_lab.sitekit("down").returncode == 0
+    cli_lab.up("LIS01")
+    assert copy(cli_lab, "after-up")[0] == 4
+    assert cli_lab.sitekit("reset").returncode == 0
+    assert copy(cli_lab, "after-reset")[0] == 0
+
+
+def test_slow_host_delays_every_command(cli_lab: CliLab) -> None:
+    start = time.monotonic()
+    assert cli_lab.ansible(HOST, "ansible.windows.win_ping").returncode == 0
+    fast = time.monotonic() - start
+    inject(cli_lab, "slow", "seconds=1.5")
+    start = time.monotonic()
+    assert cli_lab.ansible(HOST, "ansible.windows.win_ping").returncode == 0
+    assert time.monotonic() - start > fast + 1.2
+
+
+def test_reboot_mid_run_drops_the_connection_and_changes_boot_time(cli_lab: CliLab) -> None:
+    boot = cli_lab.state(HOST)["boot_time"]
+    inject(cli_lab, "reboot-mid-run")
+    result = cli_lab.ansible(HOST, "ansible.windows.win_ping")
+    assert result.returncode != 0
+    assert "Remote end closed connection" in result.stdout + result.stderr
+    assert cli_lab.state(HOST)["boot_time"] != boot
+    assert cli_lab.ansible(HOST, "ansible.windows.win_ping").returncode == 0  # back up
+
+
+def test_service_that_will_not_start(cli_lab: CliLab) -> None:
+    inject(cli_lab, "service-wont-start", "service=Spooler")
+    stopped = cli_lab.ansible(HOST, "ansible.windows.win_service", "name=Spooler state=stopped")
+    assert stopped.returncode == 0, stopped.stdout
+    started = cli_lab.ansible(HOST, "ansible.windows.win_service", "name=Spooler state=started")
+    assert started.returncode == 2
+    assert "Error 1067" in started.stdout
+    other = cli_lab.ansible(HOST, "ansible.windows.win_service", "name=W32Time state=restarted")
+    assert other.returncode == 0, other.stdout
+
+
+def test_stale_signatures_age_defender_signatures(cli_lab: CliLab) -> None:
+    fresh = cli_lab.state(HOST)["defender"]["antivirus_signature_last_updated"]
+    inject(cli_lab, "stale-signatures")
+    assert cli_lab.ansible(HOST, "ansible.windows.win_ping").returncode == 0  # lab picks it up
+    cli_lab.sitekit("down")
+    stale = cli_lab.state(HOST)["defender"]["antivirus_signature_last_updated"]
+    assert stale < fresh
+    assert cli_lab.state(HOST)["lab"]["faults"] == {"stale-signatures": {}}
+
+
+def test_unknown_host_or_fault_is_refused(cli_lab: CliLab) -> None:
+    assert cli_lab.sitekit("fault", "lis99-pos01", "slow").returncode == 1
+    assert cli_lab.sitekit("fault", HOST, "meteor").returncode == 2

@@ -1,0 +1,98 @@
+"""`sitekit lab up | status | down | reset`, and the lab inventory used as a user would."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sitekit.lab import control
+from sitekit.lab.vault import read_vault_vars
+from tests.lab.conftest import CliLab, port_closed
+
+pytestmark = pytest.mark.slow
+
+
+def test_up_serves_the_planned_hosts_on_loopback(cli_lab: CliLab) -> None:
+    hosts = {h.hostname: h.address for h in cli_lab.hosts()}
+    assert hosts == {"lis01-srv01": "127.41.7.4", "lis01-pos01": "127.41.7.6",
+                     "lis01-kds01": "127.41.7.10"}
+    assert all(not port_closed(a, cli_lab.port) for a in hosts.values())
+    assert cli_lab.pid is not None
+
+
+def test_credentials_reach_ansible_through_a_vault_file(cli_lab: CliLab) -> None:
+    layout = cli_lab.layout
+    vault_text = layout.vault_file.read_text()
+    assert vault_text.startswith("$ANSIBLE_VAULT;1.1;AES256")
+    password = cli_lab.hosts()[0].password
+    assert password not in vault_text
+    assert read_vault_vars(layout.vault_file, layout.vault_password_file) == {
+        "ansible_password": password}
+    for secret in (layout.vault_password_file, layout.config):
+        assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    config = yaml.safe_load(layout.inventory_file.read_text())
+    assert config["plugin"] == "sitekit"
+    assert config["loopback"] is True
+    assert password not in layout.inventory_file.read_text()
+
+
+def test_ansible_runs_with_only_the_inventory_and_vault_password_changed(cli_lab: CliLab) -> None:
+    result = cli_lab.ansible("site_lis01", "ansible.windows.win_ping")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("SUCCESS") == 3
+    without = {k: v for k, v in cli_lab.env().items() if k != "ANSIBLE_VAULT_PASSWORD_FILE"}
+    denied = cli_lab.ansible("lis01-srv01", "ansible.windows.win_ping", env=without)
+    assert denied.returncode != 0
+    assert "vault" in denied.stdout + denied.stderr
+
+
+def test_status_shows_hosts_pid_and_module_calls(cli_lab: CliLab) -> None:
+    assert cli_lab.ansible("lis01-pos01", "ansible.windows.win_ping").returncode == 0
+    result = cli_lab.sitekit("status")
+    assert result.returncode == 0, result.stderr
+    assert f"running, pid {cli_lab.pid}" in result.stdout
+    lines = {line.split()[0]: line.split() for line in result.stdout.splitlines()
+             if line.startswith("lis01-")}
+    assert lines["lis01-pos01"][1] == "127.41.7.6"
+    assert lines["lis01-pos01"][3] == "1"  # one module call
+    assert lines["lis01-srv01"][3] == "0"
+    assert "ANSIBLE_VAULT_PASSWORD_FILE=" in result.stdout
+
+
+def test_down_keeps_state_up_restores_it_and_reset_forgets_it(cli_lab: CliLab) -> None:
+    name = cli_lab.state("lis01-srv01")["hostname"]
+    assert name.startswith("WIN-")
+    assert cli_lab.ansible("lis01-srv01", "ansible.windows.win_ping").returncode == 0
+    pid = cli_lab.pid
+    assert cli_lab.sitekit("down").returncode == 0
+    assert cli_lab.pid is None
+    assert port_closed("127.41.7.4", cli_lab.port)
+    stopped = cli_lab.sitekit("status")
+    assert stopped.returncode == 3
+    assert "stopped" in stopped.stdout
+    cli_lab.up("LIS01")
+    assert cli_lab.pid not in (None, pid)
+    assert cli_lab.state("lis01-srv01")["hostname"] == name
+    assert cli_lab.state("lis01-srv01")["lab"]["module_calls"] == {"ansible.windows.win_ping": 1}
+    assert cli_lab.sitekit("reset").returncode == 0
+    assert cli_lab.pid is not None  # a running lab restarts fresh
+    fresh = cli_lab.state("lis01-srv01")
+    assert fresh["lab"]["module_calls"] == {}
+    assert fresh["hostname"] != name
+
+
+def test_up_refuses_a_fleet_with_problems(tmp_path: Path) -> None:
+    lab = CliLab(tmp_path / "lab", 1)
+    result = lab.sitekit("up", str(tmp_path / "missing"))
+    assert result.returncode == 1
+    assert "sitekit lab up:" in result.stderr
+    assert control.running_pid(lab.layout.root) is None
+
+
+def test_status_without_a_lab_says_how_to_start_one(tmp_path: Path) -> None:
+    result = CliLab(tmp_path / "none", 1).sitekit("status")
+    assert result.returncode == 3
+    assert "sitekit lab up" in result.stdout
