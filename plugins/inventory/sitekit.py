@@ -131,28 +131,26 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 inventory.set_variable(name, key, value)
             for child in group.children:
                 inventory.add_child(name, child)
-        group_vars = {name: group.vars for name, group in planned.groups.items()}
-        site_of = {host: name for name, group in planned.groups.items()
-                   if name.startswith("site_") for host in group.hosts}
-        for name, group in planned.groups.items():
-            for host in group.hosts:
-                if host not in inventory.hosts:
-                    inventory.add_host(host, group=name)
-                else:
-                    inventory.add_child(name, host)
+        # compose and keyed_groups see what a play would: the fleet's, the site's, the
+        # station kind's and the host's own values.
+        parent = {child: name for name, group in planned.groups.items() for child in group.children
+                  if name.startswith(("fleet_", "site_"))}
+        compose, groups, keyed = (self.get_option(o) for o in ("compose", "groups", "keyed_groups"))
         strict = self.get_option("strict")
-        fleet_vars = next((g.vars for n, g in planned.groups.items() if n.startswith("fleet_")),
-                          {})
-        for host, host_vars in planned.hosts.items():
-            for key, value in host_vars.items():
-                inventory.set_variable(host, key, value)
-            # compose and keyed_groups see what a play would: fleet, site and host values.
-            seen = {**fleet_vars, **group_vars[site_of[host]], **host_vars}
-            self._set_composite_vars(self.get_option("compose"), seen, host, strict=strict)
-            self._add_host_to_composed_groups(self.get_option("groups"), seen, host,
-                                              strict=strict)
-            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), seen, host,
-                                           strict=strict)
+        for name, group in planned.groups.items():
+            if not group.hosts:
+                continue
+            seen_by_group = {**planned.groups[parent[parent[name]]].vars,
+                             **planned.groups[parent[name]].vars, **group.vars}
+            for host in group.hosts:
+                host_vars = planned.hosts[host]
+                inventory.add_host(host, group=name)
+                for key, value in host_vars.items():
+                    inventory.set_variable(host, key, value)
+                seen = {**seen_by_group, **host_vars}
+                self._set_composite_vars(compose, seen, host, strict=strict)
+                self._add_host_to_composed_groups(groups, seen, host, strict=strict)
+                self._add_host_to_keyed_groups(keyed, seen, host, strict=strict)
 
 
 def _fingerprint(config: Path, fleet: Path, options: dict[str, Any]) -> str:

@@ -145,25 +145,32 @@ def _add_site(inventory: Inventory, fleet_group: Group, site_plan: SitePlan) -> 
     inventory.group(f"ring_{site.rollout_ring}").children.append(name)
     group = inventory.group(name)
     group.vars = site_vars(site_plan)
-    for host in site_plan.hosts:
-        group.hosts.append(host.name)
-        inventory.group(host.kind).hosts.append(host.name)
-        inventory.hosts[host.name] = host_vars(site_plan, host)
+    # The user plan is the same for every station of a kind at a site: it lives on the
+    # site's kind group (site_lis01_kitchen), once, not on each host.
+    for kind in STATION_KINDS:
+        hosts = [h for h in site_plan.hosts if h.kind == kind]
+        if not hosts:
+            continue
+        kind_group_name = f"{name}_{kind}"
+        group.children.append(kind_group_name)
+        inventory.group(kind).children.append(kind_group_name)
+        kind_group = inventory.group(kind_group_name)
+        kind_group.vars = kind_vars(site_plan, kind)
+        for host in hosts:
+            kind_group.hosts.append(host.name)
+            inventory.hosts[host.name] = host_vars(site_plan, host)
 
 
 def site_vars(site_plan: SitePlan) -> dict[str, Any]:
     """Variables every host of a site shares."""
     site, network, schedule = site_plan.site, site_plan.network, site_plan.schedule
     servers = [h for h in site_plan.hosts if h.kind == "server"]
-    dhcp = network.blocks["dhcp"]
     return {
         "sitekit_site": {
             "code": site.code,
             "name": site.name,
             "city": site.city,
-            "address": site.address,
             "rollout_ring": site.rollout_ring,
-            "handhelds": site.handhelds,
         },
         "sitekit_time_zone": schedule.time_zone,
         "sitekit_windows_time_zone": schedule.windows_time_zone,
@@ -174,37 +181,40 @@ def site_vars(site_plan: SitePlan) -> dict[str, Any]:
             "prefix": network.prefix,
             "gateway": network.gateway,
             "dns_servers": list(network.dns_servers),
-            "dhcp": {"first": dhcp.first, "last": dhcp.last},
         },
         "sitekit_server_address": servers[0].address if servers else None,
         "sitekit_waived_rules": list(site_plan.users.waived),
     }
 
 
-def host_vars(site_plan: SitePlan, host: PlannedHost) -> dict[str, Any]:
-    """A host's own variables: the station, its printers, and the user plan on it."""
-    printers = {p.name: p for p in site_plan.printers}
-    on_host = set(host.local_groups)
-    groups = [g for g in site_plan.users.groups if g.name in on_host]
+def kind_vars(site_plan: SitePlan, kind: str) -> dict[str, Any]:
+    """Variables of a site's stations of one kind: the part of the user plan on them."""
+    groups = [g for g in site_plan.users.groups if kind in g.kinds]
     members = {member for g in groups for member in g.members}
-    values: dict[str, Any] = {
-        "ansible_host": host.address,
-        "sitekit_computer_name": host.computer_name,
-        "sitekit_kind": host.kind,
-        "sitekit_number": host.number,
-        "sitekit_location": host.location,
-        "sitekit_printers": [
-            {"name": name, "kind": printers[name].kind, "address": printers[name].address}
-            for name in host.printers
-        ],
+    return {
+        "sitekit_kind": kind,
         "sitekit_local_groups": [
             {"name": g.name, "description": g.description, "members": list(g.members),
              "member_of": list(g.member_of), "app_role": g.app_role}
             for g in groups
         ],
-        "sitekit_local_users": [
-            {"user": u.user, "full_name": u.full_name}
-            for u in site_plan.users.users if u.user in members
+        "sitekit_local_users": {
+            u.user: u.full_name for u in site_plan.users.users if u.user in members
+        },
+    }
+
+
+def host_vars(site_plan: SitePlan, host: PlannedHost) -> dict[str, Any]:
+    """A host's own variables: the station and its printers."""
+    printers = {p.name: p for p in site_plan.printers}
+    values: dict[str, Any] = {
+        "ansible_host": host.address,
+        "sitekit_computer_name": host.computer_name,
+        "sitekit_number": host.number,
+        "sitekit_location": host.location,
+        "sitekit_printers": [
+            {"name": name, "kind": printers[name].kind, "address": printers[name].address}
+            for name in host.printers
         ],
     }
     if host.section is not None:

@@ -5,9 +5,10 @@
 Generates a fleet (tests/bench/fleetgen.py) and its static YAML twin, then times, side by
 side in one run, `ansible-inventory --list` over each, the plugin with one `compose` and
 one `keyed_groups` entry, the same on top of the static YAML through
-ansible.builtin.constructed, the plugin's cached second run, and `sitekit plan` for the
-whole fleet. Prints wall time (median of --repeat runs), peak memory (max RSS) and ratios
-as a Markdown table for docs/benchmarks.md.
+ansible.builtin.constructed, the plugin's cached second run, `sitekit plan` for the whole
+fleet, and `--graph` runs, which load the inventory as a playbook does, without the JSON
+dump. Prints wall time (median of --repeat runs), peak memory (max RSS) and ratios as a
+Markdown table for docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -97,6 +98,10 @@ def main() -> None:
     results = [
         measure("static YAML", [inventory, "-i", str(static), "--list"], static_env, r),
         measure("plugin", [inventory, "-i", str(fleet), "--list"], base_env, r),
+        measure("static YAML, --graph (load only, no JSON dump)",
+                [inventory, "-i", str(static), "--graph"], static_env, r),
+        measure("plugin, --graph (load only, no JSON dump)",
+                [inventory, "-i", str(fleet), "--graph"], base_env, r),
         measure("plugin + compose + keyed_groups", [inventory, "-i", str(composed), "--list"],
                 base_env, r),
         measure("static YAML + constructed (compose + keyed_groups)",

@@ -20,25 +20,26 @@ def test_groups_and_children(example_plan) -> None:
     groups = inventory.groups
     assert groups["workstations"].children == ["cashier", "kitchen", "office"]
     assert groups["fleet_example"].children == ["site_ber02", "site_lis01", "site_lon01"]
-    assert groups["site_lis01"].hosts == ["lis01-srv01", "lis01-pos01", "lis01-kds01"]
-    assert "lis01-kds01" in groups["kitchen"].hosts
+    assert groups["site_lis01"].children == [
+        "site_lis01_server", "site_lis01_cashier", "site_lis01_kitchen"]
+    assert groups["site_lis01_kitchen"].hosts == ["lis01-kds01"]
+    assert "site_lis01_kitchen" in groups["kitchen"].children
     assert groups["ring_2"].children == ["site_lon01"]
     assert groups["fleet_example"].vars["ansible_winrm_transport"] == "ntlm"
     assert "ansible_password" not in groups["fleet_example"].vars
 
 
-def test_only_the_user_plan_a_host_needs(example_plan) -> None:
-    hosts = build_inventory(example_plan).hosts
-    cashier = hosts["ber02-pos01"]
+def test_only_the_user_plan_a_station_kind_needs(example_plan) -> None:
+    groups = build_inventory(example_plan).groups
+    cashier = groups["site_ber02_cashier"].vars
     assert [g["name"] for g in cashier["sitekit_local_groups"]] == [
         "POS Administrators", "POS Cashier Operators"]
     # Kitchen staff have no account on a till.
-    assert {u["user"] for u in cashier["sitekit_local_users"]} == {
-        "jweber", "mschulz", "lbecker", "efischer"}
-    server = hosts["ber02-srv01"]
+    assert set(cashier["sitekit_local_users"]) == {"jweber", "mschulz", "lbecker", "efischer"}
+    server = groups["site_ber02_server"].vars
     assert len(server["sitekit_local_groups"]) == 5
     assert len(server["sitekit_local_users"]) == 6
-    assert server["sitekit_local_users"][0] == {"user": "jweber", "full_name": "Jonas Weber"}
+    assert server["sitekit_local_users"]["jweber"] == "Jonas Weber"
 
 
 def test_loopback_and_connection_point_at_the_lab(example_plan) -> None:

@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 
-from sitekit.inventory import host_vars, site_vars
+from sitekit.inventory import host_vars, kind_vars, site_vars
 from sitekit.plan.fleet import FleetPlan
 from sitekit.plan.site import SitePlan
 
@@ -77,15 +77,17 @@ def render_table(plan: FleetPlan) -> str:
 def render_json(plan: FleetPlan) -> str:
     """Per site: the site group's and each host's variables, and the address plan.
 
-    `vars` and `hosts` are exactly what the inventory plugin gives Ansible; `addresses`
-    (blocks, devices, printers) is the plan behind them, for other tools.
+    `vars` and `hosts` are exactly what the inventory plugin gives Ansible; `site` and
+    `addresses` (blocks, devices, printers) are what only people and other tools need.
     """
     sites = {}
     for site_plan in plan.sites:
         network = site_plan.network
         sites[site_plan.site.code] = {
             "vars": site_vars(site_plan),
-            "hosts": {h.name: host_vars(site_plan, h) for h in site_plan.hosts},
+            "hosts": {h.name: {**kind_vars(site_plan, h.kind), **host_vars(site_plan, h)}
+                      for h in site_plan.hosts},
+            "site": {"address": site_plan.site.address, "handhelds": site_plan.site.handhelds},
             "addresses": {
                 "blocks": {name: {"first": r.first, "last": r.last, "size": r.size}
                            for name, r in network.blocks.items()},
