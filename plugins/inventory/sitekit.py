@@ -149,8 +149,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     inventory.set_variable(host, key, value)
                 seen = {**seen_by_group, **host_vars}
                 self._set_composite_vars(compose, seen, host, strict=strict)
-                self._add_host_to_composed_groups(groups, seen, host, strict=strict)
-                self._add_host_to_keyed_groups(keyed, seen, host, strict=strict)
+                if compose:  # groups and keyed_groups see the composed values too
+                    own = inventory.get_host(host).vars
+                    seen.update({name: own[name] for name in compose if name in own})
+                # `seen` holds the host's values already: no need to fetch and merge them.
+                self._add_host_to_composed_groups(groups, seen, host, strict=strict,
+                                                  fetch_hostvars=False)
+                self._add_host_to_keyed_groups(keyed, seen, host, strict=strict,
+                                               fetch_hostvars=False)
 
 
 def _fingerprint(config: Path, fleet: Path, options: dict[str, Any]) -> str:

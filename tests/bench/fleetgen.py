@@ -94,6 +94,7 @@ def generate(out: Path, sites: int, seed: int = 7) -> tuple[Path, Path, int]:
     static = out / "static.yml"
     text, hosts = static_yaml(fleet)
     static.write_text(text)
+    (out / "hosts.txt").write_text(f"{hosts}\n")
     return fleet, static, hosts
 
 

@@ -86,9 +86,12 @@ def test_compose_keyed_groups_and_groups_work_as_in_constructed(tmp_path: Path) 
     config.write_text(config.read_text() + (
         "compose:\n"
         "  sitekit_label: sitekit_computer_name ~ ' @ ' ~ sitekit_site.city\n"
+        "  sitekit_tier: \"'pilot' if sitekit_site.rollout_ring == 0 else 'fleet'\"\n"
         "keyed_groups:\n"
         "  - key: sitekit_kind\n"
         "    prefix: kind\n"
+        "  - key: sitekit_tier\n"
+        "    prefix: tier\n"
         "groups:\n"
         "  pilot: sitekit_site.rollout_ring == 0\n"))
     result = ansible_inventory("-i", str(fleet), "--list")
@@ -97,6 +100,9 @@ def test_compose_keyed_groups_and_groups_work_as_in_constructed(tmp_path: Path) 
     assert found["_meta"]["hostvars"]["lis01-pos01"]["sitekit_label"] == "LIS01-POS01 @ Lisbon"
     assert sorted(found["kind_kitchen"]["hosts"])[:2] == ["ber02-kds01", "ber02-kds02"]
     assert sorted(found["pilot"]["hosts"]) == ["lis01-kds01", "lis01-pos01", "lis01-srv01"]
+    # A keyed group on a composed value, as ansible.builtin.constructed allows.
+    assert sorted(found["tier_pilot"]["hosts"]) == sorted(found["pilot"]["hosts"])
+    assert len(found["tier_fleet"]["hosts"]) == 23
 
 
 def test_compose_error_is_reported_when_strict(tmp_path: Path) -> None:

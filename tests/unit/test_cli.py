@@ -53,6 +53,8 @@ def test_plan_json_is_the_inventory_data(capsys: pytest.CaptureFixture[str]) -> 
     lon01 = sites["LON01"]
     assert lon01["vars"]["sitekit_network"]["subnet"] == "10.50.0.0/23"
     assert lon01["hosts"]["lon01-ofc02"]["ansible_host"] == "10.50.0.71"
+    assert lon01["kinds"]["office"]["sitekit_kind"] == "office"
+    assert set(lon01["kinds"]) == {"server", "cashier", "kitchen", "office"}
     assert lon01["vars"]["sitekit_waived_rules"] == ["min_operators:back_office"]
     assert lon01["addresses"]["blocks"]["dhcp"] == {"first": "10.50.0.128",
                                                     "last": "10.50.1.254", "size": 383}

@@ -75,18 +75,20 @@ def render_table(plan: FleetPlan) -> str:
 
 
 def render_json(plan: FleetPlan) -> str:
-    """Per site: the site group's and each host's variables, and the address plan.
+    """Per site: the variables of its group, its kind groups and hosts; the address plan.
 
-    `vars` and `hosts` are exactly what the inventory plugin gives Ansible; `site` and
-    `addresses` (blocks, devices, printers) are what only people and other tools need.
+    `vars`, `kinds` and `hosts` are exactly what the inventory plugin gives the groups
+    site_<code> and site_<code>_<kind> and each host; `site` and `addresses` (blocks,
+    devices, printers) are what only people and other tools need.
     """
     sites = {}
     for site_plan in plan.sites:
         network = site_plan.network
         sites[site_plan.site.code] = {
             "vars": site_vars(site_plan),
-            "hosts": {h.name: {**kind_vars(site_plan, h.kind), **host_vars(site_plan, h)}
-                      for h in site_plan.hosts},
+            "kinds": {kind: kind_vars(site_plan, kind)
+                      for kind in dict.fromkeys(h.kind for h in site_plan.hosts)},
+            "hosts": {h.name: host_vars(site_plan, h) for h in site_plan.hosts},
             "site": {"address": site_plan.site.address, "handhelds": site_plan.site.handhelds},
             "addresses": {
                 "blocks": {name: {"first": r.first, "last": r.last, "size": r.size}
