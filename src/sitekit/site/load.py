@@ -54,13 +54,14 @@ def load_fleet_dir(path: Path, only: Iterable[str] = ()) -> Loaded:
     if fleet_data is not None:
         loaded.fleet = _fleet(directory, file, fleet_data, loaded.problems)
     wanted = {code.lower() for code in only}
-    for site_path in site_files(directory):
+    files = site_files(directory)
+    for site_path in files:
         if wanted and site_path.stem.lower() not in wanted:
             continue
         site = _site(site_path, loaded.problems)
         if site is not None:
             loaded.sites.append(site)
-    if not site_files(directory) and fleet_data is not None:
+    if not files and fleet_data is not None:
         loaded.problems.append(
             Problem(display_path(file), None, "(fleet)", "sites",
                     f"no site files found in {display_path(directory / SITES_DIR)}/; "
