@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sitekit.lab import LabServer
+from sitekit.lab import LabServer, filesystem
 from tests.lab.conftest import PASSWORD, USER, LabFactory, make_hosts
 
 ANSIBLE = Path(sys.executable).with_name("ansible")
@@ -92,3 +92,36 @@ def test_wrong_password_is_unreachable(start_lab: LabFactory, tmp_path: Path) ->
     assert result.returncode == 4, result.stdout + result.stderr
     assert "UNREACHABLE!" in result.stdout
     assert "credentials were rejected" in result.stdout
+
+
+# More than one of the 512 KiB blocks ansible's winrm fetch_file asks for, every byte value.
+BLOB = bytes(range(256)) * 2600
+
+
+@pytest.mark.parametrize(
+    ("src", "rc", "expected"),
+    [
+        ("C:\\ProgramData\\Pos\\journal.bin", 0, '"changed": true'),
+        ("C:\\ProgramData\\Pos\\missing.bin", 2, "the remote file does not exist"),
+        ("C:\\ProgramData\\Pos", 2, "remote file is a directory, fetch cannot work on directories"),
+    ],
+    ids=["file", "missing", "directory"],
+)
+def test_fetch_brings_a_file_back_byte_for_byte(
+    start_lab: LabFactory, tmp_path: Path, src: str, rc: int, expected: str
+) -> None:
+    lab = start_lab()
+    host = lab.hosts[0]
+    filesystem.make_dirs(host, "C:\\ProgramData\\Pos")
+    filesystem.write_file(host, "C:\\ProgramData\\Pos\\journal.bin", BLOB)
+    dest = tmp_path / "fetched" / "journal.bin"
+    result = run_ansible(lab, tmp_path, "-m", "ansible.builtin.fetch",
+                         "-a", f"src={src} dest={dest} flat=true")
+    assert result.returncode == rc, result.stdout + result.stderr
+    assert expected in result.stdout
+    assert dest.exists() == (rc == 0)
+    if rc == 0:
+        assert dest.read_bytes() == BLOB
+        again = run_ansible(lab, tmp_path, "-m", "ansible.builtin.fetch",
+                            "-a", f"src={src} dest={dest} flat=true")
+        assert '"changed": false' in again.stdout  # checksums match: nothing transferred

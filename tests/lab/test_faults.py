@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Any
 
 import pytest
 
@@ -82,14 +84,42 @@ def test_service_that_will_not_start(cli_lab: CliLab) -> None:
     assert other.returncode == 0, other.stdout
 
 
-def test_stale_signatures_age_defender_signatures(cli_lab: CliLab) -> None:
+def update_definitions(lab: CliLab) -> dict[str, Any]:
+    """Install the Defender definition update with win_updates; return the task result."""
+    result = lab.ansible(HOST, "ansible.windows.win_updates",
+                         "category_names=DefinitionUpdates state=installed", "-o")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout.split(" => ", 1)[1])
+
+
+def test_stale_signatures_are_old_and_will_not_update(cli_lab: CliLab) -> None:
     fresh = cli_lab.state(HOST)["defender"]["antivirus_signature_last_updated"]
     inject(cli_lab, "stale-signatures")
-    assert cli_lab.ansible(HOST, "ansible.windows.win_ping").returncode == 0  # lab picks it up
-    cli_lab.sitekit("down")
+    failed = update_definitions(cli_lab)
+    assert failed["failed_update_count"] == 1
+    assert failed["installed_update_count"] == 0
+    update = next(iter(failed["updates"].values()))
+    assert update["title"].startswith("Security Intelligence Update")
+    assert update["failure_hresult_code"] == 0x80070643
     stale = cli_lab.state(HOST)["defender"]["antivirus_signature_last_updated"]
-    assert stale < fresh
+    assert stale < fresh  # 30 days old, as the audit will see it
     assert cli_lab.state(HOST)["lab"]["faults"] == {"stale-signatures": {}}
+    inject(cli_lab, "clear")
+    healed = update_definitions(cli_lab)
+    assert (healed["failed_update_count"], healed["installed_update_count"]) == (0, 1)
+    assert cli_lab.state(HOST)["defender"]["antivirus_signature_last_updated"] > fresh
+
+
+def test_failed_backup_is_recorded_but_acts_on_nothing_yet(cli_lab: CliLab) -> None:
+    result = cli_lab.sitekit("fault", HOST, "failed-backup")
+    assert result.returncode == 0, result.stderr
+    assert "does not model SQL Server yet" in result.stderr
+    assert cli_lab.ansible(HOST, "ansible.windows.win_ping").returncode == 0  # picked up
+    assert cli_lab.state(HOST)["lab"]["faults"] == {"failed-backup": {}}
+    assert cli_lab.state(HOST)["sql_instances"] == {}
+    status = [line for line in cli_lab.sitekit("status").stdout.splitlines()
+              if line.startswith(HOST)]
+    assert status[0].endswith("failed-backup")
 
 
 def test_unknown_host_or_fault_is_refused(cli_lab: CliLab) -> None:

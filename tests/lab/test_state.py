@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import pytest
 
+from sitekit.lab import host as host_module
+from sitekit.lab.host import LabHost
 from sitekit.lab.state import reboot, seed_state
 
 
@@ -36,3 +40,23 @@ def test_reboot_applies_the_pending_name_and_moves_the_boot_time() -> None:
     assert state["hostname"] == "LIS01-SRV01"
     assert state["reboot_pending"] is False
     assert state["boot_time"] > boot
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "rename"])
+def test_state_is_replaced_whole_and_shrinks_into_padding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exchange: bool
+) -> None:
+    if not exchange:
+        monkeypatch.setattr(host_module, "_RENAMEAT2", None)
+    host = LabHost("pos01", "127.0.0.9", "u", "p", state_file=tmp_path / "pos01" / "state.json")
+    for version in ("a", "b", ""):  # the last much shorter than the first two
+        host.state = {"fs": {"files": {str(i): version * 100 for i in range(50 if version else 0)}}}
+        host.save()
+    text = host.state_file.read_text()
+    assert json.loads(text) == host.state
+    assert len(text) > 5000 if exchange else len(text) < 100  # the spare is reused, padded
+    again = LabHost("pos01", "127.0.0.9", "u", "p", state_file=host.state_file)
+    again.load()
+    assert again.state == host.state
+    assert sorted(p.name for p in host.state_file.parent.iterdir()) == (
+        ["state.json", "state.json.spare"] if exchange else ["state.json"])

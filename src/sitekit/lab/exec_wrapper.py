@@ -81,6 +81,8 @@ def split_command_line(line: str) -> list[str]:
             for m in re.finditer(r'"([^"]*)"|(\S+)', line)]
 
 
+# ansible sends every task the same bootstrap command line: decode it once.
+@functools.lru_cache(maxsize=32)
 def decode_powershell(line: str) -> PowerShellScript | None:
     """Return the script of a `powershell -EncodedCommand` line, None for other commands."""
     parts = split_command_line(line)

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 import yaml
 
 from sitekit.inventory import loopback_address
-from sitekit.lab.host import LabHost
+from sitekit.lab.host import LabHost, dump_state
 from sitekit.lab.pki import pki_paths
 from sitekit.lab.server import CONFIG_FILE, DEFAULT_PORT, read_config, write_config
 from sitekit.lab.state import seed_state
@@ -102,7 +101,7 @@ def prepare(layout: LabLayout, fleet_dir: Path, plan: FleetPlan, sites: list[str
         if not state_file.exists():
             state_file.parent.mkdir(parents=True, exist_ok=True)
             state = seed_state(kind, host.hostname, secrets.SystemRandom())
-            state_file.write_text(json.dumps(state, indent=2, sort_keys=True), encoding="utf-8")
+            state_file.write_text(dump_state(state), encoding="utf-8")
     _write_inventory(layout, fleet_dir, sites, username, port)
     if not layout.vault_password_file.exists():
         write_secret_file(layout.vault_password_file)

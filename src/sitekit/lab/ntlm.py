@@ -112,14 +112,19 @@ class NtlmAcceptor:
 
     def seal(self, data: bytes) -> bytes:
         """Encrypt a message as pywinrm frames it: signature length, signature, sealed data."""
-        wrapped = self._ctx.wrap(data, encrypt=True).data
-        signature, sealed = wrapped[:16], wrapped[16:]
-        return struct.pack("<i", len(signature)) + signature + sealed
+        wrapped = self._ctx.wrap_winrm(data)
+        return struct.pack("<i", len(wrapped.header)) + wrapped.header + wrapped.data
 
-    def unseal(self, blob: bytes) -> bytes:
-        """Decrypt and verify a message framed like `seal` output."""
-        (sig_len,) = struct.unpack("<i", blob[:4])
+    def unseal(self, blob: bytes | memoryview) -> bytes:
+        """Decrypt and verify a message framed like `seal` output.
+
+        Takes a memoryview so a large message is not copied on its way to the cipher.
+        """
         try:
-            return self._ctx.unwrap(blob[4 : 4 + sig_len] + blob[4 + sig_len :]).data
+            (sig_len,) = struct.unpack_from("<i", blob)
+            signature = bytes(blob[4 : 4 + sig_len])
+            return self._ctx.unwrap_winrm(signature, blob[4 + sig_len :])
+        except struct.error as exc:
+            raise AuthError("message too short for its signature") from exc
         except spnego.exceptions.SpnegoError as exc:
             raise AuthError(f"message failed verification: {exc}") from exc

@@ -12,6 +12,7 @@ are not modelled and fail loudly.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import ntpath
 import re
@@ -30,6 +31,7 @@ from sitekit.lab.exec_wrapper import (
     parse_bootstrap_input,
 )
 from sitekit.lab.host import LabHost
+from sitekit.lab.memo import Recent
 from sitekit.lab.modules import run_module
 from sitekit.lab.process import ExecResult, json_result, not_modelled
 from sitekit.lab.state import host_state, reboot
@@ -40,6 +42,9 @@ _MODULE_SCRIPT = re.compile(
     r"^ansible_collections\.(?P<ns>\w+)\.(?P<coll>\w+)\.plugins\.modules\.(?P<name>\w+)\.ps1$"
 )
 ActionHandler = Callable[[LabHost, Action, ExecManifest], ExecResult]
+# Every host of a task gets the same stdin (see memo.py). Models get their own copy of
+# the arguments, so a remembered manifest never changes.
+_parse_stdin = Recent(parse_bootstrap_input)
 
 
 def execute(host: LabHost, command_line: str, stdin: bytes) -> ExecResult:
@@ -53,7 +58,7 @@ def execute(host: LabHost, command_line: str, stdin: bytes) -> ExecResult:
             if script is None:
                 return commands.run_cmd(host, command_line)
             if is_bootstrap_wrapper(script):
-                return _run_manifest(host, parse_bootstrap_input(stdin))
+                return _run_manifest(host, _parse_stdin(stdin))
             return commands.run_powershell(host, script.body)
         except DecodeError as exc:
             return ExecResult(1, b"", f"{exc}\r\n".encode())
@@ -85,7 +90,7 @@ def _module(host: LabHost, action: Action, _manifest: ExecManifest) -> ExecResul
     args: dict[str, Any] = {}
     for variable in variables:
         if isinstance(variable, dict) and variable.get("Name") == "complex_args":
-            args = dict(variable.get("Value") or {})
+            args = copy.deepcopy(dict(variable.get("Value") or {}))
     return run_module(host, "{ns}.{coll}.{name}".format(**match.groupdict()), args)
 
 

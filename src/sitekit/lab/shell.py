@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import threading
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sitekit.lab import wsman
 from sitekit.lab.host import LabHost
+from sitekit.lab.memo import Recent
 from sitekit.lab.process import ExecResult
 from sitekit.lab.wsman import Request, WsmanError
 
@@ -21,6 +22,21 @@ Executor = Callable[[LabHost, str, bytes], ExecResult]
 _CHUNK = 48 * 1024
 # How long a Receive waits for stdin to end before answering the timeout fault.
 _MAX_RECEIVE_WAIT = 1.0
+_COMMAND_LINE, _COMMAND, _ARGUMENTS = (
+    wsman.tag("rsp:CommandLine"), wsman.tag("rsp:Command"), wsman.tag("rsp:Arguments"))
+_SEND, _STREAM = wsman.tag("rsp:Send"), wsman.tag("rsp:Stream")
+_SIGNAL = wsman.tag("rsp:Signal")
+_RECEIVE, _DESIRED_STREAM = wsman.tag("rsp:Receive"), wsman.tag("rsp:DesiredStream")
+
+
+def _decode_base64(text: str) -> bytes:
+    """Decode a stdin chunk strictly (ValueError if it is not base64)."""
+    # binascii takes the ASCII str as it is; base64.b64decode would copy it first.
+    return binascii.a2b_base64(text, strict_mode=True)
+
+
+# Every host of a task gets the same module chunks (see memo.py).
+_decode_chunk = Recent(_decode_base64)
 
 
 @dataclass
@@ -28,7 +44,7 @@ class _Command:
     """One command in a shell: its stdin so far, then its result and read positions."""
 
     command_line: str
-    stdin: bytearray = field(default_factory=bytearray)
+    stdin: list[bytes] = field(default_factory=list)
     got_input: bool = False
     result: ExecResult | None = None
     sent_out: int = 0
@@ -91,10 +107,10 @@ class ShellService:
     def _command(self, request: Request) -> bytes:
         """Start a command; it runs once its stdin has ended."""
         commands = self._shell(request)
-        line = request.body.find("rsp:CommandLine", wsman.NS)
+        line = request.body.find(_COMMAND_LINE)
         if line is None:
             raise WsmanError(wsman.ERROR_BAD_REQUEST, "Command without rsp:CommandLine")
-        parts = [line.findtext(f"rsp:{tag}", "", wsman.NS) for tag in ("Command", "Arguments")]
+        parts = [line.findtext(tag, "") for tag in (_COMMAND, _ARGUMENTS)]
         command_id = str(uuid.uuid4()).upper()
         with self._lock:
             commands[command_id] = _Command(" ".join(p.strip() for p in parts if p.strip()))
@@ -102,15 +118,15 @@ class ShellService:
 
     def _send(self, request: Request) -> bytes:
         """Append a stdin chunk; the chunk marked End="true" runs the command."""
-        stream = request.body.find("rsp:Send/rsp:Stream", wsman.NS)
+        stream = _child(request.body, _SEND, _STREAM)
         if stream is None:
             raise WsmanError(wsman.ERROR_BAD_REQUEST, "Send without rsp:Stream")
         command = self._find_command(request, stream.get("CommandId", ""))
         if command.result is not None:
             raise WsmanError(wsman.ERROR_BAD_REQUEST, "stdin of this command is already closed")
         try:
-            command.stdin += base64.b64decode(stream.text or "", validate=True)
-        except binascii.Error as exc:
+            command.stdin.append(_decode_chunk(stream.text or ""))
+        except ValueError as exc:  # binascii.Error, or a non-ASCII character
             raise WsmanError(wsman.ERROR_BAD_REQUEST, f"stdin is not base64: {exc}") from exc
         command.got_input = True
         if stream.get("End", "false").lower() == "true":
@@ -142,7 +158,7 @@ class ShellService:
 
     def _signal(self, request: Request) -> bytes:
         """Terminate a command: forget it."""
-        signal = request.body.find("rsp:Signal", wsman.NS)
+        signal = request.body.find(_SIGNAL)
         command_id = signal.get("CommandId", "") if signal is not None else ""
         commands = self._shell(request)
         with self._lock:
@@ -158,7 +174,7 @@ class ShellService:
 
     def _run(self, command: _Command) -> None:
         """Run a command to completion on the host model."""
-        command.result = self._executor(self.host, command.command_line, bytes(command.stdin))
+        command.result = self._executor(self.host, command.command_line, b"".join(command.stdin))
         command.stdin.clear()
         command.finished.set()
 
@@ -189,5 +205,11 @@ class ShellService:
 
 def _command_id(request: Request) -> str:
     """Return the CommandId a Receive asked for."""
-    desired = request.body.find("rsp:Receive/rsp:DesiredStream", wsman.NS)
+    desired = _child(request.body, _RECEIVE, _DESIRED_STREAM)
     return desired.get("CommandId", "") if desired is not None else ""
+
+
+def _child(body: ET.Element, outer: str, inner: str) -> ET.Element | None:
+    """Return body/outer/inner by Clark names (see wsman.tag), or None."""
+    parent = body.find(outer)
+    return parent.find(inner) if parent is not None else None

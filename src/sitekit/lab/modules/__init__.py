@@ -9,6 +9,7 @@ Importing a handler module registers it; `_MODELS` lists them.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from collections.abc import Callable
@@ -34,7 +35,7 @@ _MODELS = (
     "win_ping", "setup", "win_file", "win_stat", "win_copy", "win_service", "win_package",
     "win_user", "win_group", "win_group_membership", "win_firewall_rule", "win_scheduled_task",
     "win_regedit", "win_hostname", "win_timezone", "win_dns_client", "win_feature",
-    "win_updates",
+    "win_updates", "slurp",
 )
 
 
@@ -90,8 +91,9 @@ def register(fqcn: str, *, supports_check_mode: bool,
     return decorate
 
 
+@functools.cache
 def load_models() -> None:
-    """Import every module model so it registers itself (cheap once imported)."""
+    """Import every module model so it registers itself; later calls do nothing."""
     for name in _MODELS:
         importlib.import_module(f"{__name__}.{name}")
 

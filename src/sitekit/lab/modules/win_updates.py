@@ -2,15 +2,19 @@
 
 The plugin calls `start`, then `poll` until an `exit` record, then `cancel`. The lab
 searches the host's pending updates at `start` (installing them unless check mode or
-state=searched), and hands the progress records to the next `poll`.
+state=searched), and hands the progress records to the next `poll`. Installing a
+Defender definition update refreshes the signatures, unless the stale-signatures fault
+makes it fail (0x80070643, as a broken Defender update does).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from typing import Any
 
+from sitekit.lab import faults
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.modules.argspec import OptionSpec
@@ -18,6 +22,8 @@ from sitekit.lab.state import host_state
 
 _HIDDEN = (OptionSpec("_operation", default="start", choices=("start", "cancel", "poll")),
            OptionSpec("_operation_options", type="dict"))
+_DEFINITIONS = "Definition Updates"
+_E_INSTALL_FAILURE = -2147023293  # 0x80070643, "Fatal error during installation"
 
 
 @register("ansible.windows.win_updates", supports_check_mode=True, hidden=_HIDDEN)
@@ -74,15 +80,33 @@ def _run(state: dict[str, Any], args: dict[str, Any], check_mode: bool) -> list[
     info = [{"id": u["id"], "result_code": 2, "hresult": 0} for u in selected]
     if install:
         output.append({"task": "download_result", "result": {"info": info}})
-    reboot = install and args["state"] == "installed" and any(
-        u["reboot_required"] for u in selected)
-    if install and args["state"] == "installed":
-        output.append({"task": "install_result", "result": {"info": info}})
-        state["updates"]["installed"] += selected
-        state["updates"]["pending"] = [u for u in pending if u["id"] in skip]
+    installing = install and args["state"] == "installed"
+    failing = {u["id"] for u in selected if _fails(state, u)} if installing else set()
+    installed = [u for u in selected if u["id"] not in failing]
+    reboot = installing and any(u["reboot_required"] for u in installed)
+    if installing:
+        results = [{"id": u["id"], "result_code": 4, "hresult": _E_INSTALL_FAILURE}
+                   if u["id"] in failing else i for u, i in zip(selected, info, strict=True)]
+        output.append({"task": "install_result", "result": {"info": results}})
+        state["updates"]["installed"] += installed
+        state["updates"]["pending"] = [u for u in pending if u["id"] in skip | failing]
         state["reboot_pending"] |= reboot
+        if any(_DEFINITIONS in u["categories"] for u in installed):
+            _refresh_signatures(state)
     # As win_updates.ps1: check mode predicts a change whenever something is selected.
     changed = bool(selected) and args["state"] != "searched"
     output.append({"task": "exit", "result": {"changed": changed, "reboot_required": reboot,
                                               "failed": False}})
     return output
+
+
+def _fails(state: dict[str, Any], update: dict[str, Any]) -> bool:
+    """Tell whether installing an update fails: definitions, under stale-signatures."""
+    return _DEFINITIONS in update["categories"] and \
+        faults.active(state, "stale-signatures") is not None
+
+
+def _refresh_signatures(state: dict[str, Any]) -> None:
+    """A definition update installed: Defender's signatures are new."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    state["defender"]["antivirus_signature_last_updated"] = now.isoformat()
