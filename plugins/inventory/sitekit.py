@@ -80,7 +80,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 import sitekit
 from sitekit import __version__
 from sitekit.inventory import Inventory, build_inventory
-from sitekit.plan.fleet import plan_fleet_dir, planning_date
+from sitekit.plan.fleet import collector_paused, plan_fleet_dir, planning_date
 from sitekit.problems import ProblemsFound
 from sitekit.site.load import FLEET_FILE_NAMES, fleet_file, site_files
 
@@ -113,14 +113,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         except ValueError as error:  # SITEKIT_TODAY that is not a date
             raise AnsibleParserError(str(error)) from None
         use_cache = self.get_option("cache")
-        data = None
-        if use_cache and cache:
-            data = self._cache.get(cache_key)
-        if data is None:
-            data = _plan(source, **options).to_data()
-            if use_cache:
-                self._cache[cache_key] = data
-        self._populate(Inventory.from_data(data))
+        # Planning and populating create millions of acyclic objects (ansible-core copies
+        # and tags every value); collecting cycles meanwhile only costs time.
+        with collector_paused():
+            data = None
+            if use_cache and cache:
+                data = self._cache.get(cache_key)
+            if data is None:
+                data = _plan(source, **options).to_data()
+                if use_cache:
+                    self._cache[cache_key] = data
+            self._populate(Inventory.from_data(data))
 
     def _populate(self, planned: Inventory) -> None:
         inventory = self.inventory
