@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sitekit.plan.fleet import plan_fleet_dir
+from sitekit.plan.fleet import plan_fleet_dir, planning_date
 from sitekit.problems import ProblemsFound
 from sitekit.render import plan as plan_render
 
@@ -54,6 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, unparsed = parser.parse_known_args(argv)
     if unparsed and args.command != "lab":
         parser.error(f"unrecognized arguments: {' '.join(unparsed)}")
+    try:
+        planning_date()  # a bad SITEKIT_TODAY is a usage error, not a traceback
+    except ValueError as error:
+        parser.error(str(error))
     try:
         if args.command == "validate":
             return _validate(args.fleet)

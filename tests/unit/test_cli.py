@@ -84,3 +84,12 @@ def test_fleet_dir_without_a_fleet_file(capsys: pytest.CaptureFixture[str],
                                         tmp_path: Path) -> None:
     assert main(["validate", str(tmp_path)]) == 1
     assert "sitekit.yml: site (fleet): (file): cannot read the file" in capsys.readouterr().err
+
+
+def test_a_bad_sitekit_today_is_a_usage_error(capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SITEKIT_TODAY", "next week")
+    with pytest.raises(SystemExit) as exited:
+        main(["validate", str(EXAMPLE)])
+    assert exited.value.code == 2
+    assert "SITEKIT_TODAY='next week' is not a date; write YYYY-MM-DD" in capsys.readouterr().err

@@ -42,6 +42,19 @@ def diff(before: Any, after: Any) -> dict[str, Any]:
     return {"before": before, "after": after}
 
 
+def put(store: dict[str, Any], key: str, wanted: dict[str, Any], check_mode: bool,
+        with_diff: bool) -> dict[str, Any]:
+    """Make store[key] equal wanted unless it already is; the module result says which."""
+    current = store.get(key)
+    changed = wanted != current
+    if changed and not check_mode:
+        store[key] = wanted
+    result: dict[str, Any] = {"changed": changed}
+    if with_diff and changed:
+        result["diff"] = diff(current or {}, wanted)
+    return result
+
+
 def require(condition: bool, msg: str) -> None:
     """Fail the module with msg unless condition holds."""
     if not condition:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
+from sitekit.lab.modules._common import put
 from sitekit.lab.state import find, host_state
 
 _FIELDS = ("description", "group", "direction", "action", "protocol", "localport",
@@ -42,10 +43,4 @@ def win_firewall_rule(host: LabHost, args: dict[str, Any], check_mode: bool,
     if ports and rule["protocol"] not in ("tcp", "udp", "6", "17"):
         raise ModuleFailedError("The port properties can only be changed when protocol is TCP"
                                 " or UDP")
-    changed = rule != current
-    if changed and not check_mode:
-        rules[name] = rule
-    result: dict[str, Any] = {"changed": changed}
-    if diff and changed:
-        result["diff"] = {"before": current or {}, "after": rule}
-    return result
+    return put(rules, name, rule, check_mode, diff)

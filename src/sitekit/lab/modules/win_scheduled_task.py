@@ -10,6 +10,7 @@ from typing import Any
 
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
+from sitekit.lab.modules._common import put
 from sitekit.lab.state import find, host_state
 
 _TRIGGER_TYPES = ("boot", "daily", "event", "idle", "logon", "monthlydow", "monthly",
@@ -49,13 +50,7 @@ def win_scheduled_task(host: LabHost, args: dict[str, Any], check_mode: bool,
     for option in _COMPARED:
         if args[option] is not None:
             task[option] = args[option]
-    changed = task != current
-    if changed and not check_mode:
-        tasks[key] = task
-    result: dict[str, Any] = {"changed": changed}
-    if diff and changed:
-        result["diff"] = {"before": current or {}, "after": task}
-    return result
+    return put(tasks, key, task, check_mode, diff)
 
 
 def _action(action: dict[str, Any]) -> dict[str, Any]:
