@@ -124,6 +124,7 @@ def build_inventory(plan: FleetPlan, *, loopback: bool = False,
         **_override(connection_vars(fleet), connection or {}),
         "sitekit_fleet": fleet.name,
         "sitekit_application": dict(fleet.application),
+        "sitekit_software": fleet.software,
         "sitekit_ntp_servers": list(fleet.ntp_servers),
     }
     for kind in STATION_KINDS:

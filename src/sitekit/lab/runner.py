@@ -37,9 +37,12 @@ from sitekit.lab.process import ExecResult, json_result, not_modelled
 from sitekit.lab.state import host_state, reboot
 
 _PASS_THROUGH_WRAPPERS = {"become_wrapper.ps1"}
-# module_wrapper's Script is '<fqcn module path>.ps1'.
+# module_wrapper's Script is '<fqcn module path>.ps1': a collection module's, or
+# 'ansible.legacy.<name>.ps1' for the kit's own modules in plugins/modules (doubled when a
+# task names one as ansible.legacy.<name>, as lint's FQCN rule asks).
 _MODULE_SCRIPT = re.compile(
-    r"^ansible_collections\.(?P<ns>\w+)\.(?P<coll>\w+)\.plugins\.modules\.(?P<name>\w+)\.ps1$"
+    r"^(?:ansible_collections\.(?P<ns>\w+)\.(?P<coll>\w+)\.plugins\.modules"
+    r"|(?P<legacy>ansible\.legacy(?:\.ansible\.legacy)?))\.(?P<name>\w+)\.ps1$"
 )
 ActionHandler = Callable[[LabHost, Action, ExecManifest], ExecResult]
 # Every host of a task gets the same stdin (see memo.py). Models get their own copy of
@@ -91,7 +94,9 @@ def _module(host: LabHost, action: Action, _manifest: ExecManifest) -> ExecResul
     for variable in variables:
         if isinstance(variable, dict) and variable.get("Name") == "complex_args":
             args = copy.deepcopy(dict(variable.get("Value") or {}))
-    return run_module(host, "{ns}.{coll}.{name}".format(**match.groupdict()), args)
+    parts = match.groupdict()
+    prefix = "ansible.legacy" if parts["legacy"] else f"{parts['ns']}.{parts['coll']}"
+    return run_module(host, f"{prefix}.{parts['name']}", args)
 
 
 def _reboot_now(host: LabHost) -> None:

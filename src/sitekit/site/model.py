@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sitekit.problems import Problem
-from sitekit.site.strict_yaml import line_of
+from sitekit.site.strict_yaml import line_of, plain
 
 STATION_KINDS = ("server", "cashier", "kitchen", "office")
 WORKSTATION_KINDS = ("cashier", "kitchen", "office")
@@ -127,6 +127,7 @@ class Fleet:
     maintenance: dict[str, int]
     winrm: dict[str, Any]
     application: dict[str, Any]
+    software: dict[str, Any]
     modules: dict[str, Module]
     accounts: dict[str, str]
     rules: dict[str, int]
@@ -158,6 +159,7 @@ class Fleet:
             maintenance=dict(data["maintenance"]),
             winrm=dict(data["winrm"]),
             application={k: v for k, v in app.items() if k != "modules"},
+            software=plain(data["software"]),
             modules={
                 name: Module(name, m["title"], m["app_role"], tuple(m["stations"]))
                 for name, m in app["modules"].items()

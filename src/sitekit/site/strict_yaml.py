@@ -172,6 +172,15 @@ def load(text: str) -> Any:
     return data
 
 
+def plain(data: Any) -> Any:
+    """The same data as plain dicts and lists (what Ansible's variable storage accepts)."""
+    if isinstance(data, dict):
+        return {key: plain(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [plain(item) for item in data]
+    return data
+
+
 def line_of(data: Any, path: tuple[str | int, ...]) -> int | None:
     """The line of the deepest entry along `path` that has one."""
     line = None

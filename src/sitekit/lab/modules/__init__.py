@@ -4,7 +4,7 @@ A handler receives arguments already validated against the module's installed
 documentation and returns the module-specific part of its result; it raises
 ModuleFailedError for a documented failure. `run_module` adds what Ansible.Basic adds
 (changed, invocation, check-mode skip) and frames the result as the module's stdout.
-Importing a handler module registers it; `_MODELS` lists them.
+Importing a handler module registers it; every public submodule is one.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -31,12 +32,6 @@ from sitekit.lab.process import ExecResult, json_result
 
 log = logging.getLogger(__name__)
 
-_MODELS = (
-    "win_ping", "setup", "win_file", "win_stat", "win_copy", "win_service", "win_package",
-    "win_user", "win_group", "win_group_membership", "win_firewall_rule", "win_scheduled_task",
-    "win_regedit", "win_hostname", "win_timezone", "win_dns_client", "win_feature",
-    "win_updates", "slurp",
-)
 
 
 class Handler(Protocol):
@@ -93,9 +88,13 @@ def register(fqcn: str, *, supports_check_mode: bool,
 
 @functools.cache
 def load_models() -> None:
-    """Import every module model so it registers itself; later calls do nothing."""
-    for name in _MODELS:
-        importlib.import_module(f"{__name__}.{name}")
+    """Import every module model so it registers itself; later calls do nothing.
+
+    Every public submodule is a model (one file per module); helpers start with `_`.
+    """
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_") and info.name != "argspec":
+            importlib.import_module(f"{__name__}.{info.name}")
 
 
 def run_module(host: LabHost, fqcn: str, args: dict[str, Any]) -> ExecResult:

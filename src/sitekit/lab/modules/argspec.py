@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import functools
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,6 +131,8 @@ def load_spec(fqcn: str) -> ModuleSpec:
     if len(parts) != 3:
         raise SpecNotFoundError(f"{fqcn} is not a fully qualified module name")
     ns, coll, name = parts
+    if (ns, coll) == ("ansible", "legacy"):
+        return _own_module_spec(fqcn, name)
     for root in _collections_roots():
         path = root / ns / coll / "plugins" / "modules" / f"{name}.py"
         if path.is_file():
@@ -143,6 +146,26 @@ def load_spec(fqcn: str) -> ModuleSpec:
             break
     else:
         raise SpecNotFoundError(f"no documentation for {fqcn} in the installed collections")
+    return _spec_from_doc(fqcn, doc)
+
+
+def own_modules_dir() -> Path:
+    """The kit's own modules (plugins/modules); SITEKIT_LIBRARY points elsewhere."""
+    configured = os.environ.get("SITEKIT_LIBRARY")
+    return Path(configured) if configured else Path(__file__).resolve().parents[4] / \
+        "plugins" / "modules"
+
+
+def _own_module_spec(fqcn: str, name: str) -> ModuleSpec:
+    """An own module's spec, from the DOCUMENTATION of its .py stub beside the .ps1."""
+    stub = own_modules_dir() / f"{name}.py"
+    if not stub.is_file() or not stub.with_suffix(".ps1").is_file():
+        raise SpecNotFoundError(f"{name} is not one of the kit's modules in {own_modules_dir()}")
+    return _spec_from_doc(fqcn, _documentation(stub))
+
+
+def _spec_from_doc(fqcn: str, doc: dict[str, Any]) -> ModuleSpec:
+    """A spec from a module's DOCUMENTATION, its fragments' options merged in first."""
     options: dict[str, Any] = {}
     fragments = doc.get("extends_documentation_fragment") or []
     for fragment in [fragments] if isinstance(fragments, str) else fragments:
