@@ -63,7 +63,7 @@ def test_check_mode_predicts_every_change_and_changes_nothing(runs: dict[str, An
     assert runs["after_check"] == runs["before"]
     unchanged = [t for t in changing_tasks(runs["check"]) if not runs["check"][t]["changed"]]
     assert unchanged == []
-    assert len(changing_tasks(runs["check"])) == 16
+    assert len(changing_tasks(runs["check"])) == 17
 
 
 def test_real_run_changes_every_task(runs: dict[str, Any]) -> None:
@@ -95,6 +95,8 @@ def test_real_run_left_the_documented_state(runs: dict[str, Any]) -> None:
     assert state["network"]["Ethernet"]["dns_servers"] == ["10.41.7.1"]
     assert state["features"]["SNMP-Service"]["installed"] is True
     assert state["packages"]["{7D2B4A38-5F0C-4E3B-9C1D-1A2B3C4D5E6F}"]["version"] == "8.4.2"
+    assert state["packages"]["{C3D7F2B5-6E4A-4F8B-AD32-80B19E4F7C62}"] == {
+        "name": "Lotus POS Client", "version": "8.4.2", "publisher": "sitekit lab"}
     assert [u["kb"] for u in state["updates"]["installed"]][-1] == ["KB5044281"]
     assert "\\sitekit\\Lotus POS backup" in state["scheduled_tasks"]
     assert state["reboot_pending"] is False
@@ -127,3 +129,21 @@ def test_diff_shows_before_and_after(runs: dict[str, Any]) -> None:
     assert timezone == {"before": "UTC\n", "after": "GMT Standard Time\n"}
     assert "host=10.41.7.4" in runs["real"]["Render the application settings from a "
                                             "template"]["diff"]["after"]
+
+
+SHARE = "\\\\dist.lotus-kitchen.example\\packages"
+CLIENT = "{C3D7F2B5-6E4A-4F8B-AD32-80B19E4F7C62}"
+
+
+@pytest.mark.parametrize(("path", "product_id", "message"), [
+    (f"{SHARE}\\lotus-pos\\8.4.1\\LotusPOS-Client-8.4.1-x64.msi", CLIENT,
+     "cannot be reached"),
+    (f"{SHARE}\\lotus-pos\\8.4.2\\LotusPOS-Client-8.4.2-x64.msi",
+     "{B2C6E1A4-5D3F-4E7A-9C21-7F0A8D3E6B51}", "installs the product " + CLIENT),
+])
+def test_share_has_only_the_fleets_installers(module_lab: CliLab, path: str, product_id: str,
+                                              message: str) -> None:
+    args = json.dumps({"path": path, "product_id": product_id})
+    result = module_lab.ansible("lis01-pos01", "ansible.windows.win_package", args)
+    assert result.returncode != 0
+    assert message in result.stdout

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from sitekit.inventory import loopback_address
 from sitekit.lab.host import LabHost, dump_state
 from sitekit.lab.pki import pki_paths
 from sitekit.lab.server import CONFIG_FILE, DEFAULT_PORT, read_config, write_config
+from sitekit.lab.shares import share_listing
 from sitekit.lab.state import seed_state
 from sitekit.lab.vault import write_secret_file, write_vault_vars
 from sitekit.plan.fleet import FleetPlan
@@ -96,12 +98,16 @@ def prepare(layout: LabLayout, fleet_dir: Path, plan: FleetPlan, sites: list[str
     planned = plan_hosts(plan, username, password)
     hosts = [host for host, _ in planned]
     write_config(layout.root, hosts, port)
+    listing = share_listing(plan.fleet)
     for host, kind in planned:
         state_file = layout.state_file(host.hostname)
-        if not state_file.exists():
+        if state_file.exists():
+            state = json.loads(state_file.read_text(encoding="utf-8"))
+        else:
             state_file.parent.mkdir(parents=True, exist_ok=True)
             state = seed_state(kind, host.hostname, secrets.SystemRandom())
-            state_file.write_text(dump_state(state), encoding="utf-8")
+        state["shares"] = listing  # the fleet's share as it is now, not as it was seeded
+        state_file.write_text(dump_state(state), encoding="utf-8")
     _write_inventory(layout, fleet_dir, sites, username, port)
     if not layout.vault_password_file.exists():
         write_secret_file(layout.vault_password_file)

@@ -1,8 +1,9 @@
 """ansible.windows.win_package: MSI packages identified by product_id.
 
-The lab cannot run an installer, so a package's name and version come from its file
-name, `<Name>-<version>.msi` (e.g. LotusPOS-8.4.2.msi), which must exist on the host
-(copied there first) or be an http(s) URL.
+The lab cannot run an installer, so it knows what one installs from where it is: an
+installer on the fleet's share (see shares.py) is what the fleet file says it is; any
+other's name and version come from its file name, `<Name>-<version>.msi` (e.g.
+LotusPOS-8.4.2.msi), which must exist on the host (copied there first) or be a URL.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import ntpath
 import re
 from typing import Any
 
-from sitekit.lab import filesystem
+from sitekit.lab import filesystem, shares
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.state import find, host_state
@@ -33,7 +34,7 @@ def win_package(host: LabHost, args: dict[str, Any], check_mode: bool,
         if product is not None and not check_mode:
             del packages[product]
         return result | ({"changed": True, "rc": 0} if product else {"changed": False})
-    name, version = _identity(host, args["path"])
+    name, version = _identity(host, args["path"], args["product_id"])
     wanted = args["creates_version"] or version
     if product is not None and packages[product]["version"] == wanted:
         return result | {"changed": False}
@@ -45,10 +46,18 @@ def win_package(host: LabHost, args: dict[str, Any], check_mode: bool,
     return result | {"changed": True, "rc": 0}
 
 
-def _identity(host: LabHost, path: str | None) -> tuple[str, str]:
-    """Name and version of an installer, from its file name."""
+def _identity(host: LabHost, path: str | None, product_id: str) -> tuple[str, str]:
+    """Name and version of an installer: the share's listing, or its file name."""
     if not path:
         raise ModuleFailedError("path must be set when state=present")
+    if shares.is_unc(path):
+        found = shares.installer(host_state(host), path)
+        if found is None:
+            raise ModuleFailedError(f"the file at the path '{path}' cannot be reached")
+        if (found["product_id"] or "").upper() != product_id.upper():
+            raise ModuleFailedError(f"the installer {path} installs the product "
+                                    f"{found['product_id']}, not {product_id}")
+        return found["name"], found["version"]
     if not path.lower().startswith(("http://", "https://")) and not filesystem.is_file(
             host, filesystem.expand(host, path)):
         raise ModuleFailedError(f"the file at the path '{path}' cannot be reached")

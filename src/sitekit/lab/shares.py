@@ -1,0 +1,49 @@
+"""The fleet's installer share as the lab's hosts see it.
+
+The share is outside every host: it holds what the fleet file's `software` lists, at
+the pinned versions. `sitekit lab up` writes its listing into each host's state
+(state["shares"]: normalised UNC path -> what the installer installs), refreshed on every
+`up`, so a fleet that pins a new version finds the new installer and a misspelled path
+fails as it would on Windows. Nothing else on a UNC path exists.
+"""
+
+from __future__ import annotations
+
+import ntpath
+from typing import Any
+
+from sitekit.lab.filesystem import path_key
+from sitekit.site.model import Fleet
+
+
+def share_listing(fleet: Fleet) -> dict[str, dict[str, Any]]:
+    """The installers on the fleet's share: path key -> path, package, name, version, product."""
+    software = fleet.software
+    share = software["share"]
+    sql = software["sql_server"]
+    application = fleet.application
+    entries = [
+        {"package": "sql_server", "installer": sql["installer"], "name": sql["name"],
+         "version": sql["version"], "product_id": None},
+        {"package": "application_server", "installer": software["application_server"]["installer"],
+         "name": f"{application['name']} Server", "version": application["version"],
+         "product_id": software["application_server"]["product_id"]},
+        {"package": "application_client", "installer": software["application_client"]["installer"],
+         "name": f"{application['name']} Client", "version": application["version"],
+         "product_id": software["application_client"]["product_id"]},
+    ]
+    listing = {}
+    for entry in entries:
+        path = ntpath.join(share, entry.pop("installer"))
+        listing[path_key(path)] = {"path": path, **entry}
+    return listing
+
+
+def installer(state: dict[str, Any], path: str) -> dict[str, Any] | None:
+    """What the installer at a UNC path installs, or None if the share has no such file."""
+    return state.get("shares", {}).get(path_key(path))
+
+
+def is_unc(path: str) -> bool:
+    r"""Tell whether a path is on a network share (\\server\share\...)."""
+    return path.replace("/", "\\").startswith("\\\\")
