@@ -3,7 +3,7 @@
 <lab>/lab.json                      hosts, port and credentials for the lab process (0600)
 <lab>/vault-password                the vault password (0600): ANSIBLE_VAULT_PASSWORD_FILE
 <lab>/inventory/sitekit.yml         the real fleet through the sitekit plugin, on loopback
-<lab>/inventory/group_vars/all/vault.yml   ansible_password, vault-encrypted
+<lab>/inventory/group_vars/all/vault.yml   ansible_password, sitekit_initial_password (vault)
 <lab>/pki/ca.pem                    the lab CA, which the inventory trusts
 <lab>/hosts/<host>/state.json       each virtual host's persisted state
 <lab>/lab.pid, lab.log              the running process and its log
@@ -78,10 +78,12 @@ class LabLayout:
         return self.config.is_file()
 
 
-def plan_hosts(plan: FleetPlan, username: str, password: str) -> list[tuple[LabHost, str]]:
-    """One virtual host per planned host, at its loopback address, with its station kind."""
+def plan_hosts(plan: FleetPlan, username: str,
+               password: str) -> list[tuple[LabHost, str, str]]:
+    """One virtual host per planned host, at its loopback address: kind, planned address."""
     return [
-        (LabHost(host.name, loopback_address(host.address), username, password), host.kind)
+        (LabHost(host.name, loopback_address(host.address), username, password), host.kind,
+         host.address)
         for site in plan.sites
         for host in site.hosts
     ]
@@ -96,10 +98,10 @@ def prepare(layout: LabLayout, fleet_dir: Path, plan: FleetPlan, sites: list[str
     username = str(plan.fleet.winrm["user"])
     password = _existing_password(layout) or _new_password()
     planned = plan_hosts(plan, username, password)
-    hosts = [host for host, _ in planned]
+    hosts = [host for host, _, _ in planned]
     write_config(layout.root, hosts, port)
     listing = share_listing(plan.fleet)
-    for host, kind in planned:
+    for host, kind, address in planned:
         state_file = layout.state_file(host.hostname)
         if state_file.exists():
             state = json.loads(state_file.read_text(encoding="utf-8"))
@@ -107,11 +109,14 @@ def prepare(layout: LabLayout, fleet_dir: Path, plan: FleetPlan, sites: list[str
             state_file.parent.mkdir(parents=True, exist_ok=True)
             state = seed_state(kind, host.hostname, secrets.SystemRandom())
         state["shares"] = listing  # the fleet's share as it is now, not as it was seeded
+        state["planned_address"] = address  # what its peers on the site network see
         state_file.write_text(dump_state(state), encoding="utf-8")
     _write_inventory(layout, fleet_dir, sites, username, port)
     if not layout.vault_password_file.exists():
         write_secret_file(layout.vault_password_file)
-    write_vault_vars(layout.vault_file, {"ansible_password": password},
+    # sitekit_initial_password: the first-logon password of the user plan's accounts.
+    write_vault_vars(layout.vault_file, {"ansible_password": password,
+                                         "sitekit_initial_password": _new_password()},
                      layout.vault_password_file)
     return hosts
 

@@ -29,7 +29,7 @@ from types import FrameType, TracebackType
 
 from spnego.channel_bindings import GssChannelBindings
 
-from sitekit.lab import faults
+from sitekit.lab import faults, network
 from sitekit.lab.connection import Listener, serve_connection
 from sitekit.lab.host import LabHost, require_loopback
 from sitekit.lab.modules import load_models
@@ -82,6 +82,7 @@ class LabServer:
     def start(self) -> LabServer:
         """Issue certificates, bind every listener and start accepting."""
         load_models()
+        network.attach(self.hosts)
         self.pki = issue_pki(
             self.lab_dir, [h.address for h in self.hosts], [h.hostname for h in self.hosts]
         )
