@@ -138,6 +138,13 @@ class CliLab:
         return subprocess.run(command, capture_output=True, text=True, cwd=ROOT,
                               env=env or self.env(), timeout=300, check=False)
 
+    @staticmethod
+    def run_tool(tool: str, *args: str,
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """Run one of the venv's tools (ansible-vault, ...) from the project root."""
+        return subprocess.run([str(BIN / tool), *args], capture_output=True, text=True,
+                              cwd=ROOT, env=env, timeout=120, check=False)
+
     def down_and_check(self) -> None:
         """Stop the lab and prove nothing of it is left listening or running."""
         pid = self.pid

@@ -15,6 +15,8 @@ from typing import Any
 
 from sitekit.lab.filesystem import path_key
 from sitekit.lab.host import LabHost
+from sitekit.lab.seed_base import windows_base_registry, windows_base_state
+from sitekit.lab.seed_stations import defender_seed, printing_seed
 
 # The stated builds: Windows Server 2022 (21H2) and Windows 11 Enterprise 23H2.
 SERVER_OS = {
@@ -81,13 +83,15 @@ def seed_state(kind: str, name: str, rng: random.Random, username: str = "siteki
         "next_rid": 1001,
         "firewall": _firewall(),
         "scheduled_tasks": _scheduled_tasks(),
-        "registry": _registry(SERVER_OS if server else CLIENT_OS),
+        "registry": _registry(SERVER_OS if server else CLIENT_OS) | windows_base_registry(),
         "features": _features() if server else {},
         "updates": _updates(server, now),
-        "defender": _defender(now),
+        "defender": _defender(now) | defender_seed(server),
+        "printing": printing_seed(server),
         "sql_instances": {},
         "network": {"Ethernet": {"dns_servers": [], "dhcp": False}},
         "lab": {"module_calls": {}},
+        **windows_base_state(server),
     }
 
 
