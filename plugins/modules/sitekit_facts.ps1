@@ -31,7 +31,7 @@ if ($gather -contains "os") {
         caption = $os.Caption
         version = $os.Version
         build = [int]$version.CurrentBuild
-        revision = [int]$version.UBR
+        ubr = [int]$version.UBR
         display_version = $version.DisplayVersion
         installation_type = $version.InstallationType
         computer_name = $env:COMPUTERNAME

@@ -14,7 +14,7 @@ options:
   gather:
     description:
       - The subsets to return.
-      - C(os) the Windows build, revision (UBR), computer name and last boot.
+      - C(os) the Windows build, update build revision (UBR), computer name and last boot.
       - C(disks) size and free space of each fixed volume.
       - C(clock) the host's UTC time and Windows time zone, to compare with the controller.
     type: list
@@ -39,10 +39,10 @@ facts:
   type: dict
   contains:
     os:
-      description: Build, revision, display version, installation type, computer name, last boot (UTC).
+      description: Build, update build revision (ubr), display version, installation type, computer name, last boot (UTC).
       returned: when os is gathered
       type: dict
-      sample: {build: 20348, revision: 2762, display_version: 21H2, computer_name: LIS01-SRV01}
+      sample: {build: 20348, ubr: 2762, display_version: 21H2, computer_name: LIS01-SRV01}
     disks:
       description: One entry per fixed volume with drive letter, size_bytes and free_bytes.
       returned: when disks is gathered

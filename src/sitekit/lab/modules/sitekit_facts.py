@@ -29,7 +29,7 @@ def _os(state: dict[str, Any]) -> dict[str, Any]:
     os_info = state["os"]
     boot = dt.datetime.fromisoformat(state["boot_time"])
     return {"caption": os_info["name"], "version": f"{os_info['version']}",
-            "build": os_info["build"], "revision": os_info["ubr"],
+            "build": os_info["build"], "ubr": os_info["ubr"],
             "display_version": os_info["display_version"],
             "installation_type": os_info["installation_type"],
             "computer_name": state["hostname"], "last_boot": boot.strftime(_ISO)}

@@ -1,0 +1,186 @@
+"""Opening day, as an engineer runs it, on every example site in the lab.
+
+A check-mode rehearsal changes nothing; the first run changes things and ends in the
+acceptance check's handover record; a second run changes nothing. Faults from the lab
+give the documented outcome (the host fails with what to do, its site stops, other sites
+go on) and a re-run after the fault is cleared converges. No secret appears anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.lab.conftest import ROOT, CliLab, cli_lab_at
+
+pytestmark = pytest.mark.slow
+PLAYBOOK = ROOT / "playbooks" / "opening_day.yml"
+SITES = ("LIS01", "BER02", "LON01")
+
+
+def run(lab: CliLab, *options: str) -> tuple[int, dict[str, Any], str]:
+    """Run opening day with the JSON callback: rc, per-host stats, the whole output."""
+    env = lab.env() | {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+                       "SITEKIT_ENGINEER": "Test Engineer"}
+    result = lab.playbook(PLAYBOOK, *options, env=env)
+    output = result.stdout + result.stderr
+    try:
+        stats = json.loads(result.stdout)["stats"]
+    except (json.JSONDecodeError, KeyError):
+        pytest.fail(f"no JSON result (rc {result.returncode}):\n{output[-4000:]}")
+    return result.returncode, stats, output
+
+
+def modelled_states(lab: CliLab) -> dict[str, Any]:
+    """Every host's state without the lab's bookkeeping (call counts)."""
+    states = {}
+    for host in lab.hosts():
+        state = lab.state(host.hostname)
+        state.pop("lab", None)
+        state["fs"]["dirs"] = {k: v for k, v in state["fs"]["dirs"].items()
+                               if "\\ansible-tmp-" not in k}
+        states[host.hostname] = state
+    return states
+
+
+def messages(output: str) -> str:
+    """The output with JSON string escapes undone, to search for sentences."""
+    return output.replace("\\n", " ").replace('\\"', '"')
+
+
+def secrets(lab: CliLab) -> list[str]:
+    """The lab's secrets as Ansible gets them: every value of the vault file."""
+    result = CliLab.run_tool("ansible-vault", "view", str(lab.layout.vault_file), env=lab.env())
+    assert result.returncode == 0, result.stderr
+    values = re.findall(r"^\w+: (.+)$", result.stdout, re.MULTILINE)
+    assert values
+    return [v.strip().strip("'\"") for v in values]
+
+
+@pytest.fixture(scope="module")
+def fleet_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliLab]:
+    """All three example sites in one lab for this file."""
+    with cli_lab_at(tmp_path_factory.mktemp("lab"), *SITES) as lab:
+        yield lab
+
+
+@pytest.fixture(scope="module")
+def runs(fleet_lab: CliLab) -> dict[str, Any]:
+    """Check mode, the first run and the second run of the whole fleet, with the states."""
+    before = modelled_states(fleet_lab)
+    check = run(fleet_lab, "--check")
+    after_check = modelled_states(fleet_lab)
+    first = run(fleet_lab)
+    second = run(fleet_lab)
+    return {"before": before, "check": check, "after_check": after_check, "first": first,
+            "second": second}
+
+
+def test_check_mode_rehearses_the_whole_run_and_changes_nothing(runs: dict[str, Any]) -> None:
+    rc, stats, output = runs["check"]
+    assert rc == 0, output[-4000:]
+    assert runs["after_check"] == runs["before"]
+    assert all(s["changed"] > 0 for s in stats.values()), stats
+
+
+def test_first_run_brings_every_site_up(runs: dict[str, Any], fleet_lab: CliLab) -> None:
+    rc, stats, output = runs["first"]
+    assert rc == 0, output[-4000:]
+    assert len(stats) == len(fleet_lab.hosts())
+    assert all(s["changed"] > 0 and s["failures"] == 0 for s in stats.values()), stats
+    state = fleet_lab.state("lon01-srv01")
+    assert state["hostname"] == "LON01-SRV01"
+    assert state["services"]["LotusPosServer"]["state"] == "running"
+
+
+def test_second_run_changes_nothing(runs: dict[str, Any]) -> None:
+    rc, stats, output = runs["second"]
+    assert rc == 0, output[-4000:]
+    changed = {host: s["changed"] for host, s in stats.items() if s["changed"]}
+    assert changed == {}
+
+
+def test_every_site_gets_a_handover_record(runs: dict[str, Any], fleet_lab: CliLab) -> None:
+    records = fleet_lab.layout.inventory / "records"
+    for code in SITES:
+        found = sorted((records / code).glob("handover-*.md"))
+        assert found, f"no handover record for {code} in {records}"
+        text = found[-1].read_text()
+        assert "Test Engineer" in text
+        assert "8.4.2" in text
+        assert "FAIL" not in text
+
+
+def test_no_secret_appears_in_output_logs_or_records(runs: dict[str, Any],
+                                                     fleet_lab: CliLab) -> None:
+    texts = [output for _, _, output in (runs["check"], runs["first"], runs["second"])]
+    texts.append((fleet_lab.layout.root / "lab.log").read_text())
+    records = fleet_lab.layout.inventory / "records"
+    texts += [p.read_text() for p in records.rglob("*") if p.is_file()]
+    for secret in secrets(fleet_lab):
+        assert len(secret) >= 12
+        for text in texts:
+            assert secret not in text
+
+
+# -- faults: one site in its own lab, so a failure cannot leak into the tests above ----
+
+@pytest.fixture
+def two_sites(tmp_path: Path) -> Iterator[CliLab]:
+    """LIS01 and BER02 in a lab of their own."""
+    with cli_lab_at(tmp_path / "lab", "LIS01", "BER02") as lab:
+        yield lab
+
+
+def inject(lab: CliLab, host: str, *fault: str) -> None:
+    """Inject (or clear) a fault through the CLI."""
+    result = lab.sitekit("fault", host, *fault)
+    assert result.returncode == 0, result.stderr
+
+
+def test_unreachable_workstation_stops_its_site_only(two_sites: CliLab) -> None:
+    inject(two_sites, "lis01-kds01", "unreachable")
+    rc, stats, output = run(two_sites)
+    text = messages(output)
+    assert rc != 0
+    assert "lis01-kds01 failed in the preflight phase" in text
+    assert "did not answer over WinRM" in text
+    assert "The rest of LIS01 stops at the next phase" in text
+    assert all(stats[h]["failures"] == 0 and stats[h]["unreachable"] == 0
+               for h in stats if h.startswith("ber02")), stats
+    assert stats["lis01-srv01"]["changed"] == 0
+    inject(two_sites, "lis01-kds01", "clear")
+    rc, stats, output = run(two_sites, "--limit", "site_lis01")
+    assert rc == 0, output[-4000:]
+    assert stats["lis01-srv01"]["changed"] > 0
+
+
+@pytest.mark.parametrize(("host", "fault", "phase", "expected"), [
+    ("lis01-srv01", ("service-wont-start", "service=LotusPosServer"), "server",
+     "Error 1067"),
+    ("lis01-srv01", ("disk-full",), "backups", "not enough space"),
+    ("lis01-pos01", ("reboot-mid-run",), "base", "lis01-pos01"),
+])
+def test_fault_fails_with_what_to_do_and_a_rerun_converges(
+        two_sites: CliLab, host: str, fault: tuple[str, ...], phase: str,
+        expected: str) -> None:
+    rc, _, output = run(two_sites, "--limit", "site_lis01", "--tags", "preflight,base")
+    assert rc == 0, output[-4000:]
+    inject(two_sites, host, *fault)
+    rc, stats, output = run(two_sites, "--limit", "site_lis01")
+    text = messages(output)
+    assert rc != 0
+    assert f"{host} failed in the {phase} phase" in text
+    assert expected in text
+    assert "ansible-playbook playbooks/opening_day.yml --limit site_lis01" in text
+    inject(two_sites, host, "clear")
+    rc, stats, output = run(two_sites, "--limit", "site_lis01")
+    assert rc == 0, output[-4000:]
+    rc, stats, output = run(two_sites, "--limit", "site_lis01")
+    assert rc == 0
+    assert {h: s["changed"] for h, s in stats.items() if s["changed"]} == {}
