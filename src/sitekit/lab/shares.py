@@ -27,11 +27,23 @@ def share_listing(fleet: Fleet) -> dict[str, dict[str, Any]]:
          "version": sql["version"], "product_id": None},
         {"package": "application_server", "installer": software["application_server"]["installer"],
          "name": f"{application['name']} Server", "version": application["version"],
-         "product_id": software["application_server"]["product_id"]},
+         "product_id": software["application_server"]["product_id"],
+         "service": software["application_server"]["service"],
+         "install_dir": software["application_server"]["install_dir"],
+         "port": application["server_port"]},  # its service listens there (network.py)
         {"package": "application_client", "installer": software["application_client"]["installer"],
          "name": f"{application['name']} Client", "version": application["version"],
          "product_id": software["application_client"]["product_id"]},
     ]
+    if "dbatools" in software:  # a zip of Save-Module's output: module\<version>\...
+        dbatools = software["dbatools"]
+        entries.append({
+            "package": "dbatools", "installer": dbatools["archive"], "name": "dbatools",
+            "version": dbatools["version"], "product_id": None,
+            "archive_files": [f"dbatools\\{dbatools['version']}\\dbatools.psd1",
+                              f"dbatools\\{dbatools['version']}\\dbatools.psm1",
+                              f"dbatools.library\\{dbatools['library_version']}"
+                              "\\dbatools.library.psd1"]})
     listing = {}
     for entry in entries:
         path = ntpath.join(share, entry.pop("installer"))

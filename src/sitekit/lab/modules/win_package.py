@@ -4,6 +4,8 @@ The lab cannot run an installer, so it knows what one installs from where it is:
 installer on the fleet's share (see shares.py) is what the fleet file says it is; any
 other's name and version come from its file name, `<Name>-<version>.msi` (e.g.
 LotusPOS-8.4.2.msi), which must exist on the host (copied there first) or be a URL.
+A setup program that is no MSI (SQL Server's) is known by creates_service; what the
+share's installers leave behind (services, an SQL instance) is in installers.py.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import ntpath
 import re
 from typing import Any
 
-from sitekit.lab import filesystem, shares
+from sitekit.lab import filesystem, installers, shares
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.state import find, host_state
@@ -26,8 +28,11 @@ def win_package(host: LabHost, args: dict[str, Any], check_mode: bool,
     """Install or remove a package; creates_version compares the installed version."""
     state = host_state(host)
     packages = state["packages"]
+    if not args["product_id"] and args["creates_service"] and args["state"] != "absent":
+        return _install_by_service(host, args, check_mode)
     if not args["product_id"]:
-        raise ModuleFailedError("the sitekit lab models win_package with product_id only")
+        raise ModuleFailedError("the sitekit lab models win_package with product_id only"
+                                " (or, to install, creates_service)")
     product = find(packages, args["product_id"])
     result: dict[str, Any] = {"reboot_required": False}
     if args["state"] == "absent":
@@ -43,6 +48,26 @@ def win_package(host: LabHost, args: dict[str, Any], check_mode: bool,
                                                 "publisher": "sitekit lab"}
         if product is not None and product != args["product_id"].upper():
             del packages[product]
+        if shares.is_unc(args["path"]):
+            installers.run_setup(host, shares.installer(state, args["path"]) or {},
+                                 args["arguments"], check_mode)
+    return result | {"changed": True, "rc": 0}
+
+
+def _install_by_service(host: LabHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    """A setup program that is no MSI (SQL Server's setup.exe): installed = its service exists.
+
+    Only the share's installers are known; what one leaves behind is in installers.py.
+    """
+    result: dict[str, Any] = {"reboot_required": False}
+    if find(host_state(host)["services"], args["creates_service"]) is not None:
+        return result | {"changed": False}
+    path = args["path"] or ""
+    found = shares.installer(host_state(host), path) if shares.is_unc(path) else None
+    if found is None:
+        raise ModuleFailedError(f"the file at the path '{path}' cannot be reached"
+                                if path else "path must be set when state=present")
+    installers.run_setup(host, found, args["arguments"], check_mode)
     return result | {"changed": True, "rc": 0}
 
 

@@ -1,0 +1,34 @@
+"""What running an installer from the fleet's share does to a host, beyond registering it.
+
+win_package records an MSI product itself; the packages below also leave services,
+folders or an SQL Server instance behind, as their real installers do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sitekit.lab import filesystem, sqlserver
+from sitekit.lab.host import LabHost
+from sitekit.lab.state import host_state
+
+
+def run_setup(host: LabHost, entry: dict[str, Any], arguments: str | list[str] | None,
+              check_mode: bool) -> None:
+    """Apply what the share's installer `entry` installs (nothing in check mode)."""
+    if entry.get("package") == "sql_server":
+        sqlserver.install_instance(host, entry, arguments, check_mode)
+        return
+    if check_mode:
+        return
+    if entry.get("package") == "application_server":
+        install_dir = entry["install_dir"]
+        filesystem.make_dirs(host, install_dir)
+        service = entry["service"]
+        # The MSI registers the service stopped and automatic; the role configures and
+        # starts it once its configuration is in place.
+        host_state(host)["services"].setdefault(service, {
+            "display_name": entry["name"], "state": "stopped", "start_mode": "auto",
+            "path": f'"{install_dir}\\{service}.exe"', "username": "LocalSystem",
+            "description": f"{entry['name']} {entry['version']}", "dependencies": [],
+            "desktop_interact": False, "ports": [entry["port"]] if "port" in entry else []})

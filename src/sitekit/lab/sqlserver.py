@@ -1,0 +1,273 @@
+r"""SQL Server on a lab host: instances, their databases, and what connecting to them takes.
+
+state["sql_instances"][<instance>] = {
+    "name", "version", "edition", "service": "MSSQL$<INSTANCE>",
+    "tcp_enabled": bool, "tcp_port": int | None (dynamic until set),
+    "data_dir", "log_dir", "backup_dir", "sysadmins": [...], "logins": {<login>: {...}},
+    "databases": {<db>: {"recovery_model": "FULL" | "SIMPLE", "data_file", "log_file",
+                         "data_size_mb", "log_size_mb", "tables": {<table>: <rows>},
+                         "table_rows": {<table>: [row, ...]}, "owner"}},
+    "backups": [], "restore_tests": [],
+}
+
+`databases` holds user databases only (master, model, msdb and tempdb are implied).
+Setup (the fleet's SQL Server installer run by win_package) creates an instance with
+`install_instance`; the lowlydba.sqlserver models reach it through `connect`, which fails
+as dbatools does: without dbatools on the host, when the instance is not installed or
+not running, or when the connecting Windows account is not a sysadmin.
+"""
+
+from __future__ import annotations
+
+import ntpath
+import re
+from typing import Any
+
+from sitekit.lab import filesystem
+from sitekit.lab.host import LabHost
+from sitekit.lab.modules import ModuleCrashError, ModuleFailedError
+from sitekit.lab.state import find, host_state
+
+# Where PowerShell finds machine-wide modules; dbatools (and dbatools.library) go here.
+MODULES_DIR = "C:\\Program Files\\WindowsPowerShell\\Modules"
+DBATOOLS_MINIMUM = (2, 0, 0)
+_MAJOR = {"16": "MSSQL16", "15": "MSSQL15", "14": "MSSQL14"}
+_SETUP_ARGUMENT = re.compile(r"^/(?P<name>[A-Za-z_]+)(?:=(?P<value>.*))?$")
+
+
+def instances(host: LabHost) -> dict[str, Any]:
+    """The host's SQL Server instances by name."""
+    return host_state(host).setdefault("sql_instances", {})
+
+
+def service_name(instance: str) -> str:
+    """The engine's Windows service: MSSQLSERVER, or MSSQL$<INSTANCE> for a named one."""
+    return "MSSQLSERVER" if instance.upper() == "MSSQLSERVER" else f"MSSQL${instance.upper()}"
+
+
+def _words(command_line: str) -> list[str]:
+    """Split a Windows command line into words: spaces outside double quotes, quotes removed."""
+    words, word, quoted, started = [], [], False, False
+    for char in command_line:
+        if char == '"':
+            quoted, started = not quoted, True
+        elif char.isspace() and not quoted:
+            if started:
+                words.append("".join(word))
+            word, started = [], False
+        else:
+            word.append(char)
+            started = True
+    if started:
+        words.append("".join(word))
+    return words
+
+
+def setup_arguments(arguments: str | list[str] | None) -> dict[str, list[str]]:
+    r"""SQL Server setup's /NAME=value arguments, names upper-cased, quotes removed.
+
+    A value may go on in the words after it, as /SQLSYSADMINACCOUNTS="A\x" "B\y" does.
+    """
+    words = [str(a) for a in arguments] if isinstance(arguments, list) else \
+        _words(arguments or "")
+    parsed: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for word in words:
+        match = _SETUP_ARGUMENT.match(word)
+        if match is None:
+            if current is not None and word:
+                current.append(word)
+            continue
+        current = parsed[match["name"].upper()] = [match["value"]] if match["value"] else []
+    return parsed
+
+
+def install_instance(host: LabHost, product: dict[str, Any], arguments: str | list[str] | None,
+                     check_mode: bool) -> dict[str, Any]:
+    """Run SQL Server setup unattended; return the instance it creates (unless check mode).
+
+    Fails as setup fails (a nonzero exit code) when the unattended install lacks what
+    it requires: /Q or /QS, /ACTION=Install, /IACCEPTSQLSERVERLICENSETERMS, /FEATURES
+    with SQLENGINE, /INSTANCENAME and /SQLSYSADMINACCOUNTS.
+    """
+    values = setup_arguments(arguments)
+    args = {name: " ".join(words) for name, words in values.items()}
+    problems = [what for what, ok in (
+        ("/Q or /QS (quiet)", "Q" in args or "QS" in args),
+        ("/ACTION=Install", args.get("ACTION", "").lower() == "install"),
+        ("/IACCEPTSQLSERVERLICENSETERMS", "IACCEPTSQLSERVERLICENSETERMS" in args),
+        ("/FEATURES=SQLENGINE", "SQLENGINE" in args.get("FEATURES", "").upper().split(",")),
+        ("/INSTANCENAME", bool(args.get("INSTANCENAME"))),
+        ("/SQLSYSADMINACCOUNTS", bool(values.get("SQLSYSADMINACCOUNTS"))),
+    ) if not ok]
+    if problems:
+        raise ModuleFailedError(
+            "unexpected rc from install: see rc, stdout, and stderr for more details",
+            rc=-2068578304, reboot_required=False,
+            stdout=f"The following error occurred: the unattended setup needs "
+                   f"{', '.join(problems)}\r\nError result: -2068578304\r\n", stderr="")
+    name = args["INSTANCENAME"].upper()
+    major = product["version"].split(".")[0]
+    root = (f"C:\\Program Files\\Microsoft SQL Server\\{_MAJOR.get(major, 'MSSQL' + major)}."
+            f"{name}\\MSSQL")
+    data_dir = args.get("SQLUSERDBDIR") or args.get("INSTALLSQLDATADIR") or f"{root}\\DATA"
+    instance = {
+        "name": name, "version": product["version"],
+        "edition": "Express Edition (64-bit)" if "express" in product["name"].lower()
+        else "Standard Edition (64-bit)",
+        "product": product["name"], "service": service_name(name),
+        "tcp_enabled": args.get("TCPENABLED") == "1", "tcp_port": None,
+        "data_dir": data_dir,
+        "log_dir": args.get("SQLUSERDBLOGDIR") or data_dir,
+        "backup_dir": args.get("SQLBACKUPDIR") or f"{root}\\Backup",
+        "login_mode": "Mixed" if args.get("SECURITYMODE", "").upper() == "SQL" else "Integrated",
+        "collation": args.get("SQLCOLLATION") or "SQL_Latin1_General_CP1_CI_AS",
+        "sysadmins": values["SQLSYSADMINACCOUNTS"],
+        "logins": {}, "databases": {}, "backups": [], "restore_tests": [],
+    }
+    if check_mode:
+        return instance
+    state = host_state(host)
+    for path in (root, instance["data_dir"], instance["log_dir"], instance["backup_dir"]):
+        filesystem.make_dirs(host, path)
+    sqlservr = f'"{root}\\Binn\\sqlservr.exe" -s{name}'
+    services = state["services"]
+    services[instance["service"]] = _service(f"SQL Server ({name})", "running", "auto",
+                                             sqlservr, f"NT Service\\{instance['service']}")
+    services[f"SQLAgent${name}"] = _service(
+        f"SQL Server Agent ({name})", "stopped",
+        "disabled" if "express" in product["name"].lower() else "manual",
+        f'"{root}\\Binn\\SQLAGENT.EXE" -i {name}', f"NT Service\\SQLAgent${name}")
+    browser = args.get("BROWSERSVCSTARTUPTYPE", "Disabled").lower()
+    services.setdefault("SQLBrowser", _service(
+        "SQL Server Browser", "running" if browser == "automatic" else "stopped",
+        {"automatic": "auto", "manual": "manual"}.get(browser, "disabled"),
+        '"C:\\Program Files (x86)\\Microsoft SQL Server\\90\\Shared\\sqlbrowser.exe"',
+        "NT AUTHORITY\\LOCALSERVICE"))
+    services.setdefault("SQLWriter", _service(
+        "SQL Server VSS Writer", "running", "auto",
+        '"C:\\Program Files\\Microsoft SQL Server\\90\\Shared\\sqlwriter.exe"', "LocalSystem"))
+    instances(host)[name] = instance
+    return instance
+
+
+def _service(display: str, state: str, start: str, path: str, user: str) -> dict[str, Any]:
+    """A service as win_service models it."""
+    return {"display_name": display, "state": state, "start_mode": start, "path": path,
+            "username": user, "description": display, "dependencies": [],
+            "desktop_interact": False}
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """A dotted version as a tuple of numbers."""
+    return tuple(int(p) for p in re.findall(r"\d+", text))
+
+
+def dbatools_version(host: LabHost) -> str | None:
+    r"""The newest dbatools under Modules\dbatools\<version>\ that can load, or None.
+
+    dbatools 2.x loads only beside its dbatools.library module.
+    """
+    fs = host_state(host)["fs"]["files"]
+    def versions(module: str) -> list[str]:
+        prefix = filesystem.path_key(ntpath.join(MODULES_DIR, module)) + "\\"
+        found = []
+        for key, entry in fs.items():
+            rest = key[len(prefix):] if key.startswith(prefix) else None
+            if rest and rest.count("\\") == 1 and rest.endswith(f"\\{module}.psd1"):
+                found.append(ntpath.basename(ntpath.dirname(entry["path"])))
+        return sorted(found, key=_version)
+    dbatools = versions("dbatools")
+    if not dbatools or not versions("dbatools.library"):
+        return None
+    return dbatools[-1]
+
+
+def require_dbatools(host: LabHost, fqcn: str) -> None:
+    """Fail as a lowlydba.sqlserver module does when dbatools 2.0.0+ is not installed.
+
+    Its `#Requires -Modules @{ ModuleName="dbatools"; ModuleVersion="2.0.0" }` stops the
+    script before it runs: an unhandled exception, not a module result.
+    """
+    version = dbatools_version(host)
+    if version is None or _version(version) < DBATOOLS_MINIMUM:
+        script = fqcn.rsplit(".", 1)[-1] + ".ps1"
+        raise ModuleCrashError(
+            f"The script '{script}' cannot be run because the following modules that are "
+            f"specified by the \"#requires\" statements of the script are missing: dbatools.")
+
+
+def instance_name(sql_instance: str) -> tuple[str, int | None]:
+    r"""The instance and port an SqlInstance names: 'host\NAME', 'host,1433', 'host'."""
+    text = sql_instance.strip()
+    port = None
+    if "," in text:
+        text, _, port_text = text.partition(",")
+        port = int(port_text) if port_text.strip().isdigit() else None
+    _, _, name = text.partition("\\")
+    return (name or "MSSQLSERVER").upper(), port
+
+
+def connect(host: LabHost, sql_instance: str, sql_username: str | None = None) -> dict[str, Any]:
+    """The instance a connection reaches, as Connect-DbaInstance would, or fail like it.
+
+    Windows authentication as the WinRM account: it must be a sysadmin, directly or
+    through a local group; a SQL login is refused unless the instance allows them.
+    """
+    state = host_state(host)
+    name, port = instance_name(sql_instance)
+    table = instances(host)
+    if port is not None:
+        found = next((n for n, i in table.items() if i.get("tcp_enabled") and
+                      i.get("tcp_port") == port), None)
+    else:
+        found = find(table, name)
+    service = None if found is None else state["services"].get(table[found]["service"])
+    if found is None or service is None or service["state"] != "running":
+        raise ModuleFailedError(
+            f"Error connecting to {sql_instance}: A network-related or instance-specific "
+            "error occurred while establishing a connection to SQL Server. The server was not"
+            " found or was not accessible. Verify that the instance name is correct and that"
+            " SQL Server is configured to allow remote connections.")
+    instance: dict[str, Any] = table[found]
+    if sql_username is not None:
+        if instance.get("login_mode") != "Mixed":
+            raise ModuleFailedError(f"Error connecting to {sql_instance}: Login failed for "
+                                    f"user '{sql_username}'.")
+        return instance
+    if not is_sysadmin(host, instance, host.username):
+        raise ModuleFailedError(f"Error connecting to {sql_instance}: Login failed for user "
+                                f"'{login_name(host)}'.")
+    return instance
+
+
+def is_sysadmin(host: LabHost, instance: dict[str, Any], user: str) -> bool:
+    r"""Whether a local Windows user is a sysadmin: listed, or in a listed local group."""
+    groups = host_state(host)["groups"]
+    for account in instance["sysadmins"]:
+        short = account.split("\\")[-1]
+        if short.lower() == user.lower():
+            return True
+        group = find(groups, short)
+        if group is not None and any(m.split("\\")[-1].lower() == user.lower()
+                                     for m in groups[group]["members"]):
+            return True
+    return False
+
+
+def login_name(host: LabHost) -> str:
+    r"""The Windows login of the WinRM account: COMPUTER\user."""
+    computer = str(host_state(host).get("hostname") or host.hostname).upper()
+    return f"{computer}\\{host.username}"
+
+
+def new_database(instance: dict[str, Any], name: str, data_dir: str | None,
+                 log_dir: str | None, owner: str) -> dict[str, Any]:
+    """A new, empty database as CREATE DATABASE makes it (model's SIMPLE recovery)."""
+    return {
+        "recovery_model": "SIMPLE",
+        "data_file": ntpath.join(data_dir or instance["data_dir"], f"{name}.mdf"),
+        "log_file": ntpath.join(log_dir or instance["log_dir"], f"{name}_log.ldf"),
+        "data_size_mb": 8, "log_size_mb": 8, "tables": {}, "table_rows": {},
+        "owner": owner,
+    }
