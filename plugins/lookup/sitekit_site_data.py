@@ -18,6 +18,13 @@ options:
     required: true
     type: list
     elements: path
+  as_tables:
+    description:
+      - Return the data as the application database's tables, each with its name, key,
+        columns and rows, which is what the C(sitekit_pos_data) module's C(tables) option
+        takes.
+    type: bool
+    default: false
   sections:
     description:
       - The site's kitchen sections; a menu item's section must be one of them or empty.
@@ -45,7 +52,7 @@ from typing import Any
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from sitekit.sitedata import SiteDataError, read_site_data
+from sitekit.sitedata import SiteDataError, database_tables, read_site_data
 
 
 class LookupModule(LookupBase):
@@ -59,7 +66,9 @@ class LookupModule(LookupBase):
         results = []
         for term in terms:
             try:
-                results.append(read_site_data(Path(str(term)), sections))
+                data = read_site_data(Path(str(term)), sections)
+                results.append(database_tables(data) if self.get_option("as_tables")
+                               else data)
             except SiteDataError as exc:
                 raise AnsibleLookupError(f"{exc}") from None
         return results

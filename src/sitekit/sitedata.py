@@ -162,3 +162,22 @@ def read_site_data(directory: Path, sections: Iterable[str] | None = None) -> di
     """A site's menu and tables from the directory beside its site file."""
     return {"menu": read_menu(directory / "menu.csv", sections),
             "tables": read_tables(directory / "tables.csv")}
+
+
+# The application database's tables for the initial data: what sitekit_pos_data loads
+# (pos_server) and compares (acceptance). One definition, so the two cannot disagree.
+DATABASE_TABLES = {
+    "menu": {"name": "MenuItems", "key": "code", "columns": [
+        {"name": "code", "type": "nvarchar(16)"}, {"name": "name", "type": "nvarchar(80)"},
+        {"name": "category", "type": "nvarchar(80)"}, {"name": "price", "type": "decimal(8,2)"},
+        {"name": "section", "type": "nvarchar(80)"}]},
+    "tables": {"name": "DiningTables", "key": "number", "columns": [
+        {"name": "number", "type": "int"}, {"name": "area", "type": "nvarchar(80)"},
+        {"name": "seats", "type": "int"}]},
+}
+
+
+def database_tables(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """A site's data as sitekit_pos_data's `tables`: each table's definition and rows."""
+    return [{**table, "rows": data[kind]} for kind, table in DATABASE_TABLES.items()]
+

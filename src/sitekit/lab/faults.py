@@ -28,10 +28,7 @@ FAULTS = {
     "failed-backup": "SQL Server backups fail; the last good backup is 8 days old",
 }
 # Faults kept and shown, but acting on something the lab does not model yet.
-NOT_MODELLED = {
-    "failed-backup": "the lab does not model SQL Server yet (no host has an instance), so"
-                     " no backup fails: the fault is only recorded",
-}
+NOT_MODELLED: dict[str, str] = {}
 
 
 def active(state: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -97,6 +94,10 @@ def _apply(host: LabHost, faults: dict[str, dict[str, Any]]) -> None:
         stale = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
         host.state["defender"]["antivirus_signature_last_updated"] = stale.replace(
             microsecond=0).isoformat()
+    if "failed-backup" in faults and "failed-backup" not in before:
+        from sitekit.lab import sqlbackup  # noqa: PLC0415 - sqlbackup imports the modules
+
+        sqlbackup.fail_backups(host)
     if ("wrong-credentials" in faults or "wrong-credentials" in before) and \
             host.state_file is not None:
         _write_accounts(host, wrong="wrong-credentials" in faults)

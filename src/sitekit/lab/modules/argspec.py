@@ -179,7 +179,9 @@ def _options(raw: dict[str, Any]) -> tuple[OptionSpec, ...]:
     return tuple(
         OptionSpec(
             name=name,
-            type=str(o.get("type", "str")),
+            # An option documented with suboptions but no type is a dict on Windows
+            # (win_scheduled_task's trigger `repetition`), not a str.
+            type=str(o.get("type", "dict" if o.get("suboptions") else "str")),
             required=bool(o.get("required", False)),
             default=o.get("default"),
             choices=tuple(o.get("choices") or ()),

@@ -10,7 +10,7 @@ from typing import Any
 
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
-from sitekit.lab.modules._common import put
+from sitekit.lab.modules._common import put, utcnow
 from sitekit.lab.state import find, host_state
 
 _TRIGGER_TYPES = ("boot", "daily", "event", "idle", "logon", "monthlydow", "monthly",
@@ -39,7 +39,9 @@ def win_scheduled_task(host: LabHost, args: dict[str, Any], check_mode: bool,
         return {"changed": current is not None}
     task = dict(current) if current else {"path": _path(args["path"]), "name": args["name"],
                                           "enabled": True, "actions": [], "triggers": [],
-                                          "state": "ready", "last_run_time": None}
+                                          "state": "ready", "last_run_time": None,
+                                          # When the lab registered it: its runs start then.
+                                          "lab_registered": utcnow().isoformat()}
     if args["actions"] is not None:
         task["actions"] = [_action(a) for a in args["actions"]]
     if not task["actions"]:

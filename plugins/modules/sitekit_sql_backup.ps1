@@ -1,0 +1,104 @@
+#!powershell
+
+# Make sure each database has a recent verified backup with its copy; see sitekit_sql_backup.py.
+
+#AnsibleRequires -CSharpUtil Ansible.Basic
+
+$spec = @{
+    options = @{
+        script = @{ type = "str"; required = $true }
+        settings = @{ type = "str"; required = $true }
+        type = @{ type = "str"; choices = @("full", "differential", "log"); default = "full" }
+        max_age_hours = @{ type = "int"; default = 24 }
+    }
+    supports_check_mode = $true
+}
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+$module.Result.backups = @()
+$module.Result.copied = @()
+$module.Result.deleted = @()
+
+$script = $module.Params.script
+$settingsPath = $module.Params.settings
+$kind = $module.Params.type
+$maxAge = $module.Params.max_age_hours
+
+if (-not (Test-Path -LiteralPath $script -PathType Leaf) -or -not (Test-Path -LiteralPath $settingsPath -PathType Leaf)) {
+    if ($module.CheckMode) {
+        $module.Result.changed = $true
+        $module.Result.msg = "the backup job is not deployed yet: it would run after deployment"
+        $module.ExitJson()
+    }
+    $module.FailJson("the backup job $script or its settings $settingsPath do not exist: deploy them first")
+}
+
+Function ConvertTo-UtcDate {
+    param($Value)
+    if ($Value -is [DateTime]) {
+        return $Value.ToUniversalTime()
+    }
+    $styles = [Globalization.DateTimeStyles]::RoundtripKind
+    return [DateTime]::Parse([String]$Value, [Globalization.CultureInfo]::InvariantCulture, $styles).ToUniversalTime()
+}
+
+Function Read-History {
+    param($Path)
+    if (-not (Test-Path -LiteralPath $Path)) {
+        return [PSCustomObject]@{ backups = @(); restore_tests = @() }
+    }
+    return Get-Content -LiteralPath $Path -Raw | ConvertFrom-Json
+}
+
+$settings = Get-Content -LiteralPath $settingsPath -Raw | ConvertFrom-Json
+$historyPath = Join-Path -Path $settings.backup_dir -ChildPath "sitekit-backup-history.json"
+$history = Read-History -Path $historyPath
+$now = (Get-Date).ToUniversalTime()
+$stale = @()
+$uncopied = @()
+foreach ($name in @($settings.databases)) {
+    $last = @($history.backups | Where-Object { $_.database -eq $name -and $_.type -eq $kind -and $_.verified } |
+            Sort-Object -Property { ConvertTo-UtcDate -Value $_.finished }) | Select-Object -Last 1
+    $fresh = $maxAge -gt 0 -and $null -ne $last -and ($now - (ConvertTo-UtcDate -Value $last.finished)).TotalHours -le $maxAge
+    if (-not $fresh) {
+        $stale += $name
+    }
+    elseif ($settings.copy_dir -and -not ($last.copy_path -and (Test-Path -LiteralPath $last.copy_path))) {
+        $uncopied += $last
+    }
+}
+$module.Result.changed = ($stale.Count + $uncopied.Count) -gt 0
+if ($module.CheckMode -or -not $module.Result.changed) {
+    $module.ExitJson()
+}
+
+foreach ($entry in $uncopied) {
+    $folder = Join-Path -Path $settings.copy_dir -ChildPath $entry.database
+    $target = Join-Path -Path $folder -ChildPath (Split-Path -Path $entry.path -Leaf)
+    try {
+        New-Item -Path $folder -ItemType Directory -Force | Out-Null
+        Copy-Item -LiteralPath $entry.path -Destination $target -Force
+    }
+    catch {
+        $module.FailJson("copying $($entry.path) to the second target $target failed: $($_.Exception.Message)", $_)
+    }
+    $entry.copy_path = $target
+    $module.Result.copied += $target
+}
+if ($uncopied.Count -gt 0) {
+    ConvertTo-Json -InputObject $history -Depth 6 | Set-Content -LiteralPath $historyPath -Encoding UTF8
+}
+
+if ($stale.Count -gt 0) {
+    $before = @($history.backups | ForEach-Object { $_.path })
+    $output = & powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $script -Type $kind -SettingsPath $settingsPath -Database $stale 2>&1
+    $exitCode = $LASTEXITCODE
+    $module.Result.output = @($output | ForEach-Object { [String]$_ })
+    $history = Read-History -Path $historyPath
+    $after = @($history.backups | ForEach-Object { $_.path })
+    $module.Result.backups = @($history.backups | Where-Object { $before -notcontains $_.path })
+    $module.Result.deleted = @($before | Where-Object { $after -notcontains $_ })
+    if ($exitCode -ne 0) {
+        $module.FailJson("the $kind backup of $($stale -join ', ') failed (exit code $exitCode): $($module.Result.output -join ' ')")
+    }
+}
+$module.ExitJson()

@@ -1,0 +1,79 @@
+#!powershell
+
+# Prove the newest backup chain restores (scratch database, DBCC CHECKDB); see sitekit_sql_restore_test.py.
+
+#AnsibleRequires -CSharpUtil Ansible.Basic
+
+$spec = @{
+    options = @{
+        script = @{ type = "str"; required = $true }
+        settings = @{ type = "str"; required = $true }
+        max_age_hours = @{ type = "int"; default = 24 }
+    }
+    supports_check_mode = $true
+}
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+$module.Result.restore_tests = @()
+
+$script = $module.Params.script
+$settingsPath = $module.Params.settings
+$maxAge = $module.Params.max_age_hours
+
+if (-not (Test-Path -LiteralPath $script -PathType Leaf) -or -not (Test-Path -LiteralPath $settingsPath -PathType Leaf)) {
+    if ($module.CheckMode) {
+        $module.Result.changed = $true
+        $module.ExitJson()
+    }
+    $module.FailJson("the backup job $script or its settings $settingsPath do not exist: deploy them first")
+}
+
+Function ConvertTo-UtcDate {
+    param($Value)
+    if ($Value -is [DateTime]) {
+        return $Value.ToUniversalTime()
+    }
+    $styles = [Globalization.DateTimeStyles]::RoundtripKind
+    return [DateTime]::Parse([String]$Value, [Globalization.CultureInfo]::InvariantCulture, $styles).ToUniversalTime()
+}
+
+Function Read-History {
+    param($Path)
+    if (-not (Test-Path -LiteralPath $Path)) {
+        return [PSCustomObject]@{ backups = @(); restore_tests = @() }
+    }
+    return Get-Content -LiteralPath $Path -Raw | ConvertFrom-Json
+}
+
+$settings = Get-Content -LiteralPath $settingsPath -Raw | ConvertFrom-Json
+$historyPath = Join-Path -Path $settings.backup_dir -ChildPath "sitekit-backup-history.json"
+$history = Read-History -Path $historyPath
+$now = (Get-Date).ToUniversalTime()
+$untested = @()
+foreach ($name in @($settings.databases)) {
+    $passed = @($history.restore_tests | Where-Object {
+            $_.database -eq $name -and $_.result -eq "passed" -and ($now - (ConvertTo-UtcDate -Value $_.finished)).TotalHours -le $maxAge
+        })
+    if ($maxAge -eq 0 -or $passed.Count -eq 0) {
+        $untested += $name
+    }
+}
+$module.Result.changed = $untested.Count -gt 0
+if ($module.CheckMode -or -not $module.Result.changed) {
+    $module.ExitJson()
+}
+
+$count = @($history.restore_tests).Count
+$output = & powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $script -Type RestoreTest -SettingsPath $settingsPath -Database $untested 2>&1
+$exitCode = $LASTEXITCODE
+$module.Result.output = @($output | ForEach-Object { [String]$_ })
+$history = Read-History -Path $historyPath
+$tests = @($history.restore_tests)
+if ($tests.Count -gt $count) {
+    $module.Result.restore_tests = @($tests[$count..($tests.Count - 1)])
+}
+if ($exitCode -ne 0) {
+    $failures = @($module.Result.restore_tests | Where-Object { $_.result -ne "passed" } |
+            ForEach-Object { "restore test of $($_.database) failed: $($_.message)" })
+    $module.FailJson("$($failures -join '; ') (exit code $exitCode)")
+}
+$module.ExitJson()

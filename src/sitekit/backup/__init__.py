@@ -1,0 +1,1 @@
+"""SQL Server backups: the retention rule and the schedule derived from maintenance windows."""

@@ -1,0 +1,474 @@
+"""SQL Server backups in the lab: the db_backup role's job, its schedule and its faults.
+
+The role deploys a PowerShell job (Invoke-SitekitBackup.ps1) with a JSON settings file
+and registers one scheduled task per job type. This module models that job: a run
+backs up every database in the settings WITH CHECKSUM, verifies the backup (RESTORE
+VERIFYONLY), copies it to the second target and applies the retention rule of
+sitekit.backup.retention (the same rule the PowerShell job implements); a restore-test
+run restores the newest chain to a scratch database, runs DBCC CHECKDB and drops it.
+
+Time passes in the lab as on the controller's clock. `catch_up` derives the backup
+history from the schedule: each enabled backup task registered in the lab runs at the
+last time its triggers fired before now (only the last run of each job since the
+previous look is recorded, not every run in between). Readers of the backup history (the
+db_backup modules, the audit) call `catch_up` first.
+
+State: state["sql_instances"][<instance>]["backups"] entries {"database", "type"
+(full | differential | log), "path", "copy_path", "started", "finished", "checksum",
+"verified", "size_mb", "first_lsn", "last_lsn", "database_backup_lsn", "origin"} and
+["restore_tests"] entries {"database", "backup_path", "chain", "scratch_database",
+"finished", "result" (passed | failed), "message"}.
+
+Faults: `failed-backup` (on injection the history is cut back so the last good backup
+is 8 days old; while it lasts every backup fails, scheduled or on demand) and
+`disk-full` (writing the backup file fails, as does restoring a scratch database).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime as dt
+import json
+import ntpath
+import re
+import shlex
+import zoneinfo
+from collections.abc import Iterator
+from typing import Any
+
+from sitekit.backup.retention import expired
+from sitekit.lab import filesystem
+from sitekit.lab.host import LabHost
+from sitekit.lab.modules._common import utcnow, zone
+from sitekit.lab.state import find
+
+SCRIPT_NAME = "Invoke-SitekitBackup.ps1"
+JOB_TYPES = {"full": "full", "differential": "differential", "log": "log",
+             "restoretest": "restore_test"}
+EXTENSIONS = {"full": "bak", "differential": "dif", "log": "trn"}
+FAILED_BACKUP_AGE = dt.timedelta(days=8)
+# How far back a look at the schedule searches for the last run of a job.
+_HORIZON_DAYS = 62
+_DURATION = re.compile(r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class BackupError(Exception):
+    """A backup job or restore test failed; the message is what the job reports."""
+
+
+# -- the SQL Server state (pos_server's sqlserver model keeps the instances) --------------
+
+def instance(state: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """An instance by name (case-insensitive), or None."""
+    instances = state.get("sql_instances") or {}
+    key = find(instances, name)
+    return instances[key] if key is not None else None
+
+
+def database(sql: dict[str, Any], name: str) -> tuple[str, dict[str, Any]] | None:
+    """A database of an instance as (its spelling, its state), or None."""
+    key = find(sql.get("databases") or {}, name)
+    return (key, sql["databases"][key]) if key is not None else None
+
+
+def _when(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+def backups_of(sql: dict[str, Any], db: str, kind: str | None = None) -> list[dict[str, Any]]:
+    """A database's backups, oldest first; of one type when `kind` is given."""
+    return sorted((b for b in sql.setdefault("backups", [])
+                   if b["database"].lower() == db.lower() and kind in (None, b["type"])),
+                  key=lambda b: b["finished"])
+
+
+def newest(sql: dict[str, Any], db: str, kind: str,
+           verified: bool = True) -> dict[str, Any] | None:
+    """The newest backup of a type (verified ones only, unless told otherwise)."""
+    found = [b for b in backups_of(sql, db, kind) if b["verified"] or not verified]
+    return found[-1] if found else None
+
+
+def chain(sql: dict[str, Any], db: str) -> list[dict[str, Any]]:
+    """The newest restore chain: newest verified full, newest differential after it, logs."""
+    full = newest(sql, db, "full")
+    if full is None:
+        return []
+    after = [b for b in backups_of(sql, db) if b["finished"] > full["finished"]]
+    diffs = [b for b in after if b["type"] == "differential" and b["verified"]]
+    base = diffs[-1] if diffs else full
+    logs = [b for b in after if b["type"] == "log" and b["finished"] > base["finished"]]
+    return [full, *(diffs[-1:]), *logs]
+
+
+# -- the job's settings (templated by the role beside the script) -------------------------
+
+def read_settings(host: LabHost, path: str) -> dict[str, Any]:
+    """The job's JSON settings file on the host."""
+    try:
+        settings = json.loads(filesystem.read_file(host, path).decode("utf-8-sig"))
+    except FileNotFoundError:
+        raise BackupError(f"the backup settings file {path} does not exist: run the"
+                          " db_backup role to deploy it") from None
+    except ValueError as exc:
+        raise BackupError(f"the backup settings file {path} is not valid JSON: {exc}") from None
+    for key in ("instance", "databases", "backup_dir", "retention_days"):
+        if key not in settings:
+            raise BackupError(f"the backup settings file {path} has no {key}")
+    return settings
+
+
+def target_instance(state: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings' instance; a missing one fails as connecting to it would."""
+    sql = instance(state, settings["instance"])
+    if sql is None:
+        raise BackupError(f"Cannot connect to SQL Server instance {settings['instance']}: it is"
+                          " not installed on this host. Run the pos_server role first.")
+    return sql
+
+
+def target_database(sql: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
+    """A database to back up as (its spelling, its state); a missing one fails."""
+    found = database(sql, name)
+    if found is None:
+        raise BackupError(f"Database '{name}' does not exist on instance {sql['name']}. Create"
+                          " it with the pos_server role, or remove it from"
+                          " db_backup_databases.")
+    return found
+
+
+# -- one run of the job --------------------------------------------------------------------
+
+def _write(host: LabHost, path: str, data: bytes) -> None:
+    """Write a file, creating its folder; a full disk fails the way BACKUP reports it."""
+    filesystem.make_dirs(host, ntpath.dirname(path))
+    try:
+        filesystem.write_file(host, path, data)
+    except OSError as exc:
+        raise BackupError(f"Write on '{path}' failed: {exc} BACKUP is terminating abnormally."
+                          " Free space on the backup volume (or point db_backup_dir at another"
+                          " one), then run the backup again.") from None
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _next_lsn(sql: dict[str, Any], db: str) -> int:
+    previous = [b["last_lsn"] for b in backups_of(sql, db)]
+    return max(previous, default=37_000_000_001_600_001) + 1
+
+
+def _size_mb(db_state: dict[str, Any], kind: str) -> float:
+    data = float(db_state.get("data_size_mb") or 8)
+    log = float(db_state.get("log_size_mb") or 8)
+    return round({"full": data * 0.6, "differential": data * 0.1, "log": log * 0.05}[kind], 2)
+
+
+def backup(host: LabHost, settings: dict[str, Any], kind: str, at: dt.datetime,
+           origin: str) -> list[dict[str, Any]]:
+    """Back up, verify and copy every database of the settings; return the new entries."""
+    state = host.state
+    sql = target_instance(state, settings)
+    taken = []
+    for name in settings["databases"]:
+        db, db_state = target_database(sql, name)
+        if "failed-backup" in state.get("lab", {}).get("faults", {}):
+            last = newest(sql, db, "full")
+            since = f" The last good full backup finished {last['finished']}." if last else ""
+            raise BackupError(f"BACKUP {'LOG' if kind == 'log' else 'DATABASE'} [{db}] failed:"
+                              " Msg 3013, Level 16: BACKUP DATABASE is terminating abnormally"
+                              f" (lab fault failed-backup).{since}")
+        full = newest(sql, db, "full")
+        if kind != "full" and full is None:
+            raise BackupError(f"Cannot perform a {kind} backup for database '{db}', because a"
+                              " current database backup does not exist. Take a full backup"
+                              " first.")
+        if kind == "log" and str(db_state.get("recovery_model", "FULL")).upper() == "SIMPLE":
+            raise BackupError(f"The statement BACKUP LOG is not allowed while the recovery model"
+                              f" of '{db}' is SIMPLE. Set it to FULL (pos_server).")
+        finished = at + dt.timedelta(seconds=5 if kind == "log" else 30)
+        file_name = f"{db}_{kind.upper()}_{_stamp(at)}.{EXTENSIONS[kind]}"
+        path = ntpath.join(settings["backup_dir"], db, file_name)
+        first = _next_lsn(sql, db)
+        entry = {
+            "database": db, "type": kind, "path": path, "copy_path": None,
+            "started": at.isoformat(), "finished": finished.isoformat(),
+            "checksum": bool(settings.get("checksum", True)),
+            "verified": bool(settings.get("verify", True)),
+            "size_mb": _size_mb(db_state, kind), "first_lsn": first, "last_lsn": first + 4200,
+            "database_backup_lsn": full["first_lsn"] if full and kind != "full" else None,
+            "origin": origin,
+        }
+        header = json.dumps({k: entry[k] for k in ("database", "type", "started", "first_lsn")})
+        _write(host, path, f"SITEKIT LAB BACKUP {header}\r\n".encode())
+        sql["backups"].append(entry)
+        if settings.get("copy_dir"):
+            copy_to = ntpath.join(settings["copy_dir"], db, file_name)
+            _write(host, copy_to, filesystem.read_file(host, path))
+            entry["copy_path"] = copy_to
+        taken.append(entry)
+    return taken
+
+
+def copy_missing(host: LabHost, settings: dict[str, Any], entry: dict[str, Any]) -> str:
+    """Copy a backup to the second target again (its copy was lost); return the copy's path."""
+    copy_to = ntpath.join(settings["copy_dir"], entry["database"], ntpath.basename(entry["path"]))
+    _write(host, copy_to, filesystem.read_file(host, entry["path"]))
+    entry["copy_path"] = copy_to
+    return copy_to
+
+
+def apply_retention(host: LabHost, settings: dict[str, Any],
+                    now: dt.datetime) -> list[dict[str, Any]]:
+    """Delete the backups the retention rule lets go (files on both targets); return them."""
+    sql = target_instance(host.state, settings)
+    names = {n.lower() for n in settings["databases"]}
+    mine = [b for b in sql.get("backups", []) if b["database"].lower() in names]
+    doomed = expired(mine, now, int(settings["retention_days"]))
+    for entry in doomed:
+        for path in (entry["path"], entry.get("copy_path")):
+            if path and filesystem.is_file(host, path):
+                filesystem.remove(host, path, recurse=False)
+        sql["backups"].remove(entry)
+    return list(doomed)
+
+
+def restore_test(host: LabHost, settings: dict[str, Any], at: dt.datetime,
+                 origin: str) -> list[dict[str, Any]]:
+    """Restore each database's newest chain to a scratch database, check it, drop it.
+
+    Every test is recorded and returned, failed ones too (see `failures`).
+    """
+    state = host.state
+    sql = target_instance(state, settings)
+    tests = []
+    for name in settings["databases"]:
+        db, _ = target_database(sql, name)
+        scratch = f"{db}{settings.get('scratch_suffix', '_RestoreTest')}"
+        links = chain(sql, db)
+        result, message = "passed", ""
+        files = []
+        for link in links:
+            if filesystem.is_file(host, link["path"]):
+                files.append(link["path"])
+            elif link.get("copy_path") and filesystem.is_file(host, link["copy_path"]):
+                files.append(link["copy_path"])
+            else:
+                result, message = "failed", f"the backup file {link['path']} is missing on" \
+                    " both targets"
+                break
+        if not links:
+            result, message = "failed", f"no verified full backup of {db} to restore"
+        elif result == "passed" and "disk-full" in state.get("lab", {}).get("faults", {}):
+            result, message = "failed", f"RESTORE DATABASE [{scratch}] failed: There is not" \
+                " enough space on the disk. Free space on the data volume, then run the" \
+                " restore test again."
+        elif result == "passed":
+            message = f"restored {len(files)} backup(s) to [{scratch}], DBCC CHECKDB found 0" \
+                f" allocation and 0 consistency errors, [{scratch}] dropped"
+        entry = {"database": db, "backup_path": files[-1] if files else None, "chain": files,
+                 "scratch_database": scratch,
+                 "finished": (at + dt.timedelta(seconds=45)).isoformat(), "result": result,
+                 "message": message, "origin": origin}
+        sql.setdefault("restore_tests", []).append(entry)
+        del sql["restore_tests"][:-50]
+        tests.append(entry)
+    return tests
+
+
+def failures(tests: list[dict[str, Any]]) -> str:
+    """What failed in a run of restore tests, as one message ("" when all passed)."""
+    return "; ".join(f"restore test of {t['database']} failed: {t['message']}"
+                     for t in tests if t["result"] != "passed")
+
+
+def run_job(host: LabHost, settings: dict[str, Any], job: str, at: dt.datetime,
+            origin: str) -> dict[str, Any]:
+    """One run of the job (full, differential, log or restore_test) at `at`."""
+    if job == "restore_test":
+        tests = restore_test(host, settings, at, origin)
+        if failures(tests):
+            raise BackupError(failures(tests))
+        return {"restore_tests": tests, "deleted": []}
+    taken = backup(host, settings, job, at, origin)
+    finished = max((_when(b["finished"]) for b in taken), default=at)
+    return {"backups": taken, "deleted": apply_retention(host, settings, finished)}
+
+
+# -- time passing: the scheduled tasks' runs ----------------------------------------------
+
+def _duration(text: str | None) -> dt.timedelta | None:
+    """An ISO 8601 duration (PT15M, P1D, PT1H30M) as a timedelta; None if absent."""
+    match = _DURATION.match(text or "")
+    if not text or match is None:
+        return None
+    return dt.timedelta(days=int(match["d"] or 0), hours=int(match["h"] or 0),
+                        minutes=int(match["m"] or 0), seconds=int(match["s"] or 0))
+
+
+def _listed(value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else str(value).split(",")
+    return [str(item).strip().lower() for item in items if str(item).strip()]
+
+
+def _fires_on(trigger: dict[str, Any], day: dt.date, start: dt.datetime) -> bool:
+    """Whether a trigger's schedule includes a calendar day (local)."""
+    kind = trigger["type"]
+    if day < start.date():
+        return False
+    if kind == "daily":
+        return (day - start.date()).days % int(trigger.get("days_interval") or 1) == 0
+    if kind == "weekly":
+        weeks = ((day - start.date()).days + start.weekday()) // 7
+        return _WEEKDAYS[day.weekday()] in _listed(trigger.get("days_of_week")) and \
+            weeks % int(trigger.get("weeks_interval") or 1) == 0
+    if kind == "monthlydow":
+        days = _listed(trigger.get("days_of_week")) or list(_WEEKDAYS)
+        weeks = [int(w) for w in _listed(trigger.get("weeks_of_month"))] or [1, 2, 3, 4]
+        last_week = (day + dt.timedelta(days=7)).month != day.month
+        in_week = (day.day - 1) // 7 + 1 in weeks or \
+            (bool(trigger.get("run_on_last_week_of_month")) and last_week)
+        return _WEEKDAYS[day.weekday()] in days and in_week
+    if kind == "monthly":
+        days_of_month = [int(d) for d in _listed(trigger.get("days_of_month"))]
+        last_day = (day + dt.timedelta(days=1)).month != day.month
+        return day.day in days_of_month or \
+            (bool(trigger.get("run_on_last_day_of_month")) and last_day)
+    if kind == "time":
+        return day == start.date()
+    return False  # boot, logon, event...: not time-driven
+
+
+def _fire_times(trigger: dict[str, Any], tz: zoneinfo.ZoneInfo, since: dt.datetime,
+                now: dt.datetime) -> Iterator[dt.datetime]:
+    """The times (UTC) a trigger fired in (since, now], newest days first."""
+    if trigger.get("enabled") is False or not trigger.get("start_boundary"):
+        return
+    start = dt.datetime.fromisoformat(str(trigger["start_boundary"]))
+    start = start.replace(tzinfo=tz) if start.tzinfo is None else start.astimezone(tz)
+    repetition = trigger.get("repetition") or {}
+    interval = _duration(repetition.get("interval"))
+    duration = _duration(repetition.get("duration")) or dt.timedelta(days=1)
+    local_now = now.astimezone(tz)
+    for back in range(_HORIZON_DAYS):
+        day = local_now.date() - dt.timedelta(days=back)
+        if day < since.astimezone(tz).date() - dt.timedelta(days=1):
+            break
+        if not _fires_on(trigger, day, start):
+            continue
+        base = dt.datetime.combine(day, start.time(), tzinfo=tz)
+        moments = [base]
+        if interval:
+            moments = [base + interval * n for n in range(int(duration / interval) + 1)]
+        for moment in moments:
+            when = moment.astimezone(dt.UTC)
+            if since < when <= now:
+                yield when
+
+
+def last_fire(task: dict[str, Any], tz: zoneinfo.ZoneInfo, since: dt.datetime,
+              now: dt.datetime) -> dt.datetime | None:
+    """The last time a task's triggers fired in (since, now], or None."""
+    return max((when for trigger in task.get("triggers") or []
+                for when in _fire_times(trigger, tz, since, now)), default=None)
+
+
+def job_of(task: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(job type, script path, settings path) when a task runs the backup job, else None."""
+    for action in task.get("actions") or []:
+        arguments = str(action.get("arguments") or "")
+        if SCRIPT_NAME.lower() not in arguments.lower():
+            continue
+        words = shlex.split(arguments.replace("\\", "\\\\"), posix=True)
+        lowered = [w.lower() for w in words]
+        script = next((w for w in words if w.lower().endswith(SCRIPT_NAME.lower())), "")
+        job = words[lowered.index("-type") + 1] if "-type" in lowered[:-1] else ""
+        settings = words[lowered.index("-settingspath") + 1] \
+            if "-settingspath" in lowered[:-1] else ntpath.join(ntpath.dirname(script),
+                                                                "backup-settings.json")
+        if job.lower() in JOB_TYPES:
+            return JOB_TYPES[job.lower()], script, settings
+    return None
+
+
+def catch_up(host: LabHost, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Run the backup jobs whose scheduled time came since the last look; return the runs.
+
+    A task runs when it is enabled and its trigger fired after it was registered (in the
+    lab) and after its last run. Each run is recorded on the task (last_run_time,
+    last_task_result: 0, or 1 when the job failed, with the job's message).
+    """
+    now = now or utcnow()
+    state = host.state
+    tz = zone(str(state.get("time_zone") or "UTC"))
+    due = []
+    for task in (state.get("scheduled_tasks") or {}).values():
+        job = job_of(task)
+        if job is None or not task.get("enabled", True) or not task.get("lab_registered"):
+            continue
+        since = max(_when(str(t)) for t in (task["lab_registered"], task.get("last_run_time"))
+                    if t)
+        when = last_fire(task, tz, since, now)
+        if when is not None:
+            due.append((when, job, task))
+    runs = []
+    # A full backup scheduled with a log backup runs first: the log needs a full before it.
+    order = {"full": 0, "differential": 1, "log": 2, "restore_test": 3}
+    for when, (job, script, settings_path), task in sorted(
+            due, key=lambda d: (d[0], order[d[1][0]])):
+        task["last_run_time"] = when.isoformat()
+        run: dict[str, Any] = {"task": task["name"], "job": job, "time": when.isoformat()}
+        try:
+            if not filesystem.is_file(host, script):
+                raise BackupError(f"the backup job {script} does not exist")
+            run |= run_job(host, read_settings(host, settings_path), job, when, "schedule")
+            task["last_task_result"], task["last_task_message"] = 0, ""
+        except BackupError as exc:
+            task["last_task_result"], task["last_task_message"] = 1, str(exc)
+            run["failed"] = str(exc)
+        runs.append(run)
+    return runs
+
+
+def looked_at(host: LabHost, check_mode: bool, now: dt.datetime | None = None) -> LabHost:
+    """The host with its scheduled runs caught up; in check mode a copy, the state untouched."""
+    if check_mode:
+        host = LabHost(host.hostname, host.address, host.username, host.password,
+                       state=copy.deepcopy(host.state))
+    catch_up(host, now)
+    return host
+
+
+# -- the failed-backup fault ------------------------------------------------------------
+
+def fail_backups(host: LabHost, now: dt.datetime | None = None) -> None:
+    """Cut the history back: the last good backup is now 8 days old (a full, verified)."""
+    now = now or utcnow()
+    last_good = now - FAILED_BACKUP_AGE
+    for sql in (host.state.get("sql_instances") or {}).values():
+        for entry in [b for b in sql.get("backups", []) if _when(b["finished"]) > last_good]:
+            for path in (entry["path"], entry.get("copy_path")):
+                if path and filesystem.is_file(host, path):
+                    filesystem.remove(host, path, recurse=False)
+            sql["backups"].remove(entry)
+        for db in sql.get("databases") or {}:
+            full = newest(sql, db, "full")
+            if full is not None and _when(full["finished"]) == last_good:
+                continue
+            path = ntpath.join(sql.get("backup_dir") or "C:\\SQLBackup", db,
+                               f"{db}_FULL_{_stamp(last_good)}.bak")
+            first = _next_lsn(sql, db)
+            sql.setdefault("backups", []).append({
+                "database": db, "type": "full", "path": path, "copy_path": None,
+                "started": (last_good - dt.timedelta(seconds=30)).isoformat(),
+                "finished": last_good.isoformat(), "checksum": True, "verified": True,
+                "size_mb": _size_mb(sql["databases"][db], "full"), "first_lsn": first,
+                "last_lsn": first + 4200, "database_backup_lsn": None, "origin": "fault"})
+            filesystem.make_dirs(host, ntpath.dirname(path))
+            with contextlib.suppress(OSError):  # a full disk too: the entry stays, as msdb's
+                filesystem.write_file(host, path, b"SITEKIT LAB BACKUP (before the fault)")

@@ -1,0 +1,141 @@
+"""The lab's model of the db_backup job: time passing on the schedule, retention, faults."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from typing import Any
+
+import pytest
+
+from sitekit.lab import faults, filesystem, sqlbackup
+from sitekit.lab.host import LabHost
+from sitekit.lab.state import seed_state
+from tests.lab.sql_seed import seed_instance
+
+SCRIPT = "C:\\ProgramData\\Sitekit\\Backup\\Invoke-SitekitBackup.ps1"
+SETTINGS = "C:\\ProgramData\\Sitekit\\Backup\\backup-settings.json"
+# A Wednesday noon in Lisbon (UTC+0 in winter).
+REGISTERED = dt.datetime(2025, 1, 8, 12, 0, tzinfo=dt.UTC)
+
+
+def _task(name: str, job: str, trigger: dict[str, Any]) -> dict[str, Any]:
+    return {"path": "\\Sitekit\\", "name": name, "enabled": True, "state": "ready",
+            "last_run_time": None, "lab_registered": REGISTERED.isoformat(),
+            "actions": [{"path": "powershell.exe", "arguments":
+                         f'-NoProfile -File "{SCRIPT}" -SettingsPath "{SETTINGS}" -Type {job}'}],
+            "triggers": [trigger]}
+
+
+@pytest.fixture
+def host() -> LabHost:
+    lab = LabHost("lis01-srv01", "127.0.0.5", "sitekit", "pw",
+                  state=seed_state("server", "lis01-srv01", random.Random(1)))  # noqa: S311
+    lab.state["time_zone"] = "GMT Standard Time"
+    seed_instance(lab.state)
+    for folder in ("C:\\ProgramData\\Sitekit\\Backup", "C:\\SQLBackup", "D:\\Copy"):
+        filesystem.make_dirs(lab, folder)
+    filesystem.write_file(lab, SCRIPT, b"# job")
+    settings = {"instance": "SQLEXPRESS", "databases": ["LotusPOS"],
+                "backup_dir": "C:\\SQLBackup", "copy_dir": "D:\\Copy", "retention_days": 14,
+                "checksum": True, "verify": True}
+    filesystem.write_file(lab, SETTINGS, json.dumps(settings).encode())
+    tasks = [
+        _task("full", "Full", {"type": "weekly", "days_of_week": "sunday",
+                               "start_boundary": "2024-01-01T23:00:00"}),
+        _task("diff", "Differential", {"type": "weekly", "days_of_week":
+                                       "monday,tuesday,wednesday,thursday,friday,saturday",
+                                       "start_boundary": "2024-01-01T23:00:00"}),
+        _task("log", "Log", {"type": "daily", "start_boundary": "2024-01-01T00:00:00",
+                             "repetition": {"interval": "PT15M", "duration": "P1D"}}),
+        _task("restore", "RestoreTest", {"type": "monthlydow", "weeks_of_month": "1",
+                                         "days_of_week": "monday",
+                                         "start_boundary": "2024-01-01T01:00:00"}),
+    ]
+    lab.state["scheduled_tasks"].update({f"\\Sitekit\\{t['name']}": t for t in tasks})
+    return lab
+
+
+def _backups(host: LabHost) -> list[dict[str, Any]]:
+    return host.state["sql_instances"]["SQLEXPRESS"]["backups"]
+
+
+def test_nothing_runs_before_the_first_scheduled_time(host: LabHost) -> None:
+    assert sqlbackup.catch_up(host, REGISTERED + dt.timedelta(minutes=10)) == []
+    assert _backups(host) == []
+
+
+def test_each_job_runs_at_its_last_scheduled_time(host: LabHost) -> None:
+    # Sunday 12 January 23:20: the full ran at 23:00, the log at 23:15, the diff Saturday.
+    now = dt.datetime(2025, 1, 12, 23, 20, tzinfo=dt.UTC)
+    runs = sqlbackup.catch_up(host, now)
+    assert {(r["task"], r["time"]) for r in runs} == {
+        ("diff", "2025-01-11T23:00:00+00:00"), ("full", "2025-01-12T23:00:00+00:00"),
+        ("log", "2025-01-12T23:15:00+00:00")}
+    kinds = [(b["type"], b["started"]) for b in _backups(host)]
+    assert ("log", "2025-01-12T23:15:00+00:00") in kinds
+    assert all(b["verified"] and b["checksum"] and b["copy_path"] for b in _backups(host))
+    log = next(b for b in _backups(host) if b["type"] == "log")
+    full = next(b for b in _backups(host) if b["type"] == "full")
+    assert log["database_backup_lsn"] == full["first_lsn"]
+    assert sqlbackup.catch_up(host, now) == []  # looked at again: nothing new
+
+
+def test_the_monthly_restore_test_runs_on_the_first_monday(host: LabHost) -> None:
+    sqlbackup.catch_up(host, dt.datetime(2025, 1, 31, 12, 0, tzinfo=dt.UTC))
+    runs = sqlbackup.catch_up(host, dt.datetime(2025, 2, 3, 1, 5, tzinfo=dt.UTC))
+    test = next(r for r in runs if r["job"] == "restore_test")
+    assert test["time"] == "2025-02-03T01:00:00+00:00"
+    assert test["restore_tests"][0]["result"] == "passed"
+
+
+def test_a_disabled_task_does_not_run(host: LabHost) -> None:
+    for task in host.state["scheduled_tasks"].values():
+        task["enabled"] = False
+    assert sqlbackup.catch_up(host, REGISTERED + dt.timedelta(days=9)) == []
+
+
+def test_retention_deletes_old_backups_and_their_files(host: LabHost) -> None:
+    for day in range(0, 40, 3):
+        sqlbackup.catch_up(host, REGISTERED + dt.timedelta(days=day, hours=12))
+    finished = [dt.datetime.fromisoformat(b["finished"]) for b in _backups(host)]
+    now = REGISTERED + dt.timedelta(days=39, hours=12)
+    assert min(finished) > now - dt.timedelta(days=21)  # 14 days, back to a full before
+    files = host.state["fs"]["files"]
+    deleted = [key for key in files if "\\sqlbackup\\lotuspos\\" in key]
+    assert len(deleted) == len(_backups(host))
+
+
+def test_failed_backup_fault_leaves_an_eight_day_old_backup_and_fails_runs(
+        host: LabHost) -> None:
+    now = dt.datetime(2025, 1, 20, 9, 0, tzinfo=dt.UTC)
+    sqlbackup.catch_up(host, now)
+    host.state["lab"]["faults"] = {"failed-backup": {}}
+    sqlbackup.fail_backups(host, now)
+    (only,) = _backups(host)
+    assert (only["type"], only["verified"]) == ("full", True)
+    assert only["finished"] == (now - dt.timedelta(days=8)).isoformat()
+    runs = sqlbackup.catch_up(host, now + dt.timedelta(hours=1))
+    assert runs and all("Msg 3013" in r["failed"] for r in runs)
+    assert host.state["scheduled_tasks"]["\\Sitekit\\log"]["last_task_result"] == 1
+    assert len(_backups(host)) == 1
+
+
+def test_injecting_the_fault_through_the_lab_cuts_the_history(host: LabHost) -> None:
+    sqlbackup.catch_up(host, dt.datetime.now(dt.UTC))
+    faults._apply(host, {"failed-backup": {}})  # what `sitekit lab fault` triggers
+    newest = max(dt.datetime.fromisoformat(b["finished"]) for b in _backups(host))
+    assert dt.datetime.now(dt.UTC) - newest >= dt.timedelta(days=8)
+    assert "failed-backup" not in faults.NOT_MODELLED
+
+
+def test_disk_full_fails_the_run_with_a_clear_message(host: LabHost) -> None:
+    host.state["lab"]["faults"] = {"disk-full": {}}
+    runs = sqlbackup.catch_up(host, dt.datetime(2025, 1, 12, 23, 5, tzinfo=dt.UTC))
+    full = next(r for r in runs if r["job"] == "full")
+    assert "There is not enough space on the disk" in full["failed"]
+    # Without a full backup the differential and log backups cannot run either.
+    assert all("current database backup does not exist" in r["failed"] for r in runs
+               if r["job"] != "full")
+    assert _backups(host) == []

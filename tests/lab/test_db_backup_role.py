@@ -1,0 +1,95 @@
+"""The db_backup role against a lab server: a check run changes nothing, the first run
+converges, the second changes nothing with one module call per task, verify passes."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.lab.conftest import CliLab, cli_lab_at
+from tests.lab.test_db_backup_modules import HOST, modelled, seed
+
+pytestmark = pytest.mark.slow
+ROLE = Path(__file__).resolve().parents[2] / "roles" / "db_backup"
+CONVERGE = ROLE / "molecule" / "default" / "converge.yml"
+VERIFY = ROLE / "molecule" / "default" / "verify.yml"
+
+
+def recap(output: str) -> dict[str, int]:
+    match = re.search(rf"{HOST}\s+:\s+(.*)", output)
+    assert match, output[-2000:]
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
+
+
+def calls(lab: CliLab) -> dict[str, int]:
+    return dict(lab.state(HOST)["lab"]["module_calls"])
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliLab]:
+    with cli_lab_at(tmp_path_factory.mktemp("lab"), "LIS01") as started:
+        seed(started)
+        yield started
+
+
+@pytest.fixture(scope="module")
+def runs(lab: CliLab) -> dict[str, Any]:
+    before = modelled(lab)
+    check = lab.playbook(CONVERGE, "--check")
+    after_check = modelled(lab)
+    first = lab.playbook(CONVERGE)
+    calls_before = calls(lab)
+    second = lab.playbook(CONVERGE)
+    calls_after = calls(lab)
+    return {"before": before, "check": check, "after_check": after_check, "first": first,
+            "second": second, "second_calls": {m: calls_after[m] - calls_before.get(m, 0)
+                                               for m in calls_after
+                                               if calls_after[m] != calls_before.get(m, 0)},
+            "verify": lab.playbook(VERIFY)}
+
+
+def test_check_run_changes_nothing(runs: dict[str, Any]) -> None:
+    assert runs["check"].returncode == 0, runs["check"].stdout[-3000:]
+    assert recap(runs["check"].stdout)["changed"] == 11
+    assert runs["after_check"] == runs["before"]
+
+
+def test_first_run_converges_and_second_changes_nothing(runs: dict[str, Any]) -> None:
+    assert runs["first"].returncode == 0, runs["first"].stdout[-3000:]
+    assert recap(runs["first"].stdout)["changed"] == 11
+    assert runs["second"].returncode == 0, runs["second"].stdout[-3000:]
+    assert recap(runs["second"].stdout)["changed"] == 0
+
+
+def test_second_run_makes_one_module_call_per_task(runs: dict[str, Any]) -> None:
+    # 12 tasks reach the host (the 3 asserts run on the controller): 3 folders, 2
+    # templates (win_copy's query), 4 scheduled tasks, info, backup, restore test.
+    assert runs["second_calls"] == {
+        "ansible.legacy.sitekit_sql_backup_info": 1, "ansible.windows.win_file": 3,
+        "ansible.windows.win_copy": 2, "community.windows.win_scheduled_task": 4,
+        "ansible.legacy.sitekit_sql_backup": 1, "ansible.legacy.sitekit_sql_restore_test": 1}
+
+
+def test_verify_passes_and_the_job_is_scheduled(runs: dict[str, Any], lab: CliLab) -> None:
+    assert runs["verify"].returncode == 0, runs["verify"].stdout[-3000:]
+    tasks = lab.state(HOST)["scheduled_tasks"]
+    full = tasks["\\Sitekit\\Sitekit SQL full backup"]
+    # LIS01 is closed on Mondays: its longest window opens Sunday 23:00.
+    assert full["triggers"] == [{"type": "weekly", "days_of_week": "sunday",
+                                 "start_boundary": "2024-01-01T23:00:00"}]
+    log = tasks["\\Sitekit\\Sitekit SQL log backup"]
+    assert log["triggers"][0]["repetition"] == {"interval": "PT15M", "duration": "P1D",
+                                                "stop_at_duration_end": None}
+    assert "-Type Log" in log["actions"][0]["arguments"]
+
+
+def test_no_secret_reaches_the_output(runs: dict[str, Any], lab: CliLab) -> None:
+    password = json.loads(json.dumps([h.password for h in lab.hosts()]))
+    for name in ("check", "first", "second", "verify"):
+        for secret in password:
+            assert secret not in runs[name].stdout + runs[name].stderr

@@ -1,0 +1,74 @@
+"""The PowerShell backup job the db_backup role deploys parses, and the schedule it runs on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from sitekit.backup.schedule import backup_schedule, window_minutes
+from tests.unit.test_own_modules import _PARSER, _first_error
+
+JOB = Path(__file__).resolve().parents[2] / "roles" / "db_backup" / "templates" / \
+    "ProgramData" / "Sitekit" / "Backup" / "Invoke-SitekitBackup.ps1.j2"
+
+
+def render(template: str) -> str:
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)  # noqa: S701
+    env.filters["comment"] = lambda text, decoration="": decoration + text
+    return env.from_string(template).render(ansible_managed="Ansible managed: do not edit")
+
+
+def test_the_backup_job_parses_as_powershell() -> None:
+    text = render(JOB.read_text(encoding="utf-8"))
+    error = _first_error(_PARSER.parse(text.encode()).root_node)
+    assert error is None, f"line {error.start_point[0] + 1}: {error.text[:80]!r}"
+
+
+def test_a_broken_job_would_be_caught() -> None:
+    text = render(JOB.read_text(encoding="utf-8")).replace("foreach ($name in $databases) {",
+                                                           "foreach ($name in $databases {")
+    assert _first_error(_PARSER.parse(text.encode()).root_node) is not None
+
+
+def test_the_job_implements_the_retention_rule_and_checks_its_backups() -> None:
+    text = JOB.read_text(encoding="utf-8")
+    for needle in ("Function Select-SitekitExpiredBackup", "RESTORE VERIFYONLY", "CHECKSUM",
+                   "DBCC CHECKDB", "src/sitekit/backup/retention.py", "DROP DATABASE"):
+        assert needle in text
+
+
+@pytest.mark.parametrize(("windows", "expected"), [
+    (["tue 23:00-wed 10:00", "sun 23:00-tue 10:00", "wed 23:00-thu 10:00"],
+     {"full_day": "sunday", "full_time": "23:00", "restore_test_day": "monday",
+      "restore_test_time": "01:00"}),
+    (["fri 01:30-fri 09:30", "sat 01:30-sat 09:30"],
+     {"full_day": "friday", "full_time": "01:30", "restore_test_day": "friday",
+      "restore_test_time": "03:30"}),
+    (None, {"full_day": "sunday", "full_time": "02:00", "restore_test_time": "04:00"}),
+    (["mon 23:00-tue 00:30"], {"full_day": "monday", "restore_test_time": "23:45"}),
+])
+def test_the_schedule_follows_the_longest_window(windows: list[str] | None,
+                                                 expected: dict[str, str]) -> None:
+    schedule = backup_schedule(windows)
+    assert {k: schedule[k] for k in expected} == expected
+    assert schedule["full_day"] not in schedule["other_days"].split(",")
+    assert len(schedule["other_days"].split(",")) == 6
+
+
+@pytest.mark.parametrize("text", ["sun 23:00", "xyz 23:00-tue 10:00", "sun 2300-mon 01:00"])
+def test_a_malformed_window_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="maintenance window looks like"):
+        window_minutes(text)
+
+
+def test_defaults_and_argument_specs_name_the_same_variables() -> None:
+    import yaml  # noqa: PLC0415 - only this test reads the role's YAML
+
+    role = JOB.parents[4]
+    defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text(encoding="utf-8"))
+    specs = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
+    options = specs["argument_specs"]["main"]["options"]
+    assert set(defaults) == set(options)
+    assert all(name.startswith("db_backup_") for name in defaults)
