@@ -135,6 +135,10 @@ def run_module(host: LabHost, fqcn: str, args: dict[str, Any]) -> ExecResult:
              "exception": f"{exc}\r\nScriptStackTrace:\r\nat <ScriptBlock>, <No file>"},
             rc=1,
         )
+    except Exception as exc:  # a bug in a model: fail the task loudly, keep the connection
+        log.exception("the model of %s failed", fqcn)
+        return json_result({"failed": True, "msg": f"the sitekit lab's model of {fqcn} failed:"
+                            f" {type(exc).__name__}: {exc} (a lab bug; see lab.log)"}, rc=1)
     if "diff" in result and not invocation.diff:
         del result["diff"]
     log.info("%s %s%s: changed=%s%s", host.hostname, fqcn, " (check)" if invocation.check_mode
