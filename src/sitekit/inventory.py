@@ -127,6 +127,7 @@ def build_inventory(plan: FleetPlan, *, loopback: bool = False,
         "sitekit_fleet": fleet.name,
         "sitekit_application": dict(fleet.application),
         "sitekit_software": fleet.software,
+        "sitekit_autologon": fleet.autologon or {"kinds": []},
         "sitekit_ntp_servers": list(fleet.ntp_servers),
     }
     for kind in STATION_KINDS:

@@ -31,8 +31,10 @@ def test_credentials_reach_ansible_through_a_vault_file(cli_lab: CliLab) -> None
     assert password not in vault_text
     secrets = read_vault_vars(layout.vault_file, layout.vault_password_file)
     initial = secrets.pop("sitekit_initial_password")
+    autologon = secrets.pop("sitekit_autologon_password")
     assert secrets == {"ansible_password": password}
-    assert len(initial) >= 12 and initial != password and initial not in vault_text
+    for secret in (initial, autologon):
+        assert len(secret) >= 12 and secret != password and secret not in vault_text
     for secret in (layout.vault_password_file, layout.config):
         assert stat.S_IMODE(secret.stat().st_mode) == 0o600
     config = yaml.safe_load(layout.inventory_file.read_text())

@@ -116,7 +116,8 @@ def prepare(layout: LabLayout, fleet_dir: Path, plan: FleetPlan, sites: list[str
         write_secret_file(layout.vault_password_file)
     # sitekit_initial_password: the first-logon password of the user plan's accounts.
     write_vault_vars(layout.vault_file, {"ansible_password": password,
-                                         "sitekit_initial_password": _new_password()},
+                                         "sitekit_initial_password": _new_password(),
+                                         "sitekit_autologon_password": _new_password()},
                      layout.vault_password_file)
     return hosts
 

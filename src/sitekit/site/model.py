@@ -128,6 +128,7 @@ class Fleet:
     winrm: dict[str, Any]
     application: dict[str, Any]
     software: dict[str, Any]
+    autologon: dict[str, Any] | None
     modules: dict[str, Module]
     accounts: dict[str, str]
     rules: dict[str, int]
@@ -160,6 +161,7 @@ class Fleet:
             winrm=dict(data["winrm"]),
             application={k: v for k, v in app.items() if k != "modules"},
             software=plain(data["software"]),
+            autologon=plain(data["autologon"]) if "autologon" in data else None,
             modules={
                 name: Module(name, m["title"], m["app_role"], tuple(m["stations"]))
                 for name, m in app["modules"].items()

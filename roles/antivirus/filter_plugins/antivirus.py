@@ -1,0 +1,29 @@
+"""The antivirus role's filter: a site's maintenance windows -> Defender's scan schedule.
+
+A thin adapter over sitekit.plan.scans, where the logic lives and is unit-tested.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+from sitekit.plan.scans import WindowError, scan_schedule
+
+
+def sitekit_scan_schedule(windows: list[str], offset: int = 30,
+                          duration: int = 60) -> dict[str, Any]:
+    """{day, time, quick_scan_time} for sitekit_defender, from "sun 23:00-tue 10:00" windows."""
+    try:
+        return scan_schedule(list(windows), offset, duration).as_dict()
+    except WindowError as exc:
+        raise AnsibleFilterError(f"sitekit_scan_schedule: {exc}") from None
+
+
+class FilterModule:
+    """Filters of the antivirus role."""
+
+    def filters(self) -> dict[str, Any]:
+        """The filters by name."""
+        return {"sitekit_scan_schedule": sitekit_scan_schedule}
