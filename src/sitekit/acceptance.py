@@ -89,7 +89,7 @@ def _antivirus(defender: dict[str, Any] | None, now: dt.datetime,
     if not defender:
         return [Check("antivirus", "Defender on", "no Defender status", passed=False)]
     updated = defender.get("signature_last_updated")
-    age = (now - _time(updated)).total_seconds() / 3600 if updated else None
+    age = max(0.0, (now - _time(updated)).total_seconds() / 3600) if updated else None
     return [
         Check("real-time protection", "on", "on" if defender.get("realtime_protection")
               else "off", bool(defender.get("realtime_protection"))),
@@ -106,7 +106,7 @@ def _backups(backups: dict[str, Any] | None, database: str, now: dt.datetime,
         return [Check(f"backups of {database}", "a verified full backup", "none",
                       passed=False)]
     last_full = found.get("last_full")
-    age = (now - _time(last_full)).total_seconds() / 3600 if last_full else None
+    age = max(0.0, (now - _time(last_full)).total_seconds() / 3600) if last_full else None
     result = found.get("restore_test_result")
     return [
         Check(f"last full backup of {database}", f"<= {max_age_hours:g} h old",

@@ -1,0 +1,74 @@
+"""The acceptance role's filters, thin over sitekit.acceptance (tested without Ansible)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sitekit.acceptance import data_checks, failures, host_checks, port_checks, site_record
+
+
+def acceptance_host_checks(facts: dict[str, Any], expected: dict[str, Any]) -> list[Any]:
+    """Services, versions, antivirus and backups of one host."""
+    return host_checks(facts, expected)
+
+
+def acceptance_port_check(result: dict[str, Any], target: str, port: int) -> list[Any]:
+    """A win_wait_for result as a check; nothing when the probe did not run (the server)."""
+    if not result or result.get("skipped"):
+        return []
+    return port_checks(str(target), [{"port": int(port), "failed": bool(result.get("failed")),
+                                      "msg": result.get("msg", "")}])
+
+
+def acceptance_data_checks(result: dict[str, Any], tables: list[dict[str, Any]]) -> list[Any]:
+    """The database compared with the site's CSV files; nothing when it did not run."""
+    if not result or result.get("skipped"):
+        return []
+    return data_checks(tables, result)
+
+
+def acceptance_exception(properties: dict[str, Any], autologon: dict[str, Any]) -> Any:
+    """The deliberate exception a station carries (automatic logon), with its reason.
+
+    `properties` are win_reg_stat's of the exception's key: name -> {type, value, ...}.
+    """
+    recorded = {name: (value or {}).get("value") for name, value in properties.items()}
+    if not autologon.get("enabled") and not recorded:
+        return None
+    return {"exception": "automatic logon", "account": autologon.get("user"),
+            "reason": recorded.get("Reason") or "no reason recorded",
+            "approved_by": recorded.get("ApprovedBy") or "", "since": recorded.get("Since") or ""}
+
+
+def acceptance_site_record(play_hosts: list[str], hostvars: Mapping[str, Any],
+                           groups: Mapping[str, list[str]],
+                           run: Mapping[str, str]) -> dict[str, Any]:
+    """The handover record of one site (run: site, engineer, when) from this play's checks."""
+    site = run["site"]
+    members = set(groups.get(f"site_{site.lower()}", []))
+    hosts = []
+    for name in play_hosts:
+        if name not in members:
+            continue
+        host = hostvars[name]
+        hosts.append({"host": name, "kind": host["sitekit_kind"],
+                      "checks": host.get("acceptance_checks", []),
+                      "facts": (host.get("acceptance_register_facts") or {}).get("facts", {}),
+                      "exception": host.get("acceptance_exception")})
+    first = hostvars[hosts[0]["host"]] if hosts else {}
+    return site_record(dict(first.get("sitekit_site", {"code": site})), hosts, run["engineer"],
+                       run["when"], sorted(members - set(play_hosts)))
+
+
+class FilterModule:
+    """Filters of the acceptance role."""
+
+    def filters(self) -> dict[str, Callable[..., Any]]:
+        """Name -> filter."""
+        return {"acceptance_host_checks": acceptance_host_checks,
+                "acceptance_port_check": acceptance_port_check,
+                "acceptance_data_checks": acceptance_data_checks,
+                "acceptance_exception": acceptance_exception,
+                "acceptance_site_record": acceptance_site_record,
+                "acceptance_failures": failures}
