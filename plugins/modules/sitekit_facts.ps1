@@ -5,56 +5,620 @@
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
 
-# One call returns what preflight and the monthly audit read from a host, by subset,
-# so checking a site costs one WinRM round trip per host and not one per fact.
+# One call returns what preflight and the monthly audit read from a host, by subset, in
+# the shape of the audit's facts format, so auditing a site costs one WinRM round trip per
+# host and not one per fact. It only reads. A subset that cannot be read now is left out
+# and named in `unavailable` with the reason; the others are still returned.
 
 $spec = @{
     options = @{
         gather = @{
             type = "list"
             elements = "str"
-            default = @("os", "disks", "clock")
-            choices = @("os", "disks", "clock")
+            default = @("os", "updates", "application", "sql_server", "defender", "backups", "disks", "sql_files",
+                "services", "local_groups", "password_policy", "lockout_policy", "winrm", "firewall", "clock", "autologon")
+            choices = @("os", "updates", "application", "sql_server", "defender", "backups", "disks", "sql_files",
+                "services", "local_groups", "password_policy", "lockout_policy", "winrm", "firewall", "clock", "autologon")
         }
+        application_name = @{ type = "str" }
+        services = @{ type = "list"; elements = "str"; default = @() }
+        groups = @{ type = "list"; elements = "str"; default = @() }
+        ntp_server = @{ type = "str" }
+        sql_instance = @{ type = "str" }
+        databases = @{ type = "list"; elements = "str"; default = @() }
+        backup_settings = @{ type = "str"; default = "C:\ProgramData\Sitekit\Backup\backup-settings.json" }
     }
     supports_check_mode = $true
 }
 
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
-$gather = $module.Params.gather
-$facts = @{}
+$module.Result.gathered_at = [DateTime]::UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ")
+$module.Result.computer_name = $env:COMPUTERNAME
+$module.Result.unavailable = @{}
+$gather = @($module.Params.gather | Select-Object -Unique)
+$facts = [Ordered]@{}
 
-if ($gather -contains "os") {
-    $version = Get-ItemProperty -LiteralPath "HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion"
+if ($gather -contains "application" -and -not $module.Params.application_name) {
+    $module.FailJson("gather: application needs the option application_name (the restaurant application's name, to find its package)")
+}
+
+Function ConvertTo-UtcText {
+    # A time as the facts format writes it: UTC, to the second, with Z; null for none.
+    # SQL Server's and WMI's times without a kind are the host's local time.
+    param($Value)
+    if ($null -eq $Value -or $Value -is [DBNull] -or "$Value" -eq "") {
+        return $null
+    }
+    $date = [DateTime]$Value
+    if ($date.Year -lt 1980) {
+        return $null  # Defender reports a scan that never ran as 1601 or 0001
+    }
+    return $date.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ")
+}
+
+Function Get-DottedVersion {
+    # The dotted numeric part of a version text: "8.4.2 build 7" -> "8.4.2".
+    param([String]$Text)
+    if ("$Text".Trim() -match '^\d+(\.\d+)*') {
+        return $Matches[0]
+    }
+    return $null
+}
+
+Function Get-RegistryValue {
+    param([String]$Path, [String]$Name)
+    $item = Get-ItemProperty -LiteralPath $Path -Name $Name -ErrorAction SilentlyContinue
+    if ($null -eq $item) {
+        return $null
+    }
+    return $item.$Name
+}
+
+Function Test-RebootPending {
+    # Component servicing, Windows Update, a file rename at boot or a computer rename.
+    if (Test-Path -LiteralPath "HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending") {
+        return $true
+    }
+    if (Test-Path -LiteralPath "HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired") {
+        return $true
+    }
+    if (Get-RegistryValue -Path "HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager" -Name "PendingFileRenameOperations") {
+        return $true
+    }
+    $active = Get-RegistryValue -Path "HKLM:\SYSTEM\CurrentControlSet\Control\ComputerName\ActiveComputerName" -Name "ComputerName"
+    $pending = Get-RegistryValue -Path "HKLM:\SYSTEM\CurrentControlSet\Control\ComputerName\ComputerName" -Name "ComputerName"
+    return ($active -ne $pending)
+}
+
+Function Get-OsFact {
     $os = Get-CimInstance -ClassName Win32_OperatingSystem
-    $facts.os = @{
-        caption = $os.Caption
-        version = $os.Version
-        build = [int]$version.CurrentBuild
-        ubr = [int]$version.UBR
-        display_version = $version.DisplayVersion
-        installation_type = $version.InstallationType
-        computer_name = $env:COMPUTERNAME
-        last_boot = $os.LastBootUpTime.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ")
+    $current = Get-ItemProperty -LiteralPath "HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion"
+    $build = [int]$current.CurrentBuild
+    $ubr = [int]$current.UBR
+    return @{
+        caption = "$($os.Caption)".Trim()
+        version = "$($current.CurrentMajorVersionNumber).$($current.CurrentMinorVersionNumber).$build.$ubr"
+        build = $build
+        ubr = $ubr
+        last_boot = ConvertTo-UtcText -Value $os.LastBootUpTime
+        reboot_pending = [bool](Test-RebootPending)
     }
 }
 
-if ($gather -contains "disks") {
-    $facts.disks = @(
-        Get-CimInstance -ClassName Win32_LogicalDisk -Filter "DriveType=3" | ForEach-Object {
-            @{
-                drive = $_.DeviceID.TrimEnd(":")
-                size_bytes = [int64]$_.Size
-                free_bytes = [int64]$_.FreeSpace
-            }
+Function Get-Classification {
+    # The update's Windows Update classification (Security Updates, Critical Updates, ...).
+    param($Categories)
+    foreach ($category in $Categories) {
+        if ($category.Type -eq "UpdateClassification") {
+            return $category.Name
         }
-    )
+    }
+    return $null
 }
 
-if ($gather -contains "clock") {
-    $facts.clock = @{
-        utc = [DateTime]::UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ")
-        time_zone = (Get-TimeZone).Id
+Function Get-UpdatesFact {
+    $installed = [Ordered]@{}
+    # The Windows Update history (newest first) names and dates what it installed.
+    $session = New-Object -ComObject Microsoft.Update.Session
+    $searcher = $session.CreateUpdateSearcher()
+    $count = $searcher.GetTotalHistoryCount()
+    if ($count -gt 0) {
+        foreach ($entry in $searcher.QueryHistory(0, $count)) {
+            # Operation 1 = installation; ResultCode 2 = succeeded, 3 = succeeded with errors.
+            if ($entry.Operation -ne 1 -or $entry.ResultCode -notin @(2, 3)) {
+                continue
+            }
+            if ($entry.Title -notmatch '\((KB\d+)\)') {
+                continue
+            }
+            $kb = $Matches[1]
+            if ($installed.Contains($kb)) {
+                continue
+            }
+            $update = @{ kb = $kb; title = $entry.Title }
+            $category = Get-Classification -Categories $entry.Categories
+            if ($category) {
+                $update.category = $category
+            }
+            # The history's dates are UTC.
+            $update.installed_on = ([DateTime]$entry.Date).ToString("yyyy-MM-ddTHH:mm:ssZ")
+            $installed[$kb] = $update
+        }
+    }
+    # Get-HotFix adds what came with the image or was installed outside Windows Update.
+    foreach ($hotfix in @(Get-HotFix -ErrorAction SilentlyContinue)) {
+        $kb = "$($hotfix.HotFixID)".Trim()
+        if ($kb -notmatch '^KB\d+$' -or $installed.Contains($kb)) {
+            continue
+        }
+        $update = @{ kb = $kb; title = $kb }
+        if ($hotfix.Description) {
+            $update.category = "$($hotfix.Description)"
+        }
+        $when = ConvertTo-UtcText -Value $hotfix.InstalledOn
+        if ($when) {
+            $update.installed_on = $when
+        }
+        $installed[$kb] = $update
+    }
+    $list = @($installed.Values)
+    $newest = $null
+    foreach ($update in $list) {
+        if ($update.installed_on -and ($null -eq $newest -or $update.installed_on -gt $newest)) {
+            $newest = $update.installed_on
+        }
+    }
+    $fact = @{ installed = $list; newest_installed = $newest }
+    try {
+        $search = $searcher.Search("IsInstalled=0 and IsHidden=0 and Type='Software'")
+        $missing = @(foreach ($update in $search.Updates) {
+                $category = Get-Classification -Categories $update.Categories
+                foreach ($article in $update.KBArticleIDs) {
+                    $entry = @{ kb = "KB$article"; title = $update.Title }
+                    if ($category) {
+                        $entry.category = $category
+                    }
+                    $entry.severity = $null
+                    if ($update.MsrcSeverity) {
+                        $entry.severity = $update.MsrcSeverity
+                    }
+                    $released = ConvertTo-UtcText -Value $update.LastDeploymentChangeTime
+                    if ($released) {
+                        $entry.released = $released
+                    }
+                    $entry
+                }
+            })
+        $fact.missing = $missing
+    }
+    catch {
+        $module.Result.unavailable["updates.missing"] = "the Windows Update search failed: $($_.Exception.Message)"
+    }
+    return $fact
+}
+
+Function Get-ApplicationFact {
+    param([String]$Name)
+    $roots = @("HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall",
+        "HKLM:\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall")
+    $found = @(foreach ($root in $roots) {
+            if (Test-Path -LiteralPath $root) {
+                foreach ($key in Get-ChildItem -LiteralPath $root) {
+                    $entry = Get-ItemProperty -LiteralPath $key.PSPath
+                    $display = "$($entry.DisplayName)"
+                    if ($display -eq $Name -or $display.StartsWith("$Name ", [StringComparison]::OrdinalIgnoreCase)) {
+                        $entry
+                    }
+                }
+            }
+        })
+    if ($found.Count -eq 0) {
+        return $null
+    }
+    # A server carries the server component; a host with both reports the server's.
+    $package = @($found | Sort-Object -Property { -not "$($_.DisplayName)".EndsWith(" Server", [StringComparison]::OrdinalIgnoreCase) })[0]
+    $version = Get-DottedVersion -Text $package.DisplayVersion
+    if ($null -eq $version) {
+        throw "$($package.DisplayName) has no numeric version ('$($package.DisplayVersion)')"
+    }
+    $fact = @{ name = "$($package.DisplayName)"; version = $version }
+    foreach ($component in @("server", "client")) {
+        if ("$($package.DisplayName)".EndsWith(" $component", [StringComparison]::OrdinalIgnoreCase)) {
+            $fact.component = $component
+        }
+    }
+    return $fact
+}
+
+Function Get-SqlInstanceName {
+    # The instance asked for, or the first one installed; $null when there is none.
+    $names = Get-ItemProperty -LiteralPath "HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server\Instance Names\SQL" -ErrorAction SilentlyContinue
+    if ($null -eq $names) {
+        return $null
+    }
+    $installed = @($names.PSObject.Properties | Where-Object { $_.Name -notlike "PS*" } | ForEach-Object { $_.Name })
+    if ($module.Params.sql_instance) {
+        return $installed | Where-Object { $_ -eq $module.Params.sql_instance } | Select-Object -First 1
+    }
+    return $installed | Select-Object -First 1
+}
+
+Function Invoke-SqlQuery {
+    param([String]$Instance, [String]$Query)
+    $server = "localhost\$Instance"
+    if ($Instance -eq "MSSQLSERVER") {
+        $server = "localhost"
+    }
+    $connection = New-Object -TypeName System.Data.SqlClient.SqlConnection
+    $connection.ConnectionString = "Server=$server;Database=master;Integrated Security=SSPI;Connect Timeout=15;Application Name=sitekit-facts"
+    $connection.Open()
+    try {
+        $command = $connection.CreateCommand()
+        $command.CommandText = $Query
+        $command.CommandTimeout = 60
+        $table = New-Object -TypeName System.Data.DataTable
+        $table.Load($command.ExecuteReader())
+        return , $table
+    }
+    finally {
+        $connection.Dispose()
+    }
+}
+
+Function Get-SqlServerFact {
+    param([String]$Instance)
+    try {
+        $row = (Invoke-SqlQuery -Instance $Instance -Query ("SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(64)) AS version, " +
+                "CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) AS edition")).Rows[0]
+        return @{ instance = $Instance; edition = "$($row.edition)"; version = "$($row.version)" }
+    }
+    catch {
+        # Not answering: setup's record of the installed version (PatchLevel) and edition.
+        $id = Get-RegistryValue -Path "HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server\Instance Names\SQL" -Name $Instance
+        $setup = Get-ItemProperty -LiteralPath "HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server\$id\Setup"
+        return @{ instance = $Instance; edition = "$($setup.Edition)"; version = Get-DottedVersion -Text $setup.PatchLevel }
+    }
+}
+
+Function Get-DatabaseFilter {
+    # The databases asked for as an SQL IN list, or every user database.
+    param([String]$Column)
+    $names = @($module.Params.databases)
+    if ($names.Count -eq 0) {
+        return "$Column > 4"
+    }
+    $quoted = @($names | ForEach-Object { "N'" + $_.Replace("'", "''") + "'" })
+    return "DB_NAME($Column) IN (" + ($quoted -join ", ") + ")"
+}
+
+Function Get-RestoreTestHistory {
+    # The db_backup job records its restore tests in sitekit-backup-history.json in its backup folder.
+    $path = $module.Params.backup_settings
+    if (-not $path -or -not (Test-Path -LiteralPath $path)) {
+        return @()
+    }
+    $settings = Get-Content -LiteralPath $path -Raw | ConvertFrom-Json
+    $historyPath = Join-Path -Path $settings.backup_dir -ChildPath "sitekit-backup-history.json"
+    if (-not (Test-Path -LiteralPath $historyPath)) {
+        return @()
+    }
+    return @((Get-Content -LiteralPath $historyPath -Raw | ConvertFrom-Json).restore_tests)
+}
+
+Function Get-BackupsFact {
+    param([String]$Instance)
+    $rows = (Invoke-SqlQuery -Instance $Instance -Query ("SELECT d.name, d.recovery_model_desc, " +
+            "(SELECT MAX(b.backup_finish_date) FROM msdb.dbo.backupset AS b WHERE b.database_name = d.name AND b.type = 'D') AS last_full, " +
+            "(SELECT MAX(b.backup_finish_date) FROM msdb.dbo.backupset AS b WHERE b.database_name = d.name AND b.type = 'I') AS last_differential, " +
+            "(SELECT MAX(b.backup_finish_date) FROM msdb.dbo.backupset AS b WHERE b.database_name = d.name AND b.type = 'L') AS last_log " +
+            "FROM sys.databases AS d WHERE " + (Get-DatabaseFilter -Column "d.database_id"))).Rows
+    $tests = Get-RestoreTestHistory
+    $fact = @{}
+    foreach ($row in $rows) {
+        $mine = @($tests | Where-Object { $_.database -eq $row.name })
+        $passed = @($mine | Where-Object { $_.result -eq "passed" })
+        $result = $null
+        if ($mine.Count -gt 0) {
+            $result = "failed"
+            if ($mine[-1].result -eq "passed") {
+                $result = "succeeded"
+            }
+        }
+        $lastTest = $null
+        if ($passed.Count -gt 0) {
+            $lastTest = ConvertTo-UtcText -Value $passed[-1].finished
+        }
+        $fact[$row.name] = @{
+            recovery_model = "$($row.recovery_model_desc)"
+            last_full = ConvertTo-UtcText -Value $row.last_full
+            last_differential = ConvertTo-UtcText -Value $row.last_differential
+            last_log = ConvertTo-UtcText -Value $row.last_log
+            last_restore_test = $lastTest
+            restore_test_result = $result
+        }
+    }
+    foreach ($name in @($module.Params.databases)) {
+        if (-not $fact.Contains($name)) {
+            # Asked for but not there: never backed up.
+            $fact[$name] = @{ last_full = $null; last_differential = $null; last_log = $null; last_restore_test = $null; restore_test_result = $null }
+        }
+    }
+    return $fact
+}
+
+Function Get-SqlFilesFact {
+    param([String]$Instance)
+    $rows = (Invoke-SqlQuery -Instance $Instance -Query ("SELECT DB_NAME(database_id) AS name, " +
+            "SUM(CASE WHEN type = 0 THEN CAST(size AS bigint) ELSE 0 END) * 8 / 1024.0 AS data_mb, " +
+            "SUM(CASE WHEN type = 1 THEN CAST(size AS bigint) ELSE 0 END) * 8 / 1024.0 AS log_mb " +
+            "FROM sys.master_files WHERE " + (Get-DatabaseFilter -Column "database_id") + " GROUP BY database_id")).Rows
+    $fact = @{}
+    foreach ($row in $rows) {
+        $fact[$row.name] = @{ data_mb = [Math]::Round([double]$row.data_mb, 2); log_mb = [Math]::Round([double]$row.log_mb, 2) }
+    }
+    return $fact
+}
+
+Function Get-DefenderFact {
+    $status = Get-MpComputerStatus
+    return @{
+        antivirus_enabled = [bool]$status.AntivirusEnabled
+        realtime_protection = [bool]$status.RealTimeProtectionEnabled
+        engine_version = Get-DottedVersion -Text $status.AMEngineVersion
+        platform_version = Get-DottedVersion -Text $status.AMProductVersion
+        signature_version = Get-DottedVersion -Text $status.AntivirusSignatureVersion
+        signature_last_updated = ConvertTo-UtcText -Value $status.AntivirusSignatureLastUpdated
+        last_quick_scan = ConvertTo-UtcText -Value $status.QuickScanEndTime
+        last_full_scan = ConvertTo-UtcText -Value $status.FullScanEndTime
+    }
+}
+
+Function Get-DisksFact {
+    $fact = [Ordered]@{}
+    foreach ($disk in Get-CimInstance -ClassName Win32_LogicalDisk -Filter "DriveType=3") {
+        $size = [int64]$disk.Size
+        $free = [int64]$disk.FreeSpace
+        $percent = 0.0
+        if ($size -gt 0) {
+            $percent = [Math]::Round(100.0 * $free / $size, 1)
+        }
+        $fact[$disk.DeviceID] = @{ size_bytes = $size; free_bytes = $free; free_percent = $percent }
+    }
+    return $fact
+}
+
+Function Get-ServicesFact {
+    param([String[]]$Names)
+    $states = @{ "Running" = "running"; "Stopped" = "stopped"; "Paused" = "paused"; "Start Pending" = "starting"
+        "Continue Pending" = "starting"; "Stop Pending" = "stopping"; "Pause Pending" = "stopping"
+    }
+    $modes = @{ "Auto" = "auto"; "Manual" = "manual"; "Disabled" = "disabled"; "Boot" = "auto"; "System" = "auto" }
+    $all = @{}
+    foreach ($service in Get-CimInstance -ClassName Win32_Service) {
+        $all[$service.Name] = $service
+    }
+    $fact = [Ordered]@{}
+    foreach ($name in $Names) {
+        $service = $all[$name]
+        if ($null -eq $service) {
+            $fact[$name] = @{ state = "absent"; start_mode = $null }
+            continue
+        }
+        $mode = $modes["$($service.StartMode)"]
+        if ($mode -eq "auto" -and $service.DelayedAutoStart) {
+            $mode = "delayed"
+        }
+        $fact[$name] = @{ state = $states["$($service.State)"]; start_mode = $mode }
+    }
+    return $fact
+}
+
+Function Get-LocalGroupsFact {
+    # Through ADSI, which lists members Get-LocalGroupMember cannot resolve (orphaned SIDs).
+    param([String[]]$Names)
+    $computer = $env:COMPUTERNAME
+    $fact = [Ordered]@{}
+    foreach ($name in $Names) {
+        try {
+            $group = [ADSI]"WinNT://$computer/$name,group"
+            $null = $group.Name
+        }
+        catch {
+            continue  # no such group: left out
+        }
+        $members = @(foreach ($member in $group.Invoke("Members")) {
+                $path = $member.GetType().InvokeMember("ADsPath", "GetProperty", $null, $member, $null)
+                $parts = @(($path -replace '^WinNT://', '') -split '/')
+                if ($parts.Count -ge 2 -and $parts[-2] -eq $computer) {
+                    $parts[-1]
+                }
+                elseif ($parts.Count -ge 2) {
+                    "$($parts[-2])\$($parts[-1])"
+                }
+                else {
+                    $parts[-1]
+                }
+            })
+        $fact[$name] = @{ members = $members }
+    }
+    return $fact
+}
+
+Function Get-SystemAccess {
+    # secedit /export's [System Access]: the local password and lockout policy.
+    $file = [System.IO.Path]::GetTempFileName()
+    try {
+        $output = & secedit.exe /export /cfg $file /areas SECURITYPOLICY /quiet 2>&1
+        if ($LASTEXITCODE -ne 0) {
+            throw "secedit /export failed ($LASTEXITCODE): $output"
+        }
+        $values = @{}
+        $section = ""
+        foreach ($line in Get-Content -LiteralPath $file) {
+            if ($line -match '^\s*\[(.+)\]\s*$') {
+                $section = $Matches[1]
+            }
+            elseif ($section -eq "System Access" -and $line -match '^\s*(\w+)\s*=\s*(-?\d+)\s*$') {
+                $values[$Matches[1]] = [int]$Matches[2]
+            }
+        }
+        return $values
+    }
+    finally {
+        Remove-Item -LiteralPath $file -Force -ErrorAction SilentlyContinue
+    }
+}
+
+Function Select-Policy {
+    # The settings secedit exported, renamed; -1 (never, until unlocked) is 0.
+    param([Hashtable]$Values, [Hashtable]$Names)
+    $fact = @{}
+    foreach ($name in $Names.Keys) {
+        if ($Values.Contains($Names[$name])) {
+            $fact[$name] = [Math]::Max($Values[$Names[$name]], 0)
+        }
+    }
+    return $fact
+}
+
+Function Get-WinRMFact {
+    $listeners = @(foreach ($listener in Get-ChildItem -Path WSMan:\localhost\Listener) {
+            $values = @{}
+            foreach ($item in Get-ChildItem -Path "WSMan:\localhost\Listener\$($listener.Name)") {
+                $values[$item.Name] = $item.Value
+            }
+            $thumbprint = $null
+            if ($values.CertificateThumbprint) {
+                $thumbprint = "$($values.CertificateThumbprint)"
+            }
+            @{ transport = "$($values.Transport)".ToUpperInvariant(); port = [int]$values.Port; address = "$($values.Address)"
+                certificate_thumbprint = $thumbprint
+            }
+        })
+    return @{
+        listeners = $listeners
+        basic_auth = [bool]::Parse((Get-Item -Path WSMan:\localhost\Service\Auth\Basic).Value)
+        allow_unencrypted = [bool]::Parse((Get-Item -Path WSMan:\localhost\Service\AllowUnencrypted).Value)
+    }
+}
+
+Function Get-FirewallFact {
+    $fact = [Ordered]@{}
+    foreach ($fwProfile in Get-NetFirewallProfile -PolicyStore ActiveStore) {
+        # NotConfigured means Windows' defaults: block inbound, allow outbound.
+        $inbound = "block"
+        if ("$($fwProfile.DefaultInboundAction)" -eq "Allow") {
+            $inbound = "allow"
+        }
+        $outbound = "allow"
+        if ("$($fwProfile.DefaultOutboundAction)" -eq "Block") {
+            $outbound = "block"
+        }
+        $fact["$($fwProfile.Name)".ToLowerInvariant()] = @{
+            enabled = "$($fwProfile.Enabled)" -ne "False"
+            default_inbound = $inbound
+            default_outbound = $outbound
+        }
+    }
+    return $fact
+}
+
+Function Get-ClockFact {
+    param([String]$Reference)
+    $fact = @{}
+    if ($Reference) {
+        $output = & w32tm.exe /stripchart "/computer:$Reference" /samples:1 /dataonly 2>&1
+        $sample = @($output | Where-Object { "$_" -match ',\s*([+-]\d+(\.\d+)?)s\s*$' }) | Select-Object -Last 1
+        if ($null -eq $sample -or "$sample" -notmatch ',\s*([+-]\d+(\.\d+)?)s\s*$') {
+            throw "w32tm /stripchart /computer:$Reference gave no sample: $($output -join ' ')"
+        }
+        # stripchart shows the reference minus the local clock; the facts want local minus reference.
+        $fact.offset_seconds = -1 * [double]::Parse($Matches[1], [Globalization.CultureInfo]::InvariantCulture)
+    }
+    $source = & w32tm.exe /query /source 2>&1
+    if ($LASTEXITCODE -eq 0) {
+        $fact.source = "$source".Trim()
+    }
+    return $fact
+}
+
+Function Get-AutologonFact {
+    $key = "HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon"
+    $enabled = "$(Get-RegistryValue -Path $key -Name 'AutoAdminLogon')" -eq "1"
+    $user = $null
+    if ($enabled) {
+        $user = Get-RegistryValue -Path $key -Name "DefaultUserName"
+        if (-not $user) {
+            $user = $null
+        }
+    }
+    return @{ enabled = $enabled; user = $user }
+}
+
+$instance = $null
+if ($gather | Where-Object { $_ -in @("sql_server", "backups", "sql_files") }) {
+    $instance = Get-SqlInstanceName
+}
+$policy = $null
+
+foreach ($subset in $gather) {
+    try {
+        switch ($subset) {
+            "os" { $facts.os = Get-OsFact }
+            "updates" { $facts.updates = Get-UpdatesFact }
+            "application" { $facts.application = Get-ApplicationFact -Name $module.Params.application_name }
+            "sql_server" {
+                $facts.sql_server = $null
+                if ($instance) {
+                    $facts.sql_server = Get-SqlServerFact -Instance $instance
+                }
+            }
+            "defender" { $facts.defender = Get-DefenderFact }
+            "backups" {
+                $facts.backups = @{}
+                if ($instance) {
+                    $facts.backups = Get-BackupsFact -Instance $instance
+                }
+            }
+            "disks" { $facts.disks = Get-DisksFact }
+            "sql_files" {
+                $facts.sql_files = @{}
+                if ($instance) {
+                    $facts.sql_files = Get-SqlFilesFact -Instance $instance
+                }
+            }
+            "services" { $facts.services = Get-ServicesFact -Names @($module.Params.services) }
+            "local_groups" { $facts.local_groups = Get-LocalGroupsFact -Names @($module.Params.groups) }
+            "password_policy" {
+                if ($null -eq $policy) {
+                    $policy = Get-SystemAccess
+                }
+                $facts.password_policy = Select-Policy -Values $policy -Names @{
+                    min_length = "MinimumPasswordLength"; history = "PasswordHistorySize"
+                    max_age_days = "MaximumPasswordAge"; min_age_days = "MinimumPasswordAge"
+                }
+                if ($policy.Contains("PasswordComplexity")) {
+                    $facts.password_policy.complexity = $policy["PasswordComplexity"] -eq 1
+                }
+            }
+            "lockout_policy" {
+                if ($null -eq $policy) {
+                    $policy = Get-SystemAccess
+                }
+                $facts.lockout_policy = Select-Policy -Values $policy -Names @{
+                    threshold = "LockoutBadCount"; duration_minutes = "LockoutDuration"; window_minutes = "ResetLockoutCount"
+                }
+            }
+            "winrm" { $facts.winrm = Get-WinRMFact }
+            "firewall" { $facts.firewall = Get-FirewallFact }
+            "clock" { $facts.clock = Get-ClockFact -Reference $module.Params.ntp_server }
+            "autologon" { $facts.autologon = Get-AutologonFact }
+        }
+    }
+    catch {
+        # Left out, with the reason: the audit makes its controls unknown, never pass.
+        $facts.Remove($subset)
+        $module.Result.unavailable[$subset] = "$($_.Exception.Message)"
     }
 }
 

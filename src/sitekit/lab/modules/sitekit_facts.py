@@ -1,49 +1,462 @@
-"""sitekit_facts (the kit's own module): preflight's and the audit's facts in one call."""
+"""sitekit_facts (the kit's own module): preflight's and the monthly audit's facts in one call.
+
+Each subset is read from the host's state as the .ps1 reads it from Windows, in the shape
+of the audit's facts format (src/sitekit/audit/schemas/facts.schema.json). The module
+only reads: the backup history is caught up to now first (time passing, as the backup
+models do; in check mode on a copy), nothing else changes.
+
+Faults show as they would on Windows: stale-signatures and failed-backup through the
+state they leave, disk-full as no free space on C:, service-wont-start as the service
+(`service=NAME`; without it every asked-for service but WinRM, which answers this very
+call) stopped: it crashed and cannot start again.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sitekit.lab import faults
-from sitekit.lab.host import LabHost
-from sitekit.lab.modules import register
-from sitekit.lab.modules._common import utcnow
-from sitekit.lab.state import host_state
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
-_ISO = "%Y-%m-%dT%H:%M:%SZ"
+from sitekit.lab import faults, sqlbackup
+from sitekit.lab.host import LabHost
+from sitekit.lab.modules import ModuleFailedError, register
+from sitekit.lab.modules._common import utcnow, zone
+from sitekit.lab.pki import pki_paths
+from sitekit.lab.seed_base import ensure as ensure_base
+from sitekit.lab.seed_stations import ensure as ensure_stations
+from sitekit.lab.state import find, host_state
+
+SUBSETS = ("os", "updates", "application", "sql_server", "defender", "backups", "disks",
+           "sql_files", "services", "local_groups", "password_policy", "lockout_policy",
+           "winrm", "firewall", "clock", "autologon")
+_DOTTED = re.compile(r"^\d+(?:\.\d+)*")
+_WINLOGON = "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon"
+_WSMAN = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WSMAN\\Service"
+_WINRM_POLICY = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\WinRM\\Service"
+_W32TIME = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\W32Time\\Parameters"
+# What the WinRM bootstrap leaves: one HTTPS listener on every address.
+BOOTSTRAP_LISTENERS = ({"transport": "HTTPS", "port": 5986, "address": "*"},)
+# How long a scan takes in the lab, from its start to QuickScanEndTime / FullScanEndTime.
+_SCAN_MINUTES = {"quick": 4, "full": 50}
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class UnavailableError(Exception):
+    """A subset that cannot be read on this host now (the module leaves it out and says why)."""
+
+
+@dataclass
+class _Host:
+    """What every reader gets: the host, its state, the module's options and the clock."""
+
+    host: LabHost
+    state: dict[str, Any]
+    args: dict[str, Any]
+    now: dt.datetime
+
+
+def iso(moment: dt.datetime | str | None) -> str | None:
+    """A time as the facts format writes it: UTC, to the second, with Z."""
+    if moment is None:
+        return None
+    when = dt.datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def dotted(version: Any) -> str | None:
+    """The dotted numeric part of a version text ("8.4.2 build 7" -> "8.4.2"), or None."""
+    match = _DOTTED.match(str(version or "").strip())
+    return match.group(0) if match else None
+
+
+def _registry(state: dict[str, Any], key: str) -> dict[str, Any]:
+    """A registry key's values ({name: {type, data}}), {} when the key does not exist."""
+    found = find(state["registry"], key)
+    return state["registry"][found] if found is not None else {}
+
+
+def _value(state: dict[str, Any], key: str, name: str) -> Any:
+    """One registry value's data, or None."""
+    values = _registry(state, key)
+    found = find(values, name)
+    return values[found]["data"] if found is not None else None
+
+
+def _skew(state: dict[str, Any]) -> dt.timedelta:
+    """How far the host's clock is ahead of the controller's (the lab's true time)."""
+    return dt.timedelta(seconds=float(state.get("clock_skew_seconds", 0)))
+
+
+# -- the readers, one per subset -------------------------------------------------------------
+
+def _os(ctx: _Host) -> dict[str, Any]:
+    """Win32_OperatingSystem, the CurrentVersion key and the reboot-pending markers."""
+    os_info = ctx.state["os"]
+    return {"caption": os_info["name"], "version": f"{os_info['version']}.{os_info['ubr']}",
+            "build": int(os_info["build"]), "ubr": int(os_info["ubr"]),
+            "last_boot": iso(ctx.state["boot_time"]),
+            "reboot_pending": bool(ctx.state.get("reboot_pending") or
+                                   ctx.state.get("pending_hostname"))}
+
+
+def _update(update: dict[str, Any], kb: str) -> dict[str, Any]:
+    """One update of the lab's lists as Windows Update describes it."""
+    entry: dict[str, Any] = {"kb": kb, "title": update["title"]}
+    if update.get("categories"):
+        entry["category"] = update["categories"][0]
+    if "severity" in update:
+        entry["severity"] = update["severity"]
+    return entry
+
+
+def _updates(ctx: _Host) -> dict[str, Any]:
+    """Installed updates (with their date) and the applicable ones not yet installed.
+
+    An installed update without its own date came with the install image: Get-HotFix
+    shows the install date for those.
+    """
+    updates, installed_image = ctx.state["updates"], ctx.state["install_time"]
+    installed = [_update(u, kb) | {"installed_on": iso(u.get("installed_on") or installed_image)}
+                 for u in updates["installed"] for kb in u["kb"]]
+    missing = []
+    for update in updates["pending"]:
+        for kb in update["kb"]:
+            entry = _update(update, kb)
+            if update.get("released"):
+                entry["released"] = iso(update["released"])
+            missing.append(entry)
+    newest = max((u["installed_on"] for u in installed), default=None)
+    return {"installed": installed, "newest_installed": newest, "missing": missing}
+
+
+def _application(ctx: _Host) -> dict[str, Any] | None:
+    """The application's package (Uninstall key: "<name>", "<name> Server", "<name> Client")."""
+    name = ctx.args["application_name"]
+    if not name:
+        raise ModuleFailedError("gather: application needs the option application_name (the"
+                                " restaurant application's name, to find its package)")
+    lowered = name.lower()
+    found = [p for p in ctx.state["packages"].values()
+             if p["name"].lower() == lowered or p["name"].lower().startswith(lowered + " ")]
+    if not found:
+        return None
+    # A server carries the server component; a host with both reports the server's.
+    found.sort(key=lambda p: not p["name"].lower().endswith(" server"))
+    package = found[0]
+    version = dotted(package["version"])
+    if version is None:
+        raise UnavailableError(f"{package['name']} has no numeric version ({package['version']!r})")
+    result: dict[str, Any] = {"name": package["name"], "version": version}
+    for component in ("server", "client"):
+        if package["name"].lower().endswith(f" {component}"):
+            result["component"] = component
+    return result
+
+
+def _instance(ctx: _Host) -> dict[str, Any] | None:
+    """The SQL Server instance asked for (or the only one), None when none is installed."""
+    instances = ctx.state.get("sql_instances") or {}
+    wanted = ctx.args["sql_instance"]
+    if wanted is None:
+        return next(iter(instances.values()), None)
+    key = find(instances, wanted)
+    return instances[key] if key is not None else None
+
+
+def _sql_server(ctx: _Host) -> dict[str, Any] | None:
+    """SERVERPROPERTY('ProductVersion') and ('Edition') of the instance."""
+    sql = _instance(ctx)
+    if sql is None:
+        return None
+    return {"instance": sql["name"], "edition": sql["edition"], "version": sql["version"]}
+
+
+def _connected(ctx: _Host) -> dict[str, Any] | None:
+    """The instance to query through SqlClient; its service must run to answer."""
+    sql = _instance(ctx)
+    if sql is None:
+        return None
+    service = ctx.state["services"].get(sql["service"])
+    if service is None or service["state"] != "running":
+        raise UnavailableError(f"cannot query SQL Server instance {sql['name']}: A network-related"
+                          " or instance-specific error occurred while establishing a"
+                          " connection to SQL Server (its service is not running)")
+    return sql
+
+
+def _databases(ctx: _Host, sql: dict[str, Any]) -> list[str]:
+    """The databases asked for, or every user database."""
+    return list(ctx.args["databases"] or sql.get("databases") or {})
+
+
+def _backups(ctx: _Host) -> dict[str, Any]:
+    """msdb.dbo.backupset's newest backups per type and db_backup's restore-test history."""
+    sql = _connected(ctx)
+    if sql is None:
+        return {}
+    found: dict[str, Any] = {}
+    for name in _databases(ctx, sql):
+        db = sqlbackup.database(sql, name)
+        if db is None:
+            found[name] = {"last_full": None, "last_differential": None, "last_log": None,
+                           "last_restore_test": None, "restore_test_result": None}
+            continue
+        key, db_state = db
+        tests = [t for t in sql.get("restore_tests", []) if t["database"].lower() == key.lower()]
+        passed = [t for t in tests if t["result"] == "passed"]
+        newest = {kind: sqlbackup.newest(sql, key, kind, verified=False)
+                  for kind in ("full", "differential", "log")}
+        found[key] = {
+            "recovery_model": str(db_state.get("recovery_model", "FULL")).upper(),
+            "last_full": iso(newest["full"]["finished"]) if newest["full"] else None,
+            "last_differential": iso(newest["differential"]["finished"])
+            if newest["differential"] else None,
+            "last_log": iso(newest["log"]["finished"]) if newest["log"] else None,
+            "last_restore_test": iso(passed[-1]["finished"]) if passed else None,
+            "restore_test_result": None if not tests else
+            "succeeded" if tests[-1]["result"] == "passed" else "failed",
+        }
+    return found
+
+
+def _sql_files(ctx: _Host) -> dict[str, Any]:
+    """sys.master_files: data and log file sizes per database."""
+    sql = _connected(ctx)
+    if sql is None:
+        return {}
+    found = {}
+    for name in _databases(ctx, sql):
+        db = sqlbackup.database(sql, name)
+        if db is not None:
+            found[db[0]] = {"data_mb": float(db[1].get("data_size_mb") or 0),
+                            "log_mb": float(db[1].get("log_size_mb") or 0)}
+    return found
+
+
+def _disks(ctx: _Host) -> dict[str, Any]:
+    """Win32_LogicalDisk of the fixed volumes (none free on C: under the disk-full fault)."""
+    full = faults.active(ctx.state, "disk-full") is not None
+    volumes = {}
+    for drive, disk in sorted(ctx.state["disks"].items()):
+        size = int(disk["size"])
+        free = 0 if full and drive.upper() == "C" else int(disk["free"])
+        volumes[f"{drive.upper()}:"] = {
+            "size_bytes": size, "free_bytes": free,
+            "free_percent": round(100.0 * free / size, 1) if size else 0.0}
+    return volumes
+
+
+def _crashed(ctx: _Host, name: str) -> bool:
+    """Whether the service-wont-start fault keeps this service from running."""
+    fault = faults.active(ctx.state, "service-wont-start")
+    if fault is None:
+        return False
+    if fault.get("service"):
+        return str(fault["service"]).lower() == name.lower()
+    return name.lower() != "winrm"
+
+
+def _services(ctx: _Host) -> dict[str, Any]:
+    """Win32_Service: state and start mode of each service asked for; absent if none."""
+    services = ctx.state["services"]
+    found: dict[str, Any] = {}
+    for name in ctx.args["services"]:
+        key = find(services, name)
+        if key is None:
+            found[name] = {"state": "absent", "start_mode": None}
+            continue
+        service = services[key]
+        state = "stopped" if _crashed(ctx, key) else service["state"]
+        found[name] = {"state": state, "start_mode": service["start_mode"]}
+    return found
+
+
+def _local_groups(ctx: _Host) -> dict[str, Any]:
+    """The members of each group asked for (local accounts without the computer prefix).
+
+    A group that does not exist is left out.
+    """
+    groups = ctx.state["groups"]
+    found = {}
+    for name in ctx.args["groups"]:
+        key = find(groups, name)
+        if key is not None:
+            found[name] = {"members": list(groups[key]["members"])}
+    return found
+
+
+def _password_policy(ctx: _Host) -> dict[str, Any]:
+    """The password settings of secedit /export's [System Access] (-1 = never expires -> 0)."""
+    policy = ctx.state["account_policy"]
+    return {"min_length": int(policy["MinimumPasswordLength"]),
+            "complexity": bool(int(policy["PasswordComplexity"])),
+            "history": int(policy["PasswordHistorySize"]),
+            "max_age_days": max(int(policy["MaximumPasswordAge"]), 0),
+            "min_age_days": int(policy["MinimumPasswordAge"])}
+
+
+def _lockout_policy(ctx: _Host) -> dict[str, Any]:
+    """The lockout settings of secedit /export's [System Access] (-1 = until unlocked -> 0)."""
+    policy = ctx.state["account_policy"]
+    return {"threshold": int(policy["LockoutBadCount"]),
+            "duration_minutes": max(int(policy["LockoutDuration"]), 0),
+            "window_minutes": int(policy["ResetLockoutCount"])}
+
+
+def _thumbprint(host: LabHost) -> str | None:
+    """The SHA-1 thumbprint of the certificate the lab's listener really serves."""
+    if host.state_file is None:  # hosts/<host>/state.json in the lab directory
+        return None
+    try:
+        cert = x509.load_pem_x509_certificate(
+            pki_paths(host.state_file.parent.parent.parent).server_cert.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return cert.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 - what Windows shows
+
+
+def _winrm(ctx: _Host) -> dict[str, Any]:
+    r"""WSMan:\localhost: the listeners and the service's Basic / AllowUnencrypted.
+
+    Group Policy (the WinRM policy key windows_base sets) wins over the local setting, as
+    the WSMan: drive shows it.
+    """
+    def effective(policy_name: str, local_name: str) -> bool:
+        policy = _value(ctx.state, _WINRM_POLICY, policy_name)
+        if policy is not None:
+            return bool(int(policy))
+        return bool(int(_value(ctx.state, _WSMAN, local_name) or 0))
+
+    listeners = ctx.state.get("winrm_listeners") or [
+        dict(listener, certificate_thumbprint=_thumbprint(ctx.host))
+        for listener in BOOTSTRAP_LISTENERS]
+    return {"listeners": [dict(listener) for listener in listeners],
+            "basic_auth": effective("AllowBasic", "auth_basic"),
+            "allow_unencrypted": effective("AllowUnencryptedTraffic", "allow_unencrypted")}
+
+
+def _firewall(ctx: _Host) -> dict[str, Any]:
+    """Get-NetFirewallProfile -PolicyStore ActiveStore, per profile."""
+    return {name.lower(): {"enabled": bool(profile["enabled"]),
+                           "default_inbound": profile.get("inbound") or "block",
+                           "default_outbound": profile.get("outbound") or "allow"}
+            for name, profile in ctx.state["firewall"]["profiles"].items()}
+
+
+def _clock(ctx: _Host) -> dict[str, Any]:
+    """The offset from w32tm /stripchart and the source from w32tm /query /source.
+
+    The lab's NTP reference is the controller's clock; the source shows while Windows
+    Time runs.
+    """
+    clock: dict[str, Any] = {}
+    if ctx.args["ntp_server"]:
+        clock["offset_seconds"] = round(_skew(ctx.state).total_seconds(), 3)
+    service = ctx.state["services"].get("W32Time")
+    if service is not None and service["state"] == "running":
+        peers = str(_value(ctx.state, _W32TIME, "NtpServer") or "").split()
+        clock["source"] = peers[0] if peers else "Local CMOS Clock"
+    return clock
+
+
+def _autologon(ctx: _Host) -> dict[str, Any]:
+    """Winlogon's AutoAdminLogon and DefaultUserName."""
+    enabled = str(_value(ctx.state, _WINLOGON, "AutoAdminLogon") or "0") == "1"
+    user = _value(ctx.state, _WINLOGON, "DefaultUserName") if enabled else None
+    return {"enabled": enabled, "user": user or None}
+
+
+def _scans_since(preferences: dict[str, Any], tz: Any, since: dt.datetime,
+                 now: dt.datetime) -> dict[str, dt.datetime | None]:
+    """The end of the last quick and full scan Defender's schedule ran in (since, now].
+
+    The scheduled scan (scan_day at scan_time, of scan_type) and the daily quick scan at
+    quick_scan_time; each ends some minutes after it starts.
+    """
+    last: dict[str, dt.datetime | None] = {"quick": None, "full": None}
+    local_today = now.astimezone(tz).date()
+    runs: list[tuple[str, str]] = []
+    if preferences.get("quick_scan_time"):
+        runs.append(("everyday", "quick@" + preferences["quick_scan_time"]))
+    if preferences.get("scan_day") not in (None, "never") and preferences.get("scan_time"):
+        runs.append((preferences["scan_day"],
+                     f"{preferences.get('scan_type') or 'quick'}@{preferences['scan_time']}"))
+    for day_rule, what in runs:
+        kind, _, clock = what.partition("@")
+        hour, minute = (int(part) for part in clock.split(":"))
+        for back in range(8):
+            day = local_today - dt.timedelta(days=back)
+            if day_rule != "everyday" and _WEEKDAYS[day.weekday()] != day_rule:
+                continue
+            start = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=tz)
+            end = (start + dt.timedelta(minutes=_SCAN_MINUTES[kind])).astimezone(dt.UTC)
+            if since < start.astimezone(dt.UTC) and end <= now:
+                if last[kind] is None or end > last[kind]:  # type: ignore[operator]
+                    last[kind] = end
+                break
+    return last
+
+
+def _defender(ctx: _Host) -> dict[str, Any]:
+    """Get-MpComputerStatus; the scan end times follow the scan schedule (or the state)."""
+    defender = ctx.state["defender"]
+    preferences = defender.get("preferences") or {}
+    scans: dict[str, Any] = {"quick": None, "full": None}
+    if defender["antivirus_enabled"]:
+        tz = zone(str(ctx.state.get("time_zone") or "UTC"))
+        scans = _scans_since(preferences, tz,
+                             dt.datetime.fromisoformat(ctx.state["install_time"]), ctx.now)
+    for kind in ("quick", "full"):
+        stored = defender.get(f"{kind}_scan_end_time")
+        if stored and (scans[kind] is None or dt.datetime.fromisoformat(stored) > scans[kind]):
+            scans[kind] = stored
+    return {
+        "antivirus_enabled": bool(defender["antivirus_enabled"]),
+        "realtime_protection": bool(preferences.get(
+            "realtime_protection", defender.get("realtime_protection_enabled", True))),
+        "engine_version": defender["am_engine_version"],
+        "platform_version": defender["am_product_version"],
+        "signature_version": defender["antivirus_signature_version"],
+        "signature_last_updated": iso(defender.get("antivirus_signature_last_updated")),
+        "last_quick_scan": iso(scans["quick"]),
+        "last_full_scan": iso(scans["full"]),
+    }
+
+
+READERS: dict[str, Callable[[_Host], Any]] = {
+    "os": _os, "updates": _updates, "application": _application, "sql_server": _sql_server,
+    "defender": _defender, "backups": _backups, "disks": _disks, "sql_files": _sql_files,
+    "services": _services, "local_groups": _local_groups,
+    "password_policy": _password_policy, "lockout_policy": _lockout_policy, "winrm": _winrm,
+    "firewall": _firewall, "clock": _clock, "autologon": _autologon,
+}
 
 
 @register("ansible.legacy.sitekit_facts", supports_check_mode=True)
 def sitekit_facts(host: LabHost, args: dict[str, Any], check_mode: bool,
                   diff: bool) -> dict[str, Any]:
     """Read the requested subsets of the host's state; never changes anything."""
-    state = host_state(host)
-    readers = {"os": _os, "disks": _disks, "clock": _clock}
-    return {"changed": False,
-            "facts": {subset: readers[subset](state) for subset in args["gather"]}}
-
-
-def _os(state: dict[str, Any]) -> dict[str, Any]:
-    """What Win32_OperatingSystem and the CurrentVersion key say."""
-    os_info = state["os"]
-    boot = dt.datetime.fromisoformat(state["boot_time"])
-    return {"caption": os_info["name"], "version": f"{os_info['version']}",
-            "build": os_info["build"], "ubr": os_info["ubr"],
-            "display_version": os_info["display_version"],
-            "installation_type": os_info["installation_type"],
-            "computer_name": state["hostname"], "last_boot": boot.strftime(_ISO)}
-
-
-def _disks(state: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each fixed volume's size and free space (none on C: under the disk-full fault)."""
-    full = faults.active(state, "disk-full") is not None
-    return [{"drive": drive, "size_bytes": disk["size"],
-             "free_bytes": 0 if full and drive == "C" else disk["free"]}
-            for drive, disk in sorted(state["disks"].items())]
-
-
-def _clock(state: dict[str, Any]) -> dict[str, Any]:
-    """The host's clock (the controller's, plus any skew injected) and time zone."""
-    skew = dt.timedelta(seconds=float(state.get("clock_skew_seconds", 0)))
-    return {"utc": (utcnow() + skew).strftime(_ISO), "time_zone": state["time_zone"]}
+    state = ensure_stations(ensure_base(host_state(host)))
+    wanted = list(dict.fromkeys(args["gather"]))
+    if {"backups", "sql_files"} & set(wanted):
+        # The scheduled backup runs since the last look happen first (time passing), as
+        # every reader of the backup history sees them; in check mode on a copy.
+        state = sqlbackup.looked_at(host, check_mode).state
+    now = utcnow()
+    ctx = _Host(host, state, args, now)
+    facts: dict[str, Any] = {}
+    unavailable: dict[str, str] = {}
+    for subset in wanted:
+        try:
+            facts[subset] = READERS[subset](ctx)
+        except UnavailableError as exc:
+            unavailable[subset] = str(exc)
+    return {"changed": False, "gathered_at": iso(now + _skew(state)),
+            "computer_name": state["hostname"], "facts": facts, "unavailable": unavailable}

@@ -1,0 +1,36 @@
+"""The monthly audit playbook's filters, thin over sitekit.gather (tested without Ansible)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+from sitekit.gather import document, groups_to_read
+
+
+def sitekit_audit_document(result: Mapping[str, Any], host: str, site: str, kind: str, *,
+                           plan_groups: list[Mapping[str, Any]] | None = None,
+                           built_in: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+    """One host's facts document from its registered sitekit_facts result."""
+    if not isinstance(result, Mapping):
+        raise AnsibleFilterError(f"sitekit_audit_document: expected the registered result of"
+                                 f" sitekit_facts, got {type(result).__name__}")
+    return document(result, host=host, site=site, kind=kind, plan_groups=plan_groups or [],
+                    built_in=built_in or {})
+
+
+def sitekit_audit_groups(plan_groups: list[Mapping[str, Any]] | None,
+                         built_in: Mapping[str, list[str]] | None = None) -> list[str]:
+    """The local groups the audit reads on a host."""
+    return groups_to_read(plan_groups or [], built_in or {})
+
+
+class FilterModule:
+    """Filters of playbooks/monthly_audit.yml."""
+
+    def filters(self) -> dict[str, Callable[..., Any]]:
+        """Name -> filter."""
+        return {"sitekit_audit_document": sitekit_audit_document,
+                "sitekit_audit_groups": sitekit_audit_groups}

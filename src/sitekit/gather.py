@@ -1,0 +1,95 @@
+"""The monthly audit's gather step: one host's facts document from its sitekit_facts result.
+
+playbooks/monthly_audit.yml calls the sitekit_facts module once per host and hands the
+registered result here (through its `sitekit_audit_document` filter) with what only the
+plan knows: the members each local group should have. The document is what the audit
+core reads (src/sitekit/audit/schemas/facts.schema.json): a host that could not be
+reached is recorded as such, with the error and no facts, so its controls are unknown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+FORMAT = 1
+_ISO = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    """Names in their first order, without repeats compared case-insensitively (as Windows)."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            out.append(name)
+    return out
+
+
+def groups_to_read(plan_groups: Iterable[Mapping[str, Any]],
+                   built_in: Mapping[str, Iterable[str]]) -> list[str]:
+    """The local groups the audit reads: the built-in ones named, the plan's and their targets."""
+    names = list(built_in)
+    for group in plan_groups:
+        names.append(str(group["name"]))
+        names.extend(str(target) for target in group.get("member_of") or [])
+    return _unique(names)
+
+
+def expected_members(group: str, plan_groups: Iterable[Mapping[str, Any]],
+                     built_in: Mapping[str, Iterable[str]]) -> list[str]:
+    """Who the plan puts in a local group.
+
+    Its own members, those of the plan's groups whose members join it (member_of), and
+    the built-in members that belong there. Names are compared case-insensitively, as
+    Windows compares account names.
+    """
+    wanted = group.lower()
+    members = [str(m) for name, listed in built_in.items() if name.lower() == wanted
+               for m in listed]
+    for planned in plan_groups:
+        targets = [str(t).lower() for t in planned.get("member_of") or []]
+        if str(planned["name"]).lower() == wanted or wanted in targets:
+            members.extend(str(m) for m in planned.get("members") or [])
+    return _unique(members)
+
+
+def _error(result: Mapping[str, Any]) -> str:
+    """What went wrong in a failed or unreachable module run, in one line."""
+    message = str(result.get("msg") or "no message")
+    return " ".join(message.split())
+
+
+def document(result: Mapping[str, Any], *, host: str, site: str, kind: str,
+             plan_groups: Iterable[Mapping[str, Any]] = (),
+             built_in: Mapping[str, Iterable[str]] | None = None,
+             now: dt.datetime | None = None) -> dict[str, Any]:
+    """The facts document of one host from its registered sitekit_facts result.
+
+    Unreachable: reachable false, the error, no facts. A failed module: reachable, the
+    error, no facts. Otherwise the facts, each local group with the members the plan
+    expects, and the subsets that could not be read named in `error`.
+    """
+    gathered = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).strftime(_ISO)
+    out: dict[str, Any] = {"format": FORMAT, "host": host, "site": site, "kind": kind,
+                           "reachable": True, "gathered_at": gathered, "facts": {}}
+    if result.get("unreachable"):
+        return out | {"reachable": False, "error": _error(result)}
+    if result.get("failed") or not isinstance(result.get("facts"), Mapping):
+        return out | {"error": f"sitekit_facts failed: {_error(result)}"}
+    plan = list(plan_groups)
+    facts = dict(result["facts"])
+    if isinstance(facts.get("local_groups"), Mapping):
+        facts["local_groups"] = {
+            name: dict(group) | {"expected": expected_members(name, plan, built_in or {})}
+            for name, group in facts["local_groups"].items()}
+    out["facts"] = facts
+    out["gathered_at"] = str(result.get("gathered_at") or gathered)
+    unavailable = result.get("unavailable") or {}
+    if unavailable:
+        reasons = (f"{subset}: {' '.join(str(why).split())}"
+                   for subset, why in sorted(unavailable.items()))
+        out["error"] = "not gathered: " + "; ".join(reasons)
+    return out
