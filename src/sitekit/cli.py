@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     lab = commands.add_parser("lab", help="virtual sites over real WinRM, on loopback; "
                               "`sitekit lab --help` for its commands", add_help=False)
     lab.add_argument("lab_args", nargs=argparse.REMAINDER)
+    # Likewise the audit (Jinja2, SQLite, the renderers) loads only for `report`.
+    report = commands.add_parser("report", help="the monthly audit's reports from a run's "
+                                 "facts or the history; `sitekit report --help`",
+                                 add_help=False)
+    report.add_argument("report_args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -52,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     # `sitekit lab --help`: argparse leaves an option before the lab command unparsed.
     args, unparsed = parser.parse_known_args(argv)
-    if unparsed and args.command != "lab":
+    if unparsed and args.command not in ("lab", "report"):
         parser.error(f"unrecognized arguments: {' '.join(unparsed)}")
     try:
         planning_date()  # a bad SITEKIT_TODAY is a usage error, not a traceback
@@ -67,6 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from sitekit.lab import cli as lab_cli  # noqa: PLC0415
 
             return lab_cli.main([*unparsed, *args.lab_args])
+        if args.command == "report":
+            from sitekit.audit import cli as audit_cli  # noqa: PLC0415
+
+            return audit_cli.main([*unparsed, *args.report_args])
     except BrokenPipeError:  # `sitekit plan ... | head`
         return 0
     raise AssertionError(args.command)

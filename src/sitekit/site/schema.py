@@ -81,6 +81,13 @@ def errors(name: str, data: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
             yield tuple(fast_error.instance_path), fast_error.message
 
 
+def explained(validator: Any, data: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Each error a jsonschema validator finds in `data`, as (path, what to change)."""
+    for error in validator.iter_errors(data):
+        for leaf in _leaves(error):
+            yield tuple(leaf.absolute_path), _explain(leaf)
+
+
 def _leaves(error: ValidationError) -> Iterator[ValidationError]:
     # A $ref or anyOf wraps the error that matters; report the innermost ones.
     if error.context:

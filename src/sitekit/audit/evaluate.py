@@ -1,0 +1,144 @@
+"""Facts -> findings: every control on every host is pass, fail, waived or unknown.
+
+Unreachable hosts, hosts without facts and facts that were not gathered are unknown,
+never pass. A failing control that a waiver covers is waived until the waiver expires;
+after that it fails again and the note says which waiver expired.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from sitekit.audit import facts as facts_format
+from sitekit.audit.checks import FAIL, UNKNOWN, WAIVED, timestamp
+from sitekit.audit.policy import Control, Policy, Waiver
+from sitekit.plan.site import computer_name
+from sitekit.site.model import Fleet, Site
+
+
+class Result(NamedTuple):
+    """One control on one host: the status and its evidence."""
+
+    control: str
+    status: str
+    observed: str
+    expected: str
+    note: str
+
+
+@dataclass(slots=True)
+class HostResult:
+    """A host's results in one run."""
+
+    host: str
+    kind: str
+    reachable: bool
+    error: str | None
+    gathered_at: str | None
+    results: list[Result]
+
+
+@dataclass(slots=True)
+class SiteInfo:
+    """A site as the reports name it, and its planned hosts (name, kind)."""
+
+    code: str
+    name: str
+    city: str
+    ring: int
+    hosts: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SiteResult:
+    """A site's results in one run."""
+
+    site: SiteInfo
+    hosts: list[HostResult]
+
+
+def fleet_sites(fleet: Fleet, sites: list[Site]) -> list[SiteInfo]:
+    """The sites of a loaded fleet and their hosts, as the inventory names them."""
+    return [SiteInfo(site.code, site.name, site.city, site.rollout_ring,
+                     [(computer_name(site, fleet, s.kind, s.number).lower(), s.kind)
+                      for s in site.stations])
+            for site in sites]
+
+
+class Evaluator:
+    """A policy ready to judge hosts on a given day (the day waivers are checked against)."""
+
+    def __init__(self, policy: Policy, today: dt.date, validate: bool = False) -> None:
+        self.policy = policy
+        self.today = today
+        self.validate = validate  # check every facts document against the whole schema
+        self._waivers: dict[str, list[Waiver]] = {}
+        for waiver in policy.waivers:
+            self._waivers.setdefault(waiver.control, []).append(waiver)
+
+    def site(self, site: SiteInfo, run_dir: Path) -> SiteResult:
+        """Evaluate every planned host of a site from the facts stored in `run_dir`."""
+        files = facts_format.site_files(run_dir, site.code)
+        hosts = []
+        for host, kind in site.hosts:
+            path = files.get(host)
+            if path is None:
+                hosts.append(self.missing(site.code, host, kind,
+                                          f"no facts for this host in {run_dir}"))
+                continue
+            document, error = facts_format.read(path, self.validate)
+            if document is not None and (document["host"], document["site"],
+                                         document["kind"]) != (host, site.code, kind):
+                error = (f"{path} is about {document['kind']} {document['host']} of "
+                         f"{document['site']}, not {kind} {host} of {site.code}")
+                document = None
+            if document is None:
+                hosts.append(self.missing(site.code, host, kind, error or "no facts"))
+            else:
+                hosts.append(self.host(site.code, document))
+        return SiteResult(site, hosts)
+
+    def missing(self, site: str, host: str, kind: str, why: str) -> HostResult:
+        """A host without usable facts: every control unknown, and why."""
+        return HostResult(host, kind, reachable=False, error=why, gathered_at=None,
+                          results=[Result(control.id, UNKNOWN, "", control.expected, why)
+                                   for control in self.policy.by_kind[kind]])
+
+    def host(self, site: str, document: dict[str, Any]) -> HostResult:
+        """Evaluate one host's facts document (already valid against the facts schema)."""
+        host, kind = document["host"], document["kind"]
+        gathered_at = document["gathered_at"]
+        if not document["reachable"]:
+            why = f"unreachable: {document.get('error') or 'no reason recorded'}"
+            result = self.missing(site, host, kind, why)
+            result.gathered_at = gathered_at
+            return result
+        try:
+            at: dt.datetime | None = timestamp(gathered_at)
+        except ValueError:
+            at = None
+        data = document["facts"]
+        results = []
+        for control in self.policy.by_kind[kind]:
+            status, observed, expected, note = control.check.evaluate(data, at)
+            if status == FAIL and control.id in self._waivers:
+                status, note = self._waive(control, site, host, kind, note)
+            results.append(Result(control.id, status, observed, expected, note))
+        return HostResult(host, kind, True, document.get("error"), gathered_at, results)
+
+    def _waive(self, control: Control, site: str, host: str, kind: str,
+               note: str) -> tuple[str, str]:
+        covering = [w for w in self._waivers[control.id] if w.covers(site, host, kind)]
+        if not covering:
+            return FAIL, note
+        active = [w for w in covering if w.expires >= self.today]
+        if active:
+            waiver = max(active, key=lambda w: w.expires)
+            return WAIVED, f"waived: {waiver.describe()}"
+        waiver = max(covering, key=lambda w: w.expires)
+        expired = f"waiver expired on {waiver.expires}: {waiver.reason} (approved by " \
+                  f"{waiver.approved_by})"
+        return FAIL, f"{note}; {expired}" if note else expired

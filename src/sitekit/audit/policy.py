@@ -1,0 +1,234 @@
+"""The baseline policy: a versioned YAML file of controls and waivers per fleet.
+
+`inventories/<fleet>/audit-policy.yml`, defined by `schemas/policy.schema.json`. Loading
+never raises on bad input: every problem names the file, its line and the field, as the
+site loader's do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sitekit.audit.checks import Check, CheckError
+from sitekit.problems import Problem, display_path
+from sitekit.site import strict_yaml
+from sitekit.site.model import STATION_KINDS, dotted
+from sitekit.site.schema import explained
+
+POLICY_FILE = "audit-policy.yml"
+SCHEMA_DIR = resources.files("sitekit.audit") / "schemas"
+SEVERITIES = ("critical", "high", "medium", "low")
+_WHERE = "(policy)"
+
+
+@cache
+def schema(name: str) -> dict[str, Any]:
+    """A published audit schema: "policy", "facts" or "report"."""
+    return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """One line of the baseline: what must be true of every host it applies to."""
+
+    id: str
+    title: str
+    area: str
+    severity: str
+    pci_dss: tuple[str, ...]
+    cis: tuple[str, ...]
+    applies_to: tuple[str, ...]
+    check: Check
+    suggestion: str
+
+    @property
+    def expected(self) -> str:
+        """What the check expects, as text."""
+        return self.check.expected
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """A control that may fail at a site (or one host, or some kinds), why, and until when."""
+
+    site: str  # a code, or * for every site
+    host: str | None  # computer name in lower case
+    kinds: tuple[str, ...] | None
+    control: str
+    reason: str
+    approved_by: str
+    expires: dt.date
+
+    def covers(self, site: str, host: str, kind: str) -> bool:
+        """Whether it is about this host (whatever its expiry)."""
+        return ((self.site in ("*", site)) and (self.host is None or self.host == host)
+                and (self.kinds is None or kind in self.kinds))
+
+    def describe(self) -> str:
+        """Its reason and approval, as the reports quote it."""
+        return f"{self.reason} (approved by {self.approved_by}, expires {self.expires})"
+
+
+@dataclass
+class Policy:
+    """A loaded policy: controls in file order, and waivers."""
+
+    file: str
+    version: str
+    fleet: str
+    description: str
+    controls: tuple[Control, ...]
+    waivers: tuple[Waiver, ...] = ()
+    by_kind: dict[str, tuple[Control, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_kind = {kind: tuple(c for c in self.controls if kind in c.applies_to)
+                        for kind in STATION_KINDS}
+
+
+def policy_file(fleet_dir: Path) -> Path:
+    """Where a fleet keeps its policy."""
+    return fleet_dir / POLICY_FILE if fleet_dir.is_dir() else fleet_dir.parent / POLICY_FILE
+
+
+def load_policy(path: Path, fleet: dict[str, Any] | None = None,
+                sites: Iterable[str] | None = None) -> tuple[Policy | None, list[Problem]]:
+    """Read and check a policy file; the policy (None if any problem) and every problem.
+
+    `fleet` is the fleet file's `fleet:` mapping (for `value_from: fleet.*` and the fleet
+    name); `sites` the fleet's site codes, which waivers must name.
+    """
+    shown = display_path(path)
+    data, problems = _read(path, shown)
+    if data is None:
+        return None, problems
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 - slow to import
+
+    # `value` may be any type, so the schema cannot catch a YAML 1.1 surprise there.
+    coerced = list(_coerced(data, ())) if getattr(data, "coerced", False) else []
+    for where, value in coerced:
+        problems.append(_problem(shown, data, where, value.explain()))
+    if not coerced:
+        for where, message in explained(Draft202012Validator(schema("policy")), data):
+            problems.append(_problem(shown, data, where, message))
+    if problems:
+        return None, problems
+    if fleet is not None and data["fleet"] != fleet.get("name"):
+        problems.append(_problem(shown, data, ("fleet",), (
+            f"this policy is for fleet {data['fleet']}, but the fleet file names "
+            f"{fleet.get('name')}; use the fleet's own policy or fix `fleet:`")))
+    controls = _controls(shown, data, fleet, problems)
+    ids = {control.id for control in controls}
+    waivers = _waivers(shown, data, ids, set(sites) if sites is not None else None, problems)
+    if problems:
+        return None, problems
+    return Policy(shown, data["version"], data["fleet"], data.get("description", ""),
+                  tuple(controls), tuple(waivers)), []
+
+
+def _read(path: Path, shown: str) -> tuple[Any, list[Problem]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, [Problem(shown, None, _WHERE, "", (
+            "no audit policy here; copy inventories/example/audit-policy.yml and adapt it"))]
+    except (OSError, UnicodeDecodeError) as error:
+        return None, [Problem(shown, None, _WHERE, "", f"cannot read the file: {error}")]
+    try:
+        data = strict_yaml.load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        return None, [Problem(shown, mark.line + 1 if mark else None, _WHERE, "",
+                              f"YAML syntax: {error.problem or 'invalid YAML'}")]
+    except yaml.YAMLError as error:
+        return None, [Problem(shown, None, _WHERE, "", f"YAML syntax: {error}")]
+    if not isinstance(data, strict_yaml.Mapping):
+        return None, [Problem(shown, 1, _WHERE, "", "must be a mapping of keys to values")]
+    return data, []
+
+
+def _coerced(node: Any, where: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...],
+                                                                       strict_yaml.Coerced]]:
+    if isinstance(node, strict_yaml.Coerced):
+        yield where, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _coerced(value, (*where, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _coerced(value, (*where, index))
+
+
+def _problem(shown: str, data: Any, where: tuple[str | int, ...], message: str) -> Problem:
+    return Problem(shown, strict_yaml.line_of(data, where), _WHERE, dotted(where), message)
+
+
+def _controls(shown: str, data: Any, fleet: dict[str, Any] | None,
+              problems: list[Problem]) -> list[Control]:
+    controls: list[Control] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(data["controls"]):
+        where = ("controls", index)
+        if item["id"] in seen:
+            problems.append(_problem(shown, data, (*where, "id"), (
+                f"{item['id']} is also the id of controls[{seen[item['id']]}]; every control "
+                "needs its own id")))
+            continue
+        seen[item["id"]] = index
+        spec = item["check"]
+        try:
+            check = Check(spec["fact"], spec["op"], value=spec.get("value"),
+                          value_from=spec.get("value_from"), where=spec.get("where"),
+                          unit=spec.get("unit", ""), fleet=fleet)
+        except CheckError as error:
+            problems.append(_problem(shown, data, (*where, "check", error.field), str(error)))
+            continue
+        references = item.get("references", {})
+        controls.append(Control(
+            id=item["id"], title=item["title"], area=item["area"], severity=item["severity"],
+            pci_dss=tuple(references.get("pci_dss", ())), cis=tuple(references.get("cis", ())),
+            applies_to=tuple(item.get("applies_to", STATION_KINDS)), check=check,
+            suggestion=item["suggestion"]))
+    return controls
+
+
+def _waivers(shown: str, data: Any, ids: set[str], sites: set[str] | None,
+             problems: list[Problem]) -> list[Waiver]:
+    waivers = []
+    for index, item in enumerate(data.get("waivers", ())):
+        where = ("waivers", index)
+        found = len(problems)
+        if item["control"] not in ids:
+            problems.append(_problem(shown, data, (*where, "control"), (
+                f"there is no control {item['control']} in this policy")))
+        if sites is not None and item["site"] != "*" and item["site"] not in sites:
+            problems.append(_problem(shown, data, (*where, "site"), (
+                f"there is no site {item['site']} in the fleet")))
+        host = item.get("host")
+        if host is not None and item["site"] != "*" and not host.upper().startswith(
+                item["site"] + "-"):
+            problems.append(_problem(shown, data, (*where, "host"), (
+                f"{host} is not a host of site {item['site']}: host names start with the "
+                "site code")))
+        try:
+            expires = dt.date.fromisoformat(item["expires"])
+        except ValueError:
+            problems.append(_problem(shown, data, (*where, "expires"), (
+                f"{item['expires']} is not a date; write YYYY-MM-DD")))
+            continue
+        if len(problems) > found:
+            continue
+        waivers.append(Waiver(
+            site=item["site"], host=host.lower() if host else None,
+            kinds=tuple(item["kinds"]) if "kinds" in item else None, control=item["control"],
+            reason=item["reason"], approved_by=item["approved_by"], expires=expires))
+    return waivers

@@ -1,0 +1,122 @@
+"""Facts documents for the audit tests and benchmarks: a healthy host, and drifts from it.
+
+`healthy()` gives what a freshly provisioned host of the example fleet reports: it passes
+every control of inventories/example/audit-policy.yml. Tests change one thing at a time.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from sitekit.audit import facts as facts_format
+
+GATHERED = dt.datetime(2026, 12, 1, 2, 30, tzinfo=dt.UTC)
+SERVICES = ("WinDefend", "mpssvc", "W32Time", "WinRM")
+SERVER_SERVICES = ("LotusPosServer", "MSSQL$SQLEXPRESS")
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def healthy(host: str, site: str, kind: str, at: dt.datetime = GATHERED,
+            admins: tuple[str, ...] = ("sitekit", "acosta")) -> dict[str, Any]:
+    """A compliant facts document for one host."""
+    server = kind == "server"
+    ago = lambda **delta: _iso(at - dt.timedelta(**delta))  # noqa: E731
+    installed = [
+        {"kb": "KB5044281", "title": "Cumulative Update (KB5044281)",
+         "category": "Security Updates", "installed_on": ago(days=12)},
+        {"kb": "KB890830", "title": "Windows Malicious Software Removal Tool x64",
+         "category": "Update Rollups", "installed_on": ago(days=12)},
+    ]
+    services = {name: {"state": "running", "start_mode": "auto"} for name in SERVICES}
+    facts: dict[str, Any] = {
+        "os": {"caption": "Microsoft Windows Server 2022 Standard" if server
+               else "Microsoft Windows 11 Enterprise",
+               "version": "10.0.20348.2762" if server else "10.0.22631.4317",
+               "build": 20348 if server else 22631, "ubr": 2762 if server else 4317,
+               "last_boot": ago(hours=20), "reboot_pending": False},
+        "updates": {"installed": installed, "newest_installed": ago(days=12), "missing": []},
+        "application": {"name": "Lotus POS", "version": "8.4.2",
+                        "component": "server" if server else "client"},
+        "defender": {"antivirus_enabled": True, "realtime_protection": True,
+                     "engine_version": "1.1.24090.11", "platform_version": "4.18.24090.11",
+                     "signature_version": "1.419.163.0", "signature_last_updated": ago(hours=20),
+                     "last_quick_scan": ago(days=1), "last_full_scan": ago(days=6)},
+        "disks": {"C:": {"size_bytes": 256 * 2**30, "free_bytes": 160 * 2**30,
+                         "free_percent": 62.5}},
+        "services": services,
+        "local_groups": {
+            "Administrators": {"members": ["Administrator", *admins],
+                               "expected": ["Administrator", *admins]},
+            "POS Administrators": {"members": list(admins[1:]), "expected": list(admins[1:])},
+        },
+        "password_policy": {"min_length": 14, "complexity": True, "history": 24,
+                            "max_age_days": 90, "min_age_days": 1},
+        "lockout_policy": {"threshold": 5, "duration_minutes": 30, "window_minutes": 30},
+        "winrm": {"listeners": [{"transport": "HTTPS", "port": 5986, "address": "*",
+                                 "certificate_thumbprint": "3F1A" * 10}],
+                  "basic_auth": False, "allow_unencrypted": False},
+        "firewall": {profile: {"enabled": True, "default_inbound": "block",
+                               "default_outbound": "allow"}
+                     for profile in ("domain", "private", "public")},
+        "clock": {"offset_seconds": 0.4, "source": "time.windows.com"},
+        # Opening day turns automatic logon on at the tills and kitchen screens (a waiver).
+        "autologon": ({"enabled": True, "user": "kiosk"} if kind in ("cashier", "kitchen")
+                      else {"enabled": False, "user": None}),
+    }
+    if server:
+        facts["sql_server"] = {"instance": "SQLEXPRESS", "edition": "Express Edition (64-bit)",
+                               "version": "16.0.1000.6"}
+        facts["backups"] = {"LotusPOS": {
+            "recovery_model": "FULL", "last_full": ago(hours=3), "last_differential": None,
+            "last_log": ago(minutes=20), "last_restore_test": ago(days=10),
+            "restore_test_result": "succeeded"}}
+        facts["sql_files"] = {"LotusPOS": {"data_mb": 2300.0, "log_mb": 410.5}}
+        for name in SERVER_SERVICES:
+            services[name] = {"state": "running", "start_mode": "auto"}
+    else:
+        facts["sql_server"] = None
+    return {"format": 1, "host": host, "site": site, "kind": kind, "reachable": True,
+            "error": None, "gathered_at": _iso(at), "facts": facts}
+
+
+def unreachable(host: str, site: str, kind: str, at: dt.datetime = GATHERED) -> dict[str, Any]:
+    """What the gather step records for a host it could not reach."""
+    return {"format": 1, "host": host, "site": site, "kind": kind, "reachable": False,
+            "error": "ntlm: HTTPSConnectionPool: connect timeout=30", "gathered_at": _iso(at),
+            "facts": {}}
+
+
+def drift(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy with one fact changed (`value` None-like `...` removes it)."""
+    out = copy.deepcopy(document)
+    node = out["facts"]
+    *parents, last = path.split(".")
+    for part in parents:
+        node = node[part]
+    if value is ...:
+        del node[last]
+    else:
+        node[last] = value
+    return out
+
+
+def write_run(run_dir: Path, documents: list[dict[str, Any]]) -> Path:
+    """Store documents as the gather step does."""
+    for document in documents:
+        facts_format.write(run_dir, document)
+    return run_dir
+
+
+def write_fast(run_dir: Path, documents: list[dict[str, Any]]) -> None:
+    """Store documents without validating them (benchmarks: thousands of files)."""
+    for document in documents:
+        path = run_dir / document["site"] / f"{document['host']}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(document), encoding="utf-8")

@@ -1,0 +1,187 @@
+"""Facts -> findings on the example fleet: healthy hosts pass, each drift fails its controls."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sitekit.audit.checks import FAIL, PASS, UNKNOWN, WAIVED
+from sitekit.audit.evaluate import Evaluator, SiteInfo, fleet_sites
+from sitekit.audit.policy import Policy, Waiver, load_policy
+from sitekit.site.load import load_fleet_dir
+from sitekit.site.strict_yaml import plain
+from tests.auditdata import GATHERED, drift, healthy, unreachable, write_run
+from tests.conftest import EXAMPLE
+
+TODAY = dt.date(2026, 12, 1)
+
+
+@pytest.fixture(scope="module")
+def example() -> tuple[Policy, list[SiteInfo]]:
+    loaded = load_fleet_dir(EXAMPLE)
+    assert loaded.fleet is not None
+    policy, problems = load_policy(EXAMPLE / "audit-policy.yml",
+                                   plain(loaded.fleet.source["fleet"]))
+    assert policy is not None, problems
+    return policy, fleet_sites(loaded.fleet, loaded.sites)
+
+
+def statuses(evaluator: Evaluator, document: dict[str, Any]) -> dict[str, str]:
+    result = evaluator.host(document["site"], document)
+    return {r.control: r.status for r in result.results}
+
+
+@pytest.mark.parametrize(("host", "kind", "waived"), [
+    ("lis01-srv01", "server", set()),
+    ("lis01-pos01", "cashier", {"AUT-01"}),
+    ("lis01-kds01", "kitchen", {"AUT-01"}),
+    ("lon01-ofc01", "office", set()),
+])
+def test_a_healthy_host_passes_every_control(example: tuple[Policy, list[SiteInfo]], host: str,
+                                             kind: str, waived: set[str]) -> None:
+    policy, _ = example
+    found = statuses(Evaluator(policy, TODAY), healthy(host, host[:5].upper(), kind))
+    assert set(found) == {c.id for c in policy.by_kind[kind]}
+    assert {c for c, s in found.items() if s != PASS} == waived
+    assert all(found[c] == WAIVED for c in waived)
+
+
+def _old(**delta: int) -> str:
+    return (GATHERED - dt.timedelta(**delta)).isoformat()
+
+
+DRIFTS = [
+    ("service stopped", "server", "services.WinDefend", {"state": "stopped", "start_mode": "auto"},
+     {"SVC-01"}),
+    ("app service stopped", "server", "services.LotusPosServer",
+     {"state": "stopped", "start_mode": "manual"}, {"SVC-02", "SVC-03"}),
+    ("stale signatures", "cashier", "defender.signature_last_updated", _old(days=3), {"AV-03"}),
+    ("real-time protection off", "kitchen", "defender.realtime_protection", False, {"AV-02"}),
+    ("old backup", "server", "backups.LotusPOS.last_full", _old(days=2), {"BAK-01"}),
+    ("never tested a restore", "server", "backups.LotusPOS.last_restore_test", None, {"BAK-03"}),
+    ("extra local administrator", "office", "local_groups.Administrators.members",
+     ["Administrator", "sitekit", "acosta", "jdoe"], {"ACC-01", "ACC-02"}),
+    ("missing update", "cashier", "updates.missing",
+     [{"kb": "KB5048667", "title": "2026-12 Cumulative Update", "category": "Security Updates"}],
+     {"UPD-02"}),
+    ("missing definition update only", "cashier", "updates.missing",
+     [{"kb": "KB2267602", "title": "Defender update", "category": "Definition Updates"}], set()),
+    ("low disk", "server", "disks", {"C:": {"size_bytes": 100, "free_bytes": 9,
+                                            "free_percent": 9.0}}, {"DSK-01"}),
+    ("old application", "cashier", "application.version", "8.4.1", {"APP-01"}),
+    ("old SQL Server", "server", "sql_server.version", "15.0.4236.7", {"SQL-01"}),
+    ("log too large", "server", "sql_files.LotusPOS.log_mb", 5120.0, {"SQL-03"}),
+    ("short passwords", "office", "password_policy.min_length", 8, {"PWD-01"}),
+    ("no lockout", "office", "lockout_policy.threshold", 0, {"LCK-01"}),
+    ("basic auth", "server", "winrm.basic_auth", True, {"WRM-01"}),
+    ("HTTP listener", "server", "winrm.listeners",
+     [{"transport": "HTTP", "port": 5985, "address": "*"}], {"WRM-03"}),
+    ("public profile off", "cashier", "firewall.public.enabled", False, {"FW-01"}),
+    ("clock behind", "kitchen", "clock.offset_seconds", -42.0, {"CLK-01"}),
+    ("autologon on the office PC", "office", "autologon.enabled", True, {"AUT-01"}),
+]
+
+
+@pytest.mark.parametrize(("what", "kind", "path", "value", "failing"), DRIFTS,
+                         ids=[d[0] for d in DRIFTS])
+def test_each_drift_fails_exactly_its_controls(example: tuple[Policy, list[SiteInfo]], what: str,
+                                               kind: str, path: str, value: Any,
+                                               failing: set[str]) -> None:
+    policy, _ = example
+    evaluator = Evaluator(policy, TODAY)
+    document = drift(healthy("ber02-x01", "BER02", kind), path, value)
+    result = evaluator.host("BER02", document)
+    assert {r.control for r in result.results if r.status == FAIL} == failing, what
+    for r in result.results:
+        if r.control in failing:
+            assert r.observed and r.expected, r  # the evidence is there
+
+
+def test_a_gather_that_left_out_a_section_is_unknown(
+        example: tuple[Policy, list[SiteInfo]]) -> None:
+    policy, _ = example
+    found = statuses(Evaluator(policy, TODAY),
+                     drift(healthy("ber02-srv01", "BER02", "server"), "backups", ...))
+    assert {c for c, s in found.items() if s == UNKNOWN} == {"BAK-01", "BAK-02", "BAK-03",
+                                                              "BAK-04"}
+
+
+def test_an_unreachable_host_is_unknown_never_pass(
+        example: tuple[Policy, list[SiteInfo]]) -> None:
+    policy, _ = example
+    result = Evaluator(policy, TODAY).host("BER02", unreachable("ber02-pos01", "BER02",
+                                                                "cashier"))
+    assert not result.reachable
+    assert len(result.results) == 27
+    assert {r.status for r in result.results} == {UNKNOWN}
+    assert result.results[0].note.startswith("unreachable: ntlm: HTTPSConnectionPool")
+
+
+def test_a_site_from_a_run_directory(example: tuple[Policy, list[SiteInfo]],
+                                     tmp_path: Path) -> None:
+    policy, sites = example
+    lis01 = next(site for site in sites if site.code == "LIS01")
+    assert lis01.hosts == [("lis01-srv01", "server"), ("lis01-pos01", "cashier"),
+                           ("lis01-kds01", "kitchen")]
+    run = write_run(tmp_path / "run", [healthy("lis01-srv01", "LIS01", "server")])
+    # A file about another host, and one that is not JSON.
+    (run / "LIS01" / "lis01-pos01.json").write_text(
+        json.dumps(healthy("lis01-kds01", "LIS01", "kitchen")))
+    (run / "LIS01" / "lis01-kds01.json").write_text("{not json")
+    result = Evaluator(policy, TODAY).site(lis01, run)
+    server, cashier, kitchen = result.hosts
+    assert server.reachable
+    assert {r.status for r in server.results} == {PASS}
+    assert {r.status for r in cashier.results} == {UNKNOWN}
+    assert "is about kitchen lis01-kds01" in cashier.error
+    assert "is not JSON" in kitchen.error
+    empty = Evaluator(policy, TODAY).site(lis01, tmp_path / "nothing")
+    assert all(h.error and "no facts for this host" in h.error for h in empty.hosts)
+
+
+def test_validate_facts_refuses_a_document_off_the_schema(
+        example: tuple[Policy, list[SiteInfo]], tmp_path: Path) -> None:
+    policy, sites = example
+    lis01 = next(site for site in sites if site.code == "LIS01")
+    document = drift(healthy("lis01-srv01", "LIS01", "server"), "clock.offset_seconds", "0.4s")
+    path = tmp_path / "run" / "LIS01" / "lis01-srv01.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(document))
+    lenient = Evaluator(policy, TODAY).site(lis01, tmp_path / "run").hosts[0]
+    assert {r.control: r.status for r in lenient.results}["CLK-01"] == UNKNOWN
+    strict = Evaluator(policy, TODAY, validate=True).site(lis01, tmp_path / "run").hosts[0]
+    assert not strict.reachable
+    assert "facts.clock.offset_seconds: expected a number, got '0.4s'" in strict.error
+
+
+@pytest.mark.parametrize(("expires", "today", "status", "note"), [
+    ("2026-12-31", dt.date(2026, 12, 1), WAIVED, "waived: Drawer PC logs on by itself"),
+    ("2026-12-01", dt.date(2026, 12, 1), WAIVED, "waived: "),  # the last day still counts
+    ("2026-11-30", dt.date(2026, 12, 1), FAIL, "waiver expired on 2026-11-30: Drawer PC"),
+])
+def test_a_waiver_applies_until_it_expires(example: tuple[Policy, list[SiteInfo]], expires: str,
+                                           today: dt.date, status: str, note: str) -> None:
+    policy, _ = example
+    waiver = Waiver("BER02", "ber02-ofc01", None, "AUT-01",
+                    "Drawer PC logs on by itself for the cash count", "M. Weber",
+                    dt.date.fromisoformat(expires))
+    waived = Policy(policy.file, policy.version, policy.fleet, "", policy.controls, (waiver,))
+    document = drift(healthy("ber02-ofc01", "BER02", "office"), "autologon.enabled", True)
+    result = {r.control: r for r in Evaluator(waived, today).host("BER02", document).results}
+    assert result["AUT-01"].status == status
+    assert note in result["AUT-01"].note
+    # Another host of the site is not covered by a host waiver.
+    other = drift(healthy("ber02-ofc02", "BER02", "office"), "autologon.enabled", True)
+    assert statuses(Evaluator(waived, today), other)["AUT-01"] == FAIL
+
+
+def test_a_waiver_does_not_turn_unknown_into_waived(
+        example: tuple[Policy, list[SiteInfo]]) -> None:
+    policy, _ = example
+    found = statuses(Evaluator(policy, TODAY),
+                     drift(healthy("ber02-pos01", "BER02", "cashier"), "autologon", ...))
+    assert found["AUT-01"] == UNKNOWN

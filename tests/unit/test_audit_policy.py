@@ -1,0 +1,122 @@
+"""The baseline policy file: the example loads; every mistake names the file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sitekit.audit.policy import load_policy, schema
+from sitekit.site.load import load_fleet_dir
+from sitekit.site.strict_yaml import plain
+from tests.conftest import EXAMPLE
+
+POLICY = EXAMPLE / "audit-policy.yml"
+TEXT = POLICY.read_text()
+
+
+def fleet_data() -> dict:
+    loaded = load_fleet_dir(EXAMPLE)
+    assert loaded.fleet is not None
+    return plain(loaded.fleet.source["fleet"])
+
+
+def test_the_example_policy_loads() -> None:
+    policy, problems = load_policy(POLICY, fleet_data(), ["BER02", "LIS01", "LON01"])
+    assert problems == []
+    assert policy is not None
+    assert policy.version == "2026.12.1"
+    assert len(policy.controls) == 37
+    assert len(policy.by_kind["server"]) == 36
+    assert len(policy.by_kind["cashier"]) == 27
+    ids = [control.id for control in policy.controls]
+    assert len(set(ids)) == len(ids)
+    assert all(control.suggestion for control in policy.controls)
+    pwd = next(c for c in policy.controls if c.id == "PWD-01")
+    assert pwd.pci_dss == ("8.3.6",)
+    assert pwd.cis[0].startswith("1.1.4 ")
+    assert next(c for c in policy.controls if c.id == "APP-01").expected == "8.4.2"
+
+
+def test_the_opening_day_exception_is_a_waiver_with_its_reason() -> None:
+    policy, _ = load_policy(POLICY, fleet_data())
+    assert policy is not None
+    autologon = [w for w in policy.waivers if w.control == "AUT-01"]
+    assert len(autologon) == 1
+    waiver = autologon[0]
+    assert waiver.kinds == ("cashier", "kitchen")
+    assert "Opening day" in waiver.reason
+    assert waiver.covers("LIS01", "lis01-pos01", "cashier")
+    assert not waiver.covers("LIS01", "lis01-ofc01", "office")
+
+
+def test_the_schema_is_published_with_the_package() -> None:
+    assert schema("policy")["$id"] == "policy.schema.json"
+    assert "count_at_most" in schema("policy")["$defs"]["check"]["properties"]["op"]["enum"]
+
+
+@pytest.mark.parametrize(("old", "new", "field", "message", "marker"), [
+    ("    severity: high\n    references: {pci_dss: [\"6.3.3\"]}\n    applies_to: [server]",
+     "    severity: urgent\n    references: {pci_dss: [\"6.3.3\"]}\n    applies_to: [server]",
+     "controls[0].severity", "'urgent' is not one of: critical, high, medium, low",
+     "severity: urgent"),
+    ("check: {fact: os.version, op: version_at_least, value: \"10.0.20348.2762\"}",
+     "check: {fact: os.version, op: newer_than, value: \"10.0.20348.2762\"}",
+     "controls[0].check.op", "'newer_than' is not one of", "op: newer_than"),
+    ("op: max_age, value: 35d}", "op: max_age, value: 5 weeks}",
+     "controls[2].check.value", "max_age needs a duration such as 2d, 36h or 90m",
+     "value: 5 weeks"),
+    ("    applies_to: [server]\n    check: {fact: os.version",
+     "    applies_to: [server]\n    sevrity: low\n    check: {fact: os.version",
+     "controls[0]", "unknown key 'sevrity'; did you mean 'severity'?", "- id: OS-01"),
+    ("  - id: OS-02", "  - id: OS-01", "controls[1].id", "OS-01 is also the id of controls[0]",
+     "- id: OS-01"),
+    ("value_from: fleet.application.version", "value_from: fleet.application.release",
+     "controls[4].check.value_from", "the fleet file has no application.release",
+     "application.release"),
+    ("control: SQL-02", "control: SQL-09", "waivers[1].control", "there is no control SQL-09",
+     "control: SQL-09"),
+    ("  - site: LON01", "  - site: PAR01", "waivers[1].site", "there is no site PAR01",
+     "site: PAR01"),
+    ("    host: LON01-SRV01", "    host: BER02-SRV01", "waivers[1].host",
+     "BER02-SRV01 is not a host of site LON01", "host: BER02-SRV01"),
+    ("expires: \"2027-01-31\"", "expires: \"2027-02-30\"", "waivers[1].expires",
+     "2027-02-30 is not a date", "2027-02-30"),
+    ("approved_by: Daniel Okafor, Group IT\n", "", "waivers[1]",
+     "missing required key 'approved_by'", "- site: LON01"),
+    ("fleet: example\n", "fleet: other\n", "fleet", "this policy is for fleet other",
+     "fleet: other"),
+    ("expires: \"2027-06-30\"", "expires: 2027-06-31x", "waivers[0].expires",
+     "is not valid here", "2027-06-31x"),
+])
+def test_problems_name_file_line_and_field(tmp_path: Path, old: str, new: str, field: str,
+                                           message: str, marker: str) -> None:
+    assert old in TEXT
+    text = TEXT.replace(old, new, 1)
+    path = tmp_path / "audit-policy.yml"
+    path.write_text(text)
+    policy, problems = load_policy(path, fleet_data(), ["BER02", "LIS01", "LON01"])
+    assert policy is None
+    shown = [str(problem) for problem in problems]
+    matching = [p for p in problems if p.field == field and message in p.message]
+    assert matching, shown
+    problem = matching[0]
+    assert problem.file == str(path)
+    assert problem.line is not None
+    assert str(path) in str(problem)
+    # The line is the one to change (or, for a missing or unknown key, its entry's first).
+    assert marker in text.splitlines()[problem.line - 1]
+
+
+def test_yaml_1_1_surprises_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "audit-policy.yml"
+    path.write_text(TEXT.replace("op: equals, value: true}", "op: equals, value: yes}", 1))
+    policy, problems = load_policy(path, fleet_data())
+    assert policy is None
+    assert any("read by YAML as the boolean true" in p.message for p in problems), problems
+
+
+def test_a_missing_policy_file_says_where_to_start(tmp_path: Path) -> None:
+    policy, problems = load_policy(tmp_path / "audit-policy.yml")
+    assert policy is None
+    assert "copy inventories/example/audit-policy.yml" in problems[0].message

@@ -1,0 +1,317 @@
+"""`sitekit report` end to end on the example fleet: history, month-to-month, every format."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from junitparser import Error, Failure, JUnitXml, Skipped
+
+from sitekit.audit.history import History
+from sitekit.audit.policy import schema
+from sitekit.audit.render import renderers
+from sitekit.cli import main
+from sitekit.site.load import load_fleet_dir
+from tests.auditdata import drift, healthy, unreachable, write_run
+from tests.conftest import EXAMPLE
+
+OCT = dt.datetime(2026, 10, 1, 2, 30, tzinfo=dt.UTC)
+NOV = dt.datetime(2026, 11, 1, 2, 30, tzinfo=dt.UTC)
+
+
+def example_hosts() -> list[tuple[str, str, str]]:
+    from sitekit.audit.evaluate import fleet_sites  # noqa: PLC0415
+
+    loaded = load_fleet_dir(EXAMPLE)
+    assert loaded.fleet is not None
+    return [(host, site.code, kind) for site in fleet_sites(loaded.fleet, loaded.sites)
+            for host, kind in site.hosts]
+
+
+def month_facts(at: dt.datetime, changes: dict[str, tuple[str, Any]]) -> list[dict[str, Any]]:
+    documents = []
+    for host, site, kind in example_hosts():
+        document = healthy(host, site, kind, at)
+        if host in changes:
+            path, value = changes[host]
+            document = (unreachable(host, site, kind, at) if path == "unreachable"
+                        else drift(document, path, value))
+        documents.append(document)
+    return documents
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two months of the example fleet through `sitekit report`, kept in one history."""
+    work = tmp_path_factory.mktemp("audit")
+    october = {"ber02-srv01": ("backups.LotusPOS.last_full", "2026-09-28T01:00:00Z"),
+               "lis01-pos01": ("services.WinDefend", {"state": "stopped", "start_mode": "auto"})}
+    november = {"lis01-pos01": ("services.WinDefend", {"state": "stopped", "start_mode": "auto"}),
+                "lon01-kds02": ("disks", {"C:": {"size_bytes": 10, "free_bytes": 1,
+                                                 "free_percent": 10.0}}),
+                "lon01-pos03": ("unreachable", None)}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SITEKIT_TODAY", "2026-12-01")  # the day waivers are judged on
+        for month, at, changes in (("2026-10", OCT, october), ("2026-11", NOV, november)):
+            write_run(work / "facts" / month, month_facts(at, changes))
+            status = main(["report", str(EXAMPLE), "--facts", str(work / "facts" / month),
+                           "--month", month, "--engineer", "Ana Costa", "--history",
+                           str(work / "history.sqlite"), "--out", str(work / "out" / month)])
+            assert status == 0
+    return work
+
+
+def load_json(audited: Path, month: str = "2026-11") -> dict[str, Any]:
+    return json.loads((audited / "out" / month / "results.json").read_text())
+
+
+def test_all_reports_are_written(audited: Path) -> None:
+    out = audited / "out" / "2026-11"
+    names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert names == ["junit.xml", "results.csv", "results.json",
+                     *(f"sites/{code}/{name}.html" for code in ("BER02", "LIS01", "LON01")
+                       for name in ("inspection", "maintenance")), "summary.html"]
+
+
+def test_json_validates_against_its_published_schema(audited: Path) -> None:
+    document = load_json(audited)
+    jsonschema.validate(document, schema("report"))
+    assert document["counts"] == {"pass": 681, "fail": 2, "waived": 19, "unknown": 27}
+    broken = json.loads(json.dumps(document))
+    broken["sites"][0]["hosts"][0]["results"][0]["status"] = "ok"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema("report"))
+
+
+@pytest.mark.parametrize(("host", "control", "status", "observed"), [
+    ("lis01-pos01", "SVC-01", "fail",
+     "WinDefend: stopped; mpssvc: running; W32Time: running; WinRM: running"),
+    ("lon01-kds02", "DSK-01", "fail", "C: 10%"),
+    ("lon01-pos03", "AV-02", "unknown", ""),
+    ("ber02-srv01", "BAK-01", "pass", "LotusPOS: 2026-10-31T23:30:00Z (3.0 hours old)"),
+    ("lis01-kds01", "AUT-01", "waived", "true"),
+    ("lon01-srv01", "SQL-02", "pass", "LotusPOS: 2300 MB"),
+])
+def test_csv_has_one_row_per_host_and_control(audited: Path, host: str, control: str,
+                                              status: str, observed: str) -> None:
+    text = (audited / "out" / "2026-11" / "results.csv").read_text()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 729
+    assert len({(r["host"], r["control"]) for r in rows}) == 729
+    row = next(r for r in rows if (r["host"], r["control"]) == (host, control))
+    assert (row["status"], row["observed"], row["month"]) == (status, observed, "2026-11")
+
+
+def test_junit_xml_parses_with_a_real_consumer(audited: Path) -> None:
+    xml = JUnitXml.fromfile(str(audited / "out" / "2026-11" / "junit.xml"))
+    suites = {suite.name: suite for suite in xml}
+    assert set(suites) == {"BER02", "LIS01", "LON01"}
+    cases = [(suite.name, case) for suite in xml for case in suite]
+    assert len(cases) == 729
+    kinds: dict[str, int] = {}
+    for _, case in cases:
+        for result in case.result:
+            kinds[type(result).__name__] = kinds.get(type(result).__name__, 0) + 1
+    assert kinds == {"Failure": 2, "Skipped": 19, "Error": 27}
+    lon01 = suites["LON01"]
+    assert (lon01.tests, lon01.failures, lon01.errors, lon01.skipped) == (
+        sum(1 for s, _ in cases if s == "LON01"), 1, 27, 11)
+    disk = next(c for s, c in cases if c.classname == "LON01.lon01-kds02"
+                and c.name.startswith("DSK-01"))
+    failure = disk.result[0]
+    assert isinstance(failure, Failure)
+    assert failure.message == "observed C: 10%; expected >= 15%"
+    waived = next(c for s, c in cases if c.classname == "LIS01.lis01-pos01"
+                  and c.name.startswith("AUT-01"))
+    assert isinstance(waived.result[0], Skipped)
+    assert "Opening day" in waived.result[0].message
+    gone = next(c for s, c in cases if c.classname == "LON01.lon01-pos03")
+    assert isinstance(gone.result[0], Error)
+
+
+def test_month_to_month_new_fixed_still_open(audited: Path) -> None:
+    sites = {site["code"]: site for site in load_json(audited)["sites"]}
+    def keys(site: str, what: str) -> list[tuple[str, str]]:
+        return [(f["host"], f["control"]) for f in sites[site]["changes"][what]]
+    assert keys("BER02", "fixed") == [("ber02-srv01", "BAK-01")]
+    assert keys("LIS01", "still_open") == [("lis01-pos01", "SVC-01")]
+    assert keys("LON01", "new") == [("lon01-kds02", "DSK-01")]
+    assert keys("BER02", "new") == keys("LIS01", "new") == keys("LON01", "fixed") == []
+    assert sites["BER02"]["changes"]["fixed"][0]["before"].startswith("LotusPOS: 2026-09-28")
+    october = {site["code"]: site for site in load_json(audited, "2026-10")["sites"]}
+    assert october["LIS01"]["changes"] is None  # nothing earlier in the history
+
+
+def test_history_keeps_runs_records_and_trend(audited: Path) -> None:
+    with History(audited / "history.sqlite") as history:
+        assert history.months("example") == ["2026-10", "2026-11"]
+        trend = history.trend("example", "2026-11")
+        assert [(t.month, t.counts["fail"], t.unreachable) for t in trend] == [
+            ("2026-10", 2, 0), ("2026-11", 2, 1)]
+        records = history.maintenance("example", "2026-11")
+        lis01 = records["LIS01"][0]
+        assert (lis01.engineer, lis01.date, lis01.source) == ("Ana Costa", "2026-12-01", "audit")
+        assert lis01.findings.startswith("1 problem: SVC-01 on lis01-pos01")
+        assert "1 still open" in lis01.result
+        assert records["BER02"][0].cause == "Fixed since last month: BAK-01 on ber02-srv01"
+        tables = {row[0] for row in history.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert tables == {"runs", "controls", "sites", "hosts", "results", "maintenance"}
+
+
+def test_re_running_a_month_replaces_it(audited: Path, tmp_path: Path) -> None:
+    history = tmp_path / "history.sqlite"
+    shutil.copy(audited / "history.sqlite", history)
+    facts = audited / "facts" / "2026-11"
+    for _ in range(2):
+        assert main(["report", str(EXAMPLE), "--facts", str(facts), "--month", "2026-11",
+                     "--engineer", "Rui", "--history", str(history), "--out",
+                     str(tmp_path / "out")]) == 0
+    with History(history) as kept:
+        assert kept.months("example") == ["2026-10", "2026-11"]
+        rows = kept.db.execute("SELECT count(*) FROM results").fetchone()[0]
+        assert rows == 2 * 729
+        assert len(kept.maintenance("example", "2026-11")["LIS01"]) == 1
+
+
+def test_from_history_renders_the_same_reports(audited: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(EXAMPLE), "--month", "2026-11", "--from-history", "--history",
+                 str(audited / "history.sqlite"), "--out", str(tmp_path)]) == 0
+    assert "3 sites, 26 hosts; 2 fail, 27 unknown" in capsys.readouterr().out
+    fresh = audited / "out" / "2026-11"
+    for name in ("results.json", "results.csv", "junit.xml", "summary.html",
+                 "sites/LIS01/inspection.html", "sites/LON01/maintenance.html"):
+        assert (tmp_path / name).read_text() == (fresh / name).read_text(), name
+    one = tmp_path / "one"
+    assert main(["report", str(EXAMPLE), "--month", "2026-11", "--from-history", "--site",
+                 "LON01", "--history", str(audited / "history.sqlite"), "--out",
+                 str(one)]) == 0
+    assert (one / "sites/LON01/inspection.html").read_text() == (
+        fresh / "sites/LON01/inspection.html").read_text()
+    assert not (one / "sites/LIS01").exists()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--facts", "{facts}", "--month", "2026-13"], "2026-13 is not a month"),
+    (["--facts", "{facts}"], "say who ran the audit"),
+    (["--month", "2026-11"], "give --facts RUN_DIR"),
+    (["--from-history"], "--from-history needs --month"),
+    (["--facts", "{facts}", "--from-history", "--month", "2026-11"], "leave out --facts"),
+])
+def test_usage_errors(audited: Path, argv: list[str], message: str,
+                      capsys: pytest.CaptureFixture[str],
+                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SITEKIT_ENGINEER", raising=False)
+    argv = [a.replace("{facts}", str(audited / "facts" / "2026-11")) for a in argv]
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", str(EXAMPLE), *argv])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_engineer_from_the_environment(audited: Path, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SITEKIT_ENGINEER", "Joana Pires")
+    assert main(["report", str(EXAMPLE), "--facts", str(audited / "facts" / "2026-11"),
+                 "--month", "2026-11", "--history", str(tmp_path / "h.sqlite"), "--out",
+                 str(tmp_path / "out"), "--format", "json"]) == 0
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["engineer"] == "Joana Pires"
+    assert not (tmp_path / "out" / "summary.html").exists()
+
+
+def test_a_bad_policy_stops_the_report(audited: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "policy.yml"
+    policy.write_text((EXAMPLE / "audit-policy.yml").read_text().replace(
+        "op: max_age, value: 2d}", "op: max_age, value: two days}"))
+    assert main(["report", str(EXAMPLE), "--facts", str(audited / "facts" / "2026-11"),
+                 "--engineer", "Ana", "--policy", str(policy), "--history",
+                 str(tmp_path / "h.sqlite")]) == 1
+    err = capsys.readouterr().err
+    assert "1 problem found in the audit policy:" in err
+    assert f"{policy}:" in err
+    assert "controls[10].check.value: max_age needs a duration" in err
+
+
+# The inspection report, as a reader and a printer see it.
+
+def test_inspection_report_has_the_service_plans_sections(audited: Path) -> None:
+    html = (audited / "out" / "2026-11" / "sites" / "LON01" / "inspection.html").read_text()
+    for heading in ("1. Assessment of the site's state", "2. Problems found", "3. Suggestions",
+                    "4. Changes since last month", "5. Waived controls", "6. Not checked"):
+        assert heading in html
+    assert "Action required" in html  # DSK-01 is high severity
+    assert "C: 10%" in html and "&gt;= 15%" in html  # the evidence, escaped
+    assert "lon01-pos03" in html and "unreachable: ntlm" in html
+    assert "@page { size: A4" in html
+    assert "<script" not in html and "http://" not in html.replace(
+        'xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_summary_has_inline_svg_charts_and_the_trend(audited: Path) -> None:
+    html = (audited / "out" / "2026-11" / "summary.html").read_text()
+    assert html.count("<svg ") == 5
+    assert "<script" not in html
+    assert "<td>2026-10</td>" in html and "<td>2026-11</td>" in html
+    assert "<title>compliance by month</title>" in html
+
+
+def test_every_renderer_renders_a_report_of_one_site(audited: Path) -> None:
+    with History(audited / "history.sqlite") as history:
+        report = history.load("example", "2026-11")
+    lis01 = report.for_site("LIS01")
+    for name, render in renderers().items():
+        text = render(lis01)
+        assert "LIS01" in text, name
+        assert "LON01" not in text, name
+
+
+def chromium(html: Path, tmp_path: Path) -> tuple[str, str]:
+    """Render a page in headless chromium: the DOM it built and its log."""
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert binary, "chromium is missing: run scripts/setup (it installs Debian's chromium)"
+    result = subprocess.run(
+        [binary, "--headless", "--disable-gpu", "--no-sandbox", "--enable-logging=stderr",
+         "--v=0", f"--user-data-dir={tmp_path / 'profile'}",
+         f"--print-to-pdf={tmp_path / 'page.pdf'}", "--dump-dom", html.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout, result.stderr
+
+
+def console_errors(log: str) -> list[str]:
+    return [line for line in log.splitlines()
+            if "CONSOLE" in line or "Uncaught" in line or "ERR_FILE_NOT_FOUND" in line
+            or "Failed to load resource" in line]
+
+
+@pytest.mark.parametrize("page", ["sites/LON01/inspection.html", "sites/LIS01/maintenance.html",
+                                  "summary.html"])
+def test_html_renders_in_headless_chromium_without_errors(audited: Path, tmp_path: Path,
+                                                          page: str) -> None:
+    dom, log = chromium(audited / "out" / "2026-11" / page, tmp_path)
+    assert console_errors(log) == []
+    assert "</html>" in dom and "<h1>" in dom
+    pdf = (tmp_path / "page.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    boxes = re.findall(rb"/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]", pdf)
+    assert boxes
+    assert all(round(float(w)) == 595 and round(float(h)) == 842 for w, h in boxes)  # A4
+
+
+def test_the_chromium_check_catches_a_broken_page(tmp_path: Path) -> None:
+    page = tmp_path / "broken.html"
+    page.write_text('<!DOCTYPE html><html><body><h1>x</h1><img src="missing.png">'
+                    "<script>undefinedFunction()</script></body></html>")
+    _, log = chromium(page, tmp_path)
+    assert console_errors(log)
