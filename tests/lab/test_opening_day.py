@@ -160,27 +160,55 @@ def test_unreachable_workstation_stops_its_site_only(two_sites: CliLab) -> None:
     assert stats["lis01-srv01"]["changed"] > 0
 
 
-@pytest.mark.parametrize(("host", "fault", "phase", "expected"), [
-    ("lis01-srv01", ("service-wont-start", "service=LotusPosServer"), "server",
-     "Error 1067"),
-    ("lis01-srv01", ("disk-full",), "backups", "not enough space"),
-    ("lis01-pos01", ("reboot-mid-run",), "base", "lis01-pos01"),
+@pytest.mark.parametrize(("host", "fault", "done", "tags", "phase", "expected"), [
+    # The application's service will not start: pos_server fails at starting it.
+    ("lis01-srv01", ("service-wont-start", "service=LotusPosServer"), "preflight,base",
+     "all", "server", "Error 1067"),
+    # The disk fills up once preflight has passed and the server is installed: the first
+    # backup fails (the backups phase run on its own, as after preflight).
+    ("lis01-srv01", ("disk-full",), "preflight,base,server", "backups", "backups",
+     "not enough space"),
+    # A full disk before opening day starts: preflight stops the site before any change.
+    ("lis01-srv01", ("disk-full",), "", "all", "preflight", "C: has 0.0 GiB free"),
 ])
 def test_fault_fails_with_what_to_do_and_a_rerun_converges(
-        two_sites: CliLab, host: str, fault: tuple[str, ...], phase: str,
-        expected: str) -> None:
-    rc, _, output = run(two_sites, "--limit", "site_lis01", "--tags", "preflight,base")
-    assert rc == 0, output[-4000:]
+        two_sites: CliLab, host: str, fault: tuple[str, ...], done: str, tags: str,
+        phase: str, expected: str) -> None:
+    if done:
+        rc, _, output = run(two_sites, "--limit", "site_lis01", "--tags", done)
+        assert rc == 0, output[-4000:]
     inject(two_sites, host, *fault)
-    rc, stats, output = run(two_sites, "--limit", "site_lis01")
+    rc, stats, output = run(two_sites, "--limit", "site_lis01", "--tags", tags)
     text = messages(output)
     assert rc != 0
     assert f"{host} failed in the {phase} phase" in text
     assert expected in text
     assert "ansible-playbook playbooks/opening_day.yml --limit site_lis01" in text
-    inject(two_sites, host, "clear")
-    rc, stats, output = run(two_sites, "--limit", "site_lis01")
+    if phase == "preflight":
+        assert all(s["changed"] == 0 for s in stats.values()), stats
+    converges_after_clearing(two_sites, host)
+
+
+def test_reboot_in_the_middle_stops_the_site_and_a_rerun_converges(two_sites: CliLab) -> None:
+    rc, _, output = run(two_sites, "--limit", "site_lis01", "--tags", "preflight")
     assert rc == 0, output[-4000:]
+    inject(two_sites, "lis01-pos01", "reboot-mid-run")
     rc, stats, output = run(two_sites, "--limit", "site_lis01")
-    assert rc == 0
+    assert rc != 0
+    # The connection drops under the task: the host is unreachable there, and the rest of
+    # its site goes no further than the next phase.
+    assert stats["lis01-pos01"]["unreachable"] + stats["lis01-pos01"]["failures"] >= 1, stats
+    assert stats["lis01-srv01"]["changed"] < 20, stats
+    boot_before = two_sites.state("lis01-pos01")["boot_time"]
+    converges_after_clearing(two_sites, "lis01-pos01")
+    assert two_sites.state("lis01-pos01")["boot_time"] >= boot_before
+
+
+def converges_after_clearing(lab: CliLab, host: str) -> None:
+    """Clear the host's faults: opening day then converges, and a second run changes nothing."""
+    inject(lab, host, "clear")
+    rc, _, output = run(lab, "--limit", "site_lis01")
+    assert rc == 0, output[-4000:]
+    rc, stats, output = run(lab, "--limit", "site_lis01")
+    assert rc == 0, output[-4000:]
     assert {h: s["changed"] for h, s in stats.items() if s["changed"]} == {}
