@@ -89,7 +89,7 @@ EXAMPLES = r"""
         columns:
           - {name: code, type: nvarchar(16)}
           - {name: name, type: nvarchar(80)}
-          - {name: price, type: decimal(8,2)}
+          - {name: price, type: "decimal(8,2)"}
         rows:
           - {code: W01, name: Chicken chow mein, price: "9.50"}
       - name: DiningTables
