@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -44,10 +45,33 @@ def test_the_opening_day_exception_is_a_waiver_with_its_reason() -> None:
     autologon = [w for w in policy.waivers if w.control == "AUT-01"]
     assert len(autologon) == 1
     waiver = autologon[0]
-    assert waiver.kinds == ("cashier", "kitchen")
-    assert "Opening day" in waiver.reason
+    exception = fleet_data()["autologon"]
+    assert waiver.kinds == tuple(exception["kinds"]) == ("cashier", "kitchen")
+    assert waiver.reason == exception["reason"]
+    assert waiver.approved_by == f"{exception['approved_by']}, since {exception['since']}"
     assert waiver.covers("LIS01", "lis01-pos01", "cashier")
     assert not waiver.covers("LIS01", "lis01-ofc01", "office")
+
+
+@pytest.mark.parametrize(("waiver", "fleet_change", "message"), [
+    ({"site": "*", "from_fleet": "autologon", "control": "AUT-01", "expires": "2027-06-30",
+      "reason": "Said twice is said once too often here."}, {},
+     "waivers[0].reason: from_fleet: autologon takes reason from the fleet file; leave it"),
+    ({"site": "*", "from_fleet": "autologon", "control": "AUT-01", "expires": "2027-06-30"},
+     {"autologon": None}, "waivers[0].from_fleet: the fleet file has no autologon exception"),
+    ({"site": "*", "control": "AUT-01", "expires": "2027-06-30"}, {},
+     "waivers[0]: add reason and approved_by"),
+])
+def test_waiver_from_the_fleet_file_or_its_own(tmp_path: Path, waiver: dict,
+                                               fleet_change: dict, message: str) -> None:
+    text = POLICY.read_text(encoding="utf-8")
+    head = text[:text.index("waivers:")]
+    path = tmp_path / "audit-policy.yml"
+    path.write_text(head + "waivers:\n  - " + json.dumps(waiver) + "\n", encoding="utf-8")
+    fleet = {k: v for k, v in (fleet_data() | fleet_change).items() if v is not None}
+    policy, problems = load_policy(path, fleet)
+    assert policy is None
+    assert any(message in f"{p.field}: {p.message}" for p in problems), problems
 
 
 def test_the_schema_is_published_with_the_package() -> None:
@@ -82,8 +106,8 @@ def test_the_schema_is_published_with_the_package() -> None:
      "BER02-SRV01 is not a host of site LON01", "host: BER02-SRV01"),
     ("expires: \"2027-01-31\"", "expires: \"2027-02-30\"", "waivers[1].expires",
      "2027-02-30 is not a date", "2027-02-30"),
-    ("approved_by: Daniel Okafor, Group IT\n", "", "waivers[1]",
-     "missing required key 'approved_by'", "- site: LON01"),
+    ("    approved_by: Daniel Okafor, Group IT\n", "", "waivers[1]",
+     "add approved_by: a waiver says why and who approved it", "- site: LON01"),
     ("fleet: example\n", "fleet: other\n", "fleet", "this policy is for fleet other",
      "fleet: other"),
     ("expires: \"2027-06-30\"", "expires: 2027-06-31x", "waivers[0].expires",

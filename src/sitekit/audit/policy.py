@@ -128,7 +128,8 @@ def load_policy(path: Path, fleet: dict[str, Any] | None = None,
             f"{fleet.get('name')}; use the fleet's own policy or fix `fleet:`")))
     controls = _controls(shown, data, fleet, problems)
     ids = {control.id for control in controls}
-    waivers = _waivers(shown, data, ids, set(sites) if sites is not None else None, problems)
+    waivers = _waivers(shown, data, ids, set(sites) if sites is not None else None, problems,
+                       fleet=fleet or {})
     if problems:
         return None, problems
     return Policy(shown, data["version"], data["fleet"], data.get("description", ""),
@@ -202,11 +203,14 @@ def _controls(shown: str, data: Any, fleet: dict[str, Any] | None,
 
 
 def _waivers(shown: str, data: Any, ids: set[str], sites: set[str] | None,
-             problems: list[Problem]) -> list[Waiver]:
+             problems: list[Problem], *, fleet: dict[str, Any]) -> list[Waiver]:
     waivers = []
-    for index, item in enumerate(data.get("waivers", ())):
+    for index, raw in enumerate(data.get("waivers", ())):
         where = ("waivers", index)
         found = len(problems)
+        item = _from_fleet(shown, data, where, raw, fleet=fleet, problems=problems)
+        if item is None:
+            continue
         if item["control"] not in ids:
             problems.append(_problem(shown, data, (*where, "control"), (
                 f"there is no control {item['control']} in this policy")))
@@ -232,3 +236,36 @@ def _waivers(shown: str, data: Any, ids: set[str], sites: set[str] | None,
             kinds=tuple(item["kinds"]) if "kinds" in item else None, control=item["control"],
             reason=item["reason"], approved_by=item["approved_by"], expires=expires))
     return waivers
+
+
+def _from_fleet(shown: str, data: Any, where: tuple[str | int, ...], item: Any, *,
+                fleet: dict[str, Any], problems: list[Problem]) -> dict[str, Any] | None:
+    """A waiver with its reason and approval: its own, or the fleet file's exception's.
+
+    `from_fleet: autologon` waives what opening day records on the stations: the kinds,
+    reason and approval stay in the fleet file, said once.
+    """
+    source = item.get("from_fleet")
+    if source is None:
+        missing = [key for key in ("reason", "approved_by") if key not in item]
+        if missing:
+            problems.append(_problem(shown, data, where, (
+                f"add {' and '.join(missing)}: a waiver says why and who approved it (or use "
+                "from_fleet: autologon for the fleet file's exception)")))
+            return None
+        return dict(item)
+    extra = [key for key in ("kinds", "reason", "approved_by") if key in item]
+    if extra:
+        problems.append(_problem(shown, data, (*where, extra[0]), (
+            f"from_fleet: {source} takes {', '.join(extra)} from the fleet file; leave "
+            f"{'them' if len(extra) > 1 else 'it'} out here")))
+        return None
+    exception = fleet.get(source)
+    if not exception or not exception.get("kinds"):
+        problems.append(_problem(shown, data, (*where, "from_fleet"), (
+            f"the fleet file has no {source} exception to take the waiver from; add "
+            f"fleet.{source} there or write reason and approved_by here")))
+        return None
+    return {**item, "kinds": list(exception["kinds"]), "reason": exception["reason"],
+            "approved_by": f"{exception['approved_by']}, since {exception['since']}"}
+
