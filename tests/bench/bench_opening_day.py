@@ -40,7 +40,8 @@ BIN = Path(sys.executable).parent
 CONTROLLER_ACTIONS = {"ansible.builtin.set_fact", "ansible.builtin.assert", "ansible.builtin.fail",
                       "ansible.builtin.debug", "ansible.builtin.meta", "set_fact", "assert",
                       "fail", "debug", "meta", "ansible.builtin.template",
-                      "ansible.builtin.copy", "ansible.builtin.file", "ansible.builtin.stat"}
+                      "ansible.builtin.copy", "ansible.builtin.file", "ansible.builtin.stat",
+                      "ansible.builtin.validate_argument_spec", "validate_argument_spec"}
 DEFAULTS = {"ANSIBLE_FORKS": "5", "ANSIBLE_STRATEGY": "linear", "ANSIBLE_GATHERING": "implicit",
             "ANSIBLE_GATHER_SUBSET": "all"}
 
