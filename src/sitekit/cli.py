@@ -46,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
                                  "facts or the history; `sitekit report --help`",
                                  add_help=False)
     report.add_argument("report_args", nargs=argparse.REMAINDER)
+    maintenance = commands.add_parser("maintenance", help="keep an engineer's maintenance "
+                                      "record in the audit history; `sitekit maintenance "
+                                      "--help`", add_help=False)
+    maintenance.add_argument("maintenance_args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -57,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     # `sitekit lab --help`: argparse leaves an option before the lab command unparsed.
     args, unparsed = parser.parse_known_args(argv)
-    if unparsed and args.command not in ("lab", "report"):
+    if unparsed and args.command not in ("lab", "report", "maintenance"):
         parser.error(f"unrecognized arguments: {' '.join(unparsed)}")
     try:
         planning_date()  # a bad SITEKIT_TODAY is a usage error, not a traceback
@@ -76,6 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from sitekit.audit import cli as audit_cli  # noqa: PLC0415
 
             return audit_cli.main([*unparsed, *args.report_args])
+        if args.command == "maintenance":
+            from sitekit.audit import maintenance  # noqa: PLC0415
+
+            return maintenance.main([*unparsed, *args.maintenance_args])
     except BrokenPipeError:  # `sitekit plan ... | head`
         return 0
     raise AssertionError(args.command)
