@@ -3,6 +3,7 @@
 # Make sure each database has a recent verified backup with its copy; see sitekit_sql_backup.py.
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#Requires -Module Ansible.ModuleUtils.SitekitBackup
 
 $spec = @{
     options = @{
@@ -32,26 +33,9 @@ if (-not (Test-Path -LiteralPath $script -PathType Leaf) -or -not (Test-Path -Li
     $module.FailJson("the backup job $script or its settings $settingsPath do not exist: deploy them first")
 }
 
-Function ConvertTo-UtcDate {
-    param($Value)
-    if ($Value -is [DateTime]) {
-        return $Value.ToUniversalTime()
-    }
-    $styles = [Globalization.DateTimeStyles]::RoundtripKind
-    return [DateTime]::Parse([String]$Value, [Globalization.CultureInfo]::InvariantCulture, $styles).ToUniversalTime()
-}
-
-Function Read-History {
-    param($Path)
-    if (-not (Test-Path -LiteralPath $Path)) {
-        return [PSCustomObject]@{ backups = @(); restore_tests = @() }
-    }
-    return Get-Content -LiteralPath $Path -Raw | ConvertFrom-Json
-}
-
 $settings = Get-Content -LiteralPath $settingsPath -Raw | ConvertFrom-Json
 $historyPath = Join-Path -Path $settings.backup_dir -ChildPath "sitekit-backup-history.json"
-$history = Read-History -Path $historyPath
+$history = Read-SitekitBackupHistory -Path $historyPath
 $now = (Get-Date).ToUniversalTime()
 $stale = @()
 $uncopied = @()
@@ -93,7 +77,7 @@ if ($stale.Count -gt 0) {
     $output = & powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $script -Type $kind -SettingsPath $settingsPath -Database $stale 2>&1
     $exitCode = $LASTEXITCODE
     $module.Result.output = @($output | ForEach-Object { [String]$_ })
-    $history = Read-History -Path $historyPath
+    $history = Read-SitekitBackupHistory -Path $historyPath
     $after = @($history.backups | ForEach-Object { $_.path })
     $module.Result.backups = @($history.backups | Where-Object { $before -notcontains $_.path })
     $module.Result.deleted = @($before | Where-Object { $after -notcontains $_ })

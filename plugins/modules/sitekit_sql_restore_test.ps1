@@ -3,6 +3,7 @@
 # Prove the newest backup chain restores (scratch database, DBCC CHECKDB); see sitekit_sql_restore_test.py.
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#Requires -Module Ansible.ModuleUtils.SitekitBackup
 
 $spec = @{
     options = @{
@@ -27,26 +28,9 @@ if (-not (Test-Path -LiteralPath $script -PathType Leaf) -or -not (Test-Path -Li
     $module.FailJson("the backup job $script or its settings $settingsPath do not exist: deploy them first")
 }
 
-Function ConvertTo-UtcDate {
-    param($Value)
-    if ($Value -is [DateTime]) {
-        return $Value.ToUniversalTime()
-    }
-    $styles = [Globalization.DateTimeStyles]::RoundtripKind
-    return [DateTime]::Parse([String]$Value, [Globalization.CultureInfo]::InvariantCulture, $styles).ToUniversalTime()
-}
-
-Function Read-History {
-    param($Path)
-    if (-not (Test-Path -LiteralPath $Path)) {
-        return [PSCustomObject]@{ backups = @(); restore_tests = @() }
-    }
-    return Get-Content -LiteralPath $Path -Raw | ConvertFrom-Json
-}
-
 $settings = Get-Content -LiteralPath $settingsPath -Raw | ConvertFrom-Json
 $historyPath = Join-Path -Path $settings.backup_dir -ChildPath "sitekit-backup-history.json"
-$history = Read-History -Path $historyPath
+$history = Read-SitekitBackupHistory -Path $historyPath
 $now = (Get-Date).ToUniversalTime()
 $untested = @()
 foreach ($name in @($settings.databases)) {
@@ -66,7 +50,7 @@ $count = @($history.restore_tests).Count
 $output = & powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $script -Type RestoreTest -SettingsPath $settingsPath -Database $untested 2>&1
 $exitCode = $LASTEXITCODE
 $module.Result.output = @($output | ForEach-Object { [String]$_ })
-$history = Read-History -Path $historyPath
+$history = Read-SitekitBackupHistory -Path $historyPath
 $tests = @($history.restore_tests)
 if ($tests.Count -gt $count) {
     $module.Result.restore_tests = @($tests[$count..($tests.Count - 1)])

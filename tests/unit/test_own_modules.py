@@ -118,6 +118,16 @@ def test_module_parses_as_powershell(script: Path) -> None:
     assert script.read_text(encoding="utf-8").startswith("#!powershell")
 
 
+@pytest.mark.parametrize("util", sorted((MODULES.parent / "module_utils").glob("*.psm1")),
+                         ids=lambda p: p.stem)
+def test_module_util_parses_as_powershell(util: Path) -> None:
+    error = _first_error(_parse(util).root_node)
+    assert error is None, f"{util.name}:{error.start_point[0] + 1}: syntax error near " \
+        f"{error.text[:60]!r}"
+    users = [s for s in SCRIPTS if f"#Requires -Module {util.stem}" in s.read_text()]
+    assert users, f"no module uses {util.name}"
+
+
 def test_the_grammar_rejects_broken_powershell(tmp_path: Path) -> None:
     broken = tmp_path / "broken.ps1"
     broken.write_text('#!powershell\n$spec = @{ options = @{ name = @{ type = "str" }\n'
