@@ -29,4 +29,4 @@ Function Read-SitekitBackupHistory {
     return Get-Content -LiteralPath $Path -Raw | ConvertFrom-Json
 }
 
-Export-ModuleMember -Function ConvertTo-UtcDate, Read-SitekitBackupHistory
+Export-ModuleMember -Function 'ConvertTo-UtcDate', 'Read-SitekitBackupHistory'
