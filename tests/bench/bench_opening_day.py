@@ -79,7 +79,10 @@ def _module_tasks(result: dict[str, Any]) -> int:
         for task in play["tasks"]:
             for host_result in task["hosts"].values():
                 action = host_result.get("action", "")
-                if not host_result.get("skipped") and action not in CONTROLLER_ACTIONS:
+                # A task skipped by its `when` makes no call; one whose module skipped
+                # itself (win_unzip's `creates`) made one.
+                skipped = str(host_result.get("skip_reason", "")).startswith("Conditional")
+                if not skipped and action not in CONTROLLER_ACTIONS:
                     count += 1  # a module, or gather_facts: one setup call per host
 
     return count
