@@ -1,8 +1,8 @@
 # Copyright: sitekit contributors
 # MIT License (see LICENSE)
 
-# What sitekit_sql_backup and sitekit_sql_restore_test share: reading the backup job's
-# history file (written by Invoke-SitekitBackup.ps1) and its times.
+# What sitekit_sql_backup and sitekit_sql_restore_test share: finding the deployed backup
+# job, and reading its history file (written by Invoke-SitekitBackup.ps1) and its times.
 
 Function ConvertTo-UtcDate {
     <#
@@ -29,4 +29,26 @@ Function Read-SitekitBackupHistory {
     return Get-Content -LiteralPath $Path -Raw | ConvertFrom-Json
 }
 
-Export-ModuleMember -Function 'ConvertTo-UtcDate', 'Read-SitekitBackupHistory'
+Function Get-SitekitBackupJob {
+    <#
+    .SYNOPSIS
+    The deployed job's settings and the path of its history file. Before the role has
+    deployed the job, check mode reports that it would run; a real run fails.
+    #>
+    param($Module, [String]$Script, [String]$SettingsPath)
+    if (-not (Test-Path -LiteralPath $Script -PathType Leaf) -or -not (Test-Path -LiteralPath $SettingsPath -PathType Leaf)) {
+        if ($Module.CheckMode) {
+            $Module.Result.changed = $true
+            $Module.Result.msg = "the backup job is not deployed yet: it would run after deployment"
+            $Module.ExitJson()
+        }
+        $Module.FailJson("the backup job $Script or its settings $SettingsPath do not exist: deploy them first")
+    }
+    $settings = Get-Content -LiteralPath $SettingsPath -Raw | ConvertFrom-Json
+    return [PSCustomObject]@{
+        settings = $settings
+        history_path = Join-Path -Path $settings.backup_dir -ChildPath "sitekit-backup-history.json"
+    }
+}
+
+Export-ModuleMember -Function 'ConvertTo-UtcDate', 'Read-SitekitBackupHistory', 'Get-SitekitBackupJob'

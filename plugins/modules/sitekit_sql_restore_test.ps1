@@ -20,16 +20,9 @@ $script = $module.Params.script
 $settingsPath = $module.Params.settings
 $maxAge = $module.Params.max_age_hours
 
-if (-not (Test-Path -LiteralPath $script -PathType Leaf) -or -not (Test-Path -LiteralPath $settingsPath -PathType Leaf)) {
-    if ($module.CheckMode) {
-        $module.Result.changed = $true
-        $module.ExitJson()
-    }
-    $module.FailJson("the backup job $script or its settings $settingsPath do not exist: deploy them first")
-}
-
-$settings = Get-Content -LiteralPath $settingsPath -Raw | ConvertFrom-Json
-$historyPath = Join-Path -Path $settings.backup_dir -ChildPath "sitekit-backup-history.json"
+$job = Get-SitekitBackupJob -Module $module -Script $script -SettingsPath $settingsPath
+$settings = $job.settings
+$historyPath = $job.history_path
 $history = Read-SitekitBackupHistory -Path $historyPath
 $now = (Get-Date).ToUniversalTime()
 $untested = @()
