@@ -13,7 +13,8 @@ from sitekit.problems import ProblemsFound
 from sitekit.render import plan as plan_render
 
 
-def _fleet_dir(text: str) -> Path:
+def fleet_dir(text: str) -> Path:
+    """The argparse type of a fleet directory argument: it must exist."""
     path = Path(text)
     if not path.exists():
         raise argparse.ArgumentTypeError(f"{text} does not exist; give a fleet directory "
@@ -28,11 +29,11 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser(
         "validate", help="check every site file of a fleet and list every problem")
-    validate.add_argument("fleet", type=_fleet_dir,
+    validate.add_argument("fleet", type=fleet_dir,
                           help="fleet directory, e.g. inventories/example")
 
     plan = commands.add_parser("plan", help="show the plan the inventory plugin feeds Ansible")
-    plan.add_argument("fleet", type=_fleet_dir, help="fleet directory, e.g. inventories/example")
+    plan.add_argument("fleet", type=fleet_dir, help="fleet directory, e.g. inventories/example")
     plan.add_argument("--site", action="append", default=[], metavar="CODE",
                       help="only this site (repeat for more)")
     plan.add_argument("--format", choices=sorted(plan_render.RENDERERS), default="table",

@@ -28,6 +28,7 @@ from sitekit.audit.report import (
     audit_record,
     compare,
 )
+from sitekit.cli import fleet_dir
 from sitekit.plan.fleet import collector_paused, planning_date
 from sitekit.problems import Problem, display_path
 from sitekit.site import strict_yaml
@@ -44,14 +45,6 @@ def month_type(text: str) -> str:
     return text
 
 
-def _fleet_dir(text: str) -> Path:
-    path = Path(text)
-    if not path.exists():
-        raise argparse.ArgumentTypeError(f"{text} does not exist; give a fleet directory "
-                                         "such as inventories/example")
-    return path
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The parser of `sitekit report`."""
     out = argparse.ArgumentParser(
@@ -59,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Evaluate a run's facts against the fleet's baseline policy, keep the "
                     "results in the audit history and write the month's reports; or render "
                     "a month again from the history alone.")
-    out.add_argument("fleet", type=_fleet_dir, help="fleet directory, e.g. inventories/example")
+    out.add_argument("fleet", type=fleet_dir, help="fleet directory, e.g. inventories/example")
     add_arguments(out)
     return out
 
@@ -106,10 +99,10 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             parser.error("--from-history renders from the history alone; leave out --facts")
         if args.month is None:
             parser.error("--from-history needs --month YYYY-MM")
-        fleet_name = _fleet_name(args.fleet)
-        if fleet_name is None:
+        fleet = fleet_name(args.fleet)
+        if fleet is None:
             return 1
-        return _from_history(args, fleet_name, month)
+        return _from_history(args, fleet, month)
     if args.facts is None:
         parser.error("give --facts RUN_DIR (the gather step's output), or --from-history")
     if not args.facts.is_dir():
@@ -128,8 +121,9 @@ def _report_problems(problems: list[Problem], what: str) -> None:
         print(f"  {problem}", file=sys.stderr)
 
 
-def _fleet_name(fleet_dir: Path) -> str | None:
-    path = fleet_file(fleet_dir)
+def fleet_name(directory: Path) -> str | None:
+    """The fleet's name from its fleet file; None (said on stderr) when it cannot be read."""
+    path = fleet_file(directory)
     try:
         data = strict_yaml.load(path.read_text(encoding="utf-8"))
         return str(data["fleet"]["name"])

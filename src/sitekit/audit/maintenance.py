@@ -17,9 +17,10 @@ import os
 import sys
 from pathlib import Path
 
-from sitekit.audit.cli import ENGINEER_VARIABLE, _fleet_dir, _fleet_name
+from sitekit.audit.cli import ENGINEER_VARIABLE, fleet_name
 from sitekit.audit.history import History
 from sitekit.audit.report import MaintenanceRecord
+from sitekit.cli import fleet_dir
 from sitekit.plan.fleet import planning_date
 from sitekit.site.load import load_fleet_dir
 
@@ -30,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sitekit maintenance",
         description="Keep a maintenance record (findings, actions, cause, result) in the "
                     "audit history; the month's maintenance record shows it.")
-    parser.add_argument("fleet", type=_fleet_dir, help="fleet directory, e.g. inventories/example")
+    parser.add_argument("fleet", type=fleet_dir, help="fleet directory, e.g. inventories/example")
     parser.add_argument("--site", required=True, metavar="CODE", help="the site maintained")
     parser.add_argument("--findings", required=True, help="what was found")
     parser.add_argument("--actions", required=True, help="what was done")
@@ -52,7 +53,7 @@ def main(argv: list[str]) -> int:
     engineer = args.engineer or os.environ.get(ENGINEER_VARIABLE, "").strip()
     if not engineer:
         parser.error(f"say who did the work: --engineer NAME or {ENGINEER_VARIABLE}")
-    fleet = _fleet_name(args.fleet)
+    fleet = fleet_name(args.fleet)
     if fleet is None:
         return 1
     code = args.site.upper()
