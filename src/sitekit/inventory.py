@@ -124,6 +124,8 @@ def build_inventory(plan: FleetPlan, *, loopback: bool = False,
     fleet_group.vars = {
         **_override(connection_vars(fleet), connection or {}),
         "sitekit_fleet": fleet.name,
+        # The fleet directory itself: what `sitekit report` and the audit policy read.
+        "sitekit_fleet_dir": os.path.abspath(fleet.directory),  # noqa: PTH100
         "sitekit_application": dict(fleet.application),
         "sitekit_software": fleet.software,
         "sitekit_autologon": fleet.autologon or {"kinds": []},
