@@ -14,7 +14,13 @@ ansible-playbook process and its workers) and the wall time. Prints a Markdown t
 for docs/benchmarks.md. Targets: at most one module call per task per host on the second
 run; its wall time at most 0.5x the defaults' second run.
 
+The lab's remote side costs next to nothing, where Windows spends a PowerShell start-up
+and the module's own run on every call. `--remote-seconds 0,0.5,1` repeats the second
+runs with the lab's `slow` fault on every host, so each command takes that much longer on
+the host, and prints one row per remote time.
+
     .venv/bin/python -m tests.bench.bench_opening_day [--site LON01] [--repeat 3]
+        [--remote-seconds 0]
 """
 
 from __future__ import annotations
@@ -114,6 +120,16 @@ def _playbook(lab_dir: Path, site: str, env: dict[str, str]) -> Run:
                hosts=len(data["stats"]))
 
 
+def _set_remote_time(lab_dir: Path, seconds: float) -> None:
+    """Make every command on every host take `seconds` longer (the lab's `slow` fault)."""
+    for host_dir in sorted((lab_dir / "hosts").iterdir()):
+        if seconds:
+            _sitekit("fault", "--lab-dir", str(lab_dir), host_dir.name, "slow",
+                     f"seconds={seconds}")
+        else:
+            _sitekit("fault", "--lab-dir", str(lab_dir), host_dir.name, "clear")
+
+
 def _sitekit(*args: str) -> None:
     """Run `sitekit lab ...`."""
     subprocess.run([str(BIN / "sitekit"), "lab", *args], cwd=ROOT, check=True,
@@ -126,7 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--site", default="LON01")
     parser.add_argument("--repeat", type=int, default=3,
                         help="second runs of each kind, alternating; medians are reported")
+    parser.add_argument("--remote-seconds", default="0",
+                        help="comma-separated remote times per command to sweep, e.g. 0,0.5,1")
     args = parser.parse_args(argv)
+    remote_times = [float(value) for value in args.remote_seconds.split(",")]
     with tempfile.TemporaryDirectory(prefix="sitekit-bench-") as tmp:
         lab_dir = Path(tmp) / "lab"
         _sitekit("up", "inventories/example", "--site", args.site, "--lab-dir", str(lab_dir),
@@ -136,15 +155,33 @@ def main(argv: list[str] | None = None) -> int:
             lab_cpu = _cpu_seconds(pid)
             first = _playbook(lab_dir, args.site, {})
             lab_first = _cpu_seconds(pid) - lab_cpu
-            ours: list[Run] = []
-            defaults: list[Run] = []
-            for _ in range(args.repeat):
-                ours.append(_playbook(lab_dir, args.site, {}))
-                defaults.append(_playbook(lab_dir, args.site, DEFAULTS))
+            sweep: dict[float, tuple[list[Run], list[Run]]] = {}
+            for seconds in remote_times:
+                _set_remote_time(lab_dir, seconds)
+                ours: list[Run] = []
+                defaults: list[Run] = []
+                for _ in range(args.repeat):
+                    ours.append(_playbook(lab_dir, args.site, {}))
+                    defaults.append(_playbook(lab_dir, args.site, DEFAULTS))
+                sweep[seconds] = ours, defaults
+                print(f"remote {seconds} s: {sweep_row(seconds, ours, defaults)}",
+                      file=sys.stderr, flush=True)
         finally:
             _sitekit("down", "--lab-dir", str(lab_dir))
+    ours, defaults = sweep[remote_times[0]]
     print(report(args.site, first, lab_first, ours, defaults))
+    if len(sweep) > 1:
+        print("\n| remote time per command | second run, sitekit (median) | "
+              "Ansible defaults (median) | sitekit / defaults |\n|---:|---:|---:|---:|")
+        for seconds, (ours, defaults) in sweep.items():
+            print(sweep_row(seconds, ours, defaults))
     return 0
+
+
+def sweep_row(seconds: float, ours: list[Run], defaults: list[Run]) -> str:
+    """One remote time's medians as a Markdown table row."""
+    wall, base_wall = _median(ours, "wall"), _median(defaults, "wall")
+    return f"| {seconds:g} s | {wall:.1f} s | {base_wall:.1f} s | {wall / base_wall:.2f}x |"
 
 
 def _median(runs: list[Run], attribute: str) -> float:

@@ -18,7 +18,7 @@ from sitekit.lab.ntlm import write_credential_file
 
 FAULTS = {
     "unreachable": "the host's listener refuses connections, as a host that is off",
-    "slow": "every WinRM reply is delayed (seconds=2.0)",
+    "slow": "every command (a module run) takes longer on the host (seconds=2.0)",
     "wrong-credentials": "the host's password was changed: NTLM refuses the lab credentials",
     "reboot-mid-run": "the host reboots in the middle of the next module run (the connection"
                       " drops and the boot time changes)",
