@@ -133,17 +133,40 @@ def test_diff_shows_before_and_after(runs: dict[str, Any]) -> None:
 
 SHARE = "\\\\dist.lotus-kitchen.example\\packages"
 CLIENT = "{C3D7F2B5-6E4A-4F8B-AD32-80B19E4F7C62}"
+CLIENT_MSI = f"{SHARE}\\lotus-pos\\8.4.2\\LotusPOS-Client-8.4.2-x64.msi"
+# runas as the connecting account, with its (vaulted) password: a logon that has network
+# credentials, as the roles do for their installs.
+RUNAS = ("--become", "--become-method", "runas", "-e",
+         json.dumps({"ansible_become_user": "{{ ansible_user }}",
+                     "ansible_become_password": "{{ ansible_password }}"}))
 
 
 @pytest.mark.parametrize(("path", "product_id", "message"), [
     (f"{SHARE}\\lotus-pos\\8.4.1\\LotusPOS-Client-8.4.1-x64.msi", CLIENT,
      "cannot be reached"),
-    (f"{SHARE}\\lotus-pos\\8.4.2\\LotusPOS-Client-8.4.2-x64.msi",
-     "{B2C6E1A4-5D3F-4E7A-9C21-7F0A8D3E6B51}", "installs the product " + CLIENT),
+    (CLIENT_MSI, "{B2C6E1A4-5D3F-4E7A-9C21-7F0A8D3E6B51}", "installs the product " + CLIENT),
 ])
 def test_share_has_only_the_fleets_installers(module_lab: CliLab, path: str, product_id: str,
                                               message: str) -> None:
     args = json.dumps({"path": path, "product_id": product_id})
-    result = module_lab.ansible("lis01-pos01", "ansible.windows.win_package", args)
+    result = module_lab.ansible("lis01-pos01", "ansible.windows.win_package", args, *RUNAS)
     assert result.returncode != 0
     assert message in result.stdout
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    # The WinRM logon: NTLM cannot pass its credentials on to the share.
+    ((), f"the file at the path '{CLIENT_MSI}' cannot be reached"),
+    # runas without a password, as SYSTEM: no credentials for another machine either.
+    (("--become", "--become-method", "runas", "--become-user", "SYSTEM"),
+     f"the file at the path '{CLIENT_MSI}' cannot be reached"),
+    # runas as the connecting account with its password reaches the share and reads the
+    # installer (whose product is not the one asked for: nothing gets installed).
+    (RUNAS, "installs the product " + CLIENT),
+])
+def test_share_needs_a_logon_with_network_credentials(
+        module_lab: CliLab, options: tuple[str, ...], message: str) -> None:
+    args = json.dumps({"path": CLIENT_MSI, "product_id": "{B2C6E1A4-5D3F-4E7A-9C21-7F0A8D3E6B51}"})
+    result = module_lab.ansible("lis01-pos01", "ansible.windows.win_package", args, *options)
+    assert result.returncode != 0
+    assert message in result.stdout, result.stdout[-2000:]

@@ -48,10 +48,15 @@ class PowerShellScript:
 
 @dataclass(frozen=True)
 class Action:
-    """One exec manifest action: the script to run and its parameters."""
+    """One exec manifest action: the script to run and its parameters.
+
+    Of its secure parameters (become's password) only the names are kept: the lab needs
+    to know a password was given, never the password.
+    """
 
     name: str
     params: dict[str, Any] = field(default_factory=dict)
+    secure_param_names: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,8 @@ def parse_bootstrap_input(stdin: bytes) -> ExecManifest:
     if not isinstance(raw_actions, list) or not raw_actions:
         raise DecodeError("exec manifest has no actions")
     actions = tuple(
-        Action(str(a.get("name", "")), dict(a.get("params") or {}))
+        Action(str(a.get("name", "")), dict(a.get("params") or {}),
+               frozenset(a.get("secure_params") or ()))
         for a in raw_actions
         if isinstance(a, dict)
     )

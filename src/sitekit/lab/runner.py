@@ -5,8 +5,9 @@ file transfer, modules).
 
 Wrapper actions in the manifest are decided deliberately: `become_wrapper.ps1` runs the
 inner action unchanged, since the lab models no privilege boundary (every modelled
-action runs with full rights, as become to SYSTEM would); async and coverage wrappers
-are not modelled and fail loudly.
+action runs with full rights, as become to SYSTEM would), except for the network: only
+runas with a user's password gives the module credentials for the fleet's share (see
+shares.py); async and coverage wrappers are not modelled and fail loudly.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sitekit.lab import commands, faults, filesystem
+from sitekit.lab import commands, faults, filesystem, shares
 from sitekit.lab.exec_wrapper import (
     Action,
     DecodeError,
@@ -37,6 +38,9 @@ from sitekit.lab.process import ExecResult, json_result, not_modelled
 from sitekit.lab.state import host_state, reboot
 
 _PASS_THROUGH_WRAPPERS = {"become_wrapper.ps1"}
+_SERVICE_ACCOUNTS = {"SYSTEM", "NT AUTHORITY\\SYSTEM", "LOCALSERVICE", "LOCAL SERVICE",
+                     "NETWORKSERVICE", "NETWORK SERVICE", "NT AUTHORITY\\LOCAL SERVICE",
+                     "NT AUTHORITY\\NETWORK SERVICE"}
 # module_wrapper's Script is '<fqcn module path>.ps1': a collection module's, or
 # 'ansible.legacy.<name>.ps1' for the kit's own modules in plugins/modules (doubled when a
 # task names one as ansible.legacy.<name>, as lint's FQCN rule asks).
@@ -79,7 +83,20 @@ def _run_manifest(host: LabHost, manifest: ExecManifest) -> ExecResult:
     handler = _ACTIONS.get(manifest.action.name)
     if handler is None:
         return not_modelled(f"the exec wrapper action {manifest.action.name}")
-    return handler(host, manifest.action, manifest)
+    with shares.logon(network_credentials=_has_network_credentials(manifest)):
+        return handler(host, manifest.action, manifest)
+
+
+def _has_network_credentials(manifest: ExecManifest) -> bool:
+    """Tell whether the logon reaches the network: runas as a user, with the password.
+
+    A WinRM logon over NTLM cannot pass its credentials on, and neither can runas without
+    a password (an S4U logon) or as a service account.
+    """
+    return any(wrapper.name == "become_wrapper.ps1"
+               and "BecomePassword" in wrapper.secure_param_names
+               and str(wrapper.params.get("BecomeUser", "")).upper() not in _SERVICE_ACCOUNTS
+               for wrapper in manifest.wrappers)
 
 
 def _module(host: LabHost, action: Action, _manifest: ExecManifest) -> ExecResult:

@@ -5,11 +5,18 @@ the pinned versions. `sitekit lab up` writes its listing into each host's state
 (state["shares"]: normalised UNC path -> what the installer installs), refreshed on every
 `up`, so a fleet that pins a new version finds the new installer and a misspelled path
 fails as it would on Windows. Nothing else on a UNC path exists.
+
+Reaching the share needs network credentials, which a WinRM logon over NTLM does not
+have (the "double hop"): as on Windows, a module that reads the share works only under
+`become` (runas) with the user's password, and otherwise finds nothing there.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import ntpath
+from collections.abc import Iterator
 from typing import Any
 
 from sitekit.lab.filesystem import path_key
@@ -51,8 +58,30 @@ def share_listing(fleet: Fleet) -> dict[str, dict[str, Any]]:
     return listing
 
 
+# Whether the running module's logon can reach the share; None outside a WinRM session
+# (models called directly, as unit tests do).
+_network_credentials: contextvars.ContextVar[bool | None] = contextvars.ContextVar(
+    "network_credentials", default=None)
+
+
+@contextlib.contextmanager
+def logon(*, network_credentials: bool) -> Iterator[None]:
+    """Run a module under a logon that has (or lacks) credentials for the network."""
+    token = _network_credentials.set(network_credentials)
+    try:
+        yield
+    finally:
+        _network_credentials.reset(token)
+
+
 def installer(state: dict[str, Any], path: str) -> dict[str, Any] | None:
-    """What the installer at a UNC path installs, or None if the share has no such file."""
+    """What the installer at a UNC path installs, or None if there is none to reach.
+
+    None when the share has no such file or the logon cannot reach the share: Windows'
+    Test-Path answers false for both.
+    """
+    if _network_credentials.get() is False:
+        return None
     return state.get("shares", {}).get(path_key(path))
 
 
