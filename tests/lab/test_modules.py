@@ -170,3 +170,12 @@ def test_share_needs_a_logon_with_network_credentials(
     result = module_lab.ansible("lis01-pos01", "ansible.windows.win_package", args, *options)
     assert result.returncode != 0
     assert message in result.stdout, result.stdout[-2000:]
+
+
+def test_check_mode_does_not_reach_for_the_share(module_lab: CliLab) -> None:
+    # As on Windows, win_package tests that the path can be reached on a real run only: a
+    # rehearsal without network credentials passes and predicts the install.
+    args = json.dumps({"path": CLIENT_MSI, "product_id": CLIENT})
+    result = module_lab.ansible("lis01-pos01", "ansible.windows.win_package", args, "--check")
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert '"changed": true' in result.stdout

@@ -39,6 +39,12 @@ def win_package(host: LabHost, args: dict[str, Any], check_mode: bool,
         if product is not None and not check_mode:
             del packages[product]
         return result | ({"changed": True, "rc": 0} if product else {"changed": False})
+    if check_mode and _unreachable_share(state, args["path"]):
+        # The module tests that the path can be reached on a real run only.
+        wanted = args["creates_version"]
+        if product is not None and wanted in (None, packages[product]["version"]):
+            return result | {"changed": False}
+        return result | {"changed": True, "rc": 0}
     name, version = _identity(host, args["path"], args["product_id"])
     wanted = args["creates_version"] or version
     if product is not None and packages[product]["version"] == wanted:
@@ -63,12 +69,19 @@ def _install_by_service(host: LabHost, args: dict[str, Any], check_mode: bool) -
     if find(host_state(host)["services"], args["creates_service"]) is not None:
         return result | {"changed": False}
     path = args["path"] or ""
+    if check_mode and _unreachable_share(host_state(host), path):
+        return result | {"changed": True, "rc": 0}  # tested on a real run only, as above
     found = shares.installer(host_state(host), path) if shares.is_unc(path) else None
     if found is None:
         raise ModuleFailedError(f"the file at the path '{path}' cannot be reached"
                                 if path else "path must be set when state=present")
     installers.run_setup(host, found, args["arguments"], check_mode)
     return result | {"changed": True, "rc": 0}
+
+
+def _unreachable_share(state: dict[str, Any], path: str | None) -> bool:
+    """Tell whether a path is on the share and this logon finds nothing there."""
+    return bool(path) and shares.is_unc(path) and shares.installer(state, path) is None
 
 
 def _identity(host: LabHost, path: str | None, product_id: str) -> tuple[str, str]:
