@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -17,7 +16,7 @@ from netaddr import IPAddress
 
 from sitekit.plan.fleet import FleetPlan
 from sitekit.plan.site import PlannedHost, SitePlan
-from sitekit.site.model import STATION_KINDS, WORKSTATION_KINDS, Fleet
+from sitekit.site.model import STATION_KINDS, WORKSTATION_KINDS, Fleet, city_slug
 
 # Groups whose members are other groups: kind groups under `workstations`.
 WORKSTATIONS = "workstations"
@@ -57,9 +56,8 @@ class Inventory:
 
 
 def slug(text: str) -> str:
-    """A group-name-safe form of a name: 'São Paulo' -> 'sao_paulo'."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "unnamed"
+    """A group-name-safe form of a name in any script: 'São Paulo' -> 'sao_paulo'."""
+    return city_slug(text)
 
 
 def site_group(code: str) -> str:
@@ -146,7 +144,7 @@ def _add_site(inventory: Inventory, fleet_group: Group, site_plan: SitePlan) -> 
     site = site_plan.site
     name = site_group(site.code)
     fleet_group.children.append(name)
-    inventory.group(f"city_{slug(site.city)}").children.append(name)
+    inventory.group(f"city_{site.city_group}").children.append(name)
     inventory.group(f"ring_{site.rollout_ring}").children.append(name)
     group = inventory.group(name)
     group.vars = site_vars(site_plan)

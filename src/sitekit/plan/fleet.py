@@ -109,6 +109,19 @@ def _check_across_sites(fleet: Fleet, sites: list[Site], problems: list[Problem]
                 "needs its own code")))
         codes.setdefault(site.code, site)
 
+    # City groups: one per city, whatever its script; two cities may not share one.
+    cities: dict[str, Site] = {}
+    for site in sites:
+        other = cities.setdefault(site.city_group, site)
+        if other.city.casefold().strip() != site.city.casefold().strip():
+            # Reported where a `city_group:` was written, if one was; naming both sites.
+            this, that = (other, site) if "city_group" in other.source else (site, other)
+            problems.append(this.problem(("city_group" if "city_group" in this.source
+                                          else "city",), (
+                f"city {this.city!r} gets the group city_{this.city_group}, as does city "
+                f"{that.city!r} of site {that.code} ({that.file}); give one of them its own "
+                "`city_group:` (lower-case ASCII, e.g. the city's name in Latin letters)")))
+
     # Overlaps: sort subnets by first address; each may only start after the furthest end.
     subnets: list[tuple[int, int, Site]] = []
     for site in sites:
