@@ -24,7 +24,10 @@ if TYPE_CHECKING:
 # line breaks outside notes, C1, bidi overrides, zero-width): their ranges live in the
 # schema files only, and the explanation below asks the pattern which character failed.
 NO_TEMPLATE = "^[^{}"
-_SECRET = re.compile(r"pass|secret|token|credential", re.IGNORECASE)
+# A key naming a secret: a password, token, credential or key, unless it names a file or
+# path where one is kept (ansible_winrm_cert_key_pem, ansible_winrm_keytab).
+_SECRET = re.compile(r"pass|secret|token|credential|(^|_)(private_)?key($|_)", re.IGNORECASE)
+_PATH_KEY = re.compile(r"(_path|_file|_pem|_dir|keytab)$", re.IGNORECASE)
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 
 SCHEMA_DIR = resources.files("sitekit.site") / "schemas"
@@ -127,7 +130,7 @@ def _explain(error: ValidationError) -> str:
     if kind == "type":
         wanted = error.validator_value
         wanted = wanted if isinstance(wanted, list) else [wanted]
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
+        words = " or ".join(str(_TYPE_WORDS.get(w, w)) for w in wanted)
         return f"expected {words}, got {_describe(value)}"
     if kind == "enum":
         choices = ", ".join(str(choice) for choice in error.validator_value)
@@ -178,11 +181,16 @@ def _short(value: str) -> str:
     return repr(value if len(value) <= 60 else value[:57] + "...")
 
 
+def is_secret(key: str) -> bool:
+    """Whether a key names a secret (which never belongs in site, fleet or inventory files)."""
+    return bool(_SECRET.search(key)) and not _PATH_KEY.search(key)
+
+
 def unknown_keys(unknown: list[str], allowed: list[str]) -> str:
     """What to do about keys a mapping may not hold: a likely spelling, or the allowed keys."""
     hints = []
     for key in unknown:
-        if _SECRET.search(key):
+        if is_secret(key):
             hints.append(f"'{key}' has no place here: passwords and secrets never belong "
                          "in site files; keep them in ansible-vault")
             continue
