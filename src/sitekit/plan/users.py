@@ -14,7 +14,6 @@ from sitekit.problems import Problem
 from sitekit.site import schema
 from sitekit.site.model import STATION_KINDS, Fleet, Site, Waiver
 
-
 # How far ahead a staffing waiver may expire: one place, read by the plan and its docs.
 WAIVER_MAX_AHEAD = dt.timedelta(days=366)
 

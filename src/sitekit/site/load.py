@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-import importlib
+import importlib.util
 import os
 import stat
 from collections.abc import Iterable
@@ -44,17 +44,24 @@ PLUGIN_FILE = Path(__file__).resolve().parents[3] / "plugins" / "inventory" / "s
 @cache
 def fleet_file_keys(plugin: Path = PLUGIN_FILE) -> frozenset[str]:
     """The top-level keys a fleet file may hold, read from the plugin's DOCUMENTATION."""
-    tree = ast.parse(plugin.read_text(encoding="utf-8"))
-    text = next(node.value.value for node in tree.body
-                if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
-                and any(getattr(t, "id", "") == "DOCUMENTATION" for t in node.targets))
-    doc = yaml.safe_load(str(text))
+    doc = yaml.safe_load(_documentation(plugin))
     keys = set(doc["options"])
+    spec = importlib.util.find_spec("ansible")  # located, not imported: importing is slow
+    fragments = Path(spec.origin or "").parent / "plugins" / "doc_fragments" if spec else None
     for fragment in doc.get("extends_documentation_fragment", ()):
-        # ansible-core's own fragments: plain data classes, no Ansible machinery.
-        module = importlib.import_module(f"ansible.plugins.doc_fragments.{fragment}")
-        keys |= set(yaml.safe_load(module.ModuleDocFragment.DOCUMENTATION)["options"])
+        # ansible-core's own fragments (constructed, inventory_cache), read as ansible-doc does.
+        if fragments is not None:
+            keys |= set(yaml.safe_load(_documentation(fragments / f"{fragment}.py"))["options"])
     return frozenset(keys)
+
+
+def _documentation(file: Path) -> str:
+    """The DOCUMENTATION string of a plugin or doc fragment, read without importing it."""
+    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+                and any(getattr(t, "id", "") == "DOCUMENTATION" for t in node.targets)):
+            return str(node.value.value)
+    raise LookupError(f"{file} has no DOCUMENTATION")
 
 
 class NotRegularFileError(OSError):
