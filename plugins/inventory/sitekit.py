@@ -111,7 +111,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def verify_file(self, path: str) -> bool:
         """Accept fleet files only: sitekit.yml or <anything>.sitekit.yml."""
-        return super().verify_file(path) and path.endswith(FLEET_FILE_NAMES)
+        # A regular file only: Ansible would block reading a FIFO named sitekit.yml.
+        return (super().verify_file(path) and path.endswith(FLEET_FILE_NAMES)
+                and Path(path).is_file())
 
     def parse(self, inventory, loader, path, cache=True) -> None:  # noqa: ANN001 - Ansible's
         """Plan the fleet (or take it from the cache) and add it to the inventory."""

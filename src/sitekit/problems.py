@@ -25,8 +25,10 @@ class Problem:
         """File, then line (a problem of the whole file first), site, field, message."""
         return (self.file, self.line or 0, self.site, self.field, self.message)
 
-    def __lt__(self, other: Problem) -> bool:
+    def __lt__(self, other: object) -> bool:
         # Not dataclass(order=True): that compares None lines with numbers and raises.
+        if not isinstance(other, Problem):
+            return NotImplemented
         return self.sort_key() < other.sort_key()
 
     def __str__(self) -> str:
