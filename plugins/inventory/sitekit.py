@@ -93,7 +93,13 @@ from sitekit.inventory import (
 from sitekit.plan.fleet import collector_paused, plan_fleet_dir, planning_date
 from sitekit.problems import ProblemsFound
 from sitekit.site import schema
-from sitekit.site.load import FLEET_FILE_NAMES, fleet_file, read_bytes, scan_sites
+from sitekit.site.load import (
+    FLEET_FILE_NAMES,
+    fleet_file,
+    read_bytes,
+    scan_sites,
+    unknown_fleet_keys,
+)
 
 # What a cache entry holds: the plan as one JSON text, and an HMAC of that text keyed by a
 # secret only the cache's owner can read, so an edited entry is never served.
@@ -119,10 +125,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """Plan the fleet (or take it from the cache) and add it to the inventory."""
         super().parse(inventory, loader, path, cache)
         config = self._read_config_data(path)
-        unknown = sorted(str(key) for key in (config or {}) if key not in self._options)
+        unknown = unknown_fleet_keys(Path(path), config or {}, frozenset(self._options))
         if unknown:
-            allowed = sorted(self._options)
-            raise AnsibleParserError(f"{path}: {schema.unknown_keys(unknown, allowed)}")
+            raise AnsibleParserError(ProblemsFound(unknown).report())
         source = Path(path)
         if self.get_option("source"):
             source = Path(path).parent / self.get_option("source")
@@ -146,7 +151,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if planned is None:
                 planned = _plan(source, **options)
                 if use_cache:
-                    text = json.dumps(planned.to_data(), sort_keys=True)
+                    # In the plan's order: a cached run lists groups as a fresh one does.
+                    text = json.dumps(planned.to_data())
                     self._cache[cache_key] = {"format": _CACHE_FORMAT, "fingerprint": fingerprint,
                                               "mac": _mac(secret, fingerprint, text),
                                               "inventory": text}

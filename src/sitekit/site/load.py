@@ -240,11 +240,7 @@ def _read(path: Path, site: str) -> tuple[Any, list[Problem]]:
 
 def _fleet(directory: Path, file: Path, data: Any, problems: list[Problem]) -> Fleet | None:
     shown = display_path(file)
-    allowed = sorted(fleet_file_keys())
-    for key in sorted((k for k in data if k not in allowed), key=str):
-        problems.append(Problem(shown, data.lines.get(key), "(fleet)", str(key), (
-            schema.unknown_keys([str(key)], allowed) + " (the fleet file's top-level keys are "
-            "the sitekit inventory plugin's options)")))
+    problems.extend(unknown_fleet_keys(file, data, fleet_file_keys()))
     if "fleet" not in data:
         problems.append(Problem(shown, None, "(fleet)", "fleet",
                                 "missing the `fleet` key with the fleet's settings"))
@@ -264,6 +260,18 @@ def _fleet(directory: Path, file: Path, data: Any, problems: list[Problem]) -> F
             f"{ca_file} does not exist in {display_path(directory)}; put the site CA's "
             "certificate (PEM) there")))
     return fleet
+
+
+def unknown_fleet_keys(file: Path, data: Any, allowed: frozenset[str]) -> list[Problem]:
+    """A problem for each top-level key of a fleet file that is not a plugin option."""
+    names = sorted(allowed)
+    lines = getattr(data, "lines", {})
+    return [
+        Problem(display_path(file), lines.get(key), "(fleet)", str(key), (
+            schema.unknown_keys([str(key)], names) + " (the fleet file's top-level keys are "
+            "the sitekit inventory plugin's options)"))
+        for key in sorted((k for k in data if k not in allowed), key=str)
+    ]
 
 
 def _site(path: Path, problems: list[Problem]) -> Site | None:
