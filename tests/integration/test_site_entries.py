@@ -146,3 +146,13 @@ def test_unreadable_site_file(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "lis01.yml: site LIS01: (file): cannot read the file: Permission denied" in (
         result.stderr)
+
+
+def test_a_name_with_control_characters_is_shown_escaped(tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet"
+    shutil.copytree(EXAMPLE, fleet)
+    (fleet / "sites" / "lis\x1b[31m01.yml~").write_text("")
+    result = _sitekit("validate", str(fleet))
+    assert result.returncode == 1
+    assert "\x1b" not in result.stderr
+    assert "lis\\x1b[31m01.yml~" in result.stderr

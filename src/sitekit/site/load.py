@@ -167,7 +167,10 @@ def _not_a_site_file(name: str, stem: str) -> str:
 
 
 def _entry_problem(path: Path, site: str, message: str) -> Problem:
-    return Problem(display_path(path), None, site, "", message)
+    shown = display_path(path)
+    # A file name with control or bidi characters is shown escaped, never acted on.
+    return Problem(shown if shown.isprintable() else repr(shown), None,
+                   site if site.isprintable() else repr(site), "", message)
 
 
 def read_bytes(path: Path) -> bytes:

@@ -191,12 +191,13 @@ def unknown_keys(unknown: list[str], allowed: list[str]) -> str:
     hints = []
     for key in unknown:
         if is_secret(key):
-            hints.append(f"'{key}' has no place here: passwords and secrets never belong "
+            hints.append(f"{key!r} has no place here: passwords and secrets never belong "
                          "in site files; keep them in ansible-vault")
             continue
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}"
-        hints.append(f"unknown key '{key}'; {hint}")
+        # repr: a key's control or bidi characters are shown escaped, never acted on.
+        hints.append(f"unknown key {key!r}; {hint}")
     return "; ".join(hints)
 
 
