@@ -177,7 +177,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if directory is None:  # not a file cache (memory): nothing outside this process
             return b""
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if directory.stat().st_uid == os.getuid():
+        info = directory.stat()
+        if info.st_uid != os.getuid():
+            raise AnsibleParserError(
+                f"the inventory cache folder {directory} belongs to another user; set "
+                "cache_connection to a folder of your own") from None
+        if info.st_mode & 0o077:
             directory.chmod(0o700)
         key_file = directory / _KEY_FILE
         try:

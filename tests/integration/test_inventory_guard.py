@@ -197,3 +197,13 @@ def test_a_forged_cache_entry_still_meets_the_guard(tmp_path: Path) -> None:
     assert again.returncode != 0
     assert "group fleet_example: ansible_winrm_message_encryption stays always" in " ".join(
         again.stderr.split())
+
+
+def test_a_group_readable_cache_folder_is_made_private(tmp_path: Path) -> None:
+    fleet = _fleet(tmp_path)
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o755)
+    cache.chmod(0o755)
+    result = ansible_inventory("-i", str(fleet), "--list", cache_dir=cache)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
