@@ -285,10 +285,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 _guard(inventory.get_host(host).vars, f"host {host}", path)
 
 
+@functools.cache
+def _watched(key: str) -> bool:
+    """Whether a variable reaches the connection or names a secret (memoised: per host)."""
+    return bool(CONNECTION_VAR.match(key)) or schema.is_secret(key)
+
+
 def _guard(values: dict[str, Any], where: str, path: str) -> None:
     """Refuse any variable that would weaken the connection or carry a secret."""
     for key, value in values.items():
-        if CONNECTION_VAR.match(key) or schema.is_secret(key):
+        if _watched(str(key)):
             problem = connection_problem(key, value)
             if problem is not None:
                 raise AnsibleParserError(f"{path}: {where}: {problem}")
