@@ -156,3 +156,17 @@ def test_a_name_with_control_characters_is_shown_escaped(tmp_path: Path) -> None
     assert result.returncode == 1
     assert "\x1b" not in result.stderr
     assert "lis\\x1b[31m01.yml~" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_fifo_fleet_file_fails_and_never_blocks(tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet"
+    shutil.copytree(EXAMPLE, fleet)
+    (fleet / "sitekit.yml").unlink()
+    os.mkfifo(fleet / "sitekit.yml")
+    result = _sitekit("validate", str(fleet))
+    assert result.returncode == 1
+    assert "sitekit.yml: site (fleet): (file): cannot read the file: it is a FIFO" in (
+        result.stderr)
+    listed = ansible_inventory("-i", str(fleet), "--list")  # would hang reading the FIFO
+    assert listed.returncode != 0
