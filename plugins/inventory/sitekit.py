@@ -222,7 +222,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                  "sitekit; planning again and replacing it")
             del self._cache[cache_key]
             return None
-        return Inventory.from_data(json.loads(entry["inventory"]))
+        try:
+            return Inventory.from_data(json.loads(entry["inventory"]))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            self.display.warning(f"The inventory cache entry {cache_key} is damaged; "
+                                 "planning again and replacing it")
+            del self._cache[cache_key]
+            return None
 
     def update_cache_if_changed(self) -> None:
         """Write the cache as Ansible does, then make its files their owner's alone."""
