@@ -13,12 +13,14 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from sitekit.inventory import connection_problem
-from tests.conftest import EXAMPLE
+from sitekit.site.load import fleet_file_keys
+from tests.conftest import BIN, EXAMPLE, ROOT
 from tests.integration.test_inventory_golden import ansible_inventory, listed
 
 pytestmark = pytest.mark.slow
@@ -207,3 +209,12 @@ def test_a_group_readable_cache_folder_is_made_private(tmp_path: Path) -> None:
     result = ansible_inventory("-i", str(fleet), "--list", cache_dir=cache)
     assert result.returncode == 0, result.stderr
     assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+
+
+def test_fleet_file_keys_are_the_plugins_documented_options() -> None:
+    # sitekit validate reads them from the plugin's DOCUMENTATION; ansible-doc agrees.
+    result = subprocess.run([BIN / "ansible-doc", "-t", "inventory", "sitekit", "--json"],
+                            capture_output=True, text=True, check=False, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    documented = set(json.loads(result.stdout)["sitekit"]["doc"]["options"])
+    assert fleet_file_keys() == documented
