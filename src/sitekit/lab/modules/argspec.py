@@ -255,7 +255,9 @@ def _code_rules(raw: dict[str, Any], context: list[str], notes: list[str]) -> di
 
 
 def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [] if value is None else [value]
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [] if value is None else [value]
 
 
 def _text(value: Any) -> str:
