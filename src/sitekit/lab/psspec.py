@@ -90,11 +90,10 @@ def read(path: Path, collections: tuple[Path, ...] = (), own_utils: Path | None 
             _apply(spec, target[len("$spec."):], operator, evaluate(value))
     if spec is None:
         raise SpecSourceError(f"{path.name} has no `$spec = @{{...}}` (a legacy module?)")
-    for node in _walk(root):
-        text = node.text.decode(errors="replace") if node.text else ""
-        if node.type == "assignment_expression" and text.lower().startswith("$spec.") and \
-                node.parent is not None and not _is_top_level(node):
-            dynamic.append(text.splitlines()[0])
+    for node in _nodes(root, "assignment_expression"):
+        target = (node.children[0].text or b"").decode(errors="replace").lower()
+        if target.startswith("$spec.") and not _is_top_level(node):
+            dynamic.append((node.text or b"").decode(errors="replace").splitlines()[0])
     fragments = _fragment_names(source.decode(errors="replace"))
     for name in fragments:
         fragment = _fragment(name, path, source.decode(errors="replace"), collections, own_utils)
@@ -173,11 +172,16 @@ def _hashtable(node: tree_sitter.Node) -> dict[str, Any]:
 # -- finding the spec and its changes -------------------------------------------------
 
 
-def _walk(node: tree_sitter.Node) -> list[tree_sitter.Node]:
-    found = [node]
-    for child in node.children:
-        found.extend(_walk(child))
-    return found
+def _nodes(root: tree_sitter.Node, kind: str) -> list[tree_sitter.Node]:
+    """Every node of a type, in source order: a tree-sitter query, in C (modules are large)."""
+    captures = tree_sitter.QueryCursor(_query(kind)).captures(root)
+    return sorted(captures.get("node", []), key=lambda n: n.start_byte)
+
+
+@functools.cache
+def _query(kind: str) -> tree_sitter.Query:
+    return tree_sitter.Query(tree_sitter.Language(tree_sitter_powershell.language()),
+                             f"({kind}) @node")
 
 
 def _statements(root: tree_sitter.Node) -> list[tree_sitter.Node]:
@@ -258,10 +262,7 @@ def _fragment(name: str, module: Path, source: str, collections: tuple[Path, ...
               own_utils: Path | None) -> dict[str, Any]:
     """The hashtable a module_util's Get-*Spec function outputs."""
     for util in _util_paths(module, source, collections, own_utils):
-        root = parse(util.read_bytes()).root_node
-        for node in _walk(root):
-            if node.type != "function_statement":
-                continue
+        for node in _nodes(_parse_util(util).root_node, "function_statement"):
             function = next((c for c in node.children if c.type == "function_name"), None)
             if function is None or (function.text or b"").decode().lower() != name.lower():
                 continue
@@ -273,6 +274,12 @@ def _fragment(name: str, module: Path, source: str, collections: tuple[Path, ...
             if isinstance(value, dict):
                 return value
     raise SpecSourceError(f"the fragment {name} of {module.name} is in no module_util it requires")
+
+
+@functools.cache
+def _parse_util(path: Path) -> tree_sitter.Tree:
+    """A module_util, parsed once: many modules share one (WebRequest.psm1)."""
+    return parse(path.read_bytes())
 
 
 def _first_hashtable(node: tree_sitter.Node) -> tree_sitter.Node | None:

@@ -37,6 +37,8 @@ INTERNAL_OPTIONS = (
 _BOOLEANS_TRUE = ("y", "yes", "on", "1", "true", "t", "1.0")
 _BOOLEANS_FALSE = ("n", "no", "off", "0", "false", "f", "0.0")
 NO_LOG_MASK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+# libyaml's safe loader where built: the documentation of legacy modules is large.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ArgumentError(Exception):
@@ -170,38 +172,54 @@ def _spec_from_code(fqcn: str, code: psspec.CodeSpec) -> ModuleSpec:
     if code.dynamic:
         notes.append(f"the code changes its spec at run time ({'; '.join(code.dynamic)});"
                      " those options are not known here")
-    try:
-        doc: ModuleSpec | None = load_doc_spec(fqcn)
-    except SpecNotFoundError:
-        doc = None
     raw = code.spec
-    options = _code_options(raw.get("options") or {}, doc.options if doc else (), [], notes)
+    options = _code_options(raw.get("options") or {}, _DocLookup(fqcn), [], notes)
     return ModuleSpec(fqcn, options, supports_check_mode=bool(raw.get("supports_check_mode")),
                       source=str(code.path), notes=tuple(notes), **_code_rules(raw, [], notes))
 
 
-def _code_options(raw: Any, doc: tuple[OptionSpec, ...], context: list[str],
+class _DocLookup:
+    """A module's documented options, read only when the code leaves a value open."""
+
+    def __init__(self, fqcn: str) -> None:
+        self.fqcn = fqcn
+
+    def option(self, where: list[str]) -> OptionSpec | None:
+        """The documented option at a path of names, if documented."""
+        try:
+            options = load_doc_spec(self.fqcn).options
+        except SpecNotFoundError:
+            return None
+        found = None
+        for name in where:
+            found = next((o for o in options if o.name == name), None)
+            if found is None:
+                return None
+            options = found.options
+        return found
+
+
+def _code_options(raw: Any, docs: _DocLookup, context: list[str],
                   notes: list[str]) -> tuple[OptionSpec, ...]:
     if not isinstance(raw, dict):
         notes.append(f"options of {' -> '.join(context) or 'the module'} are computed"
                      f" ({_text(raw)}); not checked")
         return ()
-    documented = {o.name: o for o in doc}
     options = []
     for name, entry in raw.items():
         where = [*context, name]
         if not isinstance(entry, dict):
             notes.append(f"{' -> '.join(where)} is computed ({_text(entry)}); not checked")
             continue
-        fallback = documented.get(name)
 
         def get(key: str, default: Any, entry: dict[str, Any] = entry,
-                fallback: OptionSpec | None = fallback, where: list[str] = where) -> Any:
+                where: list[str] = where) -> Any:
             value = entry.get(key, default)
             if not isinstance(value, psspec.Unresolved) and not (
                     isinstance(value, list) and any(isinstance(v, psspec.Unresolved)
                                                     for v in value)):
                 return value
+            fallback = docs.option(where)
             doc_value = getattr(fallback, key, default) if fallback is not None else default
             notes.append(f"{key} of {' -> '.join(where)} is computed by the code"
                          f" ({_text(value)}); taken from the documentation: {doc_value!r}")
@@ -217,8 +235,7 @@ def _code_options(raw: Any, doc: tuple[OptionSpec, ...], context: list[str],
             aliases=tuple(str(a) for a in _as_list(get("aliases", []))),
             elements=get("elements", None),
             no_log=bool(get("no_log", False)),
-            options=_code_options(entry.get("options") or {},
-                                  fallback.options if fallback else (), where, notes),
+            options=_code_options(entry.get("options") or {}, docs, where, notes),
             apply_defaults=bool(get("apply_defaults", False)),
             **_code_rules(entry, where, notes),
         ))
@@ -274,7 +291,7 @@ def _documentation(path: Path, variable: str = "DOCUMENTATION") -> dict[str, Any
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
             names = [t.id for t in node.targets if isinstance(t, ast.Name)]
             if variable in names and isinstance(node.value.value, str):
-                doc = yaml.safe_load(node.value.value)
+                doc = yaml.load(node.value.value, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
                 return doc if isinstance(doc, dict) else {}
     raise SpecNotFoundError(f"{path} has no {variable}")
 
@@ -314,8 +331,9 @@ def load_doc_spec(fqcn: str) -> ModuleSpec:
         # Newer modules (ansible.windows.setup) keep their documentation in <name>.yml.
         sidecar = path.with_suffix(".yml")
         if sidecar.is_file():
-            return _spec_from_doc(fqcn, (yaml.safe_load(sidecar.read_text(encoding="utf-8"))
-                                         or {}).get("DOCUMENTATION") or {})
+            text = sidecar.read_text(encoding="utf-8")
+            doc = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+            return _spec_from_doc(fqcn, (doc or {}).get("DOCUMENTATION") or {})
     raise SpecNotFoundError(f"no documentation for {fqcn} in the installed collections")
 
 
