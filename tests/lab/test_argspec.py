@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from sitekit.lab.modules import REGISTRY, load_models
 from sitekit.lab.modules.argspec import (
     ArgumentError,
     ModuleSpec,
@@ -243,3 +244,11 @@ def test_the_code_wins_over_the_documentation(tmp_path: Path,
 def test_missing_documentation_is_an_error() -> None:
     with pytest.raises(SpecNotFoundError):
         load_spec("ansible.windows.win_does_not_exist")
+
+
+def test_every_model_declares_check_mode_as_its_modules_code_does() -> None:
+    load_models()
+    for fqcn, registration in REGISTRY.items():
+        spec = load_spec(fqcn)
+        if spec.supports_check_mode is not None:  # None: a legacy module, read from its docs
+            assert registration.supports_check_mode == spec.supports_check_mode, fqcn
