@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,9 +63,13 @@ def _parser() -> tree_sitter.Parser:
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 
 
+_PARSE_LOCK = threading.Lock()
+
+
 def parse(source: bytes) -> tree_sitter.Tree:
-    """Parse PowerShell source."""
-    return _parser().parse(source)
+    """Parse PowerShell source; one parser, one thread at a time (the lab serves many)."""
+    with _PARSE_LOCK:
+        return _parser().parse(source)
 
 
 @functools.cache
