@@ -1,5 +1,5 @@
 # Copyright: sitekit contributors
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 # The backup job's retention (Select-SitekitExpiredBackup in the db_backup role's template)
 # against the shared vectors that also drive sitekit.backup.retention's Python tests.

@@ -1,5 +1,5 @@
 # Copyright: sitekit contributors
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 # Pester tests need the functions of the kit's scripts without running the scripts: the
 # backup job's body would connect to SQL Server. This returns the named function
