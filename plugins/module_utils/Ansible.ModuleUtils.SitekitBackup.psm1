@@ -1,5 +1,5 @@
 # Copyright: sitekit contributors
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 # What sitekit_sql_backup and sitekit_sql_restore_test share: finding the deployed backup
 # job, and reading its history file (written by Invoke-SitekitBackup.ps1) and its times.

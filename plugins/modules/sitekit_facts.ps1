@@ -1,7 +1,7 @@
 #!powershell
 
 # Copyright: sitekit contributors
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
 

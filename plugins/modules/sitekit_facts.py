@@ -1,5 +1,5 @@
 # Copyright: sitekit contributors
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Documentation of the sitekit_facts Windows module (the code is sitekit_facts.ps1)."""
 
 DOCUMENTATION = r"""

@@ -1,11 +1,17 @@
-"""Module arguments checked against installed documentation, with Ansible.Basic's messages."""
+"""Module arguments checked against the spec the module's code declares, as Ansible.Basic does.
+
+The expected messages are Ansible.Basic's own (module_utils/csharp/Ansible.Basic.cs,
+CheckArguments and the Check* functions it calls, in that order).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sitekit.lab.modules import REGISTRY, load_models
 from sitekit.lab.modules.argspec import (
     ArgumentError,
     ModuleSpec,
@@ -13,6 +19,35 @@ from sitekit.lab.modules.argspec import (
     SpecNotFoundError,
     load_spec,
     validate,
+)
+
+RULES = ModuleSpec(
+    "ns.coll.win_rules",
+    (
+        OptionSpec("state", choices=("present", "absent"), default="present"),
+        OptionSpec("path"),
+        OptionSpec("product_id"),
+        OptionSpec("creates_path", type="path"),
+        OptionSpec("creates_version"),
+        OptionSpec("user"),
+        OptionSpec("password", no_log=True),
+        OptionSpec("src"),
+        OptionSpec("content"),
+        OptionSpec("enabled", type="bool"),
+        OptionSpec("owner"),
+        OptionSpec(
+            "settings", type="dict", apply_defaults=True,
+            options=(OptionSpec("mode", default="auto"), OptionSpec("a"), OptionSpec("b")),
+            mutually_exclusive=(("a", "b"),),
+        ),
+    ),
+    supports_check_mode=False,
+    mutually_exclusive=(("src", "content"),),
+    required_together=(("user", "password"),),
+    required_one_of=(("path", "product_id"),),
+    required_if=(("state", "absent", ("path", "product_id"), True),
+                 ("enabled", True, ("owner",), False)),
+    required_by=(("creates_version", ("creates_path",)),),
 )
 
 SPEC = ModuleSpec(
@@ -100,10 +135,120 @@ def test_real_documentation_with_fragments() -> None:
     assert {"url_username", "use_proxy", "validate_certs"} <= names  # from web_request
 
 
-def test_win_ping_spec_comes_from_its_documentation() -> None:
-    assert load_spec("ansible.windows.win_ping").options == (OptionSpec("data", default="pong"),)
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"path": "a", "src": "x", "content": "y"},
+         "parameters are mutually exclusive: src, content"),
+        ({"path": "a", "user": "u"}, "parameters are required together: user, password"),
+        ({"state": "present"}, "one of the following is required: path, product_id"),
+        # Four entries: any one of them is enough; the message names the missing ones.
+        ({"state": "absent", "user": "u", "password": "p"},
+         "one of the following is required: path, product_id"),
+        ({"path": "a", "enabled": "yes"}, "enabled is True but all of the following are missing:"
+         " owner"),
+        ({"path": "a", "creates_version": "1.0"},
+         "missing parameter(s) required by 'creates_version': creates_path"),
+        ({"path": "a", "settings": {"a": 1, "b": 2}},
+         "parameters are mutually exclusive: a, b found in settings"),
+    ],
+)
+def test_rules_between_options(args: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as error:
+        validate(RULES, args)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"path": "a", "creates_version": "1.0", "creates_path": "C:\\a.exe"},
+        {"state": "absent", "product_id": "{X}"},  # any one of path, product_id
+        {"path": "a", "enabled": False},  # required_if compares the converted value
+        {"path": "a", "enabled": True, "owner": "o"},
+    ],
+)
+def test_rules_satisfied(args: dict[str, Any]) -> None:
+    assert validate(RULES, args).params["path"] == args.get("path")
+
+
+def test_apply_defaults_fills_an_absent_dict() -> None:
+    assert validate(RULES, {"path": "a"}).params["settings"] == {
+        "mode": "auto", "a": None, "b": None}
+
+
+def test_check_mode_skip_comes_before_the_rules() -> None:
+    # Ansible.Basic exits "does not support check mode" before mutually_exclusive & co.
+    result = validate(RULES, {"src": "x", "content": "y", "_ansible_check_mode": True})
+    assert result.skipped
+    with pytest.raises(ArgumentError, match="Unsupported parameters"):
+        validate(RULES, {"bogus": 1, "_ansible_check_mode": True})
+
+
+def test_win_ping_spec_comes_from_its_code() -> None:
+    spec = load_spec("ansible.windows.win_ping")
+    assert spec.options == (OptionSpec("data", default="pong"),)
+    assert spec.source.endswith("win_ping.ps1")
+    assert spec.supports_check_mode is True
+
+
+def test_win_package_declares_required_by_in_its_code_only() -> None:
+    spec = load_spec("ansible.windows.win_package")
+    assert ("creates_version", ("creates_path",)) in spec.required_by
+    assert ("state", "present", ("path",), False) in spec.required_if
+    with pytest.raises(ArgumentError) as error:
+        validate(spec, {"path": "\\\\share\\a.msi", "product_id": "{X}",
+                        "creates_version": "8.4.2"})
+    assert str(error.value) == "missing parameter(s) required by 'creates_version': creates_path"
+
+
+def test_fragments_come_from_the_module_utils_code() -> None:
+    web = {o.name for o in load_spec("ansible.windows.win_package").options}
+    assert {"url_username", "validate_certs", "proxy_password"} <= web  # WebRequest.psm1
+    login = load_spec("lowlydba.sqlserver.login")
+    assert ("sql_username", "sql_password") in login.required_together  # _SqlServerUtils
+    with pytest.raises(ArgumentError, match="parameters are required together: sql_username,"
+                       " sql_password"):
+        validate(login, {"login": "a", "sql_instance": "x", "sql_username": "sa"})
+
+
+def test_values_the_code_computes_come_from_the_documentation_and_say_so() -> None:
+    spec = load_spec("ansible.windows.win_package")
+    provider = next(o for o in spec.options if o.name == "provider")
+    assert set(provider.choices) == {"auto", "msi", "msix", "msp", "registry"}
+    assert any("provider" in n and "documentation" in n for n in spec.notes)
+
+
+def test_legacy_modules_are_checked_against_their_documentation_and_say_so() -> None:
+    spec = load_spec("ansible.windows.win_file")  # Parse-Args, no $spec
+    assert spec.source == "documentation"
+    assert any("legacy" in n for n in spec.notes)
+
+
+def test_the_code_wins_over_the_documentation(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "sitekit_code_wins.ps1").write_text(
+        "#!powershell\n$spec = @{\n    options = @{ name = @{ type = 'int'; required = $true } }\n"
+        "    supports_check_mode = $true\n}\n"
+        "$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)\n")
+    (tmp_path / "sitekit_code_wins.py").write_text(
+        'DOCUMENTATION = """\nmodule: sitekit_code_wins\noptions:\n  name:\n    type: str\n'
+        '  extra:\n    type: str\n"""\n')
+    monkeypatch.setenv("SITEKIT_LIBRARY", str(tmp_path))
+    spec = load_spec("ansible.legacy.sitekit_code_wins")
+    assert [(o.name, o.type, o.required) for o in spec.options] == [("name", "int", True)]
+    with pytest.raises(ArgumentError, match=r"Unsupported parameters .*: extra"):
+        validate(spec, {"name": 1, "extra": "documented only"})
 
 
 def test_missing_documentation_is_an_error() -> None:
     with pytest.raises(SpecNotFoundError):
         load_spec("ansible.windows.win_does_not_exist")
+
+
+def test_every_model_declares_check_mode_as_its_modules_code_does() -> None:
+    load_models()
+    for fqcn, registration in REGISTRY.items():
+        spec = load_spec(fqcn)
+        if spec.supports_check_mode is not None:  # None: a legacy module, read from its docs
+            assert registration.supports_check_mode == spec.supports_check_mode, fqcn

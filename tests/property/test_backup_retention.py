@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +14,17 @@ from hypothesis import strategies as st
 from sitekit.backup.retention import expired
 
 NOW = dt.datetime(2025, 3, 30, 12, 0, tzinfo=dt.UTC)
+# The rule's worked examples, shared with the backup job's Pester tests
+# (tests/pester/BackupRetention.Tests.ps1): one set of cases for both implementations.
+VECTORS = json.loads((Path(__file__).resolve().parents[1] / "data" / "vectors" /
+                      "backup_retention.json").read_text(encoding="utf-8"))["cases"]
+
+
+@pytest.mark.parametrize("case", VECTORS, ids=lambda c: c["name"])
+def test_shared_vectors(case: dict[str, Any]) -> None:
+    now = dt.datetime.fromisoformat(case["now"])
+    deleted = expired(case["backups"], now, case["retention_days"])
+    assert [b["path"] for b in deleted] == case["expired"]
 
 
 @st.composite

@@ -1,9 +1,9 @@
 """The kit's own modules: real PowerShell, documented by their .py stub, modelled by the lab.
 
 Each plugins/modules/<name>.ps1 is parsed with tree-sitter's PowerShell grammar (a real
-parser: a syntax error fails here, not on opening day), and the argument spec it hands
-Ansible.Basic must match the DOCUMENTATION of its stub, which is what ansible-doc shows
-and what the lab validates arguments against.
+parser: a syntax error fails here, not on opening day). The lab validates arguments
+against the spec the .ps1 hands Ansible.Basic (sitekit.lab.psspec); the DOCUMENTATION of
+its stub, which is what ansible-doc shows, must match it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import tree_sitter
 import tree_sitter_powershell
 import yaml
 
+from sitekit.lab import psspec
 from sitekit.lab.modules import REGISTRY, load_models
 
 MODULES = Path(__file__).resolve().parents[2] / "plugins" / "modules"
@@ -38,52 +39,9 @@ def _first_error(node: tree_sitter.Node) -> tree_sitter.Node | None:
     return None
 
 
-def _value(node: tree_sitter.Node) -> Any:
-    """A PowerShell literal as Python: hashtables, arrays, strings, numbers, $true/$false."""
-    if node.type == "hash_literal_expression":
-        entries: dict[str, Any] = {}
-        for body in (c for c in node.children if c.type == "hash_literal_body"):
-            for entry in (c for c in body.children if c.type == "hash_entry"):
-                key = next(c for c in entry.children if c.type == "key_expression")
-                value = entry.children[entry.children.index(key) + 2]
-                entries[key.text.decode().strip("'\"")] = _value(value)
-        return entries
-    if node.type == "array_expression" or (node.type == "array_literal_expression"
-                                           and node.named_child_count > 1):
-        return [_value(c) for c in _leaves(node)]
-    if node.type in ("string_literal", "expandable_string_literal", "verbatim_string_characters"):
-        return node.text.decode()[1:-1]
-    if node.type == "variable" and node.text.decode().lower() in ("$true", "$false"):
-        return node.text.decode().lower() == "$true"
-    if node.type in ("decimal_integer_literal", "integer_literal"):
-        return int(node.text.decode())
-    if node.named_child_count == 1:
-        return _value(node.named_children[0])
-    return node.text.decode()
-
-
-def _leaves(node: tree_sitter.Node) -> list[tree_sitter.Node]:
-    """The literal items of an array expression, however deeply the grammar nests them."""
-    items: list[tree_sitter.Node] = []
-    for child in node.named_children:
-        if child.type in ("string_literal", "expandable_string_literal", "variable",
-                          "decimal_integer_literal", "integer_literal"):
-            items.append(child)
-        else:
-            items.extend(_leaves(child))
-    return items
-
-
-def _spec(tree: tree_sitter.Tree) -> dict[str, Any]:
-    """The hashtable assigned to $spec."""
-    stack = [tree.root_node]
-    while stack:
-        node = stack.pop()
-        if node.type == "assignment_expression" and \
-                node.children[0].text.decode().strip().lower() == "$spec":
-            return _value(node.children[2])
-        stack.extend(node.children)
-    raise AssertionError("no `$spec = @{ ... }` found")
+def _spec(script: Path) -> dict[str, Any]:
+    """The spec the module hands Ansible.Basic, read as the lab reads it."""
+    return psspec.read(script, (), MODULES.parent / "module_utils").spec
 
 
 def _doc(path: Path, variable: str) -> Any:
@@ -143,7 +101,7 @@ def test_spec_matches_documentation(script: Path) -> None:
     assert doc["module"] == script.stem
     assert _doc(stub, "RETURN") is not None
     assert _doc(stub, "EXAMPLES")
-    spec = _spec(_parse(script))
+    spec = _spec(script)
     assert _shape(spec.get("options", {})) == _shape(doc.get("options") or {})
 
 
@@ -152,5 +110,5 @@ def test_lab_models_module(script: Path) -> None:
     load_models()
     registration = REGISTRY.get(f"ansible.legacy.{script.stem}")
     assert registration is not None, f"the lab does not model {script.stem}"
-    spec = _spec(_parse(script))
+    spec = _spec(script)
     assert registration.supports_check_mode == bool(spec.get("supports_check_mode", False))

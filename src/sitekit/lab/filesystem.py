@@ -75,14 +75,31 @@ def make_dirs(host: LabHost, path: str) -> str:
     return full
 
 
-def write_file(host: LabHost, path: str, data: bytes) -> None:
-    """Store a file; its directory must exist, as on Windows."""
+def write_file(host: LabHost, path: str, data: bytes, file_version: str | None = None) -> None:
+    """Store a file; its directory must exist, as on Windows.
+
+    `file_version` is a program's version resource (FileVersionInfo), for the programs an
+    installer leaves behind; other files have none.
+    """
     parent = ntpath.dirname(ntpath.normpath(path))
     if not is_dir(host, parent):
         raise FileNotFoundError(f"Could not find a part of the path '{path}'.")
     if "disk-full" in host.state.get("lab", {}).get("faults", {}):
         raise OSError(f"There is not enough space on the disk. : '{path}'")
-    _fs(host)["files"][path_key(path)] = {"path": path, "data": base64.b64encode(data).decode()}
+    entry = {"path": path, "data": base64.b64encode(data).decode()}
+    if file_version is not None:
+        entry["file_version"] = file_version
+    _fs(host)["files"][path_key(path)] = entry
+
+
+def file_version(host: LabHost, path: str) -> tuple[int, int, int, int]:
+    """FileVersionInfo's FileMajorPart..FilePrivatePart: zeros for a file without a version."""
+    entry = _fs(host)["files"].get(path_key(path))
+    if entry is None:
+        raise FileNotFoundError(f"Could not find file '{path}'.")
+    parts = [int(p) for p in str(entry.get("file_version") or "0").split(".")][:4]
+    major, minor, build, private = parts + [0] * (4 - len(parts))
+    return major, minor, build, private
 
 
 def read_file(host: LabHost, path: str) -> bytes:

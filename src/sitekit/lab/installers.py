@@ -21,6 +21,13 @@ def run_setup(host: LabHost, entry: dict[str, Any], arguments: str | list[str] |
         return
     if check_mode:
         return
+    if entry.get("package") == "application_client":
+        # The MSI's program file carries the vendor's file version (not the product's).
+        filesystem.make_dirs(host, entry["install_dir"])
+        filesystem.write_file(host, f"{entry['install_dir']}\\{entry['executable']}",
+                              f"{entry['name']} {entry['file_version']}".encode(),
+                              file_version=entry["file_version"])
+        return
     if entry.get("package") == "application_server":
         install_dir = entry["install_dir"]
         filesystem.make_dirs(host, install_dir)

@@ -40,7 +40,11 @@ def share_listing(fleet: Fleet) -> dict[str, dict[str, Any]]:
          "port": application["server_port"]},  # its service listens there (network.py)
         {"package": "application_client", "installer": software["application_client"]["installer"],
          "name": f"{application['name']} Client", "version": application["version"],
-         "product_id": software["application_client"]["product_id"]},
+         "product_id": software["application_client"]["product_id"],
+         # The program it installs, with the file version win_package's creates_version reads.
+         "install_dir": software["application_client"]["install_dir"],
+         "executable": software["application_client"]["executable"],
+         "file_version": software["application_client"]["file_version"]},
     ]
     if "dbatools" in software:  # a zip of Save-Module's output: module\<version>\...
         dbatools = software["dbatools"]

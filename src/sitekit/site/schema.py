@@ -135,7 +135,8 @@ def _explain(error: ValidationError) -> str:
     if kind == "enum":
         choices = ", ".join(str(choice) for choice in error.validator_value)
         return f"{_describe(value)} is not one of: {choices}"
-    if kind == "pattern" and str(error.validator_value).startswith(NO_TEMPLATE):
+    if (kind == "pattern" and str(error.validator_value).startswith(NO_TEMPLATE)
+            and str(error.validator_value).endswith("]*$")):
         return _explain_text(str(value), error.validator_value)
     if kind == "pattern":
         description = error.schema.get("description", f"must match {error.validator_value}")

@@ -1,7 +1,7 @@
 """Module models: FQCN -> handler(host, args, check_mode, diff) -> the documented result.
 
-A handler receives arguments already validated against the module's installed
-documentation and returns the module-specific part of its result; it raises
+A handler receives arguments already validated against the spec the module's own code
+declares (argspec.py) and returns the module-specific part of its result; it raises
 ModuleFailedError for a documented failure. `run_module` adds what Ansible.Basic adds
 (changed, invocation, check-mode skip) and frames the result as the module's stdout.
 Importing a handler module registers it; every public submodule is one.
@@ -9,6 +9,7 @@ Importing a handler module registers it; every public submodule is one.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import logging
@@ -65,8 +66,8 @@ class Registration:
     fqcn: str
     handler: Handler
     supports_check_mode: bool
-    # Options the .ps1 accepts but DOCUMENTATION hides (what action plugins pass, e.g.
-    # win_copy's _copy_mode); without them the lab would refuse what Windows accepts.
+    # Options the .ps1 accepts that its spec cannot show: a legacy module's (win_copy's
+    # _copy_mode, checked against its documentation) or those setup adds at run time.
     hidden: tuple[OptionSpec, ...] = ()
 
 
@@ -105,8 +106,7 @@ def run_module(host: LabHost, fqcn: str, args: dict[str, Any]) -> ExecResult:
     if registration is None:
         return _failed(f"the sitekit lab does not model the module {fqcn}", args)
     try:
-        spec = load_spec(fqcn)
-        invocation = validate(ModuleSpec(fqcn, spec.options + registration.hidden), args)
+        invocation = validate(_with_hidden(load_spec(fqcn), registration.hidden), args)
     except SpecNotFoundError as exc:
         return _failed(f"the sitekit lab cannot check arguments of {fqcn}: {exc}", args)
     except ArgumentError as exc:
@@ -146,6 +146,19 @@ def run_module(host: LabHost, fqcn: str, args: dict[str, Any]) -> ExecResult:
              else "")
     result |= _invocation(invocation)
     return json_result(result, rc=1 if result.get("failed") else 0)
+
+
+_SPECS: dict[str, ModuleSpec] = {}
+
+
+def _with_hidden(spec: ModuleSpec, hidden: tuple[OptionSpec, ...]) -> ModuleSpec:
+    """The spec with the registration's hidden options it lacks; built once per module."""
+    merged = _SPECS.get(spec.fqcn)
+    if merged is None:
+        known = {o.name for o in spec.options}
+        extra = tuple(o for o in hidden if o.name not in known)
+        merged = _SPECS[spec.fqcn] = dataclasses.replace(spec, options=spec.options + extra)
+    return merged
 
 
 def _invocation(invocation: Invocation) -> dict[str, Any]:

@@ -1,15 +1,21 @@
-"""Module argument specs from the installed collections' documentation.
+"""Module argument specs as the modules' own code declares them, checked as Ansible.Basic does.
 
-They are checked the way Ansible.Basic (module_utils/csharp/Ansible.Basic.cs) checks
-them on Windows, with the same messages, so a typo in a role fails in the lab as it
-would on a real host.
+A module's spec is read from its PowerShell source (sitekit.lab.psspec): what the code
+hands `[Ansible.Basic.AnsibleModule]::Create`, fragments from its module_utils merged in.
+The documentation is read only where the code cannot be: a value the code computes at run
+time (win_package's provider choices) or a legacy module with no `$spec` (Parse-Args);
+each such fallback is named in the spec's `notes` and logged once. Arguments are then
+checked in Ansible.Basic's order (module_utils/csharp/Ansible.Basic.cs, CheckArguments)
+with its messages, so a mistake fails in the lab as it would on a real host.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import json
+import logging
 import os
 import sys
 from dataclasses import dataclass, field
@@ -17,6 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from sitekit.lab import psspec
+
+log = logging.getLogger(__name__)
 
 # Ansible.Basic's passVars: the internal options every module accepts.
 INTERNAL_OPTIONS = (
@@ -27,6 +37,8 @@ INTERNAL_OPTIONS = (
 _BOOLEANS_TRUE = ("y", "yes", "on", "1", "true", "t", "1.0")
 _BOOLEANS_FALSE = ("n", "no", "off", "0", "false", "f", "0.0")
 NO_LOG_MASK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+# libyaml's safe loader where built: the documentation of legacy modules is large.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ArgumentError(Exception):
@@ -34,12 +46,24 @@ class ArgumentError(Exception):
 
 
 class SpecNotFoundError(LookupError):
-    """No documentation for the module in the installed collections."""
+    """Neither the module's code nor its documentation is installed."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rules:
+    """The cross-option checks of one level of options (the module's, or a dict option's)."""
+
+    mutually_exclusive: tuple[tuple[str, ...], ...] = ()
+    required_together: tuple[tuple[str, ...], ...] = ()
+    required_one_of: tuple[tuple[str, ...], ...] = ()
+    # (key, value, requirements, any_of): Ansible.Basic's 3- or 4-entry required_if.
+    required_if: tuple[tuple[str, Any, tuple[str, ...], bool], ...] = ()
+    required_by: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
-class OptionSpec:
-    """One documented option."""
+class OptionSpec(Rules):
+    """One option; its own Rules apply to its suboptions."""
 
     name: str
     type: str = "str"
@@ -50,14 +74,20 @@ class OptionSpec:
     elements: str | None = None
     no_log: bool = False
     options: tuple[OptionSpec, ...] = ()
+    apply_defaults: bool = False
 
 
 @dataclass(frozen=True)
-class ModuleSpec:
-    """A module's documented options."""
+class ModuleSpec(Rules):
+    """A module's options and rules, and where they were read from."""
 
     fqcn: str
     options: tuple[OptionSpec, ...] = field(default_factory=tuple)
+    # None where the documentation was read instead of the code.
+    supports_check_mode: bool | None = None
+    source: str = ""
+    # What was not read from the code, and why: each a documentation fallback.
+    notes: tuple[str, ...] = ()
 
     @property
     def short_name(self) -> str:
@@ -72,6 +102,8 @@ class Invocation:
     params: dict[str, Any]
     internal: dict[str, Any]
     no_log_values: set[str]
+    # Ansible.Basic stopped checking: check mode on a module that does not support it.
+    skipped: bool = False
 
     @property
     def check_mode(self) -> bool:
@@ -84,13 +116,172 @@ class Invocation:
         return bool(self.internal.get("diff", False))
 
 
-# -- loading documentation -------------------------------------------------------
+# -- loading: the code first, the documentation where the code can't be read -------------
 
 
-def _collections_roots() -> list[Path]:
+def _collections_roots() -> tuple[Path, ...]:
     """Return every ansible_collections directory on sys.path."""
     roots = [Path(p) / "ansible_collections" for p in sys.path if p]
-    return [r for r in roots if r.is_dir()]
+    return tuple(r for r in roots if r.is_dir())
+
+
+@functools.cache
+def load_spec(fqcn: str) -> ModuleSpec:
+    """A module's spec from its PowerShell source; parsed once per process."""
+    parts = fqcn.split(".")
+    if len(parts) != 3:
+        raise SpecNotFoundError(f"{fqcn} is not a fully qualified module name")
+    ns, coll, name = parts
+    if (ns, coll) == ("ansible", "legacy"):
+        script = own_modules_dir() / f"{name}.ps1"
+        if not script.is_file():
+            raise SpecNotFoundError(
+                f"{name} is not one of the kit's modules in {own_modules_dir()}")
+    else:
+        found = [r / ns / coll / "plugins" / "modules" / f"{name}.ps1"
+                 for r in _collections_roots()]
+        script = next((p for p in found if p.is_file()), Path())
+        if not script.is_file():
+            raise SpecNotFoundError(f"no PowerShell source for {fqcn} in the installed collections")
+    try:
+        code = psspec.read(script, _collections_roots(), own_modules_dir().parent / "module_utils")
+    except psspec.SpecSourceError as exc:
+        spec = _replace_notes(load_doc_spec(fqcn), f"{exc}: checked against its documentation")
+    else:
+        spec = _spec_from_code(fqcn, code)
+    for note in spec.notes:
+        log.info("%s: %s", fqcn, note)
+    return spec
+
+
+def _replace_notes(spec: ModuleSpec, *notes: str) -> ModuleSpec:
+    return ModuleSpec(spec.fqcn, spec.options, supports_check_mode=spec.supports_check_mode,
+                      source=spec.source, notes=spec.notes + notes)
+
+
+def own_modules_dir() -> Path:
+    """The kit's own modules (plugins/modules); SITEKIT_LIBRARY points elsewhere."""
+    configured = os.environ.get("SITEKIT_LIBRARY")
+    return Path(configured) if configured else Path(__file__).resolve().parents[4] / \
+        "plugins" / "modules"
+
+
+def _spec_from_code(fqcn: str, code: psspec.CodeSpec) -> ModuleSpec:
+    """Turn the evaluated $spec into a ModuleSpec; unresolved values from the docs."""
+    notes: list[str] = []
+    if code.dynamic:
+        notes.append(f"the code changes its spec at run time ({'; '.join(code.dynamic)});"
+                     " those options are not known here")
+    raw = code.spec
+    options = _code_options(raw.get("options") or {}, _DocLookup(fqcn), [], notes)
+    return ModuleSpec(fqcn, options, supports_check_mode=bool(raw.get("supports_check_mode")),
+                      source=str(code.path), notes=tuple(notes), **_code_rules(raw, [], notes))
+
+
+class _DocLookup:
+    """A module's documented options, read only when the code leaves a value open."""
+
+    def __init__(self, fqcn: str) -> None:
+        self.fqcn = fqcn
+
+    def option(self, where: list[str]) -> OptionSpec | None:
+        """The documented option at a path of names, if documented."""
+        try:
+            options = load_doc_spec(self.fqcn).options
+        except SpecNotFoundError:
+            return None
+        found = None
+        for name in where:
+            found = next((o for o in options if o.name == name), None)
+            if found is None:
+                return None
+            options = found.options
+        return found
+
+
+def _code_options(raw: Any, docs: _DocLookup, context: list[str],
+                  notes: list[str]) -> tuple[OptionSpec, ...]:
+    if not isinstance(raw, dict):
+        notes.append(f"options of {' -> '.join(context) or 'the module'} are computed"
+                     f" ({_text(raw)}); not checked")
+        return ()
+    options = []
+    for name, entry in raw.items():
+        where = [*context, name]
+        if not isinstance(entry, dict):
+            notes.append(f"{' -> '.join(where)} is computed ({_text(entry)}); not checked")
+            continue
+
+        def get(key: str, default: Any, entry: dict[str, Any] = entry,
+                where: list[str] = where) -> Any:
+            value = entry.get(key, default)
+            if not isinstance(value, psspec.Unresolved) and not (
+                    isinstance(value, list) and any(isinstance(v, psspec.Unresolved)
+                                                    for v in value)):
+                return value
+            fallback = docs.option(where)
+            doc_value = getattr(fallback, key, default) if fallback is not None else default
+            notes.append(f"{key} of {' -> '.join(where)} is computed by the code"
+                         f" ({_text(value)}); taken from the documentation: {doc_value!r}")
+            return doc_value
+
+        kind = get("type", "str")
+        options.append(OptionSpec(
+            name=name,
+            type=kind if isinstance(kind, str) else "raw",
+            required=bool(get("required", False)),
+            default=get("default", None),
+            choices=tuple(_as_list(get("choices", []))),
+            aliases=tuple(str(a) for a in _as_list(get("aliases", []))),
+            elements=get("elements", None),
+            no_log=bool(get("no_log", False)),
+            options=_code_options(entry.get("options") or {}, docs, where, notes),
+            apply_defaults=bool(get("apply_defaults", False)),
+            **_code_rules(entry, where, notes),
+        ))
+    return tuple(options)
+
+
+def _code_rules(raw: dict[str, Any], context: list[str], notes: list[str]) -> dict[str, Any]:
+    """The Rules of one spec level, as Ansible.Basic reads them."""
+    def groups(key: str) -> tuple[tuple[str, ...], ...]:
+        value = raw.get(key) or []
+        if not isinstance(value, list) or any(not isinstance(g, list) for g in value):
+            notes.append(f"{key} of {' -> '.join(context) or 'the module'} is computed"
+                         f" ({_text(value)}); not checked")
+            return ()
+        return tuple(tuple(str(n) for n in g) for g in value)
+
+    required_if = []
+    entries = raw.get("required_if") or []
+    for entry in entries if isinstance(entries, list) else [entries]:
+        if isinstance(entry, list) and len(entry) in (3, 4):
+            required_if.append((str(entry[0]), entry[1], tuple(_as_list(entry[2])),
+                                bool(entry[3]) if len(entry) == 4 else False))
+        else:
+            notes.append(f"a required_if entry is not a 3- or 4-entry list: {_text(entry)}")
+    by = raw.get("required_by") or {}
+    return {
+        "mutually_exclusive": groups("mutually_exclusive"),
+        "required_together": groups("required_together"),
+        "required_one_of": groups("required_one_of"),
+        "required_if": tuple(required_if),
+        "required_by": tuple((str(k), tuple(str(v) for v in _list(vs)))
+                             for k, vs in by.items()) if isinstance(by, dict) else (),
+    }
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [] if value is None else [value]
+
+
+def _text(value: Any) -> str:
+    return value.text if isinstance(value, psspec.Unresolved) else repr(value)
+
+
+# -- the documentation, where the code cannot be read -------------------------------------
 
 
 def _documentation(path: Path, variable: str = "DOCUMENTATION") -> dict[str, Any]:
@@ -100,7 +291,7 @@ def _documentation(path: Path, variable: str = "DOCUMENTATION") -> dict[str, Any
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
             names = [t.id for t in node.targets if isinstance(t, ast.Name)]
             if variable in names and isinstance(node.value.value, str):
-                doc = yaml.safe_load(node.value.value)
+                doc = yaml.load(node.value.value, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
                 return doc if isinstance(doc, dict) else {}
     raise SpecNotFoundError(f"{path} has no {variable}")
 
@@ -125,43 +316,25 @@ def _fragment(name: str) -> dict[str, Any]:
 
 
 @functools.cache
-def load_spec(fqcn: str) -> ModuleSpec:
-    """Build a module's spec from its installed documentation and fragments."""
-    parts = fqcn.split(".")
-    if len(parts) != 3:
-        raise SpecNotFoundError(f"{fqcn} is not a fully qualified module name")
-    ns, coll, name = parts
+def load_doc_spec(fqcn: str) -> ModuleSpec:
+    """A module's spec from its installed documentation and doc fragments."""
+    ns, coll, name = fqcn.split(".")
     if (ns, coll) == ("ansible", "legacy"):
-        return _own_module_spec(fqcn, name)
+        stub = own_modules_dir() / f"{name}.py"
+        if not stub.is_file():
+            raise SpecNotFoundError(f"{name} has no documentation stub in {own_modules_dir()}")
+        return _spec_from_doc(fqcn, _documentation(stub))
     for root in _collections_roots():
         path = root / ns / coll / "plugins" / "modules" / f"{name}.py"
         if path.is_file():
-            doc = _documentation(path)
-            break
+            return _spec_from_doc(fqcn, _documentation(path))
         # Newer modules (ansible.windows.setup) keep their documentation in <name>.yml.
         sidecar = path.with_suffix(".yml")
         if sidecar.is_file():
-            doc = (yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}).get(
-                "DOCUMENTATION") or {}
-            break
-    else:
-        raise SpecNotFoundError(f"no documentation for {fqcn} in the installed collections")
-    return _spec_from_doc(fqcn, doc)
-
-
-def own_modules_dir() -> Path:
-    """The kit's own modules (plugins/modules); SITEKIT_LIBRARY points elsewhere."""
-    configured = os.environ.get("SITEKIT_LIBRARY")
-    return Path(configured) if configured else Path(__file__).resolve().parents[4] / \
-        "plugins" / "modules"
-
-
-def _own_module_spec(fqcn: str, name: str) -> ModuleSpec:
-    """An own module's spec, from the DOCUMENTATION of its .py stub beside the .ps1."""
-    stub = own_modules_dir() / f"{name}.py"
-    if not stub.is_file() or not stub.with_suffix(".ps1").is_file():
-        raise SpecNotFoundError(f"{name} is not one of the kit's modules in {own_modules_dir()}")
-    return _spec_from_doc(fqcn, _documentation(stub))
+            text = sidecar.read_text(encoding="utf-8")
+            doc = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+            return _spec_from_doc(fqcn, (doc or {}).get("DOCUMENTATION") or {})
+    raise SpecNotFoundError(f"no documentation for {fqcn} in the installed collections")
 
 
 def _spec_from_doc(fqcn: str, doc: dict[str, Any]) -> ModuleSpec:
@@ -171,10 +344,10 @@ def _spec_from_doc(fqcn: str, doc: dict[str, Any]) -> ModuleSpec:
     for fragment in [fragments] if isinstance(fragments, str) else fragments:
         options.update(_fragment(fragment).get("options") or {})
     options.update(doc.get("options") or {})
-    return ModuleSpec(fqcn, _options(options))
+    return ModuleSpec(fqcn, _doc_options(options), source="documentation")
 
 
-def _options(raw: dict[str, Any]) -> tuple[OptionSpec, ...]:
+def _doc_options(raw: dict[str, Any]) -> tuple[OptionSpec, ...]:
     """Turn documented options into OptionSpecs."""
     return tuple(
         OptionSpec(
@@ -188,14 +361,14 @@ def _options(raw: dict[str, Any]) -> tuple[OptionSpec, ...]:
             aliases=tuple(o.get("aliases") or ()),
             elements=o.get("elements"),
             no_log=bool(o.get("no_log", False)),
-            options=_options(o.get("suboptions") or {}),
+            options=_doc_options(o.get("suboptions") or {}),
         )
         for name, o in raw.items()
         if isinstance(o, dict)
     )
 
 
-# -- validation ------------------------------------------------------------------
+# -- validation: Ansible.Basic's CheckArguments, in its order ----------------------------
 
 
 def validate(spec: ModuleSpec, args: dict[str, Any]) -> Invocation:
@@ -206,15 +379,24 @@ def validate(spec: ModuleSpec, args: dict[str, Any]) -> Invocation:
         for key in list(params)
         if key.startswith("_ansible_") and key.removeprefix("_ansible_") in INTERNAL_OPTIONS
     }
-    run = _Run(
-        module_name=str(internal.get("module_name") or spec.short_name),
-        ignore_unknown=_bool(internal.get("ignore_unknown_opts", False)),
-    )
-    _check(spec.options, params, [], run)
     for key in ("check_mode", "diff"):
         if key in internal:
             internal[key] = _bool(internal[key])
+    run = _Run(
+        module_name=str(internal.get("module_name") or spec.short_name),
+        ignore_unknown=_bool(internal.get("ignore_unknown_opts", False)),
+        # Checking stops after the unsupported-parameter check (CheckArguments).
+        skip_check_mode=bool(internal.get("check_mode")) and spec.supports_check_mode is False,
+    )
+    try:
+        _check(spec, params, [], run)
+    except _SkippedError:
+        return Invocation(params, internal, run.no_log, skipped=True)
     return Invocation(params, internal, run.no_log)
+
+
+class _SkippedError(Exception):
+    """Ansible.Basic exits here: check mode on a module that does not support it."""
 
 
 @dataclass
@@ -223,35 +405,80 @@ class _Run:
 
     module_name: str
     ignore_unknown: bool
+    skip_check_mode: bool = False
     no_log: set[str] = field(default_factory=set)
 
 
-def _check(
-    options: tuple[OptionSpec, ...], params: dict[str, Any], context: list[str], run: _Run
-) -> None:
-    """Validate one level of options in place, in Ansible.Basic's order."""
+def _check(level: ModuleSpec | OptionSpec, params: dict[str, Any], context: list[str],
+           run: _Run) -> None:
+    """Validate one level of options in place: GetAliases, SetNoLogValues, CheckArguments."""
+    options = level.options
     for opt in options:
         for alias in opt.aliases:
             if alias in params:
                 params[opt.name] = params[alias]
         if opt.no_log and params.get(opt.name) not in (None, ""):
-            run.no_log.add(str(params[opt.name]))
+            run.no_log.add(_str(params[opt.name]))
     legal = [o.name for o in options] + [a for o in options for a in o.aliases]
     _check_unsupported(params, legal, context, run)
+    if run.skip_check_mode and not context:
+        raise _SkippedError
+    for group in level.mutually_exclusive:
+        if sum(name in params for name in group) > 1:
+            raise ArgumentError(_ctx(f"parameters are mutually exclusive: {', '.join(group)}",
+                                     context))
+    _check_required(options, params, context)
+    for opt in options:
+        if params.get(opt.name) is not None:
+            params[opt.name] = _convert_option(opt, params[opt.name], context)
+    _check_rules(level, params, context)
+    for opt in options:
+        params.setdefault(opt.name, None)
+        _check_suboptions(opt, params, context, run)
+
+
+def _check_required(options: tuple[OptionSpec, ...], params: dict[str, Any],
+                    context: list[str]) -> None:
+    """CheckRequiredArguments: defaults first, then what is still missing."""
     missing = []
     for opt in options:
         if opt.default is not None and opt.name not in params:
-            params[opt.name] = opt.default
+            # A copy: a model that changes its params must not change the spec.
+            params[opt.name] = copy.deepcopy(opt.default) \
+                if isinstance(opt.default, list | dict) else opt.default
         if opt.required and opt.name not in params:
             missing.append(opt.name)
     if missing:
         raise ArgumentError(_ctx(f"missing required arguments: {', '.join(missing)}", context))
-    for opt in options:
-        if params.get(opt.name) is not None:
-            params[opt.name] = _convert_option(opt, params[opt.name], context)
-    for opt in options:
-        params.setdefault(opt.name, None)
-        _check_suboptions(opt, params, context, run)
+
+
+def _check_rules(level: Rules, params: dict[str, Any], context: list[str]) -> None:
+    """CheckRequiredTogether, CheckRequiredOneOf, CheckRequiredIf, CheckRequiredBy."""
+    for group in level.required_together:
+        found = [name in params for name in group]
+        if any(found) and not all(found):
+            raise ArgumentError(_ctx(f"parameters are required together: {', '.join(group)}",
+                                     context))
+    for group in level.required_one_of:
+        if not any(name in params for name in group):
+            raise ArgumentError(_ctx(f"one of the following is required: {', '.join(group)}",
+                                     context))
+    for key, value, requirements, any_of in level.required_if:
+        # ParseStr of both sides, compared case-sensitively.
+        if params.get(key) is None or _str(params[key]) != _str(value):
+            continue
+        missing = [name for name in requirements if name not in params]
+        if len(missing) >= (len(requirements) if any_of else 1):
+            term = "any" if any_of else "all"
+            raise ArgumentError(_ctx(f"{key} is {_str(value)} but {term} of the following are"
+                                     f" missing: {', '.join(missing)}", context))
+    for key, requires in level.required_by:
+        if key not in params:
+            continue
+        missing = [name for name in requires if name not in params]
+        if missing:
+            raise ArgumentError(_ctx(f"missing parameter(s) required by '{key}':"
+                                     f" {', '.join(missing)}", context))
 
 
 def _check_unsupported(
@@ -293,19 +520,17 @@ def _check_suboptions(
 ) -> None:
     """Convert list elements and check dict suboptions, as CheckSubOption does."""
     value = params.get(opt.name)
-    if value is None or not (opt.type == "dict" or (opt.type == "list" and opt.elements)):
+    if not (opt.type == "dict" or (opt.type == "list" and opt.elements)):
         return
     if opt.type == "dict":
-        if opt.options:
-            _check(opt.options, value, [*context, opt.name], run)
+        params[opt.name] = _sub_spec(opt, value, context, run)
+        return
+    if value is None:
         return
     converted = []
     for element in value:
         if opt.elements == "dict":
-            entry = convert("dict", element)
-            if opt.options:
-                _check(opt.options, entry, [*context, opt.name], run)
-            converted.append(entry)
+            converted.append(_sub_spec(opt, element, context, run))
             continue
         try:
             converted.append(convert(str(opt.elements), element))
@@ -314,6 +539,17 @@ def _check_suboptions(
                 f"argument for list entry {opt.name} is of type {dotnet_type(element)} and we"
                 f" were unable to convert to {opt.elements}: {exc}", context)) from exc
     params[opt.name] = converted
+
+
+def _sub_spec(opt: OptionSpec, value: Any, context: list[str], run: _Run) -> Any:
+    """ParseSubSpec: apply_defaults makes an absent dict {}; no suboptions, no checks."""
+    if opt.apply_defaults and opt.options and value is None:
+        value = {}
+    elif not opt.options or value is None:
+        return value
+    entry = dict(_dict(value))
+    _check(opt, entry, [*context, opt.name], run)
+    return entry
 
 
 def _ctx(msg: str, context: list[str]) -> str:

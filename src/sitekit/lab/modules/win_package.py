@@ -5,7 +5,10 @@ installer on the fleet's share (see shares.py) is what the fleet file says it is
 other's name and version come from its file name, `<Name>-<version>.msi` (e.g.
 LotusPOS-8.4.2.msi), which must exist on the host (copied there first) or be a URL.
 A setup program that is no MSI (SQL Server's) is known by creates_service; what the
-share's installers leave behind (services, an SQL instance) is in installers.py.
+share's installers leave behind (services, an SQL instance, the client's program file
+with its file version) is in installers.py. Whether a package is installed follows
+win_package.ps1's Get-InstalledStatus: creates_path, creates_version (the file version of
+creates_path) and creates_service override the product code.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 from sitekit.lab import filesystem, installers, shares
 from sitekit.lab.host import LabHost
-from sitekit.lab.modules import ModuleFailedError, register
+from sitekit.lab.modules import ModuleCrashError, ModuleFailedError, register
 from sitekit.lab.state import find, host_state
 
 _FILE_NAME = re.compile(r"^(?P<name>.+?)[-_ ]v?(?P<version>\d+(?:\.\d+)+)\.(msi|msp|exe)$", re.I)
@@ -25,7 +28,7 @@ _FILE_NAME = re.compile(r"^(?P<name>.+?)[-_ ]v?(?P<version>\d+(?:\.\d+)+)\.(msi|
 @register("ansible.windows.win_package", supports_check_mode=True)
 def win_package(host: LabHost, args: dict[str, Any], check_mode: bool,
                 diff: bool) -> dict[str, Any]:
-    """Install or remove a package; creates_version compares the installed version."""
+    """Install or remove a package, installed or not as win_package.ps1's Get-InstalledStatus."""
     state = host_state(host)
     packages = state["packages"]
     if not args["product_id"] and args["creates_service"] and args["state"] != "absent":
@@ -33,22 +36,23 @@ def win_package(host: LabHost, args: dict[str, Any], check_mode: bool,
     if not args["product_id"]:
         raise ModuleFailedError("the sitekit lab models win_package with product_id only"
                                 " (or, to install, creates_service)")
+    path = args["path"]
+    if path and not path.lower().startswith("http") and not check_mode and \
+            not _reachable(host, path):
+        # Tested before anything else on a real run, installed or not.
+        raise ModuleFailedError(f"the file at the path '{path}' cannot be reached")
     product = find(packages, args["product_id"])
     result: dict[str, Any] = {"reboot_required": False}
+    installed = _installed(host, args, product is not None)
     if args["state"] == "absent":
-        if product is not None and not check_mode:
-            del packages[product]
-        return result | ({"changed": True, "rc": 0} if product else {"changed": False})
-    if check_mode and _unreachable_share(state, args["path"]):
-        # The module tests that the path can be reached on a real run only.
-        wanted = args["creates_version"]
-        if product is not None and wanted in (None, packages[product]["version"]):
-            return result | {"changed": False}
-        return result | {"changed": True, "rc": 0}
-    name, version = _identity(host, args["path"], args["product_id"])
-    wanted = args["creates_version"] or version
-    if product is not None and packages[product]["version"] == wanted:
+        if installed and not check_mode:
+            _remove(host, args["product_id"], product)
+        return result | ({"changed": True, "rc": 0} if installed else {"changed": False})
+    if installed:
         return result | {"changed": False}
+    if check_mode and _unreachable_share(state, args["path"]):
+        return result | {"changed": True, "rc": 0}  # the module tests the path on a real run only
+    name, version = _identity(host, args["path"], args["product_id"])
     if not check_mode:
         packages[args["product_id"].upper()] = {"name": name, "version": version,
                                                 "publisher": "sitekit lab"}
@@ -58,6 +62,43 @@ def win_package(host: LabHost, args: dict[str, Any], check_mode: bool,
             installers.run_setup(host, shares.installer(state, args["path"]) or {},
                                  args["arguments"], check_mode)
     return result | {"changed": True, "rc": 0}
+
+
+def _installed(host: LabHost, args: dict[str, Any], product_installed: bool) -> bool:
+    """Get-InstalledStatus: the product, overridden by creates_path/_version/_service.
+
+    With creates_path the file's existence decides; with creates_version too, the file's
+    version: `$CreatesVersion -eq [System.Version]` of FileVersionInfo's four parts, a
+    string comparison with the four-part form (so "8.4.2" never equals 8.4.2.0). The
+    product's own version plays no part.
+    """
+    installed = product_installed
+    if args["creates_path"]:
+        path = filesystem.expand(host, args["creates_path"])
+        exists = filesystem.is_file(host, path) or filesystem.is_dir(host, path)
+        installed = exists
+        if args["creates_version"] and exists:
+            if not filesystem.is_file(host, path):
+                raise ModuleCrashError("creates_path must be a file not a directory when"
+                                       " creates_version is set")
+            existing = ".".join(str(p) for p in filesystem.file_version(host, path))
+            installed = str(args["creates_version"]).lower() == existing
+    if args["creates_service"]:
+        installed = find(host_state(host)["services"], args["creates_service"]) is not None
+    return installed
+
+
+def _remove(host: LabHost, product_id: str, product: str | None) -> None:
+    """Uninstall: the product, and the program file its installer left behind."""
+    state = host_state(host)
+    if product is not None:
+        del state["packages"][product]
+    for entry in state.get("shares", {}).values():
+        if (entry.get("product_id") or "").upper() == product_id.upper() and \
+                entry.get("executable"):
+            path = f"{entry['install_dir']}\\{entry['executable']}"
+            if filesystem.is_file(host, path):
+                filesystem.remove(host, path, recurse=False)
 
 
 def _install_by_service(host: LabHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
@@ -81,7 +122,14 @@ def _install_by_service(host: LabHost, args: dict[str, Any], check_mode: bool) -
 
 def _unreachable_share(state: dict[str, Any], path: str | None) -> bool:
     """Tell whether a path is on the share and this logon finds nothing there."""
-    return bool(path) and shares.is_unc(path) and shares.installer(state, path) is None
+    return path is not None and shares.is_unc(path) and shares.installer(state, path) is None
+
+
+def _reachable(host: LabHost, path: str) -> bool:
+    """Test-Path of an installer: on the share for this logon, or a file on the host."""
+    if shares.is_unc(path):
+        return shares.installer(host_state(host), path) is not None
+    return filesystem.is_file(host, filesystem.expand(host, path))
 
 
 def _identity(host: LabHost, path: str | None, product_id: str) -> tuple[str, str]:
