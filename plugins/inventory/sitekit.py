@@ -70,7 +70,11 @@ keyed_groups:
 
 import functools
 import hashlib
+import hmac
 import json
+import os
+import secrets
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +83,28 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 
 import sitekit
 from sitekit import __version__
-from sitekit.inventory import Inventory, build_inventory
+from sitekit.inventory import (
+    CONNECTION_VAR,
+    Inventory,
+    build_inventory,
+    connection_problem,
+    missing_connection_vars,
+)
 from sitekit.plan.fleet import collector_paused, plan_fleet_dir, planning_date
 from sitekit.problems import ProblemsFound
-from sitekit.site.load import FLEET_FILE_NAMES, fleet_file, site_files
+from sitekit.site import schema
+from sitekit.site.load import (
+    FLEET_FILE_NAMES,
+    fleet_file,
+    read_bytes,
+    scan_sites,
+    unknown_fleet_keys,
+)
+
+# What a cache entry holds: the plan as one JSON text, and an HMAC of that text keyed by a
+# secret only the cache's owner can read, so an edited entry is never served.
+_CACHE_FORMAT = 2
+_KEY_FILE = ".sitekit-cache-key"
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -95,41 +117,138 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def verify_file(self, path: str) -> bool:
         """Accept fleet files only: sitekit.yml or <anything>.sitekit.yml."""
-        return super().verify_file(path) and path.endswith(FLEET_FILE_NAMES)
+        # A regular file only: Ansible would block reading a FIFO named sitekit.yml.
+        return (super().verify_file(path) and path.endswith(FLEET_FILE_NAMES)
+                and Path(path).is_file())
 
     def parse(self, inventory, loader, path, cache=True) -> None:  # noqa: ANN001 - Ansible's
         """Plan the fleet (or take it from the cache) and add it to the inventory."""
         super().parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        config = self._read_config_data(path)
+        unknown = unknown_fleet_keys(Path(path), config or {}, frozenset(self._options))
+        if unknown:
+            raise AnsibleParserError(ProblemsFound(unknown).report())
         source = Path(path)
         if self.get_option("source"):
             source = Path(path).parent / self.get_option("source")
         elif not self.get_option("fleet"):
             raise AnsibleParserError(f"{path}: set `fleet:` (the fleet's settings) or `source:`")
         options = {name: self.get_option(name) for name in ("sites", "loopback", "connection")}
+        self._refuse_connection_in_compose(path)
         try:
-            cache_key = (f"{self.get_cache_key(path)}_"
-                         f"{_fingerprint(Path(path), fleet_file(source), options)}")
+            fingerprint = _fingerprint(Path(path), fleet_file(source), options)
         except ValueError as error:  # SITEKIT_TODAY that is not a date
             raise AnsibleParserError(str(error)) from None
+        cache_key = f"{self.get_cache_key(path)}_{fingerprint[:16]}"
         use_cache = self.get_option("cache")
         # Planning and populating create millions of acyclic objects (ansible-core copies
         # and tags every value); collecting cycles meanwhile only costs time.
         with collector_paused():
-            data = None
+            planned = None
+            secret = self._cache_secret() if use_cache else b""
             if use_cache and cache:
-                data = self._cache.get(cache_key)
-            if data is None:
-                data = _plan(source, **options).to_data()
+                planned = self._from_cache(cache_key, fingerprint, secret)
+            if planned is None:
+                planned = _plan(source, **options)
                 if use_cache:
-                    self._cache[cache_key] = data
-            self._populate(Inventory.from_data(data))
+                    # In the plan's order: a cached run lists groups as a fresh one does.
+                    text = json.dumps(planned.to_data())
+                    self._cache[cache_key] = {"format": _CACHE_FORMAT, "fingerprint": fingerprint,
+                                              "mac": _mac(secret, fingerprint, text),
+                                              "inventory": text}
+            self._populate(planned, path)
 
-    def _populate(self, planned: Inventory) -> None:
+    def _refuse_connection_in_compose(self, path: str) -> None:
+        """Refuse compose entries that set how hosts are reached, or any secret."""
+        for key in self.get_option("compose") or {}:
+            if CONNECTION_VAR.match(str(key)) or schema.is_secret(str(key)):
+                raise AnsibleParserError(
+                    f"{path}: compose may not set {key}: how hosts are reached comes from the "
+                    "fleet's `winrm:` settings (or the `connection` option), never from "
+                    "compose, and secrets never live in the inventory; remove it")
+
+    def _cache_dir(self) -> Path | None:
+        directory = getattr(getattr(self._cache, "_plugin", None), "_cache_dir", None)
+        return Path(directory) if directory else None
+
+    def _cache_secret(self) -> bytes:
+        """The cache's HMAC key, kept beside it; the cache folder is its owner's alone."""
+        directory = self._cache_dir()
+        if directory is None:  # not a file cache (memory): nothing outside this process
+            return b""
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = directory.stat()
+        if info.st_uid != os.getuid():
+            raise AnsibleParserError(
+                f"the inventory cache folder {directory} belongs to another user; set "
+                "cache_connection to a folder of your own") from None
+        if info.st_mode & 0o077:
+            directory.chmod(0o700)
+        key_file = directory / _KEY_FILE
+        try:
+            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            info = key_file.lstat()
+            if (not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid()
+                    or info.st_mode & 0o077):
+                raise AnsibleParserError(
+                    f"{key_file} must be a file of this user's, readable by it alone "
+                    "(chmod 600); or remove the cache folder") from None
+            return read_bytes(key_file)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(secrets.token_bytes(32))
+        return read_bytes(key_file)
+
+    def _from_cache(self, cache_key: str, fingerprint: str, secret: bytes) -> Inventory | None:
+        """The cached plan if it is this plan's, unedited, and only its owner's; else None."""
+        directory = self._cache_dir()
+        if directory is not None:
+            for file in directory.glob(f"*{cache_key}"):
+                info = file.lstat()
+                if info.st_uid != os.getuid() or info.st_mode & 0o077:
+                    self.display.warning(f"Not using the inventory cache {file}: it must be "
+                                         "its owner's, readable by it alone; planning again")
+                    return None
+        entry = self._cache.get(cache_key)
+        if entry is None:
+            return None
+        valid = (isinstance(entry, dict) and entry.get("format") == _CACHE_FORMAT
+                 and entry.get("fingerprint") == fingerprint
+                 and isinstance(entry.get("inventory"), str) and isinstance(entry.get("mac"), str)
+                 and hmac.compare_digest(entry["mac"],
+                                         _mac(secret, fingerprint, entry["inventory"])))
+        if not valid:
+            self.display.warning(f"The inventory cache entry {cache_key} was changed outside "
+                                 "sitekit; planning again and replacing it")
+            del self._cache[cache_key]
+            return None
+        try:
+            return Inventory.from_data(json.loads(entry["inventory"]))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            self.display.warning(f"The inventory cache entry {cache_key} is damaged; "
+                                 "planning again and replacing it")
+            del self._cache[cache_key]
+            return None
+
+    def update_cache_if_changed(self) -> None:
+        """Write the cache as Ansible does, then make its files their owner's alone."""
+        super().update_cache_if_changed()
+        directory = self._cache_dir()
+        if directory is None:
+            return
+        # The file cache names its files after the key in its own way: make every file of
+        # this user's in the cache folder private.
+        for file in directory.iterdir():
+            info = file.lstat()
+            if stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid() and info.st_mode & 0o077:
+                file.chmod(0o600)
+
+    def _populate(self, planned: Inventory, path: str) -> None:
         inventory = self.inventory
         for name in planned.groups:
             inventory.add_group(name)
         for name, group in planned.groups.items():
+            _guard(group.vars, f"group {name}", path)
             for key, value in group.vars.items():
                 inventory.set_variable(name, key, value)
             for child in group.children:
@@ -143,8 +262,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for name, group in planned.groups.items():
             if not group.hosts:
                 continue
-            seen_by_group = {**planned.groups[parent[parent[name]]].vars,
-                             **planned.groups[parent[name]].vars, **group.vars}
+            try:
+                seen_by_group = {**planned.groups[parent[parent[name]]].vars,
+                                 **planned.groups[parent[name]].vars, **group.vars}
+            except KeyError:
+                raise AnsibleParserError(f"{path}: group {name} is not under a site and the "
+                                         "fleet; the plan is damaged") from None
+            missing = missing_connection_vars(seen_by_group)
+            if missing:
+                raise AnsibleParserError(f"{path}: group {name} lacks {', '.join(missing)}; "
+                                         "sitekit never leaves the connection to defaults")
             for host in group.hosts:
                 host_vars = planned.hosts[host]
                 inventory.add_host(host, group=name)
@@ -160,25 +287,55 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                                   fetch_hostvars=False)
                 self._add_host_to_keyed_groups(keyed, seen, host, strict=strict,
                                                fetch_hostvars=False)
-
-
-def _fingerprint(config: Path, fleet: Path, options: dict[str, Any]) -> str:
-    """Changes whenever a fleet or site file, an option, sitekit itself or the date changes."""
-    digest = hashlib.sha1(usedforsecurity=False)
-    digest.update(json.dumps(options, sort_keys=True).encode())
-    for file in (config, fleet, *site_files(fleet.parent)):
-        stat = file.stat()
-        digest.update(f"{file}:{stat.st_mtime_ns}:{stat.st_size};".encode())
-    # Waivers expire by date, and changed sitekit code may plan differently.
-    digest.update(f"{planning_date()}:{__version__}:{_code_stamp()}".encode())
-    return digest.hexdigest()[:16]
+                # After compose, keyed_groups and the cache: the host's final connection.
+                _guard(inventory.get_host(host).vars, f"host {host}", path)
 
 
 @functools.cache
-def _code_stamp() -> int:
-    """The newest modification time of sitekit's code and this plugin."""
+def _watched(key: str) -> bool:
+    """Whether a variable reaches the connection or names a secret (memoised: per host)."""
+    return bool(CONNECTION_VAR.match(key)) or schema.is_secret(key)
+
+
+def _guard(values: dict[str, Any], where: str, path: str) -> None:
+    """Refuse any variable that would weaken the connection or carry a secret."""
+    for key, value in values.items():
+        if _watched(str(key)):
+            problem = connection_problem(key, value)
+            if problem is not None:
+                raise AnsibleParserError(f"{path}: {where}: {problem}")
+
+
+def _mac(secret: bytes, fingerprint: str, text: str) -> str:
+    return hmac.new(secret, f"{fingerprint}\n{text}".encode(), hashlib.sha256).hexdigest()
+
+
+def _fingerprint(config: Path, fleet: Path, options: dict[str, Any]) -> str:
+    """Changes whenever a fleet or site file's content, an option, sitekit or the date does."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(options, sort_keys=True, default=str).encode())
+    files, problems = scan_sites(fleet.parent)
+    digest.update(repr(problems).encode())
+    for file in (config, fleet, *files):
+        digest.update(f"{file}\0".encode())
+        try:
+            digest.update(hashlib.sha256(read_bytes(file)).digest())
+        except OSError as error:  # the plan reports it; it only has to change the key
+            digest.update(f"unreadable: {error}".encode())
+    # Waivers expire by date, and changed sitekit code may plan differently.
+    digest.update(f"{planning_date()}:{__version__}:{_code_digest()}".encode())
+    return digest.hexdigest()
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A hash of sitekit's code and schemas and this plugin: what the plan depends on."""
     package = Path(sitekit.__file__).parent
-    return max(p.stat().st_mtime_ns for p in (Path(__file__), *package.rglob("*.py")))
+    digest = hashlib.sha256()
+    for file in sorted((Path(__file__), *package.rglob("*.py"), *package.rglob("*.json"))):
+        digest.update(f"{file.relative_to(file.parents[1])}\0".encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
 
 
 def _plan(path: Path, sites: list[str], loopback: bool,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -17,7 +16,8 @@ from netaddr import IPAddress
 
 from sitekit.plan.fleet import FleetPlan
 from sitekit.plan.site import PlannedHost, SitePlan
-from sitekit.site.model import STATION_KINDS, WORKSTATION_KINDS, Fleet
+from sitekit.site import schema
+from sitekit.site.model import STATION_KINDS, WORKSTATION_KINDS, Fleet, city_slug
 
 # Groups whose members are other groups: kind groups under `workstations`.
 WORKSTATIONS = "workstations"
@@ -57,9 +57,8 @@ class Inventory:
 
 
 def slug(text: str) -> str:
-    """A group-name-safe form of a name: 'São Paulo' -> 'sao_paulo'."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "unnamed"
+    """A group-name-safe form of a name in any script: 'São Paulo' -> 'sao_paulo'."""
+    return city_slug(text)
 
 
 def site_group(code: str) -> str:
@@ -89,17 +88,68 @@ def connection_vars(fleet: Fleet) -> dict[str, Any]:
 
 # Connection variables an override may set; validation and encryption can't be turned off.
 _OVERRIDABLE = re.compile(r"^(ansible_port|ansible_user|ansible_winrm_\w+)$")
-_FIXED = {"ansible_winrm_server_cert_validation": "validate",
-          "ansible_winrm_message_encryption": "always", "ansible_winrm_scheme": "https"}
+# What every host's connection must be, whatever set it: the plan, the `connection` option,
+# the plugin's compose, or a cache file. The inventory plugin checks each host's final
+# variables against these after compose, keyed_groups and the cache.
+_FIXED = {"ansible_connection": "winrm", "ansible_winrm_scheme": "https",
+          "ansible_winrm_server_cert_validation": "validate",
+          "ansible_winrm_message_encryption": "always"}
+# Plain-HTTP WinRM ports: HTTPS runs elsewhere (5986, or the lab's port).
+_HTTP_PORTS = frozenset({80, 5985})
+# Variables that reach the connection; compose may not set them (the `connection`
+# option is the one place to change how hosts are reached).
+CONNECTION_VAR = re.compile(
+    r"^ansible_(connection|port|user|host_key\w*|winrm_\w+|psrp_\w+|shell_type|"
+    r"become\w*|password|pass|ssh_\w+)$")
+
+
+def _transports() -> frozenset[str]:
+    """The WinRM transports a fleet may use: the fleet schema's choices."""
+    winrm = schema.schema("fleet")["properties"]["winrm"]["properties"]
+    return frozenset(winrm["transport"]["enum"])
+
+
+def connection_problem(key: str, value: Any) -> str | None:
+    """Why a connection variable's value would weaken the connection, or None."""
+    if schema.is_secret(key):
+        return (f"{key} is a secret: passwords never live in the inventory (nor in its cache); "
+                "keep them in ansible-vault (group_vars) or the environment")
+    text = str(value).strip().lower() if isinstance(value, (str, int, bool)) else None
+    if key in _FIXED and text != _FIXED[key]:
+        return f"{key} stays {_FIXED[key]}, not {value!r}; sitekit never weakens the connection"
+    if key == "ansible_port" and (text is None or not text.isdigit() or int(text) in _HTTP_PORTS):
+        return f"ansible_port {value!r} is not an HTTPS WinRM port (5986, or the lab's)"
+    if key == "ansible_winrm_transport":
+        names = value if isinstance(value, list) else str(value).split(",")
+        allowed = _transports()
+        if not names or any(str(name).strip().lower() not in allowed for name in names):
+            return (f"ansible_winrm_transport {value!r} is not one of: "
+                    f"{', '.join(sorted(allowed))}")
+    if key == "ansible_winrm_ca_trust_path" and (text is None or not text):
+        return "ansible_winrm_ca_trust_path must name the site CA's certificate"
+    if key == "ansible_winrm_send_cbt" and text not in ("true", "1", "yes", "on"):
+        return f"ansible_winrm_send_cbt stays true, not {value!r} (channel binding)"
+    if key == "ansible_winrm_credssp_disable_tlsv1_2" and text not in ("false", "0", "no", "off"):
+        return f"ansible_winrm_credssp_disable_tlsv1_2 stays false, not {value!r}"
+    return None
+
+
+def missing_connection_vars(values: dict[str, Any]) -> list[str]:
+    """The fixed connection variables a host's final variables lack."""
+    return [key for key in (*_FIXED, "ansible_winrm_ca_trust_path") if key not in values]
 
 
 def _override(values: dict[str, Any], connection: dict[str, Any]) -> dict[str, Any]:
     for key, value in connection.items():
+        if schema.is_secret(key):
+            raise ValueError(f"connection may not set {key}: passwords and secrets never "
+                             "live in the inventory or its cache; keep them in ansible-vault")
         if not _OVERRIDABLE.match(key):
             raise ValueError(f"connection may set ansible_port, ansible_user and "
                              f"ansible_winrm_* only, not {key}")
-        if key in _FIXED and value != _FIXED[key]:
-            raise ValueError(f"{key} stays {_FIXED[key]}; sitekit never weakens the connection")
+        problem = connection_problem(key, value)
+        if problem is not None:
+            raise ValueError(f"connection: {problem}")
     return {**values, **connection}
 
 
@@ -146,7 +196,7 @@ def _add_site(inventory: Inventory, fleet_group: Group, site_plan: SitePlan) -> 
     site = site_plan.site
     name = site_group(site.code)
     fleet_group.children.append(name)
-    inventory.group(f"city_{slug(site.city)}").children.append(name)
+    inventory.group(f"city_{site.city_group}").children.append(name)
     inventory.group(f"ring_{site.rollout_ring}").children.append(name)
     group = inventory.group(name)
     group.vars = site_vars(site_plan)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Problem:
     """One thing wrong with a site or fleet file."""
 
@@ -20,6 +20,16 @@ class Problem:
     site: str
     field: str
     message: str
+
+    def sort_key(self) -> tuple[str, int, str, str, str]:
+        """File, then line (a problem of the whole file first), site, field, message."""
+        return (self.file, self.line or 0, self.site, self.field, self.message)
+
+    def __lt__(self, other: object) -> bool:
+        # Not dataclass(order=True): that compares None lines with numbers and raises.
+        if not isinstance(other, Problem):
+            return NotImplemented
+        return self.sort_key() < other.sort_key()
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file

@@ -44,7 +44,13 @@ def test_corpus_covers_the_issue_list() -> None:
     for needed in ("malformed-yaml", "duplicate-key", "unknown-key", "wrong-type",
                    "coerced-boolean", "coerced-octal", "overlapping-subnet",
                    "address-outside-subnet", "too-many-stations", "duplicate-code",
-                   "hostname-too-long", "missing-operators", "missing-administrator"):
+                   "hostname-too-long", "missing-operators", "missing-administrator",
+                   # Issue 11's kinds: none may quietly leave the corpus.
+                   "unknown-key-and-line", "bidi-in-name", "control-in-city",
+                   "newline-in-location", "long-name", "city-group-clash", "upper-case-suffix",
+                   "backup-suffix", "fleet-unknown-key-sitez", "fleet-unknown-key-compsoe",
+                   "fleet-unknown-key-ansible_password", "waiver-blank-reason",
+                   "waiver-without-approval", "waiver-far-expiry"):
         assert needed in names
     for path in CORPUS:
         target, expects = _case(path)

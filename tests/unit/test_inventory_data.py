@@ -60,7 +60,7 @@ def test_loopback_and_connection_point_at_the_lab(example_plan) -> None:
         ({"ansible_winrm_message_encryption": "never"}, "never weakens the connection"),
         ({"ansible_winrm_scheme": "http"}, "never weakens the connection"),
         ({"ansible_host": "10.0.0.1"}, "not ansible_host"),
-        ({"ansible_password": "x"}, "not ansible_password"),
+        ({"ansible_password": "x"}, "may not set ansible_password: passwords"),
     ],
 )
 def test_connection_overrides_cannot_weaken_it(example_plan, connection: dict[str, str],
@@ -89,3 +89,11 @@ def test_loopback_address(address: str, expect: str) -> None:
 ])
 def test_slug(name: str, expect: str) -> None:
     assert slug(name) == expect
+
+
+@pytest.mark.parametrize(("city", "expect"), [
+    ("東京", "dongjing"), ("大阪", "daban"), ("北京", "beijing"), ("Москва", "moskva"),
+    ("São Paulo", "sao_paulo"),
+])
+def test_cities_in_any_script_get_their_own_group(city: str, expect: str) -> None:
+    assert slug(city) == expect

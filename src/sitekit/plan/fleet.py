@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from anyascii import anyascii
 from netaddr import IPNetwork
 
 from sitekit.plan.network import site_subnet
@@ -109,6 +110,19 @@ def _check_across_sites(fleet: Fleet, sites: list[Site], problems: list[Problem]
                 "needs its own code")))
         codes.setdefault(site.code, site)
 
+    # City groups: one per city, whatever its script; two cities may not share one.
+    cities: dict[str, Site] = {}
+    for site in sites:
+        other = cities.setdefault(site.city_group, site)
+        if _same_city(other.city) != _same_city(site.city):
+            # Reported where a `city_group:` was written, if one was; naming both sites.
+            this, that = (other, site) if "city_group" in other.source else (site, other)
+            problems.append(this.problem(("city_group" if "city_group" in this.source
+                                          else "city",), (
+                f"city {this.city!r} gets the group city_{this.city_group}, as does city "
+                f"{that.city!r} of site {that.code} ({that.file}); give one of them its own "
+                "`city_group:` (lower-case ASCII, e.g. the city's name in Latin letters)")))
+
     # Overlaps: sort subnets by first address; each may only start after the furthest end.
     subnets: list[tuple[int, int, Site]] = []
     for site in sites:
@@ -126,6 +140,11 @@ def _check_across_sites(fleet: Fleet, sites: list[Site], problems: list[Problem]
                 f"{'index' if site.index is not None else 'subnet'}")))
         if furthest is None or last > furthest[1]:
             furthest = (first, last, site)
+
+
+def _same_city(city: str) -> str:
+    """A city's name compared across spellings: 'São Paulo' and 'sao  paulo' are one city."""
+    return " ".join(anyascii(city).casefold().split())
 
 
 def _check_hostnames(plan: FleetPlan) -> None:

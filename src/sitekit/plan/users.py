@@ -11,7 +11,11 @@ import difflib
 from dataclasses import dataclass
 
 from sitekit.problems import Problem
+from sitekit.site import schema
 from sitekit.site.model import STATION_KINDS, Fleet, Site, Waiver
+
+# How far ahead a staffing waiver may expire: one place, read by the plan and its docs.
+WAIVER_MAX_AHEAD = dt.timedelta(days=366)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +104,16 @@ def plan_users(site: Site, fleet: Fleet, problems: list[Problem],
                 f"people's modules, or add a waiver with rule: min_operators, module: {name} "
                 "and the reason" + expired.get(f"min_operators:{name}", ""))))
 
+    # Each person's groups from one pass over the memberships: linear in the staff.
+    groups_of: dict[str, list[str]] = {}
+    for group in groups:
+        for member in group.members:
+            groups_of.setdefault(member, []).append(group.name)
     users = tuple(
         LocalUser(
             user=s.user,
             full_name=s.name,
-            groups=tuple(g.name for g in groups if s.user in g.members),
+            groups=tuple(dict.fromkeys(groups_of.get(s.user, ()))),
             administrator=s.administrator,
         )
         for s in site.staff
@@ -139,6 +148,11 @@ def _modules_in_use(site: Site, fleet: Fleet, kinds: tuple[str, ...]) -> tuple[s
                  if present.intersection(module.stations) or name in operated)
 
 
+def waiver_reason_length() -> int:
+    """The shortest reason a waiver may give, not counting spaces around it (the schema's)."""
+    return int(schema.schema("site")["$defs"]["waiver"]["properties"]["reason"]["minLength"])
+
+
 def _waivers(site: Site, in_use: tuple[str, ...], today: dt.date,
              problems: list[Problem]) -> tuple[set[str], dict[str, str]]:
     """The rules waived today, and a note for each rule whose waiver has expired."""
@@ -146,22 +160,50 @@ def _waivers(site: Site, in_use: tuple[str, ...], today: dt.date,
     expired = {}
     for waiver in site.waivers:
         key = _waiver_key(site, waiver, in_use, problems)
+        written = _waiver_written(site, waiver, problems)
         if key is None:
             continue
-        if waiver.expires is not None:
-            try:
-                expires = dt.date.fromisoformat(waiver.expires)
-            except ValueError:
-                problems.append(site.problem((*waiver.path, "expires"),
-                                             f"'{waiver.expires}' is not a date; write "
-                                             "YYYY-MM-DD"))
-                continue
-            if expires < today:
-                # An expired waiver no longer counts: the rule applies again.
-                expired[key] = f" (its waiver expired on {waiver.expires})"
-                continue
+        if waiver.expires is None:
+            problems.append(site.problem(waiver.path, (
+                f"add `expires:` (YYYY-MM-DD, at most {WAIVER_MAX_AHEAD.days} days ahead): "
+                "every waiver ends")))
+            continue
+        try:
+            expires = dt.date.fromisoformat(waiver.expires)
+        except ValueError:
+            problems.append(site.problem((*waiver.path, "expires"),
+                                         f"'{waiver.expires}' is not a date; write "
+                                         "YYYY-MM-DD"))
+            continue
+        if expires > today + WAIVER_MAX_AHEAD:
+            problems.append(site.problem((*waiver.path, "expires"), (
+                f"{waiver.expires} is more than {WAIVER_MAX_AHEAD.days} days ahead; a waiver "
+                f"is reviewed at least yearly: expire it by {today + WAIVER_MAX_AHEAD}")))
+            continue
+        if not written:
+            continue
+        if expires < today:
+            # An expired waiver no longer counts: the rule applies again.
+            expired[key] = f" (its waiver expired on {waiver.expires})"
+            continue
         active.add(key)
     return active, expired
+
+
+def _waiver_written(site: Site, waiver: Waiver, problems: list[Problem]) -> bool:
+    """Whether a waiver's reason and approver say something, once spaces are stripped."""
+    ok = True
+    wanted = waiver_reason_length()
+    if len(waiver.reason.strip()) < wanted:
+        problems.append(site.problem((*waiver.path, "reason"), (
+            f"too short: write at least {wanted} characters (not counting spaces around "
+            "them) saying why, so someone can check it later")))
+        ok = False
+    if not (waiver.approved_by or "").strip():
+        problems.append(site.problem((*waiver.path, "approved_by"),
+                                     "name who approved the waiver (name, change number)"))
+        ok = False
+    return ok
 
 
 def _waiver_key(site: Site, waiver: Waiver, in_use: tuple[str, ...],

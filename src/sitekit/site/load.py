@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.util
+import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +21,51 @@ from sitekit.site.model import Fleet, Site, dotted
 FLEET_FILE_NAMES = ("sitekit.yml", "sitekit.yaml")
 SITES_DIR = "sites"
 SITE_SUFFIXES = (".yml", ".yaml")
+# Larger than any real site file (8,000 staff take about 1 MB); reading stops there.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+# What `sites/` may hold: a site file is `<code>.yml` or `<code>.yaml`, a regular file
+# (or a symlink to one) that can be read; the folder `<code>/` beside it holds the
+# site's other files. Names starting with a dot (editors' swap and lock files, .gitkeep)
+# are not looked at. Everything else in `sites/` is an error naming it: a dangling
+# symlink, a directory, a FIFO or socket, `lis01.YML`, `lis01.yml~`, `lis01.yml.bak`,
+# `lis01.json`, a folder with no site file beside it. Each could be a restaurant that
+# would otherwise silently drop out of the run.
+_KINDS = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO (named pipe)",
+          stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
+          stat.S_IFBLK: "a block device", stat.S_IFLNK: "a symlink"}
+
+
+# The fleet file is also the inventory plugin's configuration: its top-level keys are the
+# plugin's documented options (its own and the constructed / inventory_cache fragments').
+PLUGIN_FILE = Path(__file__).resolve().parents[3] / "plugins" / "inventory" / "sitekit.py"
+
+
+@cache
+def fleet_file_keys(plugin: Path = PLUGIN_FILE) -> frozenset[str]:
+    """The top-level keys a fleet file may hold, read from the plugin's DOCUMENTATION."""
+    doc = yaml.safe_load(_documentation(plugin))
+    keys = set(doc["options"])
+    spec = importlib.util.find_spec("ansible")  # located, not imported: importing is slow
+    fragments = Path(spec.origin or "").parent / "plugins" / "doc_fragments" if spec else None
+    for fragment in doc.get("extends_documentation_fragment", ()):
+        # ansible-core's own fragments (constructed, inventory_cache), read as ansible-doc does.
+        if fragments is not None:
+            keys |= set(yaml.safe_load(_documentation(fragments / f"{fragment}.py"))["options"])
+    return frozenset(keys)
+
+
+def _documentation(file: Path) -> str:
+    """The DOCUMENTATION string of a plugin or doc fragment, read without importing it."""
+    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+                and any(getattr(t, "id", "") == "DOCUMENTATION" for t in node.targets)):
+            return str(node.value.value)
+    raise LookupError(f"{file} has no DOCUMENTATION")
+
+
+class NotRegularFileError(OSError):
+    """A path that is no regular file (a directory, FIFO, socket or device)."""
 
 
 @dataclass
@@ -38,11 +88,108 @@ def fleet_file(directory: Path) -> Path:
 
 
 def site_files(directory: Path) -> list[Path]:
-    """The site files of a fleet directory, in a stable order."""
+    """The site files of a fleet directory, in a stable order (see scan_sites)."""
+    return scan_sites(directory)[0]
+
+
+def scan_sites(directory: Path) -> tuple[list[Path], list[Problem]]:
+    """The site files in `sites/`, and a problem for each entry that is not one.
+
+    Never opens anything: a FIFO would block the reader.
+    """
     sites = directory / SITES_DIR
-    if not sites.is_dir():
-        return []
-    return sorted(p for p in sites.iterdir() if p.suffix in SITE_SUFFIXES and p.is_file())
+    try:
+        entries = sorted(os.scandir(sites), key=lambda entry: entry.name)
+    except FileNotFoundError:
+        if os.path.lexists(sites):
+            return [], [_entry_problem(sites, "(fleet)", "is a dangling symlink; point it at "
+                                       "the folder of site files or remove it")]
+        return [], []
+    except NotADirectoryError:
+        return [], [_entry_problem(sites, "(fleet)", "is not a folder; sites/ must be the "
+                                   "folder holding one <code>.yml file per restaurant")]
+    except OSError as error:
+        return [], [_entry_problem(sites, "(fleet)", f"cannot be listed: {error.strerror}; "
+                                   "give the user running sitekit read access")]
+    files: list[Path] = []
+    problems: list[Problem] = []
+    folders: list[Path] = []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        kind, message = _classify(path)
+        if kind == "file":
+            files.append(path)
+        elif kind == "folder":
+            folders.append(path)  # a site's own files; checked once all names are known
+        else:
+            problems.append(_entry_problem(path, path.name.partition(".")[0].upper(), message))
+    stems = {path.name.partition(".")[0] for path in files}
+    problems.extend(
+        _entry_problem(folder, folder.name.upper(), (
+            f"is a site's folder, but there is no site file {folder.name}.yml beside it; "
+            "restore the site file, or remove the folder if the site is gone"))
+        for folder in folders if folder.name not in stems)
+    return files, problems
+
+
+def _classify(path: Path) -> tuple[str, str]:
+    """("file", ""), ("folder", "") or ("problem", what is wrong with an entry of sites/)."""
+    stem, _, suffix = path.name.partition(".")
+    try:
+        mode = path.stat().st_mode  # follows a symlink to what it names
+    except FileNotFoundError:
+        return "problem", (f"is a dangling symlink (it points at {path.readlink()}, which "
+                           "does not exist); point it at the site file or remove it")
+    except OSError as error:
+        return "problem", f"cannot be read: {error.strerror}"
+    is_site_name = f".{suffix}" in SITE_SUFFIXES
+    if stat.S_ISDIR(mode) and not suffix:
+        return "folder", ""
+    if not is_site_name:
+        return "problem", _not_a_site_file(path.name, stem)
+    if not stat.S_ISREG(mode):
+        return "problem", (
+            f"is {_KINDS.get(stat.S_IFMT(mode), 'not a regular file')}, not a site file; "
+            "a site file must be a regular YAML file: replace it with one, or remove it")
+    return "file", ""
+
+
+def _not_a_site_file(name: str, stem: str) -> str:
+    lowered = name.lower()
+    if lowered.endswith(SITE_SUFFIXES):
+        return (f"is not read as a site file: the suffix must be .yml or .yaml in lower case; "
+                f"rename it to {stem.lower()}.yml")
+    return ("is not a site file: sites/ holds only <code>.yml site files and their <code>/ "
+            "folders (a backup or a disabled site belongs outside sites/); rename it to "
+            "<code>.yml or move it out of sites/")
+
+
+def _entry_problem(path: Path, site: str, message: str) -> Problem:
+    shown = display_path(path)
+    # A file name with control or bidi characters is shown escaped, never acted on.
+    return Problem(shown if shown.isprintable() else repr(shown), None,
+                   site if site.isprintable() else repr(site), "", message)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a regular file, refusing FIFOs, devices and directories without blocking."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    descriptor = os.open(path, flags)
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+            raise NotRegularFileError(0, f"it is {kind}, not a regular file")
+        with os.fdopen(descriptor, "rb", closefd=False) as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+    finally:
+        os.close(descriptor)
+    if len(data) > MAX_FILE_BYTES:
+        raise NotRegularFileError(0, f"it is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, "
+                             "far more than any site file")
+    return data
 
 
 def load_fleet_dir(path: Path, only: Iterable[str] = ()) -> Loaded:
@@ -54,14 +201,15 @@ def load_fleet_dir(path: Path, only: Iterable[str] = ()) -> Loaded:
     if fleet_data is not None:
         loaded.fleet = _fleet(directory, file, fleet_data, loaded.problems)
     wanted = {code.lower() for code in only}
-    files = site_files(directory)
+    files, found = scan_sites(directory)
+    loaded.problems.extend(found)
     for site_path in files:
         if wanted and site_path.stem.lower() not in wanted:
             continue
         site = _site(site_path, loaded.problems)
         if site is not None:
             loaded.sites.append(site)
-    if not files and fleet_data is not None:
+    if not files and not found and fleet_data is not None:
         loaded.problems.append(
             Problem(display_path(file), None, "(fleet)", "sites",
                     f"no site files found in {display_path(directory / SITES_DIR)}/; "
@@ -74,7 +222,7 @@ def _read(path: Path, site: str) -> tuple[Any, list[Problem]]:
     """Parse one YAML file strictly; problems name the line."""
     shown = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bytes(path).decode("utf-8")
     except OSError as error:
         return None, [Problem(shown, None, site, "", f"cannot read the file: {error.strerror}")]
     except UnicodeDecodeError:
@@ -95,6 +243,7 @@ def _read(path: Path, site: str) -> tuple[Any, list[Problem]]:
 
 def _fleet(directory: Path, file: Path, data: Any, problems: list[Problem]) -> Fleet | None:
     shown = display_path(file)
+    problems.extend(unknown_fleet_keys(file, data, fleet_file_keys()))
     if "fleet" not in data:
         problems.append(Problem(shown, None, "(fleet)", "fleet",
                                 "missing the `fleet` key with the fleet's settings"))
@@ -114,6 +263,18 @@ def _fleet(directory: Path, file: Path, data: Any, problems: list[Problem]) -> F
             f"{ca_file} does not exist in {display_path(directory)}; put the site CA's "
             "certificate (PEM) there")))
     return fleet
+
+
+def unknown_fleet_keys(file: Path, data: Any, allowed: frozenset[str]) -> list[Problem]:
+    """A problem for each top-level key of a fleet file that is not a plugin option."""
+    names = sorted(allowed)
+    lines = getattr(data, "lines", {})
+    return [
+        Problem(display_path(file), lines.get(key), "(fleet)", str(key), (
+            schema.unknown_keys([str(key)], names) + " (the fleet file's top-level keys are "
+            "the sitekit inventory plugin's options)"))
+        for key in sorted((k for k in data if k not in allowed), key=str)
+    ]
 
 
 def _site(path: Path, problems: list[Problem]) -> Site | None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from anyascii import anyascii
 
 from sitekit.problems import Problem
 from sitekit.site.strict_yaml import line_of, plain
@@ -84,6 +87,16 @@ class StaffMember:
     administrator: bool
     modules: tuple[str, ...]
     path: Path_
+
+
+def city_slug(city: str) -> str:
+    """A group-name-safe form of a city in any script: '東京' -> 'dongjing'.
+
+    anyascii transliterates every script, so cities in other scripts get distinct,
+    predictable groups; a site file's `city_group` overrides it.
+    """
+    ascii_text = anyascii(city)
+    return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "unnamed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +193,7 @@ class Site:
     code: str
     name: str
     city: str
+    city_group: str  # the `city_<...>` group's suffix: the site file's, or the city's
     address: str
     time_zone: str
     opening_hours: dict[str, str]
@@ -215,6 +229,7 @@ class Site:
             code=data["code"],
             name=data["name"],
             city=data["city"],
+            city_group=data.get("city_group") or city_slug(data["city"]),
             address=data.get("address", ""),
             time_zone=data["time_zone"],
             opening_hours=dict(data["opening_hours"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -18,9 +19,15 @@ if TYPE_CHECKING:
     from jsonschema import ValidationError
 
 # Every free-text string: sitekit hands its values to Ansible as trusted data, which
-# is only safe when none of them can be read as a template.
-NO_TEMPLATE = "^[^{}]*$"
-_SECRET = re.compile(r"pass|secret|token|credential", re.IGNORECASE)
+# is only safe when none of them can be read as a template. The schemas' free-text
+# patterns all start so; they also refuse control and invisible characters (NUL, ESC,
+# line breaks outside notes, C1, bidi overrides, zero-width): their ranges live in the
+# schema files only, and the explanation below asks the pattern which character failed.
+NO_TEMPLATE = "^[^{}"
+# A key naming a secret: a password, token, credential or key, unless it names a file or
+# path where one is kept (ansible_winrm_cert_key_pem, ansible_winrm_keytab).
+_SECRET = re.compile(r"pass|secret|token|credential|(^|_)(private_)?key($|_)", re.IGNORECASE)
+_PATH_KEY = re.compile(r"(_path|_file|_pem|_dir|keytab)$", re.IGNORECASE)
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 
 SCHEMA_DIR = resources.files("sitekit.site") / "schemas"
@@ -117,36 +124,29 @@ def _explain(error: ValidationError) -> str:
     kind = error.validator
     if kind == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
-        unknown = sorted(set(value) - set(allowed))
-        hints = []
-        for key in unknown:
-            if _SECRET.search(key):
-                hints.append(f"'{key}' has no place here: passwords and secrets never belong "
-                             "in site files; keep them in ansible-vault")
-                continue
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}"
-            hints.append(f"unknown key '{key}'; {hint}")
-        return "; ".join(hints)
+        return unknown_keys(sorted(set(value) - set(allowed)), allowed)
     if kind == "required":
         return f"missing required key '{_missing(error)}'"
     if kind == "type":
         wanted = error.validator_value
         wanted = wanted if isinstance(wanted, list) else [wanted]
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
+        words = " or ".join(str(_TYPE_WORDS.get(w, w)) for w in wanted)
         return f"expected {words}, got {_describe(value)}"
     if kind == "enum":
         choices = ", ".join(str(choice) for choice in error.validator_value)
         return f"{_describe(value)} is not one of: {choices}"
-    if kind == "pattern" and error.validator_value == NO_TEMPLATE:
-        return (f"{_describe(value)} has a brace; braces are not allowed in site and fleet "
-                "files, since Ansible would read {{ }} as a template: remove them")
+    if (kind == "pattern" and str(error.validator_value).startswith(NO_TEMPLATE)
+            and str(error.validator_value).endswith("]*$")):
+        return _explain_text(str(value), error.validator_value)
     if kind == "pattern":
         description = error.schema.get("description", f"must match {error.validator_value}")
         return f"{_describe(value)} is not valid here: {description}"
     if kind in ("minimum", "maximum"):
         bound = "at least" if kind == "minimum" else "at most"
         return f"{_describe(value)} is out of range: use {bound} {error.validator_value}"
+    if kind == "maxLength":
+        return (f"is {len(value)} characters long; write at most {error.validator_value} "
+                "(a name or a sentence, not a document)")
     if kind == "minLength":
         return "must not be empty" if error.validator_value == 1 else (
             f"too short: write at least {error.validator_value} characters"
@@ -160,6 +160,46 @@ def _explain(error: ValidationError) -> str:
     if kind == "propertyNames":
         return f"key {_describe(value)} is not a valid name"
     return error.message
+
+
+def _explain_text(value: str, pattern: str) -> str:
+    """Which character a free-text pattern refused, and where."""
+    if "{" in value or "}" in value:
+        return (f"{_short(value)} has a brace; braces are not allowed in site and fleet "
+                "files, since Ansible would read {{ }} as a template: remove them")
+    allowed = re.compile(pattern[1:-2].replace("[^", "[", 1))  # the refused characters
+    found = allowed.search(value)
+    if found is None:
+        return f"{_short(value)} is not valid text here"
+    char = found.group()
+    name = unicodedata.name(char, "a control character")
+    return (f"{_short(value)} holds U+{ord(char):04X} ({name}) at character "
+            f"{found.start() + 1}: control and invisible characters (line breaks, escapes, "
+            "bidi overrides, zero-width) are not allowed here; remove it")
+
+
+def _short(value: str) -> str:
+    return repr(value if len(value) <= 60 else value[:57] + "...")
+
+
+def is_secret(key: str) -> bool:
+    """Whether a key names a secret (which never belongs in site, fleet or inventory files)."""
+    return bool(_SECRET.search(key)) and not _PATH_KEY.search(key)
+
+
+def unknown_keys(unknown: list[str], allowed: list[str]) -> str:
+    """What to do about keys a mapping may not hold: a likely spelling, or the allowed keys."""
+    hints = []
+    for key in unknown:
+        if is_secret(key):
+            hints.append(f"{key!r} has no place here: passwords and secrets never belong "
+                         "in site files; keep them in ansible-vault")
+            continue
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}"
+        # repr: a key's control or bidi characters are shown escaped, never acted on.
+        hints.append(f"unknown key {key!r}; {hint}")
+    return "; ".join(hints)
 
 
 def _missing(error: ValidationError) -> str:
