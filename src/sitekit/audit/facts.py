@@ -7,6 +7,7 @@ that is missing, unreadable or invalid makes every control on its host unknown.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from functools import cache
@@ -20,6 +21,43 @@ from sitekit.site.model import dotted
 from sitekit.site.schema import explained
 
 FORMAT = 1
+
+# The run window of an audited month: evidence gathered in it is evidence of that month.
+# It opens on the month's first day at 00:00 UTC and closes GRACE into the next month, for
+# a run that starts on the month's last evening and crosses midnight; nothing gathered
+# after the evaluation itself (beyond CLOCK_SKEW between a host's clock and ours) counts.
+GRACE = dt.timedelta(days=1)
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def run_window(month: str) -> tuple[dt.datetime, dt.datetime]:
+    """[opens, closes) in UTC: the times a facts document of `month` (YYYY-MM) may carry."""
+    year, number = (int(part) for part in month.split("-"))
+    opens = dt.datetime(year, number, 1, tzinfo=dt.UTC)
+    following = (dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC) if number == 12
+                 else dt.datetime(year, number + 1, 1, tzinfo=dt.UTC))
+    return opens, following + GRACE
+
+
+def stale(gathered_at: object, month: str, now: dt.datetime) -> str | None:
+    """Why a document's `gathered_at` is not evidence of `month` (as of `now`); None if it is."""
+    if not isinstance(gathered_at, str):
+        return f"gathered_at: expected an ISO 8601 time, got {gathered_at!r}"
+    try:
+        at = dt.datetime.fromisoformat(gathered_at)
+    except ValueError:
+        return f"gathered_at: {gathered_at!r} is not an ISO 8601 time"
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    if at > now + CLOCK_SKEW:
+        return (f"gathered_at {gathered_at} is in the future (now {now:%Y-%m-%dT%H:%MZ}): "
+                "check the host's clock, then gather again")
+    opens, closes = run_window(month)
+    if not opens <= at < closes:
+        return (f"gathered_at {gathered_at} is outside the {month} run window "
+                f"({opens:%Y-%m-%d} to {closes - dt.timedelta(seconds=1):%Y-%m-%dT%H:%M:%SZ} "
+                f"UTC): evidence of another month; gather the host again")
+    return None
 
 
 @cache
