@@ -41,10 +41,19 @@ ENGINEER_VARIABLE = "SITEKIT_ENGINEER"
 _MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
+FIRST_MONTH = "2000-01"
+
+
 def month_type(text: str) -> str:
-    """--month: YYYY-MM."""
+    """--month: YYYY-MM, from FIRST_MONTH to this month (SITEKIT_TODAY's)."""
     if not _MONTH.match(text):
         raise argparse.ArgumentTypeError(f"{text} is not a month; write YYYY-MM, e.g. 2026-12")
+    this_month = planning_date().strftime("%Y-%m")
+    if text > this_month:
+        raise argparse.ArgumentTypeError(f"{text} is after this month ({this_month}): a month "
+                                         "is audited once its facts are gathered")
+    if text < FIRST_MONTH:
+        raise argparse.ArgumentTypeError(f"{text} is before {FIRST_MONTH}; check the year")
     return text
 
 
@@ -110,7 +119,8 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error("give --facts RUN_DIR (the gather step's output), or --from-history")
     if not args.facts.is_dir():
         parser.error(f"--facts {args.facts} is not a directory")
-    engineer = args.engineer or os.environ.get(ENGINEER_VARIABLE, "").strip()
+    engineer = (args.engineer if args.engineer is not None
+                else os.environ.get(ENGINEER_VARIABLE, "")).strip()
     if not engineer:
         parser.error(f"say who ran the audit: --engineer NAME or {ENGINEER_VARIABLE}")
     with collector_paused():
