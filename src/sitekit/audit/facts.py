@@ -110,7 +110,8 @@ def envelope_problems(document: Any) -> list[str]:
     for key in ("host", "site", "gathered_at"):
         if not isinstance(document.get(key), str):
             found.append(f"{key}: expected text, got {document.get(key)!r}")
-    if document.get("kind") not in _KINDS:
+    kind = document.get("kind")
+    if not isinstance(kind, str) or kind not in _KINDS:
         found.append(f"kind: expected one of {', '.join(sorted(_KINDS))}")
     if not isinstance(document.get("reachable"), bool):
         found.append("reachable: expected true or false")
