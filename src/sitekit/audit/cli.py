@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import os
 import re
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable
@@ -202,6 +203,10 @@ def _fresh(args: argparse.Namespace, month: str, engineer: str, today: dt.date) 
                                  history_path=history_path, out=out)
     except HistoryError as error:
         print(error, file=sys.stderr)
+        return 1
+    except (OSError, sqlite3.Error) as error:
+        print(f"sitekit report: {error}; nothing of this run was recorded in {history_path} "
+              f"and no report under {out} was replaced", file=sys.stderr)
         return 1
 
 

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from sitekit.audit.cli import ENGINEER_VARIABLE, fleet_name
-from sitekit.audit.history import History
+from sitekit.audit.history import History, HistoryError, Lock
 from sitekit.audit.report import MaintenanceRecord
 from sitekit.cli import fleet_dir
 from sitekit.plan.fleet import planning_date
@@ -102,7 +102,13 @@ def main(argv: list[str]) -> int:
                                args.actions.strip(), args.cause.strip(), args.result.strip(),
                                source="manual")
     history_path = args.history or Path("reports") / fleet / "history.sqlite"
-    with History(history_path) as history:
-        history.add_maintenance(fleet, day.strftime("%Y-%m"), record)
+    try:
+        History.verify(history_path)
+        with Lock(history_path, f"sitekit maintenance {fleet} --site {code}"), \
+                History(history_path) as history:
+            history.add_maintenance(fleet, day.strftime("%Y-%m"), record)
+    except HistoryError as error:
+        print(error, file=sys.stderr)
+        return 1
     print(f"kept in {history_path}: {code} {record.date} by {engineer}")
     return 0
