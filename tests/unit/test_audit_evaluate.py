@@ -240,3 +240,44 @@ def test_a_report_of_a_month_judges_only_that_months_facts(
                  str(tmp_path / "out"), "--format", "json"]) == 0
     kept = json.loads((tmp_path / "out" / "results.json").read_text())
     assert kept["counts"]["pass"] == 0, kept["counts"]
+
+
+BAD_FACTS = Path(__file__).parents[1] / "data" / "bad-facts"
+# Each file of the corpus is lis01-pos01's facts for 2026-12, broken in one way: the host
+# is unknown on every control, and the note says why.
+BAD_FACTS_WHY = {
+    "two-years-old.json": "outside the 2026-12 run window",
+    "last-month.json": "outside the 2026-12 run window",
+    "in-the-future.json": "in the future",
+    "gathered-at-not-a-time.json": "is not an ISO 8601 time",
+    "gathered-at-a-number.json": "gathered_at: expected text",
+    "kind-a-list.json": "kind: expected one of",
+    "about-another-host.json": "is about kitchen lis01-kds01 of LIS01",
+    "reachable-as-text.json": "reachable: expected true or false",
+    "facts-a-list.json": "facts: expected a mapping",
+    "truncated.json": "is not JSON",
+    "empty.json": "is not JSON",
+    "no-format.json": "format: expected 1",
+}
+
+
+def test_the_bad_facts_corpus_is_complete() -> None:
+    assert {path.name for path in BAD_FACTS.glob("*.json")} == set(BAD_FACTS_WHY)
+
+
+@pytest.mark.parametrize(("name", "why"), sorted(BAD_FACTS_WHY.items()))
+def test_each_bad_facts_document_makes_its_host_unknown(
+        example: tuple[Policy, list[SiteInfo]], tmp_path: Path, name: str, why: str) -> None:
+    policy, sites = example
+    lis01 = next(site for site in sites if site.code == "LIS01")
+    run = tmp_path / "run" / "LIS01"
+    run.mkdir(parents=True)
+    (run / "lis01-pos01.json").write_bytes((BAD_FACTS / name).read_bytes())
+    for validate in (False, True):
+        evaluator = Evaluator(policy, TODAY, validate=validate, month="2026-12", now=NOW)
+        cashier = evaluator.site(lis01, tmp_path / "run").hosts[1]
+        assert cashier.host == "lis01-pos01"
+        assert {r.status for r in cashier.results} == {UNKNOWN}
+        assert not cashier.reachable
+        if not validate:
+            assert why in cashier.results[0].note, cashier.results[0].note
