@@ -258,6 +258,8 @@ BAD_FACTS_WHY = {
     "truncated.json": "is not JSON",
     "empty.json": "is not JSON",
     "no-format.json": "format: expected 1",
+    "infinity.json": "Infinity is not a number JSON allows",
+    "nan.json": "NaN is not a number JSON allows",
 }
 
 
@@ -281,3 +283,17 @@ def test_each_bad_facts_document_makes_its_host_unknown(
         assert not cashier.reachable
         if not validate:
             assert why in cashier.results[0].note, cashier.results[0].note
+
+
+@pytest.mark.parametrize(("path", "control"), [
+    ("defender.signature_last_updated", "AV-03"),
+    ("backups.LotusPOS.last_full", "BAK-01"),
+])
+def test_a_date_after_the_facts_were_gathered_is_not_evidence(
+        example: tuple[Policy, list[SiteInfo]], path: str, control: str) -> None:
+    policy, _ = example
+    document = drift(healthy("lis01-srv01", "LIS01", "server"), path, "2099-01-01T00:00:00Z")
+    found = {r.control: r for r in Evaluator(policy, TODAY, month="2026-12", now=NOW).host(
+        "LIS01", document).results}
+    assert found[control].status == UNKNOWN
+    assert "dated after the facts were gathered" in found[control].note
