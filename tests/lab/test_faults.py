@@ -110,10 +110,18 @@ def test_bad_fault_parameters_are_refused_at_once(cli_lab: CliLab, args: list[st
     assert cli_lab.ansible(HOST, "ansible.windows.win_ping").returncode == 0
 
 
-def test_a_hand_edited_bad_parameter_does_not_crash_the_lab(cli_lab: CliLab) -> None:
+@pytest.mark.parametrize("faults", [
+    {"slow": {"seconds": "abc"}}, {"slow": 5}, {"slow": {"seconds": -5}},
+    {"service-wont-start": ["Spooler"]}, {"reboot-mid-run": "now"},
+])
+def test_a_hand_edited_bad_fault_does_not_crash_the_lab(cli_lab: CliLab,
+                                                        faults: dict[str, Any]) -> None:
     host_dir = cli_lab.layout.host_dir(HOST)
-    (host_dir / "faults.json").write_text(json.dumps({"slow": {"seconds": "abc"}}))
-    assert cli_lab.ansible(HOST, "ansible.windows.win_ping").returncode == 0  # the default
+    (host_dir / "faults.json").write_text(json.dumps(faults))
+    first = cli_lab.ansible(HOST, "ansible.windows.win_ping")
+    if "reboot-mid-run" in faults:  # it still reboots (the default time), then is back
+        time.sleep(3.5)
+    assert cli_lab.ansible(HOST, "ansible.windows.win_ping").returncode == 0, first.stdout
 
 
 def test_service_that_will_not_start(cli_lab: CliLab) -> None:

@@ -152,5 +152,7 @@ def write(run_dir: Path, document: dict[str, Any]) -> Path:
         raise ValueError(f"facts of {document.get('host')} are not valid: {'; '.join(wrong)}")
     path = path_of(run_dir, document["site"], document["host"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # whole or not at all
+    staged.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    staged.replace(path)
     return path

@@ -100,7 +100,7 @@ def parameter(params: dict[str, Any], fault: str, key: str) -> Any:
     crash the lab: a bad value is logged and the default used.
     """
     parse, default = PARAMETERS[fault][key]
-    if key not in params:
+    if not isinstance(params, dict) or key not in params:
         return default
     try:
         return parse(str(params[key]))
