@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -235,6 +236,7 @@ def _foreign(path: Path) -> None:
     (lambda p: p.mkdir(), "is a directory"),
     (_foreign, "is an SQLite database of another program"),
     (lambda p: p.write_bytes(b""), None),  # an empty file is a new history
+    (os.mkfifo, "is not a regular file"),
 ])
 @pytest.mark.parametrize("from_history", [False, True])
 def test_a_history_that_is_not_sitekits_is_left_alone(tmp_path: Path, make: Any,
@@ -261,6 +263,16 @@ def test_a_history_that_is_not_sitekits_is_left_alone(tmp_path: Path, make: Any,
     after = sorted((p.name, p.read_bytes() if p.is_file() else b"") for p in tmp_path.rglob("*")
                    if p.name != "out")
     assert after == before
+
+
+def test_a_history_under_a_file_is_refused(november: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    assert report(november / "facts", tmp_path / "notes.txt" / "history.sqlite",
+                  tmp_path / "out") == 1
+    assert "notes.txt is a file, not a folder" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_read_only_history_is_read_but_never_written(history: Path, tmp_path: Path,

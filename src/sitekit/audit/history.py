@@ -119,6 +119,21 @@ def _open_readonly(path: Path) -> sqlite3.Connection:
     return db
 
 
+def _check_kind(path: Path) -> None:
+    """Refuse a history path that is not a regular file (or nothing yet)."""
+    if path.is_dir():
+        raise HistoryError(f"{path} is a directory, not an audit history file; give "
+                           "--history FILE")
+    if path.exists() and not path.is_file():
+        raise HistoryError(f"{path} is not a regular file (a device, a FIFO or a socket); "
+                           "give --history an audit history file")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise HistoryError(f"{path}: {folder} is a file, not a folder")
+
+
 def _check_writable(path: Path) -> None:
     """Refuse, before anything is written, a history that cannot be written."""
     # Write permission by its mode, too: root may write anything, but a history someone
@@ -145,9 +160,7 @@ class History:
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = path
         self.readonly = readonly
-        if path.is_dir():
-            raise HistoryError(f"{path} is a directory, not an audit history file; give "
-                               "--history FILE")
+        _check_kind(path)
         if readonly:
             if not path.is_file():
                 raise HistoryError(f"no audit history at {path}; give --history FILE")
@@ -174,9 +187,7 @@ class History:
     @classmethod
     def verify(cls, path: Path) -> None:
         """Raise `HistoryError` if a run could not be kept in `path`; change nothing."""
-        if path.is_dir():
-            raise HistoryError(f"{path} is a directory, not an audit history file; give "
-                               "--history FILE")
+        _check_kind(path)
         _check_writable(path)
         if not path.is_file():
             return
