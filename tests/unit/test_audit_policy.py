@@ -165,6 +165,10 @@ REASON = """    reason: >-
     ("expires: \"2027-06-30\"", "expires: \"2028-01-01\"", "waivers[0].expires",
      "is more than 366 days ahead"),
     ("    expires: \"2027-01-31\"\n", "", "waivers[1]", "expires"),
+    (REASON, '    reason: "Approved by the board \\u202eTI puorG\\u202c, see ticket 4711"\n',
+     "waivers[1].reason", "holds control characters"),
+    ("approved_by: Daniel Okafor, Group IT", 'approved_by: "Daniel \\e[8mOkafor"',
+     "waivers[1].approved_by", "holds control characters"),
 ])
 def test_a_waiver_needs_a_real_reason_an_approver_and_a_near_expiry(
         tmp_path: Path, old: str, new: str, field: str, message: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -31,6 +32,8 @@ SEVERITIES = ("critical", "high", "medium", "low")
 # expires at most this far after the day the policy is read: it is reviewed once a year.
 MIN_REASON = 20
 MAX_WAIVER = dt.timedelta(days=366)
+# Characters a reviewer cannot see: C0/C1 controls (a line break aside) and bidi overrides.
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _WHERE = "(policy)"
 
 
@@ -241,6 +244,11 @@ def _waivers(shown: str, data: Any, ids: set[str], sites: set[str] | None,
         if not approved_by:
             problems.append(_problem(shown, data, (*where, "approved_by"), (
                 "say who approved the waiver (a name, and a role or team)")))
+        for key, text in (("reason", reason), ("approved_by", approved_by)):
+            if _CONTROL.search(text):
+                problems.append(_problem(shown, data, (*where, key), (
+                    "holds control characters (escape codes, bidi overrides ...); write "
+                    "plain text")))
         try:
             expires = dt.date.fromisoformat(item["expires"])
         except ValueError:
