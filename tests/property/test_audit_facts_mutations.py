@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +114,7 @@ def mutated(draw: st.DrawFn) -> tuple[str, str, dict[str, Any], str, tuple[str, 
     return host, kind, document, how, (), draw(st.integers(0, 4000))
 
 
-def _in_window(text: Any) -> bool:
+def _in_window(text: Any, now: dt.datetime = NOW) -> bool:
     if not isinstance(text, str):
         return False
     try:
@@ -121,7 +122,8 @@ def _in_window(text: Any) -> bool:
     except ValueError:
         return False
     at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-    return dt.datetime(2026, 12, 1, tzinfo=dt.UTC) <= at <= NOW + dt.timedelta(minutes=5)
+    return (dt.datetime(2026, 12, 1, tzinfo=dt.UTC) <= at <= now + dt.timedelta(minutes=5)
+            and at < dt.datetime(2027, 1, 2, tzinfo=dt.UTC))
 
 
 def _at(node: Any, path: tuple[str, ...]) -> Any:
@@ -182,3 +184,38 @@ def test_the_unmutated_documents_pass(tmp_path: Path, host: str, kind: str) -> N
     statuses = _evaluate(tmp_path, host, json.dumps(healthy(host, "LIS01", kind)))
     assert set(statuses.values()) <= {PASS, "waived"}
     assert PASS in statuses.values()
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(case=mutated())
+def test_sitekit_report_takes_any_mutated_document(
+        case: tuple[str, str, dict[str, Any], str, tuple[str, ...], Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from sitekit.cli import main  # noqa: PLC0415
+
+    host, _kind, document, how, _path, value = case
+    monkeypatch.setenv("SITEKIT_TODAY", "2026-12-07")
+    with tempfile.TemporaryDirectory() as temporary:
+        work = Path(temporary)
+        run = work / "run" / "LIS01"
+        run.mkdir(parents=True)
+        for other, other_kind in HOSTS:
+            if other != host:
+                (run / f"{other}.json").write_text(json.dumps(healthy(other, "LIS01",
+                                                                      other_kind)))
+        whole = json.dumps(document, allow_nan=True)
+        (run / f"{host}.json").write_text(whole[:value] if how == "truncate" else whole)
+        status = main(["report", str(EXAMPLE), "--facts", str(work / "run"), "--site", "LIS01",
+                       "--month", "2026-12", "--engineer", "Ana Costa", "--history",
+                       str(work / "h.sqlite"), "--out", str(work / "out"), "--format", "json"])
+        assert status == 0
+        kept = json.loads((work / "out" / "results.json").read_text())
+    hosts = {h["host"]: h for site in kept["sites"] for h in site["hosts"]}
+    assert set(hosts) == {h for h, _ in HOSTS}
+    statuses = {r["status"] for r in hosts[host]["results"]}
+    # sitekit report measures "the future" from the clock.
+    if how == "gathered_at" and not _in_window(value, dt.datetime.now(dt.UTC)):
+        assert statuses == {UNKNOWN}
+    if how == "truncate" and value < len(whole):
+        assert PASS not in statuses
