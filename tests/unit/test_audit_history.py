@@ -137,10 +137,15 @@ def test_a_version_1_history_is_upgraded_in_place(history: Path, tmp_path: Path)
     db.execute("PRAGMA application_id = 0")
     assert "UNIQUE" in db.execute("SELECT sql FROM sqlite_master WHERE name = 'runs'").fetchone()[0]
     db.close()
+    assert site_results(history)["LIS01"]["fail"] == 0  # read as it is, unchanged
+    assert "UNIQUE" in sqlite3.connect(history).execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'runs'").fetchone()[0]
     facts = write_run(tmp_path / "facts", lis01_failing())
     assert report(facts, history, tmp_path / "out") == 0
     assert site_results(history)["LIS01"]["fail"] == 1
     assert site_results(history)["LON01"]["pass"] > 0
+    with History(history, readonly=True) as upgraded:
+        assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == 2
 
 
 # One run at a time; history and reports agree.

@@ -221,9 +221,8 @@ class History:
         if version > VERSION:
             raise HistoryError(f"{self.path} was written by a newer sitekit (history schema "
                                f"{version}); upgrade sitekit")
-        if self.readonly and version < VERSION:
-            raise HistoryError(f"{self.path} has history schema {version}: run `sitekit "
-                               f"report` on it once with write access to bring it to {VERSION}")
+        # Read-only, a version 1 file reads as version 2 does: they differ only in runs'
+        # UNIQUE (fleet, month), which a version 1 file never breaks.
 
     def _create(self) -> None:
         """The schema (in one transaction with the upgrade from an older one)."""
