@@ -261,6 +261,8 @@ def test_a_history_that_is_not_sitekits_is_left_alone(tmp_path: Path, make: Any,
     err = capsys.readouterr().err
     if message is None:
         assert status == (1 if from_history else 0), err
+        assert "Traceback" not in err
+        assert not from_history or "holds no audit history yet" in err, err
         return
     assert status == 1
     assert message in err and str(path) in err, err

@@ -221,6 +221,9 @@ class History:
         if version > VERSION:
             raise HistoryError(f"{self.path} was written by a newer sitekit (history schema "
                                f"{version}); upgrade sitekit")
+        if self.readonly and "runs" not in tables:
+            raise HistoryError(f"{self.path} holds no audit history yet (no runs); give "
+                               "--history the file `sitekit report` keeps the months in")
         # Read-only, a version 1 file reads as version 2 does: they differ only in runs'
         # UNIQUE (fleet, month), which a version 1 file never breaks.
 
