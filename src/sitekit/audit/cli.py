@@ -315,6 +315,9 @@ def _from_history(args: argparse.Namespace, fleet: str, month: str) -> int:
     except HistoryError as error:
         print(error, file=sys.stderr)
         return 1
+    except sqlite3.Error as error:
+        print(f"{history_path} cannot be read as an audit history: {error}", file=sys.stderr)
+        return 1
     return _write(args, report)
 
 
