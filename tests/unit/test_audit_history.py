@@ -214,6 +214,32 @@ def test_a_run_that_fails_while_writing_keeps_neither(history: Path, tmp_path: P
     assert not list(out.rglob("*.tmp"))
 
 
+def test_reports_that_cannot_be_put_in_place_are_said_so(history: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    out = tmp_path / "out"
+    real = Path.replace
+
+    def refused(self: Path, target: Any) -> Path:
+        if Path(target).name == "summary.html":
+            raise PermissionError(13, "Permission denied")
+        return real(self, target)
+
+    monkeypatch.setattr(Path, "replace", refused)
+    assert report(write_run(tmp_path / "facts", lis01_failing()), history, out,
+                  engineer="Rui Matos") == 1
+    err = capsys.readouterr().err
+    assert "the run is recorded in" in err and "--from-history" in err, err
+    assert not list(out.rglob("*.tmp"))
+    monkeypatch.setattr(Path, "replace", real)
+    with History(history, readonly=True) as kept:
+        assert kept.load("example", "2026-11").run.engineer == "Rui Matos"
+    assert main(["report", str(EXAMPLE), "--month", "2026-11", "--from-history", "--history",
+                 str(history), "--out", str(out)]) == 0
+    assert json.loads((out / "results.json").read_text())["engineer"] == "Rui Matos"
+
+
 def test_out_naming_a_file_is_refused_before_anything_is_kept(
         history: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "report.html").write_text("mine")

@@ -275,7 +275,15 @@ def _fresh_locked(args: argparse.Namespace, *, month: str, engineer: str, today:
         except BaseException:
             discard(staged)
             raise
-    written = publish(staged)
+    try:
+        written = publish(staged)
+    except OSError as error:  # the run is kept: say so, and how to get its reports
+        discard(staged)
+        print(f"sitekit report: the run is recorded in {history_path}, but its reports could "
+              f"not all be put in place under {out} ({error}); write them again with: sitekit "
+              f"report {args.fleet} --month {month} --from-history --history {history_path} "
+              f"--out {out}", file=sys.stderr)
+        return 1
     return _said(month_report, out, written)
 
 
