@@ -63,14 +63,65 @@ def test_slow_host_delays_every_command(cli_lab: CliLab) -> None:
     assert time.monotonic() - start > fast + 1.2
 
 
-def test_reboot_mid_run_drops_the_connection_and_changes_boot_time(cli_lab: CliLab) -> None:
+def test_reboot_mid_run_resets_the_connection_and_comes_back(cli_lab: CliLab) -> None:
     boot = cli_lab.state(HOST)["boot_time"]
-    inject(cli_lab, "reboot-mid-run")
+    inject(cli_lab, "reboot-mid-run", "seconds=4")
     result = cli_lab.ansible(HOST, "ansible.windows.win_ping")
+    output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "Remote end closed connection" in result.stdout + result.stderr
+    # As a rebooting Windows host: the connection is reset, and so is the next one.
+    assert "Connection reset by peer" in output, output
+    assert "Code 400" not in output and "Bad HTTP response" not in output, output
     assert cli_lab.state(HOST)["boot_time"] != boot
+    time.sleep(4)
     assert cli_lab.ansible(HOST, "ansible.windows.win_ping").returncode == 0  # back up
+
+
+def test_a_slow_host_past_the_read_timeout_times_out(cli_lab: CliLab) -> None:
+    # connection_timeout 3: pywinrm's read timeout is 13 s.
+    inject(cli_lab, "slow", "seconds=16")
+    result = cli_lab.ansible(HOST, "ansible.windows.win_ping", "",
+                             "-e", "ansible_winrm_connection_timeout=3")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Read timed out" in output, output
+    assert "Code 400" not in output and "Bad HTTP response" not in output, output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["slow", "seconds=abc"], "slow: seconds=abc: 'abc' is not a number of seconds"),
+    (["slow", "seconds=-5"], "slow: seconds=-5: -5 is out of range"),
+    (["slow", "seconds=inf"], "out of range"),
+    (["slow", "sconds=3"], "unknown parameter 'sconds'; slow takes seconds=..."),
+    (["slow", "seconds"], "fault parameters are KEY=VALUE"),
+    (["slow", "seconds=1", "seconds=2"], "seconds is given twice"),
+    (["disk-full", "size=0"], "disk-full takes no parameters"),
+    (["service-wont-start", "service=a\\b"], "is not a service name"),
+    (["reboot-mid-run", "seconds=9999"], "out of range"),
+    (["clear", "seconds=1"], "clear takes no parameters"),
+])
+def test_bad_fault_parameters_are_refused_at_once(cli_lab: CliLab, args: list[str],
+                                                   message: str) -> None:
+    result = cli_lab.sitekit("fault", HOST, *args)
+    assert result.returncode == 1
+    assert message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert cli_lab.state(HOST).get("lab", {}).get("faults", {}) == {}
+    assert cli_lab.ansible(HOST, "ansible.windows.win_ping").returncode == 0
+
+
+@pytest.mark.parametrize("faults", [
+    {"slow": {"seconds": "abc"}}, {"slow": 5}, {"slow": {"seconds": -5}},
+    {"service-wont-start": ["Spooler"]}, {"reboot-mid-run": "now"},
+])
+def test_a_hand_edited_bad_fault_does_not_crash_the_lab(cli_lab: CliLab,
+                                                        faults: dict[str, Any]) -> None:
+    host_dir = cli_lab.layout.host_dir(HOST)
+    (host_dir / "faults.json").write_text(json.dumps(faults))
+    first = cli_lab.ansible(HOST, "ansible.windows.win_ping")
+    if "reboot-mid-run" in faults:  # it still reboots (the default time), then is back
+        time.sleep(3.5)
+    assert cli_lab.ansible(HOST, "ansible.windows.win_ping").returncode == 0, first.stdout
 
 
 def test_service_that_will_not_start(cli_lab: CliLab) -> None:
@@ -82,6 +133,25 @@ def test_service_that_will_not_start(cli_lab: CliLab) -> None:
     assert "Error 1067" in started.stdout
     other = cli_lab.ansible(HOST, "ansible.windows.win_service", "name=W32Time state=restarted")
     assert other.returncode == 0, other.stdout
+
+
+def test_a_running_service_that_will_not_start_fails_where_windows_fails(
+        cli_lab: CliLab) -> None:
+    # The fault comes while the service runs: it is down, and starting it fails.
+    running = cli_lab.ansible(HOST, "ansible.windows.win_service", "name=Spooler", "-o")
+    assert '"state": "running"' in running.stdout, running.stdout
+    inject(cli_lab, "service-wont-start", "service=Spooler")
+    query = cli_lab.ansible(HOST, "ansible.windows.win_service", "name=Spooler", "-o")
+    assert '"state": "stopped"' in query.stdout, query.stdout
+    check = cli_lab.ansible(HOST, "ansible.windows.win_service", "name=Spooler state=started",
+                            "--check", "-o")
+    assert check.returncode == 0 and '"changed": true' in check.stdout, check.stdout
+    started = cli_lab.ansible(HOST, "ansible.windows.win_service", "name=Spooler state=started")
+    assert started.returncode == 2, started.stdout
+    assert ("Unhandled exception while executing module: Service 'Print Spooler (Spooler)' "
+            "cannot be started due to the following error: Cannot start service Spooler on "
+            "computer '.'.") in started.stdout, started.stdout
+    assert "Error 1067: The process terminated unexpectedly" in started.stdout
 
 
 def update_definitions(lab: CliLab) -> dict[str, Any]:

@@ -185,3 +185,115 @@ def test_a_waiver_does_not_turn_unknown_into_waived(
     found = statuses(Evaluator(policy, TODAY),
                      drift(healthy("ber02-pos01", "BER02", "cashier"), "autologon", ...))
     assert found["AUT-01"] == UNKNOWN
+
+
+NOW = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(("month", "gathered_at", "why"), [
+    ("2026-12", "2024-12-01T02:30:00Z", "outside the 2026-12 run window"),  # two years old
+    ("2026-12", "2026-11-30T23:59:59Z", "outside the 2026-12 run window"),  # last month
+    ("2026-11", "2026-12-02T00:00:00Z", "outside the 2026-11 run window"),  # past the grace
+    ("2026-12", "2026-12-07T13:00:00Z", "in the future"),
+    ("2026-12", "2030-01-01T00:00:00Z", "in the future"),
+    ("2026-12", "yesterday", "is not an ISO 8601 time"),
+])
+def test_evidence_of_another_month_is_unknown(example: tuple[Policy, list[SiteInfo]],
+                                              month: str, gathered_at: str, why: str) -> None:
+    policy, _ = example
+    document = healthy("lis01-pos01", "LIS01", "cashier")
+    document["gathered_at"] = gathered_at
+    result = Evaluator(policy, TODAY, month=month, now=NOW).host("LIS01", document)
+    assert {r.status for r in result.results} == {UNKNOWN}
+    assert not result.reachable
+    assert all(why in r.note for r in result.results), result.results[0].note
+
+
+@pytest.mark.parametrize(("month", "gathered_at"), [
+    ("2026-12", "2026-12-01T00:00:00Z"),  # the window opens
+    ("2026-11", "2026-11-30T23:30:00Z"),
+    ("2026-11", "2026-12-01T01:10:00+00:00"),  # a run that crossed midnight: the grace
+    ("2026-12", "2026-12-07T12:03:00Z"),  # a host's clock a little ahead
+])
+def test_evidence_of_the_month_is_judged(example: tuple[Policy, list[SiteInfo]],
+                                         month: str, gathered_at: str) -> None:
+    policy, _ = example
+    document = healthy("lis01-srv01", "LIS01", "server",
+                       at=dt.datetime.fromisoformat(gathered_at))
+    found = Evaluator(policy, TODAY, month=month, now=NOW).host("LIS01", document)
+    assert found.reachable
+    assert {r.status for r in found.results} == {PASS}
+
+
+def test_a_report_of_a_month_judges_only_that_months_facts(
+        example: tuple[Policy, list[SiteInfo]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from sitekit.cli import main  # noqa: PLC0415
+
+    monkeypatch.setenv("SITEKIT_TODAY", "2026-12-01")
+    _, sites = example
+    old = dt.datetime(2024, 12, 1, 2, 30, tzinfo=dt.UTC)
+    write_run(tmp_path / "run", [healthy(host, site.code, kind, at=old)
+                                 for site in sites for host, kind in site.hosts])
+    assert main(["report", str(EXAMPLE), "--facts", str(tmp_path / "run"), "--month", "2026-12",
+                 "--engineer", "Ana Costa", "--history", str(tmp_path / "h.sqlite"), "--out",
+                 str(tmp_path / "out"), "--format", "json"]) == 0
+    kept = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert kept["counts"]["pass"] == 0, kept["counts"]
+
+
+BAD_FACTS = Path(__file__).parents[1] / "data" / "bad-facts"
+# Each file of the corpus is lis01-pos01's facts for 2026-12, broken in one way: the host
+# is unknown on every control, and the note says why.
+BAD_FACTS_WHY = {
+    "two-years-old.json": "outside the 2026-12 run window",
+    "last-month.json": "outside the 2026-12 run window",
+    "in-the-future.json": "in the future",
+    "gathered-at-not-a-time.json": "is not an ISO 8601 time",
+    "gathered-at-a-number.json": "gathered_at: expected text",
+    "kind-a-list.json": "kind: expected one of",
+    "about-another-host.json": "is about kitchen lis01-kds01 of LIS01",
+    "reachable-as-text.json": "reachable: expected true or false",
+    "facts-a-list.json": "facts: expected a mapping",
+    "truncated.json": "is not JSON",
+    "empty.json": "is not JSON",
+    "no-format.json": "format: expected 1",
+    "infinity.json": "Infinity is not a number JSON allows",
+    "nan.json": "NaN is not a number JSON allows",
+}
+
+
+def test_the_bad_facts_corpus_is_complete() -> None:
+    assert {path.name for path in BAD_FACTS.glob("*.json")} == set(BAD_FACTS_WHY)
+
+
+@pytest.mark.parametrize(("name", "why"), sorted(BAD_FACTS_WHY.items()))
+def test_each_bad_facts_document_makes_its_host_unknown(
+        example: tuple[Policy, list[SiteInfo]], tmp_path: Path, name: str, why: str) -> None:
+    policy, sites = example
+    lis01 = next(site for site in sites if site.code == "LIS01")
+    run = tmp_path / "run" / "LIS01"
+    run.mkdir(parents=True)
+    (run / "lis01-pos01.json").write_bytes((BAD_FACTS / name).read_bytes())
+    for validate in (False, True):
+        evaluator = Evaluator(policy, TODAY, validate=validate, month="2026-12", now=NOW)
+        cashier = evaluator.site(lis01, tmp_path / "run").hosts[1]
+        assert cashier.host == "lis01-pos01"
+        assert {r.status for r in cashier.results} == {UNKNOWN}
+        assert not cashier.reachable
+        if not validate:
+            assert why in cashier.results[0].note, cashier.results[0].note
+
+
+@pytest.mark.parametrize(("path", "control"), [
+    ("defender.signature_last_updated", "AV-03"),
+    ("backups.LotusPOS.last_full", "BAK-01"),
+])
+def test_a_date_after_the_facts_were_gathered_is_not_evidence(
+        example: tuple[Policy, list[SiteInfo]], path: str, control: str) -> None:
+    policy, _ = example
+    document = drift(healthy("lis01-srv01", "LIS01", "server"), path, "2099-01-01T00:00:00Z")
+    found = {r.control: r for r in Evaluator(policy, TODAY, month="2026-12", now=NOW).host(
+        "LIS01", document).results}
+    assert found[control].status == UNKNOWN
+    assert "dated after the facts were gathered" in found[control].note

@@ -45,3 +45,43 @@ def test_bad_input_is_refused(tmp_path: Path, args: list[str], message: str) -> 
     assert result.returncode != 0
     assert message in result.stderr
     assert not (tmp_path / "h.sqlite").exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--findings", "f", "--actions", "a", "--engineer", "   "], "say who did the work"),
+    (["--findings", "  ", "--actions", "a", "--engineer", "E"], "--findings is blank"),
+    (["--findings", "f", "--actions", "\t", "--engineer", "E"], "--actions is blank"),
+    (["--findings", "f", "--actions", "a", "--engineer", "E", "--date", "1900-01-01"],
+     "--date 1900-01-01 is more than 366 days before today (2026-12-01)"),
+    (["--findings", "f", "--actions", "a", "--engineer", "E", "--date", "2999-01-01"],
+     "--date 2999-01-01 is after today (2026-12-01)"),
+    (["--findings", "f", "--actions", "a", "--engineer", "E", "--cause", "x\x1b[31m"],
+     "--cause holds control characters"),
+    (["--findings", "f" * 5000, "--actions", "a", "--engineer", "E"],
+     "--findings is 5000 characters; at most 4000"),
+])
+def test_an_empty_or_impossible_record_is_refused(tmp_path: Path, args: list[str],
+                                                  message: str) -> None:
+    env = {"PATH": "/usr/bin:/bin", "SITEKIT_TODAY": "2026-12-01"}
+    result = sitekit("maintenance", str(EXAMPLE), "--site", "LIS01", *args, "--history",
+                     str(tmp_path / "h.sqlite"), env=env)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "h.sqlite").exists()
+
+
+@pytest.mark.parametrize(("month", "message"), [
+    ("9999-12", "9999-12 is after this month (2026-12)"),
+    ("2027-01", "2027-01 is after this month (2026-12)"),
+    ("1900-01", "1900-01 is before 2000-01"),
+])
+def test_a_month_that_cannot_be_audited_is_refused(tmp_path: Path, month: str,
+                                                  message: str) -> None:
+    env = {"PATH": "/usr/bin:/bin", "SITEKIT_TODAY": "2026-12-01"}
+    for how in (["--facts", str(tmp_path)], ["--from-history"]):
+        result = sitekit("report", str(EXAMPLE), "--month", month, *how, "--engineer", "E",
+                         "--history", str(tmp_path / "h.sqlite"), env=env)
+        assert result.returncode == 2, result.stderr
+        assert message in result.stderr
+    assert not (tmp_path / "h.sqlite").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -144,3 +145,49 @@ def test_a_missing_policy_file_says_where_to_start(tmp_path: Path) -> None:
     policy, problems = load_policy(tmp_path / "audit-policy.yml")
     assert policy is None
     assert "copy inventories/example/audit-policy.yml" in problems[0].message
+
+
+REASON = """    reason: >-
+      Two floors and the year-end events grow the database past 8 GB until the January
+      archive run; the DBA checks its size every week.
+"""
+
+
+@pytest.mark.parametrize(("old", "new", "field", "message"), [
+    (REASON, '    reason: "                         "\n', "waivers[1].reason",
+     "the reason is 0 characters without its surrounding spaces"),
+    (REASON, '    reason: "   short reason     x      "\n', "waivers[1].reason",
+     "the reason is 18 characters"),
+    ("approved_by: Daniel Okafor, Group IT", 'approved_by: "   "', "waivers[1].approved_by",
+     ""),
+    ("expires: \"2027-01-31\"", "expires: \"9999-12-31\"", "waivers[1].expires",
+     "9999-12-31 is more than 366 days ahead (after 2027-12-02)"),
+    ("expires: \"2027-06-30\"", "expires: \"2028-01-01\"", "waivers[0].expires",
+     "is more than 366 days ahead"),
+    ("    expires: \"2027-01-31\"\n", "", "waivers[1]", "expires"),
+    (REASON, '    reason: "Approved by the board \\u202eTI puorG\\u202c, see ticket 4711"\n',
+     "waivers[1].reason", "holds control characters"),
+    ("approved_by: Daniel Okafor, Group IT", 'approved_by: "Daniel \\e[8mOkafor"',
+     "waivers[1].approved_by", "holds control characters"),
+])
+def test_a_waiver_needs_a_real_reason_an_approver_and_a_near_expiry(
+        tmp_path: Path, old: str, new: str, field: str, message: str) -> None:
+    assert old in TEXT
+    path = tmp_path / "audit-policy.yml"
+    path.write_text(TEXT.replace(old, new, 1))
+    policy, problems = load_policy(path, fleet_data(), ["BER02", "LIS01", "LON01"],
+                                   today=dt.date(2026, 12, 1))
+    assert policy is None
+    assert [p for p in problems if p.field == field and message in p.message], \
+        [str(p) for p in problems]
+
+
+def test_a_waiver_within_a_year_is_kept_stripped(tmp_path: Path) -> None:
+    path = tmp_path / "audit-policy.yml"
+    path.write_text(TEXT.replace("approved_by: Daniel Okafor, Group IT",
+                                 'approved_by: "  Daniel Okafor, Group IT  "', 1))
+    policy, problems = load_policy(path, fleet_data(), ["BER02", "LIS01", "LON01"],
+                                   today=dt.date(2026, 12, 1))
+    assert policy is not None, problems
+    assert policy.waivers[1].approved_by == "Daniel Okafor, Group IT"
+    assert policy.waivers[1].expires == dt.date(2027, 1, 31)

@@ -156,6 +156,10 @@ def _versioned(test: Callable[[tuple[int, ...], tuple[int, ...]], bool]) -> Oper
     return operator
 
 
+# How far a host's dates may run ahead of its own gathered_at (clock steps, rounding).
+_SKEW = 300.0
+
+
 def _max_age(observed: Any, expected: dt.timedelta, at: dt.datetime | None) -> Verdict:
     if observed is None:
         return False, "never", ""
@@ -168,6 +172,10 @@ def _max_age(observed: Any, expected: dt.timedelta, at: dt.datetime | None) -> V
     if at is None:
         return None, observed, "the facts have no valid gathered_at to measure the age from"
     seconds = (at - when).total_seconds()
+    if seconds < -_SKEW:
+        return None, f"{observed} ({_age(seconds)})", (
+            f"dated after the facts were gathered ({at:%Y-%m-%dT%H:%M:%SZ}): not evidence; "
+            "check the host's clock")
     return seconds <= expected.total_seconds(), f"{observed} ({_age(seconds)})", ""
 
 

@@ -11,14 +11,17 @@ import argparse
 import datetime as dt
 import os
 import re
+import sqlite3
 import sys
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sitekit.audit.evaluate import Evaluator, fleet_sites
-from sitekit.audit.history import History, HistoryError
-from sitekit.audit.policy import load_policy, policy_file
-from sitekit.audit.render import FORMATS, write_all
+from sitekit.audit.history import History, HistoryError, Lock
+from sitekit.audit.policy import Policy, load_policy, policy_file
+from sitekit.audit.render import FORMATS, discard, publish, stage_all, write_all
 from sitekit.audit.report import (
     ControlInfo,
     Report,
@@ -33,15 +36,25 @@ from sitekit.plan.fleet import collector_paused, planning_date
 from sitekit.problems import Problem, display_path
 from sitekit.site import strict_yaml
 from sitekit.site.load import fleet_file, load_fleet_dir
+from sitekit.site.model import Fleet, Site
 
 ENGINEER_VARIABLE = "SITEKIT_ENGINEER"
 _MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
+FIRST_MONTH = "2000-01"
+
+
 def month_type(text: str) -> str:
-    """--month: YYYY-MM."""
+    """--month: YYYY-MM, from FIRST_MONTH to this month (SITEKIT_TODAY's)."""
     if not _MONTH.match(text):
         raise argparse.ArgumentTypeError(f"{text} is not a month; write YYYY-MM, e.g. 2026-12")
+    this_month = planning_date().strftime("%Y-%m")
+    if text > this_month:
+        raise argparse.ArgumentTypeError(f"{text} is after this month ({this_month}): a month "
+                                         "is audited once its facts are gathered")
+    if text < FIRST_MONTH:
+        raise argparse.ArgumentTypeError(f"{text} is before {FIRST_MONTH}; check the year")
     return text
 
 
@@ -78,8 +91,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", type=Path, metavar="FILE",
                         help="the baseline policy (default: <fleet dir>/audit-policy.yml)")
     parser.add_argument("--site", action="append", default=[], metavar="CODE",
-                        help="only this site (repeat for more); a run of some sites is not "
-                             "kept in the history")
+                        help="only this site (repeat for more); the run replaces only "
+                             "these sites' results of the month in the history")
     parser.add_argument("--format", action="append", choices=FORMATS, default=[],
                         dest="formats", help="only this report (repeat for more)")
     parser.add_argument("--validate-facts", action="store_true",
@@ -107,7 +120,8 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error("give --facts RUN_DIR (the gather step's output), or --from-history")
     if not args.facts.is_dir():
         parser.error(f"--facts {args.facts} is not a directory")
-    engineer = args.engineer or os.environ.get(ENGINEER_VARIABLE, "").strip()
+    engineer = (args.engineer if args.engineer is not None
+                else os.environ.get(ENGINEER_VARIABLE, "")).strip()
     if not engineer:
         parser.error(f"say who ran the audit: --engineer NAME or {ENGINEER_VARIABLE}")
     with collector_paused():
@@ -132,6 +146,26 @@ def fleet_name(directory: Path) -> str | None:
         return None
 
 
+def _out_problem(out: Path) -> str | None:
+    """Why the reports cannot go to `out` (checked before anything is recorded)."""
+    folder = out
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return (f"--out {out}: {folder} is a file, not a folder; give --out a folder (it is "
+                "created when missing)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"--out {out}: cannot write in {folder}"
+    return None
+
+
+def _run_sites(args: argparse.Namespace, sites: list[Site]) -> list[Site]:
+    """The sites this run audits: --site's, or those with a folder in the facts."""
+    if args.site:
+        return sites
+    return [site for site in sites if (args.facts / site.code).is_dir()]
+
+
 def _fresh(args: argparse.Namespace, month: str, engineer: str, today: dt.date) -> int:
     loaded = load_fleet_dir(args.fleet, only=args.site)
     if loaded.problems or loaded.fleet is None:
@@ -148,71 +182,160 @@ def _fresh(args: argparse.Namespace, month: str, engineer: str, today: dt.date) 
     if policy is None:
         _report_problems(problems, "audit policy")
         return 1
+    audited = _run_sites(args, loaded.sites)
+    if not audited:
+        print(f"{display_path(args.facts)} holds the facts of no site of fleet {fleet.name} "
+              "(<RUN_DIR>/<SITE>/<host>.json); give the gather step's run directory, or "
+              "--site CODE", file=sys.stderr)
+        return 1
+    out = args.out or Path("reports") / fleet.name / month
+    wrong = _out_problem(out)
+    if wrong:
+        print(wrong, file=sys.stderr)
+        return 2
+    history_path = args.history or Path("reports") / fleet.name / "history.sqlite"
+    try:
+        History.verify(history_path)  # before the lock file is made beside it
+        with Lock(history_path, f"sitekit report {fleet.name} --month {month}"):
+            return _fresh_locked(args, month=month, engineer=engineer, today=today,
+                                 policy=policy, fleet=fleet, audited=audited,
+                                 every_site=[] if args.site else loaded.sites,
+                                 history_path=history_path, out=out)
+    except HistoryError as error:
+        print(error, file=sys.stderr)
+        return 1
+    except (OSError, sqlite3.Error) as error:
+        print(f"sitekit report: {error}; nothing of this run was recorded in {history_path} "
+              f"and no report under {out} was replaced", file=sys.stderr)
+        return 1
+
+
+def _fresh_locked(args: argparse.Namespace, *, month: str, engineer: str, today: dt.date,
+                  policy: Policy, fleet: Fleet, audited: list[Site], every_site: list[Site],
+                  history_path: Path, out: Path) -> int:
     started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     run = Run(fleet.name, month, engineer, started, today.isoformat(), policy.version,
               display_path(args.facts))
-    evaluator = Evaluator(policy, today, args.validate_facts)
+    evaluator = Evaluator(policy, today, args.validate_facts, month=month)
     sites = [SiteReport(result.site, result.hosts)
              for result in (evaluator.site(site, args.facts)
-                            for site in fleet_sites(fleet, loaded.sites))]
-    report = Report(run, [ControlInfo.of(control) for control in policy.controls], sites)
-    history_path = args.history or Path("reports") / fleet.name / "history.sqlite"
+                            for site in fleet_sites(fleet, audited))]
+    controls = [ControlInfo.of(control) for control in policy.controls]
+    report = Report(run, controls, sites)  # what this run keeps: its own sites
+    codes = {site.site.code for site in sites}
     with History(history_path) as history:
-        _compare(history, report)
+        others = [code for code in history.site_codes(fleet.name, month) if code not in codes]
+        # The month as it now stands: this run's sites and every other site's latest.
+        month_report = report
+        if others:
+            kept_sites = history.load(fleet.name, month, others)
+            known = {control.id for control in controls}
+            month_report = Report(run, [*controls, *(c for c in kept_sites.controls
+                                                    if c.id not in known)],
+                                  sorted([*sites, *kept_sites.sites],
+                                         key=lambda s: s.site.code))
+        _compare(history, month_report)
         kept = history.maintenance(fleet.name, month)
         for site in report.sites:  # the month's manual records stay, and come first
             manual = [m for m in kept.get(site.site.code, ()) if m.source == "manual"]
             site.maintenance = sorted([*manual, audit_record(report, site, today)],
                                       key=lambda m: m.date)
         earlier = [point for point in history.trend(fleet.name, month) if point.month != month]
-    if args.site:
-        print("only some sites: this run is not kept in the history", file=sys.stderr)
-        return _write(args, report)
-    report.trend = [*earlier, TrendPoint(month, dict(report.counts), report.hosts,
-                                         report.unreachable)]
-    # SQLite does its work without the GIL: keep the run while the reports are written.
+    missing = sorted({site.code for site in every_site}
+                     - {s.site.code for s in month_report.sites})
+    if others:
+        print(f"this run audited {', '.join(sorted(codes))}; the {month} results of "
+              f"{', '.join(others)} are kept as they were", file=sys.stderr)
+    if missing:
+        print(f"not audited in {month}: {', '.join(missing)}", file=sys.stderr)
+    month_report.trend = [*earlier, TrendPoint(month, dict(month_report.counts),
+                                               month_report.hosts, month_report.unreachable)]
+    # The run is kept only together with its reports: they are rendered to temporary files
+    # while SQLite (without the GIL) records the run; the transaction commits once every
+    # report is rendered, and the reports are then put in place, each at once.
+    rendered, failed = threading.Event(), threading.Event()
+
+    def when_rendered() -> None:
+        rendered.wait()
+        if failed.is_set():
+            raise RuntimeError("the reports could not be written")
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        recorded = pool.submit(_record, history_path, report)
-        status = _write(args, report)
-        recorded.result()
-    return status
+        recorded = pool.submit(_record, history_path, report, when_rendered)
+        try:
+            staged = stage_all(month_report, out, args.formats or FORMATS)
+        except BaseException:
+            failed.set()
+            rendered.set()
+            recorded.exception()
+            raise
+        rendered.set()
+        try:
+            recorded.result()
+        except BaseException:
+            discard(staged)
+            raise
+    try:
+        written = publish(staged)
+    except OSError as error:  # the run is kept: say so, and how to get its reports
+        discard(staged)
+        print(f"sitekit report: the run is recorded in {history_path}, but its reports could "
+              f"not all be put in place under {out} ({error}); write them again with: sitekit "
+              f"report {args.fleet} --month {month} --from-history --history {history_path} "
+              f"--out {out}", file=sys.stderr)
+        return 1
+    return _said(month_report, out, written)
 
 
-def _record(path: Path, report: Report) -> None:
+def _record(path: Path, report: Report, before_commit: Callable[[], None]) -> None:
     with History(path) as history:
-        history.record(report)
+        history.record(report, before_commit)
 
 
-def _compare(history: History, report: Report, sites: list[str] | None = None) -> None:
+def _compare(history: History, report: Report) -> None:
+    """Each site's changes against its latest earlier month in the history."""
     run = report.run
-    previous = history.previous_month(run.fleet, run.month)
-    if previous is None:
-        return
-    failed = history.failures(run.fleet, previous, sites)
+    previous = history.previous_months(run.fleet, run.month)
+    by_month: dict[str, list[str]] = {}
     for site in report.sites:
-        site.changes = compare(site, previous, failed.get(site.site.code, {}))
+        if site.site.code in previous:
+            by_month.setdefault(previous[site.site.code], []).append(site.site.code)
+    for month, codes in by_month.items():
+        failed = history.failures(run.fleet, month, codes)
+        for site in report.sites:
+            if site.site.code in codes:
+                site.changes = compare(site, month, failed.get(site.site.code, {}))
 
 
 def _from_history(args: argparse.Namespace, fleet: str, month: str) -> int:
     history_path = args.history or Path("reports") / fleet / "history.sqlite"
-    if not history_path.is_file():
-        print(f"no audit history at {history_path}; give --history FILE", file=sys.stderr)
-        return 1
     sites = [code.upper() for code in args.site] or None
-    with collector_paused(), History(history_path) as history:
-        try:
+    out = args.out or Path("reports") / fleet / month
+    wrong = _out_problem(out)
+    if wrong:
+        print(wrong, file=sys.stderr)
+        return 2
+    try:
+        with collector_paused(), History(history_path, readonly=True) as history:
             report = history.load(fleet, month, sites)
-        except HistoryError as error:
-            print(error, file=sys.stderr)
-            return 1
-        _compare(history, report, sites)
-        report.trend = history.trend(fleet, month)
+            _compare(history, report)
+            report.trend = history.trend(fleet, month)
+    except HistoryError as error:
+        print(error, file=sys.stderr)
+        return 1
+    except sqlite3.Error as error:
+        print(f"{history_path} cannot be read as an audit history: {error}", file=sys.stderr)
+        return 1
     return _write(args, report)
 
 
 def _write(args: argparse.Namespace, report: Report) -> int:
     out = args.out or Path("reports") / report.run.fleet / report.run.month
-    written = write_all(report, out, args.formats or FORMATS)
+    return _said(report, out, write_all(report, out, args.formats or FORMATS))
+
+
+def _said(report: Report, out: Path, written: list[Path]) -> int:
+    """Say what the reports found and where they are; 0."""
     counts = report.counts
     share = report.compliance
     print(f"{report.run.fleet} {report.run.month}: {len(report.sites)} sites, {report.hosts} "

@@ -1,8 +1,10 @@
 """Facts -> findings: every control on every host is pass, fail, waived or unknown.
 
 Unreachable hosts, hosts without facts and facts that were not gathered are unknown,
-never pass. A failing control that a waiver covers is waived until the waiver expires;
-after that it fails again and the note says which waiver expired.
+never pass. So is a host whose facts were gathered outside the audited month's run window
+(`facts.run_window`) or in the future: old evidence is not evidence. A failing control
+that a waiver covers is waived until the waiver expires; after that it fails again and
+the note says which waiver expired.
 """
 
 from __future__ import annotations
@@ -71,10 +73,15 @@ def fleet_sites(fleet: Fleet, sites: list[Site]) -> list[SiteInfo]:
 class Evaluator:
     """A policy ready to judge hosts on a given day (the day waivers are checked against)."""
 
-    def __init__(self, policy: Policy, today: dt.date, validate: bool = False) -> None:
+    def __init__(self, policy: Policy, today: dt.date, validate: bool = False,
+                 month: str | None = None, now: dt.datetime | None = None) -> None:
         self.policy = policy
         self.today = today
         self.validate = validate  # check every facts document against the whole schema
+        # The month judged (default: today's): facts gathered outside its run window are
+        # not its evidence. `now` (default: the clock) bounds them from the future.
+        self.month = month or today.strftime("%Y-%m")
+        self.now = now or dt.datetime.now(dt.UTC)
         self._waivers: dict[str, list[Waiver]] = {}
         for waiver in policy.waivers:
             self._waivers.setdefault(waiver.control, []).append(waiver)
@@ -111,6 +118,11 @@ class Evaluator:
         """Evaluate one host's facts document (already valid against the facts schema)."""
         host, kind = document["host"], document["kind"]
         gathered_at = document["gathered_at"]
+        too_old = facts_format.stale(gathered_at, self.month, self.now)
+        if too_old is not None:
+            result = self.missing(site, host, kind, too_old)
+            result.gathered_at = gathered_at if isinstance(gathered_at, str) else None
+            return result
         if not document["reachable"]:
             why = f"unreachable: {document.get('error') or 'no reason recorded'}"
             result = self.missing(site, host, kind, why)

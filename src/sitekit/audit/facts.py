@@ -7,6 +7,7 @@ that is missing, unreadable or invalid makes every control on its host unknown.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from functools import cache
@@ -20,6 +21,43 @@ from sitekit.site.model import dotted
 from sitekit.site.schema import explained
 
 FORMAT = 1
+
+# The run window of an audited month: evidence gathered in it is evidence of that month.
+# It opens on the month's first day at 00:00 UTC and closes GRACE into the next month, for
+# a run that starts on the month's last evening and crosses midnight; nothing gathered
+# after the evaluation itself (beyond CLOCK_SKEW between a host's clock and ours) counts.
+GRACE = dt.timedelta(days=1)
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def run_window(month: str) -> tuple[dt.datetime, dt.datetime]:
+    """[opens, closes) in UTC: the times a facts document of `month` (YYYY-MM) may carry."""
+    year, number = (int(part) for part in month.split("-"))
+    opens = dt.datetime(year, number, 1, tzinfo=dt.UTC)
+    following = (dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC) if number == 12
+                 else dt.datetime(year, number + 1, 1, tzinfo=dt.UTC))
+    return opens, following + GRACE
+
+
+def stale(gathered_at: object, month: str, now: dt.datetime) -> str | None:
+    """Why a document's `gathered_at` is not evidence of `month` (as of `now`); None if it is."""
+    if not isinstance(gathered_at, str):
+        return f"gathered_at: expected an ISO 8601 time, got {gathered_at!r}"
+    try:
+        at = dt.datetime.fromisoformat(gathered_at)
+    except ValueError:
+        return f"gathered_at: {gathered_at!r} is not an ISO 8601 time"
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    if at > now + CLOCK_SKEW:
+        return (f"gathered_at {gathered_at} is in the future (now {now:%Y-%m-%dT%H:%MZ}): "
+                "check the host's clock, then gather again")
+    opens, closes = run_window(month)
+    if not opens <= at < closes:
+        return (f"gathered_at {gathered_at} is outside the {month} run window "
+                f"({opens:%Y-%m-%d} to {closes - dt.timedelta(seconds=1):%Y-%m-%dT%H:%M:%SZ} "
+                f"UTC): evidence of another month; gather the host again")
+    return None
 
 
 @cache
@@ -72,13 +110,19 @@ def envelope_problems(document: Any) -> list[str]:
     for key in ("host", "site", "gathered_at"):
         if not isinstance(document.get(key), str):
             found.append(f"{key}: expected text, got {document.get(key)!r}")
-    if document.get("kind") not in _KINDS:
+    kind = document.get("kind")
+    if not isinstance(kind, str) or kind not in _KINDS:
         found.append(f"kind: expected one of {', '.join(sorted(_KINDS))}")
     if not isinstance(document.get("reachable"), bool):
         found.append("reachable: expected true or false")
     if not isinstance(document.get("facts"), dict):
         found.append("facts: expected a mapping")
     return found
+
+
+def _not_json(constant: str) -> Any:
+    """NaN and Infinity: Python reads them, JSON has no such numbers (they would pass checks)."""
+    raise ValueError(f"{constant} is not a number JSON allows")
 
 
 def read(path: str, validate: bool = False) -> tuple[dict[str, Any] | None, str | None]:
@@ -90,7 +134,7 @@ def read(path: str, validate: bool = False) -> tuple[dict[str, Any] | None, str 
     """
     try:
         with open(path, "rb") as file:  # noqa: PTH123 - hot path: 20,000 files a run
-            document = json.load(file)
+            document = json.load(file, parse_constant=_not_json)
     except OSError as error:
         return None, f"cannot read {path}: {error.strerror}"
     except ValueError as error:
@@ -108,5 +152,7 @@ def write(run_dir: Path, document: dict[str, Any]) -> Path:
         raise ValueError(f"facts of {document.get('host')} are not valid: {'; '.join(wrong)}")
     path = path_of(run_dir, document["site"], document["host"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # whole or not at all
+    staged.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    staged.replace(path)
     return path

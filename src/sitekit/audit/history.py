@@ -2,15 +2,26 @@
 
 The next month compares against it, and `sitekit report --from-history` renders any
 month from it alone. docs/audit.md documents the schema; `SCHEMA` below is the source.
-Re-running a month replaces that month's run and its audit records (manual maintenance
-records stay).
+Results are kept per site: a run replaces, for its month, the results and the audit
+records of the sites it audited and of no other (manual maintenance records stay). A
+month is each site's latest results in that month.
+
+The file is sitekit's only when it says so (`PRAGMA application_id`) or holds nothing but
+sitekit's tables; anything else (another program's database, a file that is not a
+database, a directory, a file sitekit may not write) is refused with a `HistoryError`
+and left as it was.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import fcntl
+import getpass
 import json
+import os
+import socket
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -25,7 +36,9 @@ from sitekit.audit.report import (
     TrendPoint,
 )
 
-VERSION = 1
+VERSION = 2
+APPLICATION_ID = 0x5354_4B41  # "STKA": PRAGMA application_id of a sitekit audit history
+TABLES = frozenset(("runs", "controls", "sites", "hosts", "results", "maintenance"))
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -39,9 +52,9 @@ CREATE TABLE IF NOT EXISTS runs (
   facts TEXT NOT NULL,              -- the run directory the facts came from
   hosts INTEGER NOT NULL,
   unreachable INTEGER NOT NULL,
-  pass INTEGER NOT NULL, fail INTEGER NOT NULL, waived INTEGER NOT NULL, unknown INTEGER NOT NULL,
-  UNIQUE (fleet, month)
-);
+  pass INTEGER NOT NULL, fail INTEGER NOT NULL, waived INTEGER NOT NULL, unknown INTEGER NOT NULL
+);  -- hosts ... unknown: of the sites this run audited
+CREATE INDEX IF NOT EXISTS runs_by_month ON runs (fleet, month);
 CREATE TABLE IF NOT EXISTS controls (
   run_id INTEGER NOT NULL, position INTEGER NOT NULL, id TEXT NOT NULL,
   title TEXT NOT NULL, area TEXT NOT NULL, severity TEXT NOT NULL,
@@ -77,25 +90,160 @@ CREATE INDEX IF NOT EXISTS maintenance_by_month ON maintenance (fleet, month, si
 """
 
 
+# Version 1 kept one run per fleet and month (UNIQUE (fleet, month)); version 2 keeps
+# results per site, so runs of some sites of one month sit beside each other. SQLite
+# cannot drop a constraint: the runs table is copied into one without it.
+_RUNS_2 = SCHEMA.split(";", 1)[0].replace("IF NOT EXISTS runs", "runs_2")
+_FROM_1 = (_RUNS_2, "INSERT INTO runs_2 SELECT * FROM runs", "DROP TABLE runs",
+           "ALTER TABLE runs_2 RENAME TO runs")
+
+
 class HistoryError(Exception):
-    """The history cannot give what was asked (no such month, a newer schema)."""
+    """The history cannot give what was asked (no such month, a newer schema, not ours)."""
+
+
+def _open_readonly(path: Path) -> sqlite3.Connection:
+    """An existing history opened for reading only; works on a file no one may write."""
+    uri = path.resolve().as_uri()
+    try:
+        try:
+            db = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            # A WAL file in a folder no one may write: read it as it is on disk.
+            db = sqlite3.connect(f"{uri}?immutable=1", uri=True)
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as error:
+        raise HistoryError(f"{path} is not an audit history ({error}); sitekit leaves it as "
+                           "it is: give --history a sitekit history or a new path") from error
+    return db
+
+
+def _check_kind(path: Path) -> None:
+    """Refuse a history path that is not a regular file (or nothing yet)."""
+    if path.is_dir():
+        raise HistoryError(f"{path} is a directory, not an audit history file; give "
+                           "--history FILE")
+    if path.exists() and not path.is_file():
+        raise HistoryError(f"{path} is not a regular file (a device, a FIFO or a socket); "
+                           "give --history an audit history file")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise HistoryError(f"{path}: {folder} is a file, not a folder")
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse, before anything is written, a history that cannot be written."""
+    # Write permission by its mode, too: root may write anything, but a history someone
+    # made read-only (chmod a-w) is not to be written.
+    if path.is_file() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
+        raise HistoryError(f"{path} is read-only: this run cannot be recorded in it; make it "
+                           "writable, or give --history another file (reading a month "
+                           "with --from-history works on a read-only history)")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise HistoryError(f"{path}: cannot write in {folder}; SQLite keeps its journal "
+                           "beside the history, so its folder must be writable")
 
 
 class History:
-    """An audit history file; created with its schema on first use."""
+    """An audit history file; created with its schema on first use.
 
-    def __init__(self, path: Path) -> None:
+    `readonly` opens an existing history to read it only (`--from-history`): nothing is
+    created or changed, and a file no one may write is fine.
+    """
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path)
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.readonly = readonly
+        _check_kind(path)
+        if readonly:
+            if not path.is_file():
+                raise HistoryError(f"no audit history at {path}; give --history FILE")
+            self.db = _open_readonly(path)
+        else:
+            _check_writable(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None)
+        try:
+            self._check()
+            if not readonly:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                self._create()
+        except sqlite3.DatabaseError as error:
+            self.db.close()
+            raise HistoryError(f"{path} is not an audit history ({error}); sitekit leaves it "
+                               "as it is: give --history a sitekit history or a new "
+                               "path") from error
+        except HistoryError:
+            self.db.close()
+            raise
+
+    @classmethod
+    def verify(cls, path: Path) -> None:
+        """Raise `HistoryError` if a run could not be kept in `path`; change nothing."""
+        _check_kind(path)
+        _check_writable(path)
+        if not path.is_file():
+            return
+        history = cls.__new__(cls)
+        history.path, history.readonly = path, False
+        history.db = _open_readonly(path)
+        try:
+            history._check()
+        except sqlite3.DatabaseError as error:
+            raise HistoryError(f"{path} is not an audit history ({error}); sitekit leaves it "
+                               "as it is: give --history a sitekit history or a new "
+                               "path") from error
+        finally:
+            history.db.close()
+
+    def _check(self) -> None:
+        """Refuse a file that is not sitekit's history, before anything is written to it."""
+        application = self.db.execute("PRAGMA application_id").fetchone()[0]
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+        ours = application == APPLICATION_ID or (application == 0 and (
+            (not tables and version == 0)
+            or (version >= 1 and "runs" in tables and tables <= TABLES)))
+        if not ours:
+            listed = ", ".join(sorted(tables)[:8]) or "none"
+            raise HistoryError(
+                f"{self.path} is an SQLite database of another program (application_id "
+                f"{application}, user_version {version}, tables: {listed}); sitekit leaves "
+                "it as it is: give --history a sitekit history file or a new path")
         if version > VERSION:
-            raise HistoryError(f"{path} was written by a newer sitekit (history schema "
+            raise HistoryError(f"{self.path} was written by a newer sitekit (history schema "
                                f"{version}); upgrade sitekit")
-        self.db.executescript(SCHEMA)
-        self.db.execute(f"PRAGMA user_version = {VERSION}")
+        if self.readonly and "runs" not in tables:
+            raise HistoryError(f"{self.path} holds no audit history yet (no runs); give "
+                               "--history the file `sitekit report` keeps the months in")
+        # Read-only, a version 1 file reads as version 2 does: they differ only in runs'
+        # UNIQUE (fleet, month), which a version 1 file never breaks.
+
+    def _create(self) -> None:
+        """The schema (in one transaction with the upgrade from an older one)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version == 1:
+                for statement in _FROM_1:
+                    self.db.execute(statement)
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            self.db.execute(f"PRAGMA user_version = {VERSION}")
+            self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def close(self) -> None:
         """Close the file."""
@@ -109,11 +257,16 @@ class History:
 
     # Writing
 
-    def record(self, report: Report) -> None:
-        """Store a run (replacing the same fleet and month) with its audit records."""
+    def record(self, report: Report, before_commit: Callable[[], None] | None = None) -> None:
+        """Store a run: its sites' results and audit records replace theirs of the month.
+
+        Sites the run did not audit keep their results. `before_commit` runs inside the
+        transaction, last: when it raises, nothing of the run is kept.
+        """
         run = report.run
-        with self.db:
-            self._forget(run.fleet, run.month)
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self._forget(run.fleet, run.month, [s.site.code for s in report.sites])
             counts = report.counts
             cursor = self.db.execute(
                 "INSERT INTO runs (fleet, month, engineer, started, as_of, policy_version, "
@@ -147,39 +300,75 @@ class History:
                 ((run.fleet, run.month, m.site, m.date, m.engineer, m.findings, m.actions,
                   m.cause, m.result, m.source)
                  for s in report.sites for m in s.maintenance if m.source == "audit"))
+            if before_commit is not None:
+                before_commit()
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def add_maintenance(self, fleet: str, month: str, record: MaintenanceRecord) -> None:
         """Keep a maintenance record an engineer wrote (it survives re-runs of the month)."""
-        with self.db:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
             self.db.execute(
                 "INSERT INTO maintenance (fleet, month, site, date, engineer, findings, actions, "
                 "cause, result, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'manual')",
                 (fleet, month, record.site, record.date, record.engineer, record.findings,
                  record.actions, record.cause, record.result))
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
-    def _forget(self, fleet: str, month: str) -> None:
-        row = self.db.execute("SELECT id FROM runs WHERE fleet = ? AND month = ?",
-                              (fleet, month)).fetchone()
-        if row is None:
-            return
-        for table in ("results", "hosts", "sites", "controls"):
-            self.db.execute(f"DELETE FROM {table} WHERE run_id = ?", row)
-        self.db.execute("DELETE FROM runs WHERE id = ?", row)
+    def _forget(self, fleet: str, month: str, sites: list[str]) -> None:
+        """Drop the month's results and audit records of these sites (inside a transaction)."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS run_sites (code TEXT PRIMARY KEY)")
+        self.db.execute("DELETE FROM temp.run_sites")
+        self.db.executemany("INSERT OR IGNORE INTO temp.run_sites VALUES (?)",
+                            ((code,) for code in sites))
+        runs = [row[0] for row in self.db.execute(
+            "SELECT id FROM runs WHERE fleet = ? AND month = ?", (fleet, month))]
+        chosen = "IN (SELECT code FROM temp.run_sites)"
+        for run_id in runs:
+            self.db.execute(
+                "DELETE FROM results WHERE run_id = ? AND host IN (SELECT host FROM hosts "
+                f"WHERE run_id = ? AND site {chosen})", (run_id, run_id))
+            self.db.execute(f"DELETE FROM hosts WHERE run_id = ? AND site {chosen}", (run_id,))
+            self.db.execute(f"DELETE FROM sites WHERE run_id = ? AND code {chosen}", (run_id,))
+            if self.db.execute("SELECT 1 FROM sites WHERE run_id = ? LIMIT 1",
+                               (run_id,)).fetchone() is None:
+                self.db.execute("DELETE FROM results WHERE run_id = ?", (run_id,))
+                self.db.execute("DELETE FROM hosts WHERE run_id = ?", (run_id,))
+                self.db.execute("DELETE FROM controls WHERE run_id = ?", (run_id,))
+                self.db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
         self.db.execute("DELETE FROM maintenance WHERE fleet = ? AND month = ? AND "
-                        "source = 'audit'", (fleet, month))
+                        f"source = 'audit' AND site {chosen}", (fleet, month))
 
     # Reading
 
     def months(self, fleet: str) -> list[str]:
         """Months with a run, oldest first."""
         return [row[0] for row in self.db.execute(
-            "SELECT month FROM runs WHERE fleet = ? ORDER BY month", (fleet,))]
+            "SELECT DISTINCT month FROM runs WHERE fleet = ? ORDER BY month", (fleet,))]
+
+    def site_codes(self, fleet: str, month: str) -> list[str]:
+        """The sites with results in a month."""
+        return [row[0] for row in self.db.execute(
+            "SELECT DISTINCT s.code FROM runs AS u JOIN sites AS s ON s.run_id = u.id "
+            "WHERE u.fleet = ? AND u.month = ? ORDER BY s.code", (fleet, month))]
 
     def previous_month(self, fleet: str, month: str) -> str | None:
         """The latest month before `month` with a run."""
         row = self.db.execute("SELECT max(month) FROM runs WHERE fleet = ? AND month < ?",
                               (fleet, month)).fetchone()
         return row[0]
+
+    def previous_months(self, fleet: str, month: str) -> dict[str, str]:
+        """Per site, the latest month before `month` in which it has results."""
+        return dict(self.db.execute(
+            "SELECT s.code, max(u.month) FROM runs AS u JOIN sites AS s ON s.run_id = u.id "
+            "WHERE u.fleet = ? AND u.month < ? GROUP BY s.code", (fleet, month)))
 
     def failures(self, fleet: str, month: str,
                  sites: list[str] | None = None) -> dict[str, dict[tuple[str, str], str]]:
@@ -197,11 +386,18 @@ class History:
         return out
 
     def trend(self, fleet: str, until: str) -> list[TrendPoint]:
-        """Fleet-wide counts of every month up to `until`."""
-        return [TrendPoint(month, dict(zip(STATUSES, counts, strict=True)), hosts, unreachable)
-                for month, hosts, unreachable, *counts in self.db.execute(
-                    "SELECT month, hosts, unreachable, pass, fail, waived, unknown FROM runs "
-                    "WHERE fleet = ? AND month <= ? ORDER BY month", (fleet, until))]
+        """Fleet-wide counts of every month up to `until`: each site's latest results."""
+        unreachable = dict(self.db.execute(
+            "SELECT u.month, count(*) FROM runs AS u JOIN hosts AS h ON h.run_id = u.id "
+            "WHERE u.fleet = ? AND u.month <= ? AND NOT h.reachable GROUP BY u.month",
+            (fleet, until)))
+        return [TrendPoint(month, dict(zip(STATUSES, counts, strict=True)), hosts,
+                           unreachable.get(month, 0))
+                for month, hosts, *counts in self.db.execute(
+                    "SELECT u.month, sum(s.hosts), sum(s.pass), sum(s.fail), sum(s.waived), "
+                    "sum(s.unknown) FROM runs AS u JOIN sites AS s ON s.run_id = u.id "
+                    "WHERE u.fleet = ? AND u.month <= ? GROUP BY u.month ORDER BY u.month",
+                    (fleet, until))]
 
     def maintenance(self, fleet: str, month: str) -> dict[str, list[MaintenanceRecord]]:
         """A month's maintenance records by site, in the order they were kept."""
@@ -213,32 +409,39 @@ class History:
         return out
 
     def load(self, fleet: str, month: str, sites: list[str] | None = None) -> Report:
-        """A month's report as it was recorded (changes and trend are added by the caller).
+        """A month's report: each site's latest results (changes and trend are the caller's).
 
-        With `sites`, only those sites' results are read.
+        The run is the month's latest; the controls are every control a kept result was
+        judged by. With `sites`, only those sites' results are read.
         """
-        row = self.db.execute(
+        runs = self.db.execute(
             "SELECT id, fleet, month, engineer, started, as_of, policy_version, facts "
-            "FROM runs WHERE fleet = ? AND month = ?", (fleet, month)).fetchone()
-        if row is None:
+            "FROM runs WHERE fleet = ? AND month = ? ORDER BY id DESC", (fleet, month)).fetchall()
+        if not runs:
             months = ", ".join(self.months(fleet)) or "none"
             raise HistoryError(f"no {month} audit of fleet {fleet} in {self.path}; months "
                                f"recorded: {months}")
-        run_id, run = row[0], Run(*row[1:])
-        controls = [ControlInfo(c_id, title, area, severity, tuple(json.loads(pci)),
-                                tuple(json.loads(cis)), tuple(json.loads(applies)), expected,
-                                suggestion)
-                    for c_id, title, area, severity, pci, cis, applies, expected, suggestion
-                    in self.db.execute(
+        run = Run(*runs[0][1:])
+        controls: dict[str, ControlInfo] = {}
+        for run_id, *_ in runs:  # the latest run's controls first, in its policy's order
+            for c_id, title, area, severity, pci, cis, applies, expected, suggestion in \
+                    self.db.execute(
                         "SELECT id, title, area, severity, pci_dss, cis, applies_to, expected, "
                         "suggestion FROM controls WHERE run_id = ? ORDER BY position",
-                        (run_id,))]
-        order = {control.id: position for position, control in enumerate(controls)}
-        only, values = _only_sites(sites, column="code")
+                        (run_id,)):
+                if c_id not in controls:
+                    controls[c_id] = ControlInfo(
+                        c_id, title, area, severity, tuple(json.loads(pci)),
+                        tuple(json.loads(cis)), tuple(json.loads(applies)), expected,
+                        suggestion)
+        order = {c_id: position for position, c_id in enumerate(controls)}
+        only, values = _only_sites(sites, column="s.code")
         found: dict[str, SiteReport] = {}
         for code, name, city, ring, *counts in self.db.execute(
-                "SELECT code, name, city, ring, pass, fail, waived, unknown FROM sites "
-                f"WHERE run_id = ?{only} ORDER BY position", (run_id, *values)):
+                "SELECT s.code, s.name, s.city, s.ring, s.pass, s.fail, s.waived, s.unknown "
+                "FROM runs AS u JOIN sites AS s ON s.run_id = u.id "
+                f"WHERE u.fleet = ? AND u.month = ?{only} ORDER BY s.code",
+                (fleet, month, *values)):
             found[code] = SiteReport(SiteInfo(code, name, city, ring), [],
                                      counts=dict(zip(STATUSES, counts, strict=True)))
         missing = sorted(set(sites or ()) - set(found))
@@ -247,20 +450,22 @@ class History:
         only, values = _only_sites(sites)
         hosts: dict[str, HostResult] = {}
         for host, site, kind, reachable, error, gathered_at in self.db.execute(
-                "SELECT host, site, kind, reachable, error, gathered_at FROM hosts AS h "
-                f"WHERE run_id = ?{only} ORDER BY site, position",
-                (run_id, *values)):
+                "SELECT h.host, h.site, h.kind, h.reachable, h.error, h.gathered_at "
+                "FROM runs AS u JOIN hosts AS h ON h.run_id = u.id "
+                f"WHERE u.fleet = ? AND u.month = ?{only} ORDER BY h.site, h.position",
+                (fleet, month, *values)):
             result = HostResult(host, kind, bool(reachable), error, gathered_at, [])
             hosts[host] = result
             found[site].hosts.append(result)
             found[site].site.hosts.append((host, kind))
-        for host, results in self._results(run_id, sites):
-            results.sort(key=lambda r: order[r.control])
-            hosts[host].results = results
+        for run_id, *_ in runs:
+            for host, results in self._results(run_id, sites):
+                results.sort(key=lambda r: order[r.control])
+                hosts[host].results = results
         by_site = self.maintenance(fleet, month)
         for code, site_report in found.items():
             site_report.maintenance = by_site.get(code, [])
-        return Report(run, controls, list(found.values()))
+        return Report(run, list(controls.values()), list(found.values()))
 
     def _results(self, run_id: int,
                  sites: list[str] | None) -> Iterator[tuple[str, list[Result]]]:
@@ -293,3 +498,50 @@ def _only_sites(sites: list[str] | None, column: str = "h.site") -> tuple[str, t
     if not sites:
         return "", ()
     return f" AND {column} IN ({', '.join('?' * len(sites))})", tuple(sites)
+
+
+class HistoryBusyError(HistoryError):
+    """Another run holds the history."""
+
+
+class Lock:
+    """One run at a time on a history: an exclusive fcntl lock on `<history>.lock`.
+
+    The holder writes who it is (process, user, host, since when, what it runs) into the
+    lock file, so a second run can say who holds it; the lock itself is the kernel's, and
+    goes when the holder's process ends, however it ends.
+    """
+
+    def __init__(self, history: Path, what: str) -> None:
+        self.path = history.with_name(history.name + ".lock")
+        self.what = what
+        self._file: int | None = None
+
+    def __enter__(self) -> Lock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise HistoryError(f"cannot lock the history: {self.path}: {error.strerror}; "
+                               "its folder must be writable") from error
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(descriptor, 4096, 0).decode("utf-8", "replace").strip()
+            os.close(descriptor)
+            raise HistoryBusyError(f"{self.path.with_suffix('')} is in use by another run "
+                       f"({holder or 'holder unknown'}); wait for it to finish, then run "
+                       "again") from None
+        since = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        note = (f"process {os.getpid()}, {getpass.getuser()} on {socket.gethostname()}, "
+                f"since {since}: {self.what}")
+        os.ftruncate(descriptor, 0)
+        os.pwrite(descriptor, note.encode(), 0)
+        self._file = descriptor
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._file is not None:
+            os.ftruncate(self._file, 0)
+            os.close(self._file)  # closing releases the lock
+            self._file = None

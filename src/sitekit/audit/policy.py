@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -27,6 +28,12 @@ from sitekit.site.schema import explained
 POLICY_FILE = "audit-policy.yml"
 SCHEMA_DIR = resources.files("sitekit.audit") / "schemas"
 SEVERITIES = ("critical", "high", "medium", "low")
+# A waiver says why in this many characters or more (not counting surrounding spaces), and
+# expires at most this far after the day the policy is read: it is reviewed once a year.
+MIN_REASON = 20
+MAX_WAIVER = dt.timedelta(days=366)
+# Characters a reviewer cannot see: C0/C1 controls (a line break aside) and bidi overrides.
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _WHERE = "(policy)"
 
 
@@ -101,11 +108,13 @@ def policy_file(fleet_dir: Path) -> Path:
 
 
 def load_policy(path: Path, fleet: dict[str, Any] | None = None,
-                sites: Iterable[str] | None = None) -> tuple[Policy | None, list[Problem]]:
+                sites: Iterable[str] | None = None,
+                today: dt.date | None = None) -> tuple[Policy | None, list[Problem]]:
     """Read and check a policy file; the policy (None if any problem) and every problem.
 
     `fleet` is the fleet file's `fleet:` mapping (for `value_from: fleet.*` and the fleet
-    name); `sites` the fleet's site codes, which waivers must name.
+    name); `sites` the fleet's site codes, which waivers must name; `today` (default:
+    planning_date()) bounds how far ahead a waiver may expire.
     """
     shown = display_path(path)
     data, problems = _read(path, shown)
@@ -128,8 +137,12 @@ def load_policy(path: Path, fleet: dict[str, Any] | None = None,
             f"{fleet.get('name')}; use the fleet's own policy or fix `fleet:`")))
     controls = _controls(shown, data, fleet, problems)
     ids = {control.id for control in controls}
+    if today is None:
+        from sitekit.plan.fleet import planning_date  # noqa: PLC0415 - plan imports much
+
+        today = planning_date()
     waivers = _waivers(shown, data, ids, set(sites) if sites is not None else None, problems,
-                       fleet=fleet or {})
+                       fleet=fleet or {}, today=today)
     if problems:
         return None, problems
     return Policy(shown, data["version"], data["fleet"], data.get("description", ""),
@@ -203,7 +216,7 @@ def _controls(shown: str, data: Any, fleet: dict[str, Any] | None,
 
 
 def _waivers(shown: str, data: Any, ids: set[str], sites: set[str] | None,
-             problems: list[Problem], *, fleet: dict[str, Any]) -> list[Waiver]:
+             problems: list[Problem], *, fleet: dict[str, Any], today: dt.date) -> list[Waiver]:
     waivers = []
     for index, raw in enumerate(data.get("waivers", ())):
         where = ("waivers", index)
@@ -223,18 +236,36 @@ def _waivers(shown: str, data: Any, ids: set[str], sites: set[str] | None,
             problems.append(_problem(shown, data, (*where, "host"), (
                 f"{host} is not a host of site {item['site']}: host names start with the "
                 "site code")))
+        reason, approved_by = str(item["reason"]).strip(), str(item["approved_by"]).strip()
+        if len(reason) < MIN_REASON:
+            problems.append(_problem(shown, data, (*where, "reason"), (
+                f"the reason is {len(reason)} characters without its surrounding spaces; say "
+                f"why the control may fail here in {MIN_REASON} characters or more")))
+        if not approved_by:
+            problems.append(_problem(shown, data, (*where, "approved_by"), (
+                "say who approved the waiver (a name, and a role or team)")))
+        for key, text in (("reason", reason), ("approved_by", approved_by)):
+            if _CONTROL.search(text):
+                problems.append(_problem(shown, data, (*where, key), (
+                    "holds control characters (escape codes, bidi overrides ...); write "
+                    "plain text")))
         try:
             expires = dt.date.fromisoformat(item["expires"])
         except ValueError:
             problems.append(_problem(shown, data, (*where, "expires"), (
                 f"{item['expires']} is not a date; write YYYY-MM-DD")))
             continue
+        if expires > today + MAX_WAIVER:
+            problems.append(_problem(shown, data, (*where, "expires"), (
+                f"{expires} is more than {MAX_WAIVER.days} days ahead (after "
+                f"{today + MAX_WAIVER}): a waiver is reviewed at least once a year; set an "
+                "earlier date and renew it then")))
         if len(problems) > found:
             continue
         waivers.append(Waiver(
             site=item["site"], host=host.lower() if host else None,
             kinds=tuple(item["kinds"]) if "kinds" in item else None, control=item["control"],
-            reason=item["reason"], approved_by=item["approved_by"], expires=expires))
+            reason=reason, approved_by=approved_by, expires=expires))
     return waivers
 
 
@@ -266,6 +297,8 @@ def _from_fleet(shown: str, data: Any, where: tuple[str | int, ...], item: Any, 
             f"the fleet file has no {source} exception to take the waiver from; add "
             f"fleet.{source} there or write reason and approved_by here")))
         return None
-    return {**item, "kinds": list(exception["kinds"]), "reason": exception["reason"],
-            "approved_by": f"{exception['approved_by']}, since {exception['since']}"}
+    approver = str(exception.get("approved_by") or "").strip()
+    since = exception.get("since")
+    return {**item, "kinds": list(exception["kinds"]), "reason": exception.get("reason") or "",
+            "approved_by": f"{approver}, since {since}" if approver and since else approver}
 

@@ -136,12 +136,11 @@ def inject(layout: LabLayout, host: str, fault: str, params: list[str]) -> int:
     if host not in names:
         raise ValueError(f"no host {host} in the lab; hosts: {', '.join(names)}")
     host_dir = layout.host_dir(host)
+    if fault == "clear" and params:
+        raise ValueError(f"clear takes no parameters (got {' '.join(params)})")
     injected = {} if fault == "clear" else faults.read(host_dir)
     if fault != "clear":
-        pairs = [p.partition("=") for p in params]
-        if any(not sep for _, sep, _ in pairs):
-            raise ValueError("fault parameters are KEY=VALUE")
-        injected[fault] = {key: value for key, _, value in pairs}
+        injected[fault] = faults.parameters(fault, params)
     faults.write(host_dir, injected)
     _say(f"{host}: faults now {', '.join(sorted(injected)) or 'none'}")
     if fault in faults.NOT_MODELLED:

@@ -1,7 +1,10 @@
 """One WinRM client connection: HTTP/1.1 over TLS, NTLM handshake, encrypted SOAP.
 
 NTLM authenticates the TCP connection, not a request, so a connection keeps its
-security context for life and is never closed for being idle.
+security context for life and is never closed for being idle, once authenticated. Before
+that, what a client can make the lab hold is bounded: a body of at most WinRM's default
+MaxEnvelopeSizekb (500 KB; a larger one is answered 413 and the connection closed), a
+read timeout, and a number of connections that have not authenticated yet (server.py).
 """
 
 from __future__ import annotations
@@ -12,13 +15,16 @@ import contextlib
 import logging
 import socket
 import ssl
+import struct
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from spnego.channel_bindings import GssChannelBindings
 
-from sitekit.lab import encryption, wsman
+from sitekit.lab import encryption, faults, wsman
 from sitekit.lab.ntlm import AuthError, NtlmAcceptor
 from sitekit.lab.shell import ShellService
 
@@ -27,6 +33,10 @@ log = logging.getLogger(__name__)
 _MAX_HEAD = 64 * 1024
 _RECV_SIZE = 64 * 1024
 _MAX_BODY = 16 * 1024 * 1024
+# Before a connection has authenticated: WinRM's default MaxEnvelopeSizekb (500), and how
+# long it may take to send a request.
+MAX_UNAUTHENTICATED_BODY = 500 * 1024
+UNAUTHENTICATED_TIMEOUT = 30.0
 _SOAP_TYPE = "application/soap+xml;charset=UTF-8"
 _AUTH_SCHEMES = ("negotiate", "ntlm")
 
@@ -38,6 +48,8 @@ class Listener:
     service: ShellService
     credential_file: Path
     bindings: GssChannelBindings | None
+    # Connections not yet authenticated, over the whole lab (server.py sets the bound).
+    unauthenticated: threading.BoundedSemaphore | None = None
 
 
 @dataclass
@@ -54,16 +66,42 @@ class _ClosedError(Exception):
     """The client went away or spoke something other than HTTP/1.1."""
 
 
-def serve_connection(sock: socket.socket, listener: Listener, stopping: Callable[[], bool]) -> None:
-    """Serve one client connection until it closes."""
+class _TooLargeError(_ClosedError):
+    """A request body larger than the connection may send (answered 413)."""
+
+
+def serve_connection(sock: socket.socket, listener: Listener, stopping: Callable[[], bool],
+                     admitted: bool = False) -> None:
+    """Serve one client connection until it closes.
+
+    `admitted`: the connection holds a place in `listener.unauthenticated`, given back
+    once it authenticates or ends.
+    """
+    connection = None
     try:
+        sock.settimeout(UNAUTHENTICATED_TIMEOUT)
         if isinstance(sock, ssl.SSLSocket):
             sock.do_handshake()
-        _Connection(sock, listener).serve(stopping)
+        connection = _Connection(sock, listener, admitted)
+        connection.serve(stopping)
+    except ConnectionResetError as exc:
+        # The host went down (reboot-mid-run): reset, as a rebooting Windows host does.
+        log.info("connection reset: %s", exc)
+        reset(sock)
     except (OSError, _ClosedError) as exc:
         log.debug("connection ended: %s", exc)
     finally:
+        if connection is not None:
+            connection.leave_gate()
+        elif admitted and listener.unauthenticated is not None:
+            listener.unauthenticated.release()
         _close(sock)
+
+
+def reset(sock: socket.socket) -> None:
+    """Abort a TCP connection with a reset (RST), not an orderly close."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
 def _close(sock: socket.socket) -> None:
@@ -126,21 +164,44 @@ class _Reader:
 class _Connection:
     """The per-connection protocol state: NTLM context and request loop."""
 
-    def __init__(self, sock: socket.socket, listener: Listener) -> None:
+    def __init__(self, sock: socket.socket, listener: Listener, admitted: bool = False) -> None:
         """Start unauthenticated."""
         self._sock = sock
         self._reader = _Reader(sock)
         self._listener = listener
         self._acceptor: NtlmAcceptor | None = None
+        self._admitted = admitted
+        self._slowed: set[str] = set()  # commands the slow fault has delayed
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether NTLM has authenticated this connection."""
+        return self._acceptor is not None and self._acceptor.complete
+
+    def leave_gate(self) -> None:
+        """Give back the connection's place among the unauthenticated ones (once)."""
+        if self._admitted and self._listener.unauthenticated is not None:
+            self._listener.unauthenticated.release()
+        self._admitted = False
 
     def serve(self, stopping: Callable[[], bool]) -> None:
         """Answer requests in order until the client closes or the lab stops."""
+        hostname = self._listener.service.host.hostname
         while not stopping():
-            request = self._read_request()
+            try:
+                request = self._read_request()
+            except _TooLargeError as exc:
+                self._write(413, {}, b"", close=True)
+                raise _ClosedError(str(exc)) from exc
+            if faults.rebooting(hostname):
+                raise ConnectionResetError(f"{hostname} is rebooting")
             status, headers, body, close = self._respond(request)
             self._write(status, headers, body, close)
             if close:
                 return
+            if self._admitted and self.authenticated:
+                self.leave_gate()
+                self._sock.settimeout(None)  # authenticated: kept for life, never idle-closed
 
     def _read_request(self) -> _Request:
         """Read one request: request line, headers and a Content-Length body."""
@@ -157,8 +218,12 @@ class _Connection:
             length = int(headers.get("content-length") or 0)
         except ValueError as exc:
             raise _ClosedError("bad Content-Length") from exc
-        if not 0 <= length <= _MAX_BODY:
-            raise _ClosedError("request body too large")
+        if length < 0:
+            raise _ClosedError("bad Content-Length")
+        most = _MAX_BODY if self.authenticated else MAX_UNAUTHENTICATED_BODY
+        if length > most:
+            raise _TooLargeError(f"request body of {length} bytes; at most {most} "
+                                 f"{'' if self.authenticated else 'before authentication'}")
         return _Request(method, path, headers, self._reader.body(length))
 
     def _respond(self, request: _Request) -> tuple[int, dict[str, str], bytes, bool]:
@@ -206,11 +271,32 @@ class _Connection:
         if not message:
             # pywinrm's blank POST that sets up the security context.
             return 200, {}, b"", False
+        self._slow_down(message)
         status, reply = self._dispatch(message)
         if encrypted:
             return status, {"Content-Type": encryption.CONTENT_TYPE}, encryption.encrypt(
                 reply, self._acceptor), False
         return status, {"Content-Type": _SOAP_TYPE}, reply, False
+
+    def _slow_down(self, message: bytes | bytearray) -> None:
+        """The slow fault: a command's first Receive answers `seconds` later.
+
+        Past the client's read timeout, the client gives up waiting: a timeout, as a host
+        too slow to answer looks.
+        """
+        injected = faults.refresh(self._listener.service.host)
+        if "slow" not in injected or wsman.ACTION_RECEIVE.encode() not in message:
+            return
+        try:
+            request = wsman.parse_request(message)
+        except wsman.WsmanError:
+            return
+        stream = request.body.find(f".//{wsman.tag('rsp:DesiredStream')}")
+        command = stream.get("CommandId", "") if stream is not None else ""
+        if command in self._slowed:
+            return
+        self._slowed.add(command)
+        time.sleep(faults.parameter(injected["slow"], "slow", "seconds"))
 
     def _dispatch(self, message: bytes | bytearray) -> tuple[int, bytes]:
         """Answer a SOAP message: 200 and a reply, or 500 and a fault."""
@@ -226,7 +312,7 @@ class _Connection:
     def _write(self, status: int, headers: dict[str, str], body: bytes, close: bool) -> None:
         """Send a response in one write; with TCP_NODELAY that is one segment burst."""
         reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-                  500: "Internal Server Error"}[status]
+                  413: "Request Entity Too Large", 500: "Internal Server Error"}[status]
         lines = [f"HTTP/1.1 {status} {reason}", "Server: Microsoft-HTTPAPI/2.0",
                  f"Content-Length: {len(body)}"]
         lines += [f"{k}: {v}" for k, v in headers.items()]

@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,12 +22,16 @@ from typing import Any
 from sitekit.lab.host import LabHost
 from sitekit.lab.ntlm import write_credential_file
 
+log = logging.getLogger(__name__)
+
 FAULTS = {
     "unreachable": "the host's listener refuses connections, as a host that is off",
-    "slow": "every command (a module run) takes longer on the host (seconds=2.0)",
+    "slow": "every command (a module run) answers that much later (seconds=2.0): past the "
+            "client's read timeout (30 s by default) the client times out",
     "wrong-credentials": "the host's password was changed: NTLM refuses the lab credentials",
-    "reboot-mid-run": "the host reboots in the middle of the next module run (the connection"
-                      " drops and the boot time changes)",
+    "reboot-mid-run": "the host reboots in the middle of the next module run: its connections"
+                      " are reset, it refuses new ones while it restarts (seconds=3), then "
+                      "it is back with a new boot time",
     "disk-full": "C: has no free space: writing a file fails",
     "service-wont-start": "starting a service fails with error 1067 (service=NAME, default any)",
     "stale-signatures": "Defender signatures are 30 days old and updating them fails",
@@ -29,6 +39,105 @@ FAULTS = {
 }
 # Faults kept and shown, but acting on something the lab does not model yet.
 NOT_MODELLED: dict[str, str] = {}
+
+
+def _seconds(most: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a number of seconds") from None
+        if not math.isfinite(value) or not 0 < value <= most:
+            raise ValueError(f"{text} is out of range: give more than 0 and at most {most:g}")
+        return value
+    return parse
+
+
+# A Windows service name: up to 256 characters, no slashes, nothing unprintable.
+_SERVICE = re.compile(r"[^\\/\x00-\x1f\x7f]{1,256}")
+
+
+def _service(text: str) -> str:
+    if not _SERVICE.fullmatch(text):
+        raise ValueError(f"{text!r} is not a service name (1-256 characters, no / or \\, "
+                         "nothing unprintable)")
+    return text
+
+
+# Each fault's parameters: name -> (parse, default). A fault not listed takes none.
+PARAMETERS: dict[str, dict[str, tuple[Callable[[str], object], object]]] = {
+    "slow": {"seconds": (_seconds(3600), 2.0)},
+    "reboot-mid-run": {"seconds": (_seconds(600), 3.0)},
+    "service-wont-start": {"service": (_service, None)},
+}
+
+
+def parameters(fault: str, given: list[str]) -> dict[str, str]:
+    """A fault's KEY=VALUE parameters, checked; ValueError says which is wrong and why."""
+    allowed = PARAMETERS.get(fault, {})
+    out: dict[str, str] = {}
+    for item in given:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"{fault}: {item!r}: fault parameters are KEY=VALUE")
+        if key not in allowed:
+            takes = ", ".join(f"{k}=..." for k in allowed) or "no parameters"
+            raise ValueError(f"{fault}: unknown parameter {key!r}; {fault} takes {takes}")
+        if key in out:
+            raise ValueError(f"{fault}: {key} is given twice")
+        try:
+            allowed[key][0](value)
+        except ValueError as error:
+            raise ValueError(f"{fault}: {key}={value}: {error}") from None
+        out[key] = value
+    return out
+
+
+def parameter(params: dict[str, Any], fault: str, key: str) -> Any:
+    """A parameter of an injected fault, parsed; its default if absent or not valid.
+
+    `sitekit lab fault` checks parameters, but a faults file edited by hand must not
+    crash the lab: a bad value is logged and the default used.
+    """
+    parse, default = PARAMETERS[fault][key]
+    if not isinstance(params, dict) or key not in params:
+        return default
+    try:
+        return parse(str(params[key]))
+    except ValueError as error:
+        log.warning("fault %s: %s=%s: %s; using %s", fault, key, params[key], error, default)
+        return default
+
+
+def crashed(state: dict[str, Any], name: str) -> bool:
+    """Whether the service-wont-start fault keeps a service from running (WinRM never)."""
+    fault = active(state, "service-wont-start")
+    if fault is None:
+        return False
+    if fault.get("service"):
+        return str(fault["service"]).lower() == name.lower()
+    return name.lower() != "winrm"
+
+
+# Hosts rebooting now (reboot-mid-run), in the lab's process: host name -> until when.
+_REBOOTING: dict[str, float] = {}
+_REBOOTING_LOCK = threading.Lock()
+
+
+def start_reboot(hostname: str, seconds: float) -> None:
+    """The host goes down for `seconds`: its connections are reset, new ones refused."""
+    with _REBOOTING_LOCK:
+        _REBOOTING[hostname] = time.monotonic() + seconds
+
+
+def rebooting(hostname: str) -> bool:
+    """Whether the host is down for its reboot."""
+    with _REBOOTING_LOCK:
+        until = _REBOOTING.get(hostname)
+        if until is not None and time.monotonic() >= until:
+            del _REBOOTING[hostname]
+            until = None
+    return until is not None
 
 
 def active(state: dict[str, Any], name: str) -> dict[str, Any] | None:

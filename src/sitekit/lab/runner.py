@@ -17,7 +17,6 @@ import copy
 import hashlib
 import ntpath
 import re
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -56,9 +55,7 @@ _parse_stdin = Recent(parse_bootstrap_input)
 
 def execute(host: LabHost, command_line: str, stdin: bytes) -> ExecResult:
     """Run a WinRS command line with its whole stdin on the host model."""
-    injected = faults.refresh(host)
-    if "slow" in injected:
-        time.sleep(float(injected["slow"].get("seconds", 2.0)))
+    faults.refresh(host)  # (slow is the connection's: it delays the answer, see connection.py)
     with host.lock:
         try:
             script = decode_powershell(command_line)
@@ -120,11 +117,13 @@ def _reboot_now(host: LabHost) -> None:
     """The reboot-mid-run fault: the host restarts under the module and drops the connection."""
     assert host.state_file is not None  # noqa: S101 - faults come from the host's directory
     injected = faults.read(host.state_file.parent)
-    injected.pop("reboot-mid-run", None)  # one reboot, then the host is back
+    params = injected.pop("reboot-mid-run", None) or {}  # one reboot, then the host is back
     faults.write(host.state_file.parent, injected)
     faults.refresh(host)
     reboot(host_state(host))
-    raise ConnectionAbortedError(f"{host.hostname} rebooted in the middle of a module run")
+    # Down while it restarts: connections reset, new ones refused (server.py, connection.py).
+    faults.start_reboot(host.hostname, faults.parameter(params, "reboot-mid-run", "seconds"))
+    raise ConnectionResetError(f"{host.hostname} rebooted in the middle of a module run")
 
 
 def _mkdtemp(host: LabHost, action: Action, _manifest: ExecManifest) -> ExecResult:

@@ -6,7 +6,10 @@
 One thread accepts on every listener through a selector; each client connection gets
 its own thread, since an NTLM-authenticated connection lives as long as the client
 keeps it. (A pool of reused threads measured no cheaper: ansible's per-task
-connections cost the TLS and NTLM handshakes, not the thread.)
+connections cost the TLS and NTLM handshakes, not the thread.) At most
+MAX_UNAUTHENTICATED connections may be open and not yet authenticated, over the whole lab:
+one more is reset at once, so an unauthenticated client cannot make the lab hold more
+than that many request bodies of MaxEnvelopeSizekb (connection.py).
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import selectors
 import signal
 import socket
 import ssl
-import struct
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,7 +32,7 @@ from types import FrameType, TracebackType
 from spnego.channel_bindings import GssChannelBindings
 
 from sitekit.lab import faults, network
-from sitekit.lab.connection import Listener, serve_connection
+from sitekit.lab.connection import Listener, reset, serve_connection
 from sitekit.lab.host import LabHost, require_loopback
 from sitekit.lab.modules import load_models
 from sitekit.lab.ntlm import channel_bindings, write_credential_file
@@ -41,6 +43,7 @@ from sitekit.lab.shell import ShellService
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 5986
+MAX_UNAUTHENTICATED = 64
 CONFIG_FILE = "lab.json"
 PID_FILE = "lab.pid"
 # glibc's mallopt parameters (malloc.h).
@@ -67,6 +70,7 @@ class LabServer:
         self._lock = threading.Lock()
         self._accept_thread: threading.Thread | None = None
         self._wake_r, self._wake_w = socket.socketpair()
+        self._unauthenticated = threading.BoundedSemaphore(MAX_UNAUTHENTICATED)
 
     @property
     def ca_path(self) -> Path:
@@ -123,7 +127,8 @@ class LabServer:
             raise
         sock.setblocking(False)
         service = ShellService(host, self.endpoint(host), execute)
-        self._listeners[sock] = Listener(service, credential_file, bindings)
+        self._listeners[sock] = Listener(service, credential_file, bindings,
+                                         self._unauthenticated)
 
     def _accept_loop(self, context: ssl.SSLContext) -> None:
         """Accept on all listeners until stop() wakes the selector."""
@@ -146,9 +151,16 @@ class LabServer:
         except BlockingIOError:
             return
         listener = self._listeners[listener_sock]
-        if "unreachable" in faults.refresh(listener.service.host):
-            # A host that is off: the connection is reset before TLS even starts.
-            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        host = listener.service.host
+        if "unreachable" in faults.refresh(host) or faults.rebooting(host.hostname):
+            # A host that is off, or restarting: the connection is reset before TLS starts.
+            reset(raw)
+            raw.close()
+            return
+        if not self._unauthenticated.acquire(blocking=False):
+            log.warning("%s: %d connections are not authenticated yet; resetting one more",
+                        host.hostname, MAX_UNAUTHENTICATED)
+            reset(raw)
             raw.close()
             return
         raw.setblocking(True)
@@ -166,7 +178,7 @@ class LabServer:
     def _serve(self, sock: socket.socket, listener: Listener) -> None:
         """Run one connection and forget it when it ends."""
         try:
-            serve_connection(sock, listener, self._stopping.is_set)
+            serve_connection(sock, listener, self._stopping.is_set, admitted=True)
         finally:
             with self._lock:
                 self._connections.discard(sock)

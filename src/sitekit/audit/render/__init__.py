@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from pathlib import Path
@@ -52,11 +54,41 @@ def stream(template: str, context: dict[str, Any]) -> Iterator[str]:
     return environment().get_template(template).generate(context)
 
 
-def write(chunks: Iterable[str], path: Path) -> None:
-    """Write streamed output to a file."""
+def stage(chunks: Iterable[str], path: Path) -> Path:
+    """Write streamed output to a new temporary file beside `path`; its name.
+
+    `os.replace(staged, path)` then puts it in place at once: a reader sees the old file
+    or the new one, never part of one.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="\n") as file:
-        file.writelines(chunks)
+    descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                        dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as file:
+            file.writelines(chunks)  # no fsync: a killed run, not a power cut, is the risk
+        os.chmod(name, 0o644)  # noqa: PTH101 - mkstemp makes it 0600
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)
+
+
+def write(chunks: Iterable[str], path: Path) -> None:
+    """Write streamed output to a file, atomically."""
+    stage(chunks, path).replace(path)
+
+
+def publish(staged: list[tuple[Path, Path]]) -> list[Path]:
+    """Put staged files in place (each at once); the paths written."""
+    for temporary, path in staged:
+        temporary.replace(path)
+    return [path for _, path in staged]
+
+
+def discard(staged: list[tuple[Path, Path]]) -> None:
+    """Remove staged files that will not be published."""
+    for temporary, _ in staged:
+        temporary.unlink(missing_ok=True)
 
 
 def _modules() -> dict[str, ModuleType]:
@@ -85,21 +117,32 @@ def renderers() -> dict[str, Callable[[Report], str]]:
     return {name: module.render for name, module in _modules().items()}
 
 
+def stage_all(report: Report, out: Path,
+              formats: Iterable[str] = FORMATS) -> list[tuple[Path, Path]]:
+    """Render every report of a run to temporary files under `out`: (staged, final) pairs.
+
+    Nothing is in place until `publish`; on an error the files staged so far are removed.
+    """
+    modules, wanted, staged = _modules(), set(formats), []
+    try:
+        for name, pattern in PER_FLEET.items():
+            if name in wanted:
+                path = out / pattern
+                staged.append((stage(modules[name].chunks(report), path), path))
+        site_formats = [(modules[name], pattern) for name, pattern in PER_SITE.items()
+                        if name in wanted]
+        if site_formats:
+            for site_report in report.iter_sites():
+                code = site_report.sites[0].site.code
+                for module, pattern in site_formats:
+                    path = out / pattern.format(code=code)
+                    staged.append((stage(module.chunks(site_report), path), path))
+    except BaseException:
+        discard(staged)
+        raise
+    return staged
+
+
 def write_all(report: Report, out: Path, formats: Iterable[str] = FORMATS) -> list[Path]:
-    """Write every report of a run under `out`, streaming; the paths written."""
-    modules, wanted, written = _modules(), set(formats), []
-    for name, pattern in PER_FLEET.items():
-        if name in wanted:
-            path = out / pattern
-            write(modules[name].chunks(report), path)
-            written.append(path)
-    site_formats = [(modules[name], pattern) for name, pattern in PER_SITE.items()
-                    if name in wanted]
-    if site_formats:
-        for site_report in report.iter_sites():
-            code = site_report.sites[0].site.code
-            for module, pattern in site_formats:
-                path = out / pattern.format(code=code)
-                write(module.chunks(site_report), path)
-                written.append(path)
-    return written
+    """Write every report of a run under `out`, each file at once; the paths written."""
+    return publish(stage_all(report, out, formats))

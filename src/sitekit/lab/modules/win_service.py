@@ -1,4 +1,13 @@
-"""ansible.windows.win_service: start, stop, restart and configure services."""
+"""ansible.windows.win_service: start, stop, restart and configure services.
+
+A service the service-wont-start fault covers is not running, whatever it was: its
+process terminates as it starts. win_service reports it stopped, and starting it fails
+where Windows fails: win_service.ps1 pipes the service to Start-Service outside any
+try/catch, so the cmdlet's error is module_wrapper's "Unhandled exception while
+executing module: Service '<display name> (<name>)' cannot be started due to the
+following error: Cannot start service <name> on computer '.'." with Win32 error 1067
+(ERROR_PROCESS_ABORTED) underneath. In check mode (-WhatIf) nothing is started: changed.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +15,19 @@ from typing import Any
 
 from sitekit.lab import faults
 from sitekit.lab.host import LabHost
-from sitekit.lab.modules import ModuleFailedError, register
+from sitekit.lab.modules import ModuleCrashError, ModuleFailedError, register
 from sitekit.lab.state import find, host_state
 
 _CONFIG = ("display_name", "description", "path", "start_mode", "username", "desktop_interact")
 
 
-def _describe(services: dict[str, Any], name: str) -> dict[str, Any]:
+def _describe(services: dict[str, Any], name: str, state: dict[str, Any]) -> dict[str, Any]:
     """The documented return values of an existing service."""
     service = services[name]
     return {
         "exists": True, "name": name, "display_name": service["display_name"],
-        "state": service["state"], "start_mode": service["start_mode"],
+        "state": "stopped" if faults.crashed(state, name) else service["state"],
+        "start_mode": service["start_mode"],
         "path": service["path"], "description": service["description"],
         "username": service["username"], "desktop_interact": service["desktop_interact"],
         "can_pause_and_continue": False, "dependencies": service["dependencies"],
@@ -53,32 +63,38 @@ def win_service(host: LabHost, args: dict[str, Any], check_mode: bool,
     for key in _CONFIG:
         if args[key] is not None and service[key] != args[key]:
             service[key], changed = args[key], True
-    changed |= _run_state(state, name, service, args["state"])
+    changed |= _run_state(state, name, service, args["state"], check_mode)
     if changed and not check_mode:
         services[name] = service
-    result = _describe({**services, name: service}, name)
+    result = _describe({**services, name: service}, name, state)
     return {**result, "changed": changed}
 
 
 def _run_state(state: dict[str, Any], name: str, service: dict[str, Any],
-               wanted: str | None) -> bool:
+               wanted: str | None, check_mode: bool = False) -> bool:
     """Start, stop or restart; a service-wont-start fault makes starting fail."""
-    if wanted is None or (wanted == "stopped" and service["state"] == "stopped"):
+    crashed = faults.crashed(state, name)
+    running = service["state"] == "running" and not crashed
+    if crashed:
+        service["state"] = "stopped"  # its process terminated as it started
+    if wanted is None or (wanted == "stopped" and not running):
         return False
     if wanted == "paused":
         raise ModuleFailedError(f"Service '{name}' cannot be paused")
     if wanted in ("started", "restarted"):
-        if wanted == "started" and service["state"] == "running":
+        if wanted == "started" and running:
             return False
         if service["start_mode"] == "disabled":
             raise ModuleFailedError(f"Service '{name}' cannot be started: the service is"
                                     " disabled")
-        fault = faults.active(state, "service-wont-start")
-        if fault is not None and fault.get("service", name).lower() == name.lower():
-            raise ModuleFailedError(
-                f"Service '{name} ({service['display_name']})' cannot be started due to the"
-                " following error: Cannot start service "
-                f"{name} on computer '.'. (Error 1067: The process terminated unexpectedly.)")
+        if check_mode:
+            service["state"] = "running"
+            return True
+        if crashed:
+            raise ModuleCrashError(
+                f"Service '{service['display_name']} ({name})' cannot be started due to the"
+                f" following error: Cannot start service {name} on computer '.'. (Error "
+                "1067: The process terminated unexpectedly.)")
         service["state"] = "running"
         return True
     service["state"] = "stopped"
