@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +25,8 @@ def test_a_record_is_kept_for_its_month(tmp_path: Path) -> None:
     result = sitekit("maintenance", str(EXAMPLE), "--site", "lis01", "--date", "2026-11-20",
                      "--engineer", "Rui Matos", "--findings", "Kitchen printer offline",
                      "--actions", "Replaced the network cable", "--cause", "Cable crushed",
-                     "--result", "Printing again", "--history", str(history))
+                     "--result", "Printing again", "--history", str(history),
+                     env=os.environ | {"SITEKIT_TODAY": "2026-12-01"})  # dates are bounded
     assert result.returncode == 0, result.stderr
     with History(history) as kept:
         records = kept.maintenance("example", "2026-11")["LIS01"]
