@@ -481,7 +481,7 @@ class History:
                      "WHERE run_id = ? ORDER BY host")
             values = (run_id,)
         with closing(self.db.execute(query, values)) as cursor:
-            current, results = None, []
+            current, results = None, list[Result]()
             make = Result._make
             for row in cursor:
                 if row[0] != current:

@@ -65,11 +65,11 @@ def trend_line(points: Sequence[tuple[str, float | None]], label: str, width: in
     left, right, top, bottom = 40, 12, 10, 24
     plot_w, plot_h = width - left - right, height - top - bottom
     body = []
-    for share in (0.0, 0.25, 0.5, 0.75, 1.0):
-        y = top + plot_h * (1 - share)
+    for level in (0.0, 0.25, 0.5, 0.75, 1.0):
+        y = top + plot_h * (1 - level)
         body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
                     'stroke="#ddd"/>'
-                    f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{share:.0%}</text>')
+                    f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{level:.0%}</text>')
     step = plot_w / max(len(points) - 1, 1)
     coords = []
     for index, (month, share) in enumerate(points):

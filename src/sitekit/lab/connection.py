@@ -138,9 +138,9 @@ class _Reader:
     def body(self, length: int) -> bytes | bytearray:
         """Return exactly `length` bytes of body."""
         if len(self._buffer) >= length:
-            body = bytes(self._buffer[:length])
+            head = bytes(self._buffer[:length])
             del self._buffer[:length]
-            return body
+            return head
         body = bytearray(length)
         view = memoryview(body)
         have = len(self._buffer)

@@ -24,7 +24,7 @@ class Recent(Generic[Data, Result]):
     def __init__(self, function: Callable[[Data], Result], size: int = 8,
                  min_size: int = 16 * 1024, tail: int = 1024) -> None:
         """Wrap `function`; smaller inputs are passed straight through."""
-        self._function = function
+        self._function: Callable[[Data], Result] = function
         self._size = size
         self._min_size = min_size
         self._tail = tail

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 import spnego
 import spnego.exceptions
@@ -123,7 +124,8 @@ class NtlmAcceptor:
         try:
             (sig_len,) = struct.unpack_from("<i", blob)
             signature = bytes(blob[4 : 4 + sig_len])
-            return self._ctx.unwrap_winrm(signature, blob[4 + sig_len :])
+            # pyspnego's hint says bytes; it takes any buffer, and a copy is what we avoid.
+            return self._ctx.unwrap_winrm(signature, cast("bytes", blob[4 + sig_len :]))
         except struct.error as exc:
             raise AuthError("message too short for its signature") from exc
         except spnego.exceptions.SpnegoError as exc:

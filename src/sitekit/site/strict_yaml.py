@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -95,24 +95,26 @@ class _Builder:
         tag = node.tag
         if tag == _STR:
             return node.value
+        # The tag tells the node's class: the composer makes maps and sequences only so.
         if tag == _MAP:
-            return self._mapping(node)
+            return self._mapping(cast("yaml.MappingNode", node))
         if tag == _SEQ:
-            return self._sequence(node)
+            return self._sequence(cast("yaml.SequenceNode", node))
         if tag == _NULL:
             return None
         if tag == _TIMESTAMP:
             return node.value  # dates stay text: the schema checks their form
+        scalar = cast("yaml.ScalarNode", node)
         if tag == _INT:
-            if _PLAIN_INT.match(node.value):
-                return int(node.value)
-            return self._strict(node, self._scalars.construct_yaml_int(node), plain=False)
+            if _PLAIN_INT.match(scalar.value):
+                return int(scalar.value)
+            return self._strict(scalar, self._scalars.construct_yaml_int(scalar), plain=False)
         if tag == _BOOL:
-            return self._strict(node, self._scalars.construct_yaml_bool(node),
-                                node.value in _PLAIN_BOOL)
+            return self._strict(scalar, self._scalars.construct_yaml_bool(scalar),
+                                scalar.value in _PLAIN_BOOL)
         if tag == _FLOAT:
-            return self._strict(node, self._scalars.construct_yaml_float(node),
-                                _PLAIN_FLOAT.match(node.value) is not None)
+            return self._strict(scalar, self._scalars.construct_yaml_float(scalar),
+                                _PLAIN_FLOAT.match(scalar.value) is not None)
         raise yaml.MarkedYAMLError(None, None, f"the YAML tag {tag} is not allowed here; "
                                    "write plain values", node.start_mark)
 
