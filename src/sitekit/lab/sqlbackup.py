@@ -13,6 +13,12 @@ last time its triggers fired before now (only the last run of each job since the
 previous look is recorded, not every run in between). Readers of the backup history (the
 db_backup modules, the audit) call `catch_up` first.
 
+What a run returns and records depends on the job as deployed (sitekit.lab.backupjob
+reads its text): a job that logs to the success stream exits 1 after a passing restore
+test; runs that start in the same second run together, and unless the job saves its
+history under its mutex the run that writes last loses the others' entries; a backup
+counts as verified only when it was taken WITH CHECKSUM and verified WITH CHECKSUM.
+
 State: state["sql_instances"][<instance>]["backups"] entries {"database", "type"
 (full | differential | log), "path", "copy_path", "started", "finished", "checksum",
 "verified", "size_mb", "first_lsn", "last_lsn", "database_backup_lsn", "origin"} and
@@ -38,7 +44,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from sitekit.backup.retention import expired
-from sitekit.lab import filesystem
+from sitekit.lab import backupjob, filesystem
+from sitekit.lab.backupjob import JobTraits
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules._common import utcnow, zone
 from sitekit.lab.state import find
@@ -168,7 +175,7 @@ def _size_mb(db_state: dict[str, Any], kind: str) -> float:
 
 
 def backup(host: LabHost, settings: dict[str, Any], kind: str, at: dt.datetime,
-           origin: str) -> list[dict[str, Any]]:
+           origin: str, *, job: JobTraits) -> list[dict[str, Any]]:
     """Back up, verify and copy every database of the settings; return the new entries."""
     state = host.state
     sql = target_instance(state, settings)
@@ -196,8 +203,10 @@ def backup(host: LabHost, settings: dict[str, Any], kind: str, at: dt.datetime,
         entry = {
             "database": db, "type": kind, "path": path, "copy_path": None,
             "started": at.isoformat(), "finished": finished.isoformat(),
-            "checksum": bool(settings.get("checksum", True)),
-            "verified": bool(settings.get("verify", True)),
+            "checksum": job.takes_checksum(settings),
+            # RESTORE VERIFYONLY WITH CHECKSUM fails (Msg 3187) on a backup without one.
+            "verified": bool(settings.get("verify", True)) and job.takes_checksum(settings)
+            and job.verify_checksum,
             "size_mb": _size_mb(db_state, kind), "first_lsn": first, "last_lsn": first + 4200,
             "database_backup_lsn": full["first_lsn"] if full and kind != "full" else None,
             "origin": origin,
@@ -285,15 +294,30 @@ def failures(tests: list[dict[str, Any]]) -> str:
                      for t in tests if t["result"] != "passed")
 
 
+def restore_test_failure(tests: list[dict[str, Any]], job: JobTraits) -> str:
+    """Why a restore-test run of the job exits 1 ("" when it exits 0).
+
+    The job counts a database as failed when Invoke-SitekitRestoreTest's value is not
+    "passed"; a job that logs to the success stream returns the log line too, and the
+    array is never equal to "passed" (about_Return, about_Comparison_Operators).
+    """
+    if failures(tests):
+        return failures(tests)
+    if job.logs_to_output and tests:
+        return "the job exited 1: Invoke-SitekitRestoreTest returned its log line with" \
+            " \"passed\" (Write-SitekitLog writes to the success stream)"
+    return ""
+
+
 def run_job(host: LabHost, settings: dict[str, Any], job: str, at: dt.datetime,
-            origin: str) -> dict[str, Any]:
+            origin: str, *, script: JobTraits) -> dict[str, Any]:
     """One run of the job (full, differential, log or restore_test) at `at`."""
     if job == "restore_test":
         tests = restore_test(host, settings, at, origin)
-        if failures(tests):
-            raise BackupError(failures(tests))
+        if restore_test_failure(tests, script):
+            raise BackupError(restore_test_failure(tests, script))
         return {"restore_tests": tests, "deleted": []}
-    taken = backup(host, settings, job, at, origin)
+    taken = backup(host, settings, job, at, origin, job=script)
     finished = max((_when(b["finished"]) for b in taken), default=at)
     return {"backups": taken, "deleted": apply_retention(host, settings, finished)}
 
@@ -419,20 +443,67 @@ def catch_up(host: LabHost, now: dt.datetime | None = None) -> list[dict[str, An
     runs = []
     # A full backup scheduled with a log backup runs first: the log needs a full before it.
     order = {"full": 0, "differential": 1, "log": 2, "restore_test": 3}
-    for when, (job, script, settings_path), task in sorted(
-            due, key=lambda d: (d[0], order[d[1][0]])):
-        task["last_run_time"] = when.isoformat()
-        run: dict[str, Any] = {"task": task["name"], "job": job, "time": when.isoformat()}
-        try:
-            if not filesystem.is_file(host, script):
-                raise BackupError(f"the backup job {script} does not exist")
-            run |= run_job(host, read_settings(host, settings_path), job, when, "schedule")
-            task["last_task_result"], task["last_task_message"] = 0, ""
-        except BackupError as exc:
-            task["last_task_result"], task["last_task_message"] = 1, str(exc)
-            run["failed"] = str(exc)
-        runs.append(run)
+    due.sort(key=lambda d: (d[0], order[d[1][0]]))
+    for when in sorted({d[0] for d in due}):
+        together = [d for d in due if d[0] == when]
+        before = _histories(state)
+        started = [_run_task(host, when, job, task) for _, job, task in together]
+        runs += started
+        if len(started) > 1 and not all(run.pop("locks_history") for run in started):
+            _last_writer_wins(state, before, started)
+        for run in started:
+            run.pop("locks_history", None)
     return runs
+
+
+def _run_task(host: LabHost, when: dt.datetime, job: tuple[str, str, str],
+              task: dict[str, Any]) -> dict[str, Any]:
+    """One scheduled run of the job, recorded on its task (last run time and result)."""
+    kind, script, settings_path = job
+    task["last_run_time"] = when.isoformat()
+    run: dict[str, Any] = {"task": task["name"], "job": kind, "time": when.isoformat(),
+                           "locks_history": True}
+    try:
+        if not filesystem.is_file(host, script):
+            raise BackupError(f"the backup job {script} does not exist")
+        traits = backupjob.read(host, script)
+        run["locks_history"] = traits.locks_history
+        run |= run_job(host, read_settings(host, settings_path), kind, when, "schedule",
+                       script=traits)
+        task["last_task_result"], task["last_task_message"] = 0, ""
+    except BackupError as exc:
+        task["last_task_result"], task["last_task_message"] = 1, str(exc)
+        run["failed"] = str(exc)
+    return run
+
+
+def _histories(state: dict[str, Any]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Every instance's history as it was (the lists copied, the entries shared)."""
+    return {name: {"backups": list(sql.get("backups") or []),
+                   "restore_tests": list(sql.get("restore_tests") or [])}
+            for name, sql in (state.get("sql_instances") or {}).items()}
+
+
+def _last_writer_wins(state: dict[str, Any], before: dict[str, Any],
+                      runs: list[dict[str, Any]]) -> None:
+    """Runs that started together without the lock: the last writer's history wins.
+
+    Each read the history before any wrote, and wrote back what it read plus its own
+    changes. The run that finished last wrote last, so the history holds its changes only;
+    the others' entries are lost (their files stay, unknown to the retention).
+    """
+    def finished(run: dict[str, Any]) -> str:
+        done = [e["finished"] for e in run.get("backups", []) + run.get("restore_tests", [])]
+        return max(done, default=run["time"])
+
+    last = max(runs, key=finished)
+    mine = {id(e) for e in last.get("backups", []) + last.get("restore_tests", [])}
+    gone = {id(e) for e in last.get("deleted", [])}
+    for name, sql in (state.get("sql_instances") or {}).items():
+        old = before.get(name, {"backups": [], "restore_tests": []})
+        for key in ("backups", "restore_tests"):
+            kept = [e for e in old[key] if id(e) not in gone]
+            sql[key] = kept + [e for e in sql.get(key) or [] if id(e) in mine]
 
 
 def looked_at(host: LabHost, check_mode: bool, now: dt.datetime | None = None) -> LabHost:
