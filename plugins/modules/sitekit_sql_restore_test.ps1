@@ -40,9 +40,9 @@ if ($module.CheckMode -or -not $module.Result.changed) {
 }
 
 $count = @($history.restore_tests).Count
-$output = & powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $script -Type RestoreTest -SettingsPath $settingsPath -Database $untested 2>&1
-$exitCode = $LASTEXITCODE
-$module.Result.output = @($output | ForEach-Object { [String]$_ })
+$run = Invoke-SitekitBackupJob -Script $script -SettingsPath $settingsPath -Type RestoreTest -Database $untested
+$exitCode = $run.exit_code
+$module.Result.output = @($run.output)
 $history = Read-SitekitBackupHistory -Path $historyPath
 $tests = @($history.restore_tests)
 if ($tests.Count -gt $count) {
@@ -51,6 +51,9 @@ if ($tests.Count -gt $count) {
 if ($exitCode -ne 0) {
     $failures = @($module.Result.restore_tests | Where-Object { $_.result -ne "passed" } |
             ForEach-Object { "restore test of $($_.database) failed: $($_.message)" })
+    if ($failures.Count -eq 0) {
+        $failures = @("the restore test job failed: $($module.Result.output -join ' ')")
+    }
     $module.FailJson("$($failures -join '; ') (exit code $exitCode)")
 }
 $module.ExitJson()
