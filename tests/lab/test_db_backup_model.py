@@ -24,17 +24,22 @@ REGISTERED = dt.datetime(2025, 1, 8, 12, 0, tzinfo=dt.UTC)
 DEPLOYED = render(JOB.read_text(encoding="utf-8"))
 LOGS_TO_OUTPUT = ("Write-Host $line", "Write-Output $line")
 NO_LOCK = ("$held = $mutex.WaitOne([TimeSpan]::FromMinutes(10))", "$held = $true")
+RECORD_AFTER_COPY = ("    $script:newBackups += $entry\r\n", "",
+                     "            $entry.copy_path = $copyPath\r\n",
+                     "            $entry.copy_path = $copyPath\r\n"
+                     "            $script:newBackups += $entry\r\n")
 CHECKSUM_BY_SETTING = ('$options = @("INIT", "FORMAT", "CHECKSUM")',
                        '$options = @("INIT", "FORMAT")\r\n    if ($settings.checksum) {\r\n'
                        '        $options += "CHECKSUM"\r\n    }')
 
 
-def deploy(host: LabHost, *mistakes: tuple[str, str]) -> None:
+def deploy(host: LabHost, *mistakes: tuple[str, ...]) -> None:
     """Deploy the job with CRLF, as win_template does, with the given text replaced."""
     text = DEPLOYED.replace("\n", "\r\n")
-    for old, new in mistakes:
-        assert old in text, old
-        text = text.replace(old, new)
+    for mistake in mistakes:
+        for old, new in zip(mistake[::2], mistake[1::2], strict=True):
+            assert text.count(old) == 1, old
+            text = text.replace(old, new)
     filesystem.write_file(host, SCRIPT, text.encode("utf-8"))
 
 
@@ -161,13 +166,14 @@ def test_disk_full_fails_the_run_with_a_clear_message(host: LabHost) -> None:
 
 def test_the_deployed_job_is_read_for_what_decides_its_runs(host: LabHost) -> None:
     assert backupjob.read(host, SCRIPT) == backupjob.JobTraits(
-        logs_to_output=False, locks_history=True, backup_checksum="always",
+        logs_to_output=False, locks_history=True, records_before_copy=True,
+        backup_checksum="always",
         verify_checksum=True)
 
 
 @pytest.mark.parametrize(("mistakes", "passes"), [((), True), ((LOGS_TO_OUTPUT,), False)])
 def test_a_job_that_logs_to_the_success_stream_fails_its_passing_restore_test(
-        host: LabHost, mistakes: tuple[tuple[str, str], ...], passes: bool) -> None:
+        host: LabHost, mistakes: tuple[tuple[str, ...], ...], passes: bool) -> None:
     deploy(host, *mistakes)
     sqlbackup.catch_up(host, dt.datetime(2025, 1, 31, 12, 0, tzinfo=dt.UTC))
     runs = sqlbackup.catch_up(host, dt.datetime(2025, 2, 3, 1, 5, tzinfo=dt.UTC))
@@ -181,7 +187,7 @@ def test_a_job_that_logs_to_the_success_stream_fails_its_passing_restore_test(
 
 @pytest.mark.parametrize(("mistakes", "kept"), [((), True), ((NO_LOCK,), False)])
 def test_jobs_that_start_together_lose_entries_unless_the_job_locks_its_history(
-        host: LabHost, mistakes: tuple[tuple[str, str], ...], kept: bool) -> None:
+        host: LabHost, mistakes: tuple[tuple[str, ...], ...], kept: bool) -> None:
     deploy(host, *mistakes)
     # Sunday 23:00: the weekly full and a log backup start in the same second.
     runs = sqlbackup.catch_up(host, dt.datetime(2025, 1, 12, 23, 5, tzinfo=dt.UTC))
@@ -201,7 +207,7 @@ def test_jobs_that_start_together_lose_entries_unless_the_job_locks_its_history(
     ((CHECKSUM_BY_SETTING,), False, False),
 ])
 def test_a_backup_counts_as_verified_only_when_taken_with_checksum(
-        host: LabHost, mistakes: tuple[tuple[str, str], ...], checksum: bool,
+        host: LabHost, mistakes: tuple[tuple[str, ...], ...], checksum: bool,
         verified: bool) -> None:
     deploy(host, *mistakes)
     settings = json.loads(filesystem.read_file(host, SETTINGS)) | {"checksum": checksum}
@@ -209,3 +215,17 @@ def test_a_backup_counts_as_verified_only_when_taken_with_checksum(
     sqlbackup.catch_up(host, dt.datetime(2025, 1, 12, 23, 20, tzinfo=dt.UTC))
     full = next(b for b in _backups(host) if b["type"] == "full")
     assert (full["checksum"], full["verified"]) == (verified, verified)
+
+
+@pytest.mark.parametrize(("mistakes", "recorded"), [((), True), ((RECORD_AFTER_COPY,), False)])
+def test_a_failed_copy_leaves_the_verified_backup_recorded(
+        host: LabHost, mistakes: tuple[tuple[str, ...], ...], recorded: bool) -> None:
+    deploy(host, *mistakes)
+    settings = json.loads(filesystem.read_file(host, SETTINGS)) | {"copy_dir": "\\\\nas\\sql"}
+    filesystem.write_file(host, SETTINGS, json.dumps(settings).encode())
+    runs = sqlbackup.catch_up(host, dt.datetime(2025, 1, 12, 23, 20, tzinfo=dt.UTC))
+    full = next(r for r in runs if r["job"] == "full")
+    assert "Access to the path '\\\\nas\\sql\\LotusPOS\\" in full["failed"]
+    assert "set db_backup_copy_dir to a local volume" in full["failed"]
+    fulls = [b for b in _backups(host) if b["type"] == "full"]
+    assert [(b["verified"], b["copy_path"]) for b in fulls] == ([(True, None)] if recorded else [])

@@ -105,3 +105,19 @@ def test_the_databases_reach_the_job_as_one_string() -> None:
     assert '-Database "{3}"' in runner and '-join ","' in runner
     for module in RUNNERS[:2]:
         assert "powershell.exe" not in _code(module)  # only the module_util starts the job
+
+
+@pytest.mark.parametrize(("copy_dir", "accepted"), [
+    ("D:\\SQLBackupCopy", True), ("E:\\", True), ("\\\\nas\\sql-backup\\LIS01", False),
+    ("//nas/sql-backup", False), ("SQLBackupCopy", False),
+])
+def test_preflight_refuses_a_share_as_the_second_target(copy_dir: str, accepted: bool) -> None:
+    import yaml  # noqa: PLC0415 - only these tests read the role's YAML
+
+    tasks = yaml.safe_load((JOB.parents[4] / "tasks" / "preflight.yml").read_text("utf-8"))
+    check = next(t for t in tasks if "not a share" in t["name"])["ansible.builtin.assert"]
+    env = jinja2.Environment(autoescape=False)  # noqa: S701
+    env.tests["match"] = lambda value, pattern: re.match(pattern, value) is not None
+    verdict = env.from_string("{{ " + check["that"] + " }}").render(db_backup_copy_dir=copy_dir)
+    assert verdict == str(accepted)
+    assert "no credentials for a share" in check["fail_msg"]

@@ -12,6 +12,8 @@ one of the mistakes issue 19 found makes the lab's run fail the way Windows woul
 - `locks_history`: every call that saves the history is inside a function that takes a
   Global\\ named mutex (WaitOne) and re-reads the history there. Without it two runs that
   start together both read, then both write, and the later write loses the other's entries.
+- `records_before_copy`: the verified backup is recorded before the copy to the second
+  target, so a failed copy does not make it invisible to the retention and restore test.
 - `backup_checksum` / `verify_checksum`: whether BACKUP takes WITH CHECKSUM always, only
   when the settings say `checksum: true`, or never; and whether RESTORE VERIFYONLY is WITH
   CHECKSUM (which fails, Msg 3187, on a backup taken without a checksum).
@@ -43,6 +45,7 @@ class JobTraits:
 
     logs_to_output: bool
     locks_history: bool
+    records_before_copy: bool
     backup_checksum: str  # always | setting | never
     verify_checksum: bool
 
@@ -96,6 +99,15 @@ def _backup_checksum(text: str, bodies: dict[str, tuple[int, int]]) -> str:
     return "never"
 
 
+def _records_before_copy(text: str, bodies: dict[str, tuple[int, int]]) -> bool:
+    """Whether Invoke-SitekitBackup adds its entry to the history before Copy-Item."""
+    start, end = bodies.get("invoke-sitekitbackup", (0, 0))
+    body = text[start:end]
+    record = re.search(r"(?:\+=|\+)\s*\$entry\b", body, re.IGNORECASE)
+    copy = re.search(r"\bCopy-Item\b", body, re.IGNORECASE)
+    return record is not None and (copy is None or record.start() < copy.start())
+
+
 def traits(text: str) -> JobTraits:
     """The traits of a job's script text."""
     text = _without_comments(text)
@@ -104,6 +116,7 @@ def traits(text: str) -> JobTraits:
     return JobTraits(
         logs_to_output=_OUTPUT.search(text[log_start:log_end]) is not None,
         locks_history=_locks_history(text, bodies),
+        records_before_copy=_records_before_copy(text, bodies),
         backup_checksum=_backup_checksum(text, bodies),
         verify_checksum=_VERIFY.search(text) is not None,
     )

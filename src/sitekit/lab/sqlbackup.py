@@ -215,18 +215,36 @@ def backup(host: LabHost, settings: dict[str, Any], kind: str, at: dt.datetime,
         _write(host, path, f"SITEKIT LAB BACKUP {header}\r\n".encode())
         sql["backups"].append(entry)
         if settings.get("copy_dir"):
-            copy_to = ntpath.join(settings["copy_dir"], db, file_name)
-            _write(host, copy_to, filesystem.read_file(host, path))
-            entry["copy_path"] = copy_to
+            try:
+                entry["copy_path"] = _copy(host, path, ntpath.join(settings["copy_dir"], db,
+                                                                   file_name))
+            except BackupError:
+                if not job.records_before_copy:  # the job never got to record it
+                    sql["backups"].remove(entry)
+                raise
         taken.append(entry)
     return taken
+
+
+def _copy(host: LabHost, path: str, copy_to: str) -> str:
+    r"""Copy a backup to the second target; return the copy's path.
+
+    A UNC target (\\nas\share) is refused as Windows would refuse it here: the job runs
+    as SYSTEM (on a workgroup server it reaches shares anonymously) and the modules run in
+    a WinRM logon that has no credentials for a second hop (NTLM), so the share denies it.
+    """
+    if copy_to.startswith(("\\\\", "//")):
+        raise BackupError(f"Access to the path '{copy_to}' is denied. The backup job runs as"
+                          " SYSTEM and has no credentials for the share: set"
+                          " db_backup_copy_dir to a local volume.")
+    _write(host, copy_to, filesystem.read_file(host, path))
+    return copy_to
 
 
 def copy_missing(host: LabHost, settings: dict[str, Any], entry: dict[str, Any]) -> str:
     """Copy a backup to the second target again (its copy was lost); return the copy's path."""
     copy_to = ntpath.join(settings["copy_dir"], entry["database"], ntpath.basename(entry["path"]))
-    _write(host, copy_to, filesystem.read_file(host, entry["path"]))
-    entry["copy_path"] = copy_to
+    entry["copy_path"] = _copy(host, entry["path"], copy_to)
     return copy_to
 
 
