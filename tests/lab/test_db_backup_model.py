@@ -28,6 +28,32 @@ RECORD_AFTER_COPY = ("    $script:newBackups += $entry\r\n", "",
                      "            $entry.copy_path = $copyPath\r\n",
                      "            $entry.copy_path = $copyPath\r\n"
                      "            $script:newBackups += $entry\r\n")
+# Get-SitekitChain as it was: the newest differential and logs by their finishing time.
+_CHAIN_NOW = "Function Get-SitekitChain {" + \
+    DEPLOYED.split("Function Get-SitekitChain {")[1].split("\nFunction ")[0]
+CHAIN_BY_TIME = (_CHAIN_NOW.replace("\n", "\r\n"), """Function Get-SitekitChain {
+    param($History, [String]$Name)
+    $full = Get-SitekitNewest -History $History -Name $Name -Kind "full"
+    if ($null -eq $full) {
+        return , @()
+    }
+    $fullDone = ConvertTo-UtcDate -Value $full.finished
+    $after = @($History.backups | Where-Object {
+            $_.database -eq $Name -and (ConvertTo-UtcDate -Value $_.finished) -gt $fullDone
+        } | Sort-Object -Property { ConvertTo-UtcDate -Value $_.finished })
+    $diff = @($after | Where-Object { $_.type -eq "differential" -and $_.verified }) |
+        Select-Object -Last 1
+    $base = $fullDone
+    $links = @($full)
+    if ($null -ne $diff) {
+        $base = ConvertTo-UtcDate -Value $diff.finished
+        $links += $diff
+    }
+    $links += @($after | Where-Object { $_.type -eq "log" -and
+        (ConvertTo-UtcDate -Value $_.finished) -gt $base })
+    return , $links
+}
+""".replace("\n", "\r\n"))
 CHECKSUM_BY_SETTING = ('$options = @("INIT", "FORMAT", "CHECKSUM")',
                        '$options = @("INIT", "FORMAT")\r\n    if ($settings.checksum) {\r\n'
                        '        $options += "CHECKSUM"\r\n    }')
@@ -101,7 +127,8 @@ def test_each_job_runs_at_its_last_scheduled_time(host: LabHost) -> None:
     assert all(b["verified"] and b["checksum"] and b["copy_path"] for b in _backups(host))
     log = next(b for b in _backups(host) if b["type"] == "log")
     full = next(b for b in _backups(host) if b["type"] == "full")
-    assert log["database_backup_lsn"] == full["first_lsn"]
+    assert log["database_backup_lsn"] == full["checkpoint_lsn"]  # msdb's differential base
+    assert log["first_lsn"] <= full["last_lsn"] < log["last_lsn"]  # restores after the full
     assert sqlbackup.catch_up(host, now) == []  # looked at again: nothing new
 
 
@@ -167,8 +194,7 @@ def test_disk_full_fails_the_run_with_a_clear_message(host: LabHost) -> None:
 def test_the_deployed_job_is_read_for_what_decides_its_runs(host: LabHost) -> None:
     assert backupjob.read(host, SCRIPT) == backupjob.JobTraits(
         logs_to_output=False, locks_history=True, records_before_copy=True,
-        backup_checksum="always",
-        verify_checksum=True)
+        chain_by_lsn=True, backup_checksum="always", verify_checksum=True)
 
 
 @pytest.mark.parametrize(("mistakes", "passes"), [((), True), ((LOGS_TO_OUTPUT,), False)])
@@ -229,3 +255,27 @@ def test_a_failed_copy_leaves_the_verified_backup_recorded(
     assert "set db_backup_copy_dir to a local volume" in full["failed"]
     fulls = [b for b in _backups(host) if b["type"] == "full"]
     assert [(b["verified"], b["copy_path"]) for b in fulls] == ([(True, None)] if recorded else [])
+
+
+@pytest.mark.parametrize(("mistakes", "passes"), [((), True), ((CHAIN_BY_TIME,), False)])
+def test_the_restore_test_chains_backups_by_lsn_not_by_time(
+        host: LabHost, mistakes: tuple[tuple[str, ...], ...], passes: bool) -> None:
+    deploy(host, *mistakes)
+    # Two weeks of backups; then the second Sunday's full is lost from the history (as a
+    # lost write leaves it): Monday's differential is based on that full, not the first.
+    sqlbackup.catch_up(host, dt.datetime(2025, 1, 12, 23, 20, tzinfo=dt.UTC))
+    sqlbackup.catch_up(host, dt.datetime(2025, 1, 19, 23, 20, tzinfo=dt.UTC))
+    sqlbackup.catch_up(host, dt.datetime(2025, 1, 20, 23, 20, tzinfo=dt.UTC))
+    lost = next(b for b in _backups(host)
+                if b["type"] == "full" and b["started"].startswith("2025-01-19"))
+    _backups(host).remove(lost)
+    (test,) = sqlbackup.restore_test(host, sqlbackup.read_settings(host, SETTINGS),
+                                     dt.datetime(2025, 1, 21, 9, 0, tzinfo=dt.UTC), "test",
+                                     job=backupjob.read(host, SCRIPT))
+    assert (test["result"] == "passed") == passes, test["message"]
+    if passes:  # the first full, its own differential (Saturday's), the logs after that
+        assert [path.rsplit("_", 1)[-1] for path in test["chain"]][:2] == [
+            "20250112T230000Z.bak", "20250118T230000Z.dif"]
+        assert test["chain"][-1].endswith("20250120T231500Z.trn")
+    else:
+        assert "Msg 3136" in test["message"]

@@ -14,6 +14,9 @@ one of the mistakes issue 19 found makes the lab's run fail the way Windows woul
   start together both read, then both write, and the later write loses the other's entries.
 - `records_before_copy`: the verified backup is recorded before the copy to the second
   target, so a failed copy does not make it invisible to the retention and restore test.
+- `chain_by_lsn`: Get-SitekitChain relates backups by LSN (checkpoint_lsn, first_lsn,
+  last_lsn) rather than by time; by time, a lost or out-of-band full pairs a differential
+  with the wrong full and RESTORE fails.
 - `backup_checksum` / `verify_checksum`: whether BACKUP takes WITH CHECKSUM always, only
   when the settings say `checksum: true`, or never; and whether RESTORE VERIFYONLY is WITH
   CHECKSUM (which fails, Msg 3187, on a backup taken without a checksum).
@@ -46,6 +49,7 @@ class JobTraits:
     logs_to_output: bool
     locks_history: bool
     records_before_copy: bool
+    chain_by_lsn: bool
     backup_checksum: str  # always | setting | never
     verify_checksum: bool
 
@@ -108,6 +112,13 @@ def _records_before_copy(text: str, bodies: dict[str, tuple[int, int]]) -> bool:
     return record is not None and (copy is None or record.start() < copy.start())
 
 
+def _chain_by_lsn(text: str, bodies: dict[str, tuple[int, int]]) -> bool:
+    """Whether Get-SitekitChain compares LSNs (checkpoint, first and last) to link backups."""
+    start, end = bodies.get("get-sitekitchain", (0, 0))
+    body = text[start:end].lower()
+    return all(name in body for name in ("checkpoint_lsn", "first_lsn", "last_lsn"))
+
+
 def traits(text: str) -> JobTraits:
     """The traits of a job's script text."""
     text = _without_comments(text)
@@ -117,6 +128,7 @@ def traits(text: str) -> JobTraits:
         logs_to_output=_OUTPUT.search(text[log_start:log_end]) is not None,
         locks_history=_locks_history(text, bodies),
         records_before_copy=_records_before_copy(text, bodies),
+        chain_by_lsn=_chain_by_lsn(text, bodies),
         backup_checksum=_backup_checksum(text, bodies),
         verify_checksum=_VERIFY.search(text) is not None,
     )

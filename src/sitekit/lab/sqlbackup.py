@@ -99,7 +99,36 @@ def newest(sql: dict[str, Any], db: str, kind: str,
 
 
 def chain(sql: dict[str, Any], db: str) -> list[dict[str, Any]]:
-    """The newest restore chain: newest verified full, newest differential after it, logs."""
+    """The newest restore chain by LSN, as msdb relates backups.
+
+    The newest verified full; the newest verified differential whose database_backup_lsn
+    is that full's checkpoint_lsn; then the log backup holding the base's last LSN
+    (first_lsn <= last_lsn < its last_lsn) and each one starting where the previous ended
+    ("Introduction to Log Sequence Numbers", "Apply Transaction Log Backups", Microsoft docs).
+    """
+    full = newest(sql, db, "full")
+    if full is None:
+        return []
+    mine = backups_of(sql, db)
+    diffs = [b for b in mine if b["type"] == "differential" and b["verified"] and
+             b.get("database_backup_lsn") == full.get("checkpoint_lsn")]
+    base = max(diffs, key=lambda b: b["last_lsn"]) if diffs else full
+    logs = [b for b in mine if b["type"] == "log"]
+    links = [full, *([base] if diffs else [])]
+    follows = next((b for b in logs if b["first_lsn"] <= base["last_lsn"] < b["last_lsn"]), None)
+    while follows is not None:
+        links.append(follows)
+        follows = next((b for b in logs if b["first_lsn"] == follows["last_lsn"]), None)
+    return links
+
+
+def chain_by_time(sql: dict[str, Any], db: str) -> list[dict[str, Any]]:
+    """The chain a job that goes by time picks (issue 19, defect 16).
+
+    The newest verified full, the newest verified differential finished after it, every
+    log finished after that: a lost or out-of-band full pairs a differential with the
+    wrong full.
+    """
     full = newest(sql, db, "full")
     if full is None:
         return []
@@ -108,6 +137,26 @@ def chain(sql: dict[str, Any], db: str) -> list[dict[str, Any]]:
     base = diffs[-1] if diffs else full
     logs = [b for b in after if b["type"] == "log" and b["finished"] > base["finished"]]
     return [full, *(diffs[-1:]), *logs]
+
+
+def restore_error(links: list[dict[str, Any]], scratch: str) -> str:
+    """What RESTORE says about a chain SQL Server cannot apply in order ("" when it can)."""
+    base = links[0]
+    for link in links[1:]:
+        if link["type"] == "differential" and \
+                link.get("database_backup_lsn") != base.get("checkpoint_lsn"):
+            return f"RESTORE DATABASE [{scratch}] failed: Msg 3136, This differential backup" \
+                " cannot be restored because the database has not been restored to the" \
+                " correct earlier state."
+        if link["type"] == "log" and not link["first_lsn"] <= base["last_lsn"] < \
+                link["last_lsn"] and not (base["type"] == "log" and
+                                          link["first_lsn"] == base["last_lsn"]):
+            return f"RESTORE LOG [{scratch}] failed: Msg 4305, The log in this backup set" \
+                f" begins at LSN {link['first_lsn']}, which is too recent to apply to the" \
+                f" database. An earlier log backup that includes LSN {base['last_lsn']} can" \
+                " be restored."
+        base = link
+    return ""
 
 
 # -- the job's settings (templated by the role beside the script) -------------------------
@@ -164,8 +213,38 @@ def _stamp(moment: dt.datetime) -> str:
 
 
 def _next_lsn(sql: dict[str, Any], db: str) -> int:
-    previous = [b["last_lsn"] for b in backups_of(sql, db)]
-    return max(previous, default=37_000_000_001_600_001) + 1
+    """The database's next LSN, kept on the database, not read from the history.
+
+    The history can lose entries; a state from before the LSN was kept starts after it.
+    """
+    db_state = sql["databases"][db]
+    if "next_lsn" not in db_state:
+        previous = [b["last_lsn"] for b in backups_of(sql, db)]
+        db_state["next_lsn"] = max(previous, default=37_000_000_001_600_001) + 1
+    return int(db_state["next_lsn"])
+
+
+def _lsns(sql: dict[str, Any], db: str, kind: str) -> dict[str, int | None]:
+    """The LSNs of a new backup as msdb.dbo.backupset records them, advancing the database's.
+
+    A full's checkpoint_lsn becomes the differential base of the differentials after it
+    (their database_backup_lsn); a log backup starts where the previous one ended (the
+    first starts at the first full's first LSN).
+    """
+    db_state = sql["databases"][db]
+    first = _next_lsn(sql, db)
+    last = first + 4200
+    db_state["next_lsn"] = last + 1
+    checkpoint = first + 100 if kind != "log" else None
+    if kind == "full":
+        db_state["differential_base_lsn"] = checkpoint
+        db_state.setdefault("log_chain_lsn", first)
+    base = db_state.get("differential_base_lsn")
+    if kind == "log":
+        first = int(db_state.get("log_chain_lsn") or first)
+        db_state["log_chain_lsn"] = last
+    return {"first_lsn": first, "last_lsn": last, "checkpoint_lsn": checkpoint,
+            "database_backup_lsn": None if kind == "full" else base}
 
 
 def _size_mb(db_state: dict[str, Any], kind: str) -> float:
@@ -199,7 +278,6 @@ def backup(host: LabHost, settings: dict[str, Any], kind: str, at: dt.datetime,
         finished = at + dt.timedelta(seconds=5 if kind == "log" else 30)
         file_name = f"{db}_{kind.upper()}_{_stamp(at)}.{EXTENSIONS[kind]}"
         path = ntpath.join(settings["backup_dir"], db, file_name)
-        first = _next_lsn(sql, db)
         entry = {
             "database": db, "type": kind, "path": path, "copy_path": None,
             "started": at.isoformat(), "finished": finished.isoformat(),
@@ -207,9 +285,7 @@ def backup(host: LabHost, settings: dict[str, Any], kind: str, at: dt.datetime,
             # RESTORE VERIFYONLY WITH CHECKSUM fails (Msg 3187) on a backup without one.
             "verified": bool(settings.get("verify", True)) and job.takes_checksum(settings)
             and job.verify_checksum,
-            "size_mb": _size_mb(db_state, kind), "first_lsn": first, "last_lsn": first + 4200,
-            "database_backup_lsn": full["first_lsn"] if full and kind != "full" else None,
-            "origin": origin,
+            "size_mb": _size_mb(db_state, kind), **_lsns(sql, db, kind), "origin": origin,
         }
         header = json.dumps({k: entry[k] for k in ("database", "type", "started", "first_lsn")})
         _write(host, path, f"SITEKIT LAB BACKUP {header}\r\n".encode())
@@ -264,7 +340,7 @@ def apply_retention(host: LabHost, settings: dict[str, Any],
 
 
 def restore_test(host: LabHost, settings: dict[str, Any], at: dt.datetime,
-                 origin: str) -> list[dict[str, Any]]:
+                 origin: str, *, job: JobTraits) -> list[dict[str, Any]]:
     """Restore each database's newest chain to a scratch database, check it, drop it.
 
     Every test is recorded and returned, failed ones too (see `failures`).
@@ -275,7 +351,7 @@ def restore_test(host: LabHost, settings: dict[str, Any], at: dt.datetime,
     for name in settings["databases"]:
         db, _ = target_database(sql, name)
         scratch = f"{db}{settings.get('scratch_suffix', '_RestoreTest')}"
-        links = chain(sql, db)
+        links = chain(sql, db) if job.chain_by_lsn else chain_by_time(sql, db)
         result, message = "passed", ""
         files = []
         for link in links:
@@ -289,6 +365,8 @@ def restore_test(host: LabHost, settings: dict[str, Any], at: dt.datetime,
                 break
         if not links:
             result, message = "failed", f"no verified full backup of {db} to restore"
+        elif result == "passed" and restore_error(links, scratch):
+            result, message = "failed", restore_error(links, scratch)
         elif result == "passed" and "disk-full" in state.get("lab", {}).get("faults", {}):
             result, message = "failed", f"RESTORE DATABASE [{scratch}] failed: There is not" \
                 " enough space on the disk. Free space on the data volume, then run the" \
@@ -331,7 +409,7 @@ def run_job(host: LabHost, settings: dict[str, Any], job: str, at: dt.datetime,
             origin: str, *, script: JobTraits) -> dict[str, Any]:
     """One run of the job (full, differential, log or restore_test) at `at`."""
     if job == "restore_test":
-        tests = restore_test(host, settings, at, origin)
+        tests = restore_test(host, settings, at, origin, job=script)
         if restore_test_failure(tests, script):
             raise BackupError(restore_test_failure(tests, script))
         return {"restore_tests": tests, "deleted": []}
@@ -551,13 +629,12 @@ def fail_backups(host: LabHost, now: dt.datetime | None = None) -> None:
                 continue
             path = ntpath.join(sql.get("backup_dir") or "C:\\SQLBackup", db,
                                f"{db}_FULL_{_stamp(last_good)}.bak")
-            first = _next_lsn(sql, db)
+            lsns = _lsns(sql, db, "full")
             sql.setdefault("backups", []).append({
                 "database": db, "type": "full", "path": path, "copy_path": None,
                 "started": (last_good - dt.timedelta(seconds=30)).isoformat(),
                 "finished": last_good.isoformat(), "checksum": True, "verified": True,
-                "size_mb": _size_mb(sql["databases"][db], "full"), "first_lsn": first,
-                "last_lsn": first + 4200, "database_backup_lsn": None, "origin": "fault"})
+                "size_mb": _size_mb(sql["databases"][db], "full"), **lsns, "origin": "fault"})
             filesystem.make_dirs(host, ntpath.dirname(path))
             with contextlib.suppress(OSError):  # a full disk too: the entry stays, as msdb's
                 filesystem.write_file(host, path, b"SITEKIT LAB BACKUP (before the fault)")

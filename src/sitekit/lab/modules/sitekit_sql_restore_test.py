@@ -44,7 +44,8 @@ def sitekit_sql_restore_test(host: LabHost, args: dict[str, Any], check_mode: bo
         if check_mode or not untested:
             return {"changed": bool(untested), "restore_tests": []}
         tests = sqlbackup.restore_test(host, settings | {"databases": untested}, now,
-                                       "sitekit_sql_restore_test")
+                                       "sitekit_sql_restore_test",
+                                       job=backupjob.read(host, args["script"]))
     except sqlbackup.BackupError as exc:
         raise ModuleFailedError(str(exc)) from None
     # The module runs the job and fails on its exit code, as sitekit_sql_restore_test.ps1 does.
