@@ -21,7 +21,9 @@ counts as verified only when it was taken WITH CHECKSUM and verified WITH CHECKS
 
 State: state["sql_instances"][<instance>]["backups"] entries {"database", "type"
 (full | differential | log), "path", "copy_path", "started", "finished", "checksum",
-"verified", "size_mb", "first_lsn", "last_lsn", "database_backup_lsn", "origin"} and
+"verified", "size_mb", "first_lsn", "last_lsn", "checkpoint_lsn", "database_backup_lsn",
+"origin"} (the database keeps its own LSNs: "next_lsn", "differential_base_lsn",
+"log_chain_lsn") and
 ["restore_tests"] entries {"database", "backup_path", "chain", "scratch_database",
 "finished", "result" (passed | failed), "message"}.
 
