@@ -121,3 +121,13 @@ def test_preflight_refuses_a_share_as_the_second_target(copy_dir: str, accepted:
     verdict = env.from_string("{{ " + check["that"] + " }}").render(db_backup_copy_dir=copy_dir)
     assert verdict == str(accepted)
     assert "no credentials for a share" in check["fail_msg"]
+
+
+def test_every_writer_of_the_history_takes_the_same_mutex() -> None:
+    # The job (as SYSTEM) and sitekit_sql_backup (in a WinRM logon) write the same file.
+    name = re.compile(r'"(Global\\[A-Za-z]+)"')
+    job = name.findall(JOB.read_text(encoding="utf-8"))
+    util = name.findall(_code(RUNNERS[2]))
+    assert job == util == ["Global\\SitekitBackupHistory"]
+    assert "Update-SitekitBackupHistory" in _code(RUNNERS[0])
+    assert "Set-Content" not in _code(RUNNERS[0])  # no write around the lock
