@@ -47,6 +47,7 @@ if ($module.CheckMode -or -not $module.Result.changed) {
     $module.ExitJson()
 }
 
+$copies = @{}
 foreach ($entry in $uncopied) {
     $folder = Join-Path -Path $settings.copy_dir -ChildPath $entry.database
     $target = Join-Path -Path $folder -ChildPath (Split-Path -Path $entry.path -Leaf)
@@ -57,18 +58,27 @@ foreach ($entry in $uncopied) {
     catch {
         $module.FailJson("copying $($entry.path) to the second target $target failed: $($_.Exception.Message)", $_)
     }
-    $entry.copy_path = $target
+    $copies[$entry.path] = $target
     $module.Result.copied += $target
 }
-if ($uncopied.Count -gt 0) {
-    ConvertTo-Json -InputObject $history -Depth 6 | Set-Content -LiteralPath $historyPath -Encoding UTF8
+if ($copies.Count -gt 0) {
+    # Merged into the history as it is now, under the job's mutex: a scheduled run may
+    # have written since it was read above.
+    Update-SitekitBackupHistory -Path $historyPath -Change {
+        param($Current)
+        foreach ($entry in @($Current.backups)) {
+            if ($copies.ContainsKey([String]$entry.path)) {
+                $entry.copy_path = $copies[[String]$entry.path]
+            }
+        }
+    }
 }
 
 if ($stale.Count -gt 0) {
     $before = @($history.backups | ForEach-Object { $_.path })
-    $output = & powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $script -Type $kind -SettingsPath $settingsPath -Database $stale 2>&1
-    $exitCode = $LASTEXITCODE
-    $module.Result.output = @($output | ForEach-Object { [String]$_ })
+    $run = Invoke-SitekitBackupJob -Script $script -SettingsPath $settingsPath -Type $kind -Database $stale
+    $exitCode = $run.exit_code
+    $module.Result.output = @($run.output)
     $history = Read-SitekitBackupHistory -Path $historyPath
     $after = @($history.backups | ForEach-Object { $_.path })
     $module.Result.backups = @($history.backups | Where-Object { $before -notcontains $_.path })

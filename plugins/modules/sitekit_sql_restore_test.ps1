@@ -39,18 +39,21 @@ if ($module.CheckMode -or -not $module.Result.changed) {
     $module.ExitJson()
 }
 
-$count = @($history.restore_tests).Count
-$output = & powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $script -Type RestoreTest -SettingsPath $settingsPath -Database $untested 2>&1
-$exitCode = $LASTEXITCODE
-$module.Result.output = @($output | ForEach-Object { [String]$_ })
+$run = Invoke-SitekitBackupJob -Script $script -SettingsPath $settingsPath -Type RestoreTest -Database $untested
+$exitCode = $run.exit_code
+$module.Result.output = @($run.output)
 $history = Read-SitekitBackupHistory -Path $historyPath
-$tests = @($history.restore_tests)
-if ($tests.Count -gt $count) {
-    $module.Result.restore_tests = @($tests[$count..($tests.Count - 1)])
-}
+# This run's tests by time and database, not by position: the job keeps the newest 50 and
+# a scheduled run may have added its own meanwhile.
+$module.Result.restore_tests = @($history.restore_tests | Where-Object {
+        $untested -contains $_.database -and (ConvertTo-UtcDate -Value $_.finished) -ge $now
+    })
 if ($exitCode -ne 0) {
     $failures = @($module.Result.restore_tests | Where-Object { $_.result -ne "passed" } |
             ForEach-Object { "restore test of $($_.database) failed: $($_.message)" })
+    if ($failures.Count -eq 0) {
+        $failures = @("the restore test job failed: $($module.Result.output -join ' ')")
+    }
     $module.FailJson("$($failures -join '; ') (exit code $exitCode)")
 }
 $module.ExitJson()

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from sitekit.lab import sqlserver
+from sitekit.lab import filesystem, sqlserver
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import run_module
 from sitekit.lab.shares import share_listing
@@ -23,6 +24,7 @@ from sitekit.lab.state import seed_state
 from sitekit.site.load import load_fleet_dir
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "inventories" / "example"
+ROLE = Path(__file__).resolve().parents[2] / "roles" / "pos_server"
 SHARE = "\\\\dist.lotus-kitchen.example\\packages"
 SQL_SETUP = f"{SHARE}\\sql-server\\2022\\SQLEXPR_x64_ENU.exe"
 APP_MSI = f"{SHARE}\\lotus-pos\\8.4.2\\LotusPOS-Server-8.4.2-x64.msi"
@@ -81,8 +83,9 @@ def check_real_again(host: LabHost, fqcn: str, args: dict[str, Any]) -> list[dic
     return [check, real, again]
 
 
-def install_sql(host: LabHost, dbatools: bool = True) -> None:
-    """SQL Server (and dbatools) installed, as the role does before its SQL tasks."""
+def install_sql(host: LabHost, dbatools: bool = True, trusted: bool = True) -> None:
+    """SQL Server (and dbatools, set to trust its certificate) installed, as the role does
+    before its SQL tasks."""
     result = call(host, "ansible.windows.win_package",
                   {"path": SQL_SETUP, "arguments": SETUP_ARGS,
                    "creates_service": "MSSQL$SQLEXPRESS"})
@@ -90,6 +93,18 @@ def install_sql(host: LabHost, dbatools: bool = True) -> None:
     if dbatools:
         result = call(host, "community.windows.win_unzip", {"src": DBATOOLS_ZIP, "dest": MODULES})
         assert result["changed"], result
+    if dbatools and trusted:
+        trust_certificate(host)
+
+
+def trust_certificate(host: LabHost) -> None:
+    """dbatools' computer-wide settings, as pos_server's win_copy writes them."""
+    role_vars = yaml.safe_load((ROLE / "vars" / "main.yml").read_text(encoding="utf-8"))
+    folder = role_vars["__pos_server_dbatools_settings_dir"]
+    assert folder + "\\psf_config.json" == sqlserver.DBATOOLS_SETTINGS
+    filesystem.make_dirs(host, folder)
+    settings = json.dumps(role_vars["__pos_server_dbatools_settings"], indent=2)
+    filesystem.write_file(host, sqlserver.DBATOOLS_SETTINGS, settings.encode())
 
 
 def create_database(host: LabHost) -> None:
@@ -185,6 +200,29 @@ def test_sql_modules_fail_without_dbatools() -> None:
         result = call(host, fqcn, {"sql_instance": SQL, **args})
         assert result["failed"], fqcn
         assert "missing: dbatools" in result["msg"]
+
+
+def test_sql_modules_refuse_the_self_signed_certificate_until_dbatools_trusts_it() -> None:
+    # dbatools 2.x encrypts and trusts no self-signed certificate (dbatools #8883,
+    # lowlydba.sqlserver #307); each module wraps the error in its own message.
+    host = fresh_host()
+    install_sql(host, trusted=False)
+    for fqcn, args, message in (
+            ("lowlydba.sqlserver.login", {"login": "LIS01\\svc-pos"},
+             "Configuring login failed: The certificate chain was issued by an authority"
+             " that is not trusted."),
+            ("lowlydba.sqlserver.database", {"database": "LotusPOS"},
+             "Error checking database status."),
+            ("lowlydba.sqlserver.instance_info", {},
+             "Error fetching instance information: The certificate chain")):
+        result = call(host, fqcn, {"sql_instance": SQL, **args})
+        assert result["failed"] and message in result["msg"], (fqcn, result)
+        assert "certificate chain was issued by an authority" in str(result.get("exception",
+                                                                                ""))
+    assert "LotusPOS" not in host.state["sql_instances"]["SQLEXPRESS"]["databases"]
+    trust_certificate(host)
+    result = call(host, "lowlydba.sqlserver.instance_info", {"sql_instance": SQL})
+    assert not result.get("failed"), result
 
 
 def test_sql_modules_fail_when_the_instance_is_not_installed_or_stopped() -> None:

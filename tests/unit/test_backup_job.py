@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jinja2
@@ -72,3 +73,61 @@ def test_defaults_and_argument_specs_name_the_same_variables() -> None:
     options = specs["argument_specs"]["main"]["options"]
     assert set(defaults) == set(options)
     assert all(name.startswith("db_backup_") for name in defaults)
+
+
+PLUGINS = JOB.parents[6] / "plugins"
+# What runs the job: the two modules and the module_util they share.
+RUNNERS = [PLUGINS / "modules" / "sitekit_sql_backup.ps1",
+           PLUGINS / "modules" / "sitekit_sql_restore_test.ps1",
+           PLUGINS / "module_utils" / "Ansible.ModuleUtils.SitekitBackup.psm1"]
+
+
+def _code(path: Path) -> str:
+    """A PowerShell file without its comments."""
+    text = re.sub(r"<#.*?#>", "", path.read_text(encoding="utf-8"), flags=re.DOTALL)
+    return re.sub(r"(?m)^\s*#.*$", "", text)
+
+
+@pytest.mark.parametrize("path", RUNNERS, ids=lambda p: p.name)
+def test_the_job_runs_without_2_to_1_under_stop(path: Path) -> None:
+    # The module wrapper sets $ErrorActionPreference = 'Stop'; in Windows PowerShell 5.1 a
+    # native command's stderr line merged with 2>&1 then ends the module (about_Redirection).
+    assert "2>&1" not in _code(path)
+
+
+def test_the_databases_reach_the_job_as_one_string() -> None:
+    # powershell.exe -File passes each word as a string: -Database A B cannot bind an array
+    # (about_PowerShell_exe), so the job takes "A,B" and splits it.
+    job = JOB.read_text(encoding="utf-8")
+    assert re.search(r"\[String\]\$Database\b", job)
+    assert re.search(r'\$Database -split ","', job)
+    runner = _code(RUNNERS[2])
+    assert '-Database "{3}"' in runner and '-join ","' in runner
+    for module in RUNNERS[:2]:
+        assert "powershell.exe" not in _code(module)  # only the module_util starts the job
+
+
+@pytest.mark.parametrize(("copy_dir", "accepted"), [
+    ("D:\\SQLBackupCopy", True), ("E:\\", True), ("\\\\nas\\sql-backup\\LIS01", False),
+    ("//nas/sql-backup", False), ("SQLBackupCopy", False),
+])
+def test_preflight_refuses_a_share_as_the_second_target(copy_dir: str, accepted: bool) -> None:
+    import yaml  # noqa: PLC0415 - only these tests read the role's YAML
+
+    tasks = yaml.safe_load((JOB.parents[4] / "tasks" / "preflight.yml").read_text("utf-8"))
+    check = next(t for t in tasks if "not a share" in t["name"])["ansible.builtin.assert"]
+    env = jinja2.Environment(autoescape=False)  # noqa: S701
+    env.tests["match"] = lambda value, pattern: re.match(pattern, value) is not None
+    verdict = env.from_string("{{ " + check["that"] + " }}").render(db_backup_copy_dir=copy_dir)
+    assert verdict == str(accepted)
+    assert "no credentials for a share" in check["fail_msg"]
+
+
+def test_every_writer_of_the_history_takes_the_same_mutex() -> None:
+    # The job (as SYSTEM) and sitekit_sql_backup (in a WinRM logon) write the same file.
+    name = re.compile(r'"(Global\\[A-Za-z]+)"')
+    job = name.findall(JOB.read_text(encoding="utf-8"))
+    util = name.findall(_code(RUNNERS[2]))
+    assert job == util == ["Global\\SitekitBackupHistory"]
+    assert "Update-SitekitBackupHistory" in _code(RUNNERS[0])
+    assert "Set-Content" not in _code(RUNNERS[0])  # no write around the lock

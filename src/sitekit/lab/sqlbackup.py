@@ -13,9 +13,17 @@ last time its triggers fired before now (only the last run of each job since the
 previous look is recorded, not every run in between). Readers of the backup history (the
 db_backup modules, the audit) call `catch_up` first.
 
+What a run returns and records depends on the job as deployed (sitekit.lab.backupjob
+reads its text): a job that logs to the success stream exits 1 after a passing restore
+test; runs that start in the same second run together, and unless the job saves its
+history under its mutex the run that writes last loses the others' entries; a backup
+counts as verified only when it was taken WITH CHECKSUM and verified WITH CHECKSUM.
+
 State: state["sql_instances"][<instance>]["backups"] entries {"database", "type"
 (full | differential | log), "path", "copy_path", "started", "finished", "checksum",
-"verified", "size_mb", "first_lsn", "last_lsn", "database_backup_lsn", "origin"} and
+"verified", "size_mb", "first_lsn", "last_lsn", "checkpoint_lsn", "database_backup_lsn",
+"origin"} (the database keeps its own LSNs: "next_lsn", "differential_base_lsn",
+"log_chain_lsn") and
 ["restore_tests"] entries {"database", "backup_path", "chain", "scratch_database",
 "finished", "result" (passed | failed), "message"}.
 
@@ -38,7 +46,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from sitekit.backup.retention import expired
-from sitekit.lab import filesystem
+from sitekit.lab import backupjob, filesystem
+from sitekit.lab.backupjob import JobTraits
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules._common import utcnow, zone
 from sitekit.lab.state import find
@@ -92,7 +101,36 @@ def newest(sql: dict[str, Any], db: str, kind: str,
 
 
 def chain(sql: dict[str, Any], db: str) -> list[dict[str, Any]]:
-    """The newest restore chain: newest verified full, newest differential after it, logs."""
+    """The newest restore chain by LSN, as msdb relates backups.
+
+    The newest verified full; the newest verified differential whose database_backup_lsn
+    is that full's checkpoint_lsn; then the log backup holding the base's last LSN
+    (first_lsn <= last_lsn < its last_lsn) and each one starting where the previous ended
+    ("Introduction to Log Sequence Numbers", "Apply Transaction Log Backups", Microsoft docs).
+    """
+    full = newest(sql, db, "full")
+    if full is None:
+        return []
+    mine = backups_of(sql, db)
+    diffs = [b for b in mine if b["type"] == "differential" and b["verified"] and
+             b.get("database_backup_lsn") == full.get("checkpoint_lsn")]
+    base = max(diffs, key=lambda b: b["last_lsn"]) if diffs else full
+    logs = [b for b in mine if b["type"] == "log"]
+    links = [full, *([base] if diffs else [])]
+    follows = next((b for b in logs if b["first_lsn"] <= base["last_lsn"] < b["last_lsn"]), None)
+    while follows is not None:
+        links.append(follows)
+        follows = next((b for b in logs if b["first_lsn"] == follows["last_lsn"]), None)
+    return links
+
+
+def chain_by_time(sql: dict[str, Any], db: str) -> list[dict[str, Any]]:
+    """The chain a job that goes by time picks (issue 19, defect 16).
+
+    The newest verified full, the newest verified differential finished after it, every
+    log finished after that: a lost or out-of-band full pairs a differential with the
+    wrong full.
+    """
     full = newest(sql, db, "full")
     if full is None:
         return []
@@ -101,6 +139,26 @@ def chain(sql: dict[str, Any], db: str) -> list[dict[str, Any]]:
     base = diffs[-1] if diffs else full
     logs = [b for b in after if b["type"] == "log" and b["finished"] > base["finished"]]
     return [full, *(diffs[-1:]), *logs]
+
+
+def restore_error(links: list[dict[str, Any]], scratch: str) -> str:
+    """What RESTORE says about a chain SQL Server cannot apply in order ("" when it can)."""
+    base = links[0]
+    for link in links[1:]:
+        if link["type"] == "differential" and \
+                link.get("database_backup_lsn") != base.get("checkpoint_lsn"):
+            return f"RESTORE DATABASE [{scratch}] failed: Msg 3136, This differential backup" \
+                " cannot be restored because the database has not been restored to the" \
+                " correct earlier state."
+        if link["type"] == "log" and not link["first_lsn"] <= base["last_lsn"] < \
+                link["last_lsn"] and not (base["type"] == "log" and
+                                          link["first_lsn"] == base["last_lsn"]):
+            return f"RESTORE LOG [{scratch}] failed: Msg 4305, The log in this backup set" \
+                f" begins at LSN {link['first_lsn']}, which is too recent to apply to the" \
+                f" database. An earlier log backup that includes LSN {base['last_lsn']} can" \
+                " be restored."
+        base = link
+    return ""
 
 
 # -- the job's settings (templated by the role beside the script) -------------------------
@@ -157,8 +215,38 @@ def _stamp(moment: dt.datetime) -> str:
 
 
 def _next_lsn(sql: dict[str, Any], db: str) -> int:
-    previous = [b["last_lsn"] for b in backups_of(sql, db)]
-    return max(previous, default=37_000_000_001_600_001) + 1
+    """The database's next LSN, kept on the database, not read from the history.
+
+    The history can lose entries; a state from before the LSN was kept starts after it.
+    """
+    db_state = sql["databases"][db]
+    if "next_lsn" not in db_state:
+        previous = [b["last_lsn"] for b in backups_of(sql, db)]
+        db_state["next_lsn"] = max(previous, default=37_000_000_001_600_001) + 1
+    return int(db_state["next_lsn"])
+
+
+def _lsns(sql: dict[str, Any], db: str, kind: str) -> dict[str, int | None]:
+    """The LSNs of a new backup as msdb.dbo.backupset records them, advancing the database's.
+
+    A full's checkpoint_lsn becomes the differential base of the differentials after it
+    (their database_backup_lsn); a log backup starts where the previous one ended (the
+    first starts at the first full's first LSN).
+    """
+    db_state = sql["databases"][db]
+    first = _next_lsn(sql, db)
+    last = first + 4200
+    db_state["next_lsn"] = last + 1
+    checkpoint = first + 100 if kind != "log" else None
+    if kind == "full":
+        db_state["differential_base_lsn"] = checkpoint
+        db_state.setdefault("log_chain_lsn", first)
+    base = db_state.get("differential_base_lsn")
+    if kind == "log":
+        first = int(db_state.get("log_chain_lsn") or first)
+        db_state["log_chain_lsn"] = last
+    return {"first_lsn": first, "last_lsn": last, "checkpoint_lsn": checkpoint,
+            "database_backup_lsn": None if kind == "full" else base}
 
 
 def _size_mb(db_state: dict[str, Any], kind: str) -> float:
@@ -168,7 +256,7 @@ def _size_mb(db_state: dict[str, Any], kind: str) -> float:
 
 
 def backup(host: LabHost, settings: dict[str, Any], kind: str, at: dt.datetime,
-           origin: str) -> list[dict[str, Any]]:
+           origin: str, *, job: JobTraits) -> list[dict[str, Any]]:
     """Back up, verify and copy every database of the settings; return the new entries."""
     state = host.state
     sql = target_instance(state, settings)
@@ -192,32 +280,49 @@ def backup(host: LabHost, settings: dict[str, Any], kind: str, at: dt.datetime,
         finished = at + dt.timedelta(seconds=5 if kind == "log" else 30)
         file_name = f"{db}_{kind.upper()}_{_stamp(at)}.{EXTENSIONS[kind]}"
         path = ntpath.join(settings["backup_dir"], db, file_name)
-        first = _next_lsn(sql, db)
         entry = {
             "database": db, "type": kind, "path": path, "copy_path": None,
             "started": at.isoformat(), "finished": finished.isoformat(),
-            "checksum": bool(settings.get("checksum", True)),
-            "verified": bool(settings.get("verify", True)),
-            "size_mb": _size_mb(db_state, kind), "first_lsn": first, "last_lsn": first + 4200,
-            "database_backup_lsn": full["first_lsn"] if full and kind != "full" else None,
-            "origin": origin,
+            "checksum": job.takes_checksum(settings),
+            # RESTORE VERIFYONLY WITH CHECKSUM fails (Msg 3187) on a backup without one.
+            "verified": bool(settings.get("verify", True)) and job.takes_checksum(settings)
+            and job.verify_checksum,
+            "size_mb": _size_mb(db_state, kind), **_lsns(sql, db, kind), "origin": origin,
         }
         header = json.dumps({k: entry[k] for k in ("database", "type", "started", "first_lsn")})
         _write(host, path, f"SITEKIT LAB BACKUP {header}\r\n".encode())
         sql["backups"].append(entry)
         if settings.get("copy_dir"):
-            copy_to = ntpath.join(settings["copy_dir"], db, file_name)
-            _write(host, copy_to, filesystem.read_file(host, path))
-            entry["copy_path"] = copy_to
+            try:
+                entry["copy_path"] = _copy(host, path, ntpath.join(settings["copy_dir"], db,
+                                                                   file_name))
+            except BackupError:
+                if not job.records_before_copy:  # the job never got to record it
+                    sql["backups"].remove(entry)
+                raise
         taken.append(entry)
     return taken
+
+
+def _copy(host: LabHost, path: str, copy_to: str) -> str:
+    r"""Copy a backup to the second target; return the copy's path.
+
+    A UNC target (\\nas\share) is refused as Windows would refuse it here: the job runs
+    as SYSTEM (on a workgroup server it reaches shares anonymously) and the modules run in
+    a WinRM logon that has no credentials for a second hop (NTLM), so the share denies it.
+    """
+    if copy_to.startswith(("\\\\", "//")):
+        raise BackupError(f"Access to the path '{copy_to}' is denied. The backup job runs as"
+                          " SYSTEM and has no credentials for the share: set"
+                          " db_backup_copy_dir to a local volume.")
+    _write(host, copy_to, filesystem.read_file(host, path))
+    return copy_to
 
 
 def copy_missing(host: LabHost, settings: dict[str, Any], entry: dict[str, Any]) -> str:
     """Copy a backup to the second target again (its copy was lost); return the copy's path."""
     copy_to = ntpath.join(settings["copy_dir"], entry["database"], ntpath.basename(entry["path"]))
-    _write(host, copy_to, filesystem.read_file(host, entry["path"]))
-    entry["copy_path"] = copy_to
+    entry["copy_path"] = _copy(host, entry["path"], copy_to)
     return copy_to
 
 
@@ -237,7 +342,7 @@ def apply_retention(host: LabHost, settings: dict[str, Any],
 
 
 def restore_test(host: LabHost, settings: dict[str, Any], at: dt.datetime,
-                 origin: str) -> list[dict[str, Any]]:
+                 origin: str, *, job: JobTraits) -> list[dict[str, Any]]:
     """Restore each database's newest chain to a scratch database, check it, drop it.
 
     Every test is recorded and returned, failed ones too (see `failures`).
@@ -248,7 +353,7 @@ def restore_test(host: LabHost, settings: dict[str, Any], at: dt.datetime,
     for name in settings["databases"]:
         db, _ = target_database(sql, name)
         scratch = f"{db}{settings.get('scratch_suffix', '_RestoreTest')}"
-        links = chain(sql, db)
+        links = chain(sql, db) if job.chain_by_lsn else chain_by_time(sql, db)
         result, message = "passed", ""
         files = []
         for link in links:
@@ -262,6 +367,8 @@ def restore_test(host: LabHost, settings: dict[str, Any], at: dt.datetime,
                 break
         if not links:
             result, message = "failed", f"no verified full backup of {db} to restore"
+        elif result == "passed" and restore_error(links, scratch):
+            result, message = "failed", restore_error(links, scratch)
         elif result == "passed" and "disk-full" in state.get("lab", {}).get("faults", {}):
             result, message = "failed", f"RESTORE DATABASE [{scratch}] failed: There is not" \
                 " enough space on the disk. Free space on the data volume, then run the" \
@@ -285,15 +392,30 @@ def failures(tests: list[dict[str, Any]]) -> str:
                      for t in tests if t["result"] != "passed")
 
 
+def restore_test_failure(tests: list[dict[str, Any]], job: JobTraits) -> str:
+    """Why a restore-test run of the job exits 1 ("" when it exits 0).
+
+    The job counts a database as failed when Invoke-SitekitRestoreTest's value is not
+    "passed"; a job that logs to the success stream returns the log line too, and the
+    array is never equal to "passed" (about_Return, about_Comparison_Operators).
+    """
+    if failures(tests):
+        return failures(tests)
+    if job.logs_to_output and tests:
+        return "the job exited 1: Invoke-SitekitRestoreTest returned its log line with" \
+            " \"passed\" (Write-SitekitLog writes to the success stream)"
+    return ""
+
+
 def run_job(host: LabHost, settings: dict[str, Any], job: str, at: dt.datetime,
-            origin: str) -> dict[str, Any]:
+            origin: str, *, script: JobTraits) -> dict[str, Any]:
     """One run of the job (full, differential, log or restore_test) at `at`."""
     if job == "restore_test":
-        tests = restore_test(host, settings, at, origin)
-        if failures(tests):
-            raise BackupError(failures(tests))
+        tests = restore_test(host, settings, at, origin, job=script)
+        if restore_test_failure(tests, script):
+            raise BackupError(restore_test_failure(tests, script))
         return {"restore_tests": tests, "deleted": []}
-    taken = backup(host, settings, job, at, origin)
+    taken = backup(host, settings, job, at, origin, job=script)
     finished = max((_when(b["finished"]) for b in taken), default=at)
     return {"backups": taken, "deleted": apply_retention(host, settings, finished)}
 
@@ -419,20 +541,67 @@ def catch_up(host: LabHost, now: dt.datetime | None = None) -> list[dict[str, An
     runs = []
     # A full backup scheduled with a log backup runs first: the log needs a full before it.
     order = {"full": 0, "differential": 1, "log": 2, "restore_test": 3}
-    for when, (job, script, settings_path), task in sorted(
-            due, key=lambda d: (d[0], order[d[1][0]])):
-        task["last_run_time"] = when.isoformat()
-        run: dict[str, Any] = {"task": task["name"], "job": job, "time": when.isoformat()}
-        try:
-            if not filesystem.is_file(host, script):
-                raise BackupError(f"the backup job {script} does not exist")
-            run |= run_job(host, read_settings(host, settings_path), job, when, "schedule")
-            task["last_task_result"], task["last_task_message"] = 0, ""
-        except BackupError as exc:
-            task["last_task_result"], task["last_task_message"] = 1, str(exc)
-            run["failed"] = str(exc)
-        runs.append(run)
+    due.sort(key=lambda d: (d[0], order[d[1][0]]))
+    for when in sorted({d[0] for d in due}):
+        together = [d for d in due if d[0] == when]
+        before = _histories(state)
+        started = [_run_task(host, when, job, task) for _, job, task in together]
+        runs += started
+        if len(started) > 1 and not all(run.pop("locks_history") for run in started):
+            _last_writer_wins(state, before, started)
+        for run in started:
+            run.pop("locks_history", None)
     return runs
+
+
+def _run_task(host: LabHost, when: dt.datetime, job: tuple[str, str, str],
+              task: dict[str, Any]) -> dict[str, Any]:
+    """One scheduled run of the job, recorded on its task (last run time and result)."""
+    kind, script, settings_path = job
+    task["last_run_time"] = when.isoformat()
+    run: dict[str, Any] = {"task": task["name"], "job": kind, "time": when.isoformat(),
+                           "locks_history": True}
+    try:
+        if not filesystem.is_file(host, script):
+            raise BackupError(f"the backup job {script} does not exist")
+        traits = backupjob.read(host, script)
+        run["locks_history"] = traits.locks_history
+        run |= run_job(host, read_settings(host, settings_path), kind, when, "schedule",
+                       script=traits)
+        task["last_task_result"], task["last_task_message"] = 0, ""
+    except BackupError as exc:
+        task["last_task_result"], task["last_task_message"] = 1, str(exc)
+        run["failed"] = str(exc)
+    return run
+
+
+def _histories(state: dict[str, Any]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Every instance's history as it was (the lists copied, the entries shared)."""
+    return {name: {"backups": list(sql.get("backups") or []),
+                   "restore_tests": list(sql.get("restore_tests") or [])}
+            for name, sql in (state.get("sql_instances") or {}).items()}
+
+
+def _last_writer_wins(state: dict[str, Any], before: dict[str, Any],
+                      runs: list[dict[str, Any]]) -> None:
+    """Runs that started together without the lock: the last writer's history wins.
+
+    Each read the history before any wrote, and wrote back what it read plus its own
+    changes. The run that finished last wrote last, so the history holds its changes only;
+    the others' entries are lost (their files stay, unknown to the retention).
+    """
+    def finished(run: dict[str, Any]) -> str:
+        done = [e["finished"] for e in run.get("backups", []) + run.get("restore_tests", [])]
+        return max(done, default=run["time"])
+
+    last = max(runs, key=finished)
+    mine = {id(e) for e in last.get("backups", []) + last.get("restore_tests", [])}
+    gone = {id(e) for e in last.get("deleted", [])}
+    for name, sql in (state.get("sql_instances") or {}).items():
+        old = before.get(name, {"backups": [], "restore_tests": []})
+        for key in ("backups", "restore_tests"):
+            kept = [e for e in old[key] if id(e) not in gone]
+            sql[key] = kept + [e for e in sql.get(key) or [] if id(e) in mine]
 
 
 def looked_at(host: LabHost, check_mode: bool, now: dt.datetime | None = None) -> LabHost:
@@ -462,13 +631,12 @@ def fail_backups(host: LabHost, now: dt.datetime | None = None) -> None:
                 continue
             path = ntpath.join(sql.get("backup_dir") or "C:\\SQLBackup", db,
                                f"{db}_FULL_{_stamp(last_good)}.bak")
-            first = _next_lsn(sql, db)
+            lsns = _lsns(sql, db, "full")
             sql.setdefault("backups", []).append({
                 "database": db, "type": "full", "path": path, "copy_path": None,
                 "started": (last_good - dt.timedelta(seconds=30)).isoformat(),
                 "finished": last_good.isoformat(), "checksum": True, "verified": True,
-                "size_mb": _size_mb(sql["databases"][db], "full"), "first_lsn": first,
-                "last_lsn": first + 4200, "database_backup_lsn": None, "origin": "fault"})
+                "size_mb": _size_mb(sql["databases"][db], "full"), **lsns, "origin": "fault"})
             filesystem.make_dirs(host, ntpath.dirname(path))
             with contextlib.suppress(OSError):  # a full disk too: the entry stays, as msdb's
                 filesystem.write_file(host, path, b"SITEKIT LAB BACKUP (before the fault)")

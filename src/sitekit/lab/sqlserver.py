@@ -14,11 +14,14 @@ state["sql_instances"][<instance>] = {
 Setup (the fleet's SQL Server installer run by win_package) creates an instance with
 `install_instance`; the lowlydba.sqlserver models reach it through `connect`, which fails
 as dbatools does: without dbatools on the host, when the instance is not installed or
-not running, or when the connecting Windows account is not a sysadmin.
+not running, or when the connecting Windows account is not a sysadmin; and
+`require_trusted_certificate`, which fails as dbatools 2.x does against the self-signed
+certificate of a fresh instance unless dbatools is set to trust it.
 """
 
 from __future__ import annotations
 
+import json
 import ntpath
 import re
 from typing import Any
@@ -31,6 +34,15 @@ from sitekit.lab.state import find, host_state
 # Where PowerShell finds machine-wide modules; dbatools (and dbatools.library) go here.
 MODULES_DIR = "C:\\Program Files\\WindowsPowerShell\\Modules"
 DBATOOLS_MINIMUM = (2, 0, 0)
+# dbatools' computer-wide settings file, read at every import for every account
+# (Read-DbatoolsConfigPersisted scope 64, $script:path_FileSystem in dbatools'
+# private/configurations/configuration.ps1; Windows PowerShell 5.1's folder name).
+DBATOOLS_SETTINGS = "C:\\ProgramData\\WindowsPowerShell\\dbatools\\Config\\psf_config.json"
+# dbatools 2.x encrypts by default and trusts no certificate that does not chain to a
+# trusted root (dbatools #8883, settings sql.connection.encrypt = Mandatory and
+# sql.connection.trustcert = false); a fresh SQL Server has only its self-signed one, so
+# every lowlydba.sqlserver module fails with this (lowlydba.sqlserver #307).
+UNTRUSTED_CERTIFICATE = "The certificate chain was issued by an authority that is not trusted."
 _MAJOR = {"16": "MSSQL16", "15": "MSSQL15", "14": "MSSQL14"}
 _SETUP_ARGUMENT = re.compile(r"^/(?P<name>[A-Za-z_]+)(?:=(?P<value>.*))?$")
 
@@ -239,6 +251,41 @@ def connect(host: LabHost, sql_instance: str, sql_username: str | None = None) -
         raise ModuleFailedError(f"Error connecting to {sql_instance}: Login failed for user "
                                 f"'{login_name(host)}'.")
     return instance
+
+
+def dbatools_settings(host: LabHost) -> dict[str, Any]:
+    """The computer-wide dbatools settings by lower-case name ({} without the file).
+
+    Only items in the file's version 1 "Simple" form ({"Version": 1, "FullName", "Data"},
+    Read-DbatoolsConfigFile) are modelled; any other item fails loudly.
+    """
+    if not filesystem.is_file(host, DBATOOLS_SETTINGS):
+        return {}
+    items = json.loads(filesystem.read_file(host, DBATOOLS_SETTINGS).decode("utf-8-sig"))
+    settings = {}
+    for item in items if isinstance(items, list) else [items]:
+        if item.get("Version") != 1 or item.get("Style", "Simple") != "Simple":
+            raise ModuleFailedError(f"the lab models only version 1 Simple items in"
+                                    f" {DBATOOLS_SETTINGS}, not {item!r}")
+        settings[str(item["FullName"]).lower()] = item.get("Data")
+    return settings
+
+
+def require_trusted_certificate(host: LabHost, instance: dict[str, Any], failure: str) -> None:
+    """Fail as a lowlydba.sqlserver module does when dbatools cannot trust the certificate.
+
+    It connects when dbatools trusts any certificate (sql.connection.trustcert), does not
+    encrypt (sql.connection.encrypt false / Optional), or the instance's certificate chains
+    to a trusted root (`certificate_trusted`, set by whatever installs such a certificate).
+    `failure` is the module's own message around the exception's ("{error}" marks it).
+    """
+    settings = dbatools_settings(host)
+    encrypt = str(settings.get("sql.connection.encrypt", "Mandatory")).lower()
+    if settings.get("sql.connection.trustcert") is True or encrypt in ("false", "optional") \
+            or instance.get("certificate_trusted"):
+        return
+    raise ModuleFailedError(failure.format(error=UNTRUSTED_CERTIFICATE),
+                            exception=UNTRUSTED_CERTIFICATE)
 
 
 def is_sysadmin(host: LabHost, instance: dict[str, Any], user: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sitekit.lab import filesystem, sqlbackup
+from sitekit.lab import backupjob, filesystem, sqlbackup
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.modules._common import utcnow
@@ -55,7 +55,8 @@ def sitekit_sql_backup(host: LabHost, args: dict[str, Any], check_mode: bool,
         result["copied"] = [sqlbackup.copy_missing(host, settings, entry) for entry in uncopied]
         if stale:
             run = sqlbackup.run_job(host, settings | {"databases": stale}, args["type"], now,
-                                    "sitekit_sql_backup")
+                                    "sitekit_sql_backup",
+                                    script=backupjob.read(host, args["script"]))
             result["backups"] = run["backups"]
             result["deleted"] = [entry["path"] for entry in run["deleted"]]
     except sqlbackup.BackupError as exc:

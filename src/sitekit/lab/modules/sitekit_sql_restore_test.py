@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sitekit.lab import filesystem, sqlbackup
+from sitekit.lab import backupjob, filesystem, sqlbackup
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.modules._common import utcnow
@@ -44,9 +44,12 @@ def sitekit_sql_restore_test(host: LabHost, args: dict[str, Any], check_mode: bo
         if check_mode or not untested:
             return {"changed": bool(untested), "restore_tests": []}
         tests = sqlbackup.restore_test(host, settings | {"databases": untested}, now,
-                                       "sitekit_sql_restore_test")
+                                       "sitekit_sql_restore_test",
+                                       job=backupjob.read(host, args["script"]))
     except sqlbackup.BackupError as exc:
         raise ModuleFailedError(str(exc)) from None
-    if sqlbackup.failures(tests):
-        raise ModuleFailedError(sqlbackup.failures(tests), changed=True, restore_tests=tests)
+    # The module runs the job and fails on its exit code, as sitekit_sql_restore_test.ps1 does.
+    failed = sqlbackup.restore_test_failure(tests, backupjob.read(host, args["script"]))
+    if failed:
+        raise ModuleFailedError(f"{failed} (exit code 1)", changed=True, restore_tests=tests)
     return {"changed": True, "restore_tests": tests}

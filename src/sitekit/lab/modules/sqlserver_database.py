@@ -44,6 +44,7 @@ def database(host: LabHost, args: dict[str, Any], check_mode: bool,
     """Bring a database to its state: exists, owner, recovery model."""
     sqlserver.require_dbatools(host, "lowlydba.sqlserver.database")
     instance = sqlserver.connect(host, args["sql_instance"], args["sql_username"])
+    sqlserver.require_trusted_certificate(host, instance, "Error checking database status.")
     databases = instance["databases"]
     name = find(databases, args["database"])
     if args["state"] == "absent":

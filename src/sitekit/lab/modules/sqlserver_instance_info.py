@@ -15,6 +15,8 @@ def instance_info(host: LabHost, args: dict[str, Any], check_mode: bool,
     """Read-only: the instance's version, edition, collation and login mode."""
     sqlserver.require_dbatools(host, "lowlydba.sqlserver.instance_info")
     instance = sqlserver.connect(host, args["sql_instance"], args["sql_username"])
+    sqlserver.require_trusted_certificate(host, instance,
+                                          "Error fetching instance information: {error}")
     parts = [int(p) for p in instance["version"].split(".")]
     computer = sqlserver.login_name(host).split("\\")[0]
     return {"changed": False, "data": {

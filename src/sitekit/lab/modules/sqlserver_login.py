@@ -29,6 +29,7 @@ def login(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) -> 
     """Create, change or drop a login."""
     sqlserver.require_dbatools(host, "lowlydba.sqlserver.login")
     instance = sqlserver.connect(host, args["sql_instance"], args["sql_username"])
+    sqlserver.require_trusted_certificate(host, instance, "Configuring login failed: {error} ; ")
     logins = instance.setdefault("logins", {})
     name = find(logins, args["login"])
     if args["state"] == "absent":
