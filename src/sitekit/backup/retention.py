@@ -53,7 +53,7 @@ def expired(backups: Iterable[Mapping[str, Any]], now: dt.datetime,
     by_database: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for backup in backups:
         by_database[str(backup["database"]).lower()].append(backup)
-    doomed = []
+    doomed: list[Mapping[str, Any]] = []
     for group in by_database.values():
         limit = cutoff(group, now, retention_days)
         if limit is not None:

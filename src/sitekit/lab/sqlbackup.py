@@ -338,7 +338,7 @@ def apply_retention(host: LabHost, settings: dict[str, Any],
             if path and filesystem.is_file(host, path):
                 filesystem.remove(host, path, recurse=False)
         sql["backups"].remove(entry)
-    return list(doomed)
+    return [dict(entry) for entry in doomed]
 
 
 def restore_test(host: LabHost, settings: dict[str, Any], at: dt.datetime,
@@ -451,9 +451,9 @@ def _fires_on(trigger: dict[str, Any], day: dt.date, start: dt.datetime) -> bool
             weeks % int(trigger.get("weeks_interval") or 1) == 0
     if kind == "monthlydow":
         days = _listed(trigger.get("days_of_week")) or list(_WEEKDAYS)
-        weeks = [int(w) for w in _listed(trigger.get("weeks_of_month"))] or [1, 2, 3, 4]
+        months_weeks = [int(w) for w in _listed(trigger.get("weeks_of_month"))] or [1, 2, 3, 4]
         last_week = (day + dt.timedelta(days=7)).month != day.month
-        in_week = (day.day - 1) // 7 + 1 in weeks or \
+        in_week = (day.day - 1) // 7 + 1 in months_weeks or \
             (bool(trigger.get("run_on_last_week_of_month")) and last_week)
         return _WEEKDAYS[day.weekday()] in days and in_week
     if kind == "monthly":

@@ -59,7 +59,9 @@ def service_name(instance: str) -> str:
 
 def _words(command_line: str) -> list[str]:
     """Split a Windows command line into words: spaces outside double quotes, quotes removed."""
-    words, word, quoted, started = [], [], False, False
+    words: list[str] = []
+    word: list[str] = []
+    quoted = started = False
     for char in command_line:
         if char == '"':
             quoted, started = not quoted, True

@@ -45,7 +45,7 @@ def sitekit_sql_backup(host: LabHost, args: dict[str, Any], check_mode: bool,
                 dt.timedelta(hours=args["max_age_hours"]) and args["max_age_hours"] > 0
             if not fresh:
                 stale.append(db)
-            elif settings.get("copy_dir") and not (
+            elif last is not None and settings.get("copy_dir") and not (
                     last["copy_path"] and filesystem.is_file(host, last["copy_path"])):
                 uncopied.append(last)
         result: dict[str, Any] = {"changed": bool(stale or uncopied), "backups": [],
