@@ -35,6 +35,9 @@ $unset = @{ LockoutDuration = 30; ResetLockoutCount = 30 }
 
 Function Invoke-SecEdit {
     param([String[]]$Arguments)
+    # Under the module wrapper's Stop, a stderr line through 2>&1 would end the module in
+    # Windows PowerShell 5.1 before its exit code and log are read (pslint PSL003).
+    $ErrorActionPreference = "Continue"
     $log = [IO.Path]::GetTempFileName()
     try {
         $output = & "$env:SystemRoot\System32\SecEdit.exe" @Arguments /log $log /quiet 2>&1 | Out-String

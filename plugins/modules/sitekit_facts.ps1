@@ -32,7 +32,10 @@ $spec = @{
 }
 
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
-$module.Result.gathered_at = [DateTime]::UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ")
+# Timestamps in the facts format are the same on every host: a custom format takes ':' and
+# the calendar from the current culture unless told otherwise (tests/pslint PSL004).
+$invariant = [Globalization.CultureInfo]::InvariantCulture
+$module.Result.gathered_at = [DateTime]::UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", $invariant)
 $module.Result.computer_name = $env:COMPUTERNAME
 $module.Result.unavailable = @{}
 $gather = @($module.Params.gather | Select-Object -Unique)
@@ -53,7 +56,7 @@ Function ConvertTo-UtcText {
     if ($date.Year -lt 1980) {
         return $null  # Defender reports a scan that never ran as 1601 or 0001
     }
-    return $date.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ")
+    return $date.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", $invariant)
 }
 
 Function Get-DottedVersion {
@@ -141,7 +144,7 @@ Function Get-UpdatesFact {
                 $update.category = $category
             }
             # The history's dates are UTC.
-            $update.installed_on = ([DateTime]$entry.Date).ToString("yyyy-MM-ddTHH:mm:ssZ")
+            $update.installed_on = ([DateTime]$entry.Date).ToString("yyyy-MM-ddTHH:mm:ssZ", $invariant)
             $installed[$kb] = $update
         }
     }
@@ -297,12 +300,12 @@ Function Get-RestoreTestHistory {
     if (-not $path -or -not (Test-Path -LiteralPath $path)) {
         return @()
     }
-    $settings = Get-Content -LiteralPath $path -Raw | ConvertFrom-Json
+    $settings = Get-Content -LiteralPath $path -Raw -Encoding UTF8 | ConvertFrom-Json
     $historyPath = Join-Path -Path $settings.backup_dir -ChildPath "sitekit-backup-history.json"
     if (-not (Test-Path -LiteralPath $historyPath)) {
         return @()
     }
-    return @((Get-Content -LiteralPath $historyPath -Raw | ConvertFrom-Json).restore_tests)
+    return @((Get-Content -LiteralPath $historyPath -Raw -Encoding UTF8 | ConvertFrom-Json).restore_tests)
 }
 
 Function Get-BackupsFact {
@@ -447,6 +450,9 @@ Function Get-LocalGroupsFact {
 Function Get-SystemAccess {
     # secedit /export's [System Access]: the local password and lockout policy.
     $file = [System.IO.Path]::GetTempFileName()
+    # Under the module wrapper's Stop, a stderr line through 2>&1 would end the module in
+    # Windows PowerShell 5.1: judge the program by its exit code instead (pslint PSL003).
+    $ErrorActionPreference = "Continue"
     try {
         $output = & secedit.exe /export /cfg $file /areas SECURITYPOLICY /quiet 2>&1
         if ($LASTEXITCODE -ne 0) {
@@ -525,6 +531,7 @@ Function Get-FirewallFact {
 
 Function Get-ClockFact {
     param([String]$Reference)
+    $ErrorActionPreference = "Continue"  # w32tm's stderr is judged by its output, not thrown
     $fact = @{}
     if ($Reference) {
         $output = & w32tm.exe /stripchart "/computer:$Reference" /samples:1 /dataonly 2>&1
