@@ -1,0 +1,177 @@
+"""A fresh lab host is a fresh Windows, and the roles do what a real one needs.
+
+Each test here states a fact of a new install (seed_base.py, with its source) or a defect a
+real server would hit that the lab used to pass (issue 19). Models run in-process through
+run_module: the same argument validation and result framing as over WinRM.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from sitekit.lab import seed_base
+from sitekit.lab.host import LabHost
+from sitekit.lab.modules import run_module
+from sitekit.lab.state import seed_state
+
+ROOT = Path(__file__).resolve().parents[2]
+WINDOWS_BASE = ROOT / "roles" / "windows_base"
+
+
+def fresh(kind: str = "server", name: str = "lis01-srv01") -> LabHost:
+    """A host as `sitekit lab up` seeds it."""
+    host = LabHost(name, "127.0.0.1", "sitekit", "Lab-Passw0rd!")
+    host.state = seed_state(kind, name, random.Random(1), "sitekit")  # noqa: S311
+    return host
+
+
+def call(host: LabHost, fqcn: str, args: dict[str, Any], check: bool = False) -> dict[str, Any]:
+    """Run a model as ansible does; return the module's JSON result."""
+    result = run_module(host, fqcn, {**copy.deepcopy(args), "_ansible_check_mode": check,
+                                     "_ansible_diff": True})
+    data: dict[str, Any] = json.loads(result.stdout)
+    assert bool(data.get("failed")) == (result.rc == 1), data
+    return data
+
+
+def tasks(role: Path, name: str) -> list[dict[str, Any]]:
+    """A role's task file, parsed."""
+    return yaml.safe_load((role / "tasks" / name).read_text(encoding="utf-8"))
+
+
+def defaults(role: Path) -> dict[str, Any]:
+    """A role's defaults."""
+    return yaml.safe_load((role / "defaults" / "main.yml").read_text(encoding="utf-8"))
+
+
+# What a new install has and lacks.
+
+@pytest.mark.parametrize("kind", ["server", "station"])
+def test_a_fresh_install_has_c_only(kind: str) -> None:
+    assert sorted(fresh(kind).state["disks"]) == ["C"]
+
+
+@pytest.mark.parametrize("kind", ["server", "station"])
+def test_generic_text_only_is_in_the_driver_store_not_installed(kind: str) -> None:
+    printing = fresh(kind).state["printing"]
+    assert "Generic / Text Only" not in printing["drivers"]
+    assert "Generic / Text Only" in printing["driver_store"]
+
+
+@pytest.mark.parametrize("kind", ["server", "station"])
+def test_no_built_in_firewall_rule_lets_winrm_over_https_in(kind: str) -> None:
+    assert all(port != "5986" for _, port, _, _ in seed_base.FIREWALL_RULES.values())
+    rules = fresh(kind).state["firewall"]["rules"]
+    builtin = [r for n, r in rules.items() if n in seed_base.FIREWALL_RULES]
+    assert all(r["localport"] != "5986" for r in builtin)
+
+
+def test_power_plans_are_keyed_by_their_guids() -> None:
+    plans = fresh().state["power"]["plans"]
+    assert plans[seed_base.HIGH_PERFORMANCE] == "High performance"
+    assert fresh().state["power"]["active"] == seed_base.BALANCED
+
+
+# Defect 6: the receipt printers' driver is only in the store.
+
+PRINTERS = {"printers": [{"name": "LIS01-PRN01", "address": "10.41.7.16",
+                          "driver": "Generic / Text Only"}]}
+
+
+def test_printers_install_the_driver_from_the_store() -> None:
+    host = fresh("station", "lis01-pos01")
+    check = call(host, "ansible.legacy.sitekit_printers", PRINTERS, check=True)
+    assert check["changed"] is True
+    assert check["drivers_installed"] == ["Generic / Text Only"]
+    assert "Generic / Text Only" not in host.state["printing"]["drivers"]
+    real = call(host, "ansible.legacy.sitekit_printers", PRINTERS)
+    assert real["drivers_installed"] == ["Generic / Text Only"]
+    assert "Generic / Text Only" in host.state["printing"]["drivers"]
+    assert host.state["printing"]["printers"]["LIS01-PRN01"]["driver"] == "Generic / Text Only"
+    again = call(host, "ansible.legacy.sitekit_printers", PRINTERS)
+    assert again["changed"] is False
+    assert again["drivers_installed"] == []
+
+
+def test_a_driver_in_neither_place_fails_before_anything_changes() -> None:
+    host = fresh("station", "lis01-pos01")
+    before = copy.deepcopy(host.state["printing"])
+    args = {"printers": [{"name": "LIS01-PRN01", "address": "10.41.7.16",
+                          "driver": "EPSON TM-T88V Receipt"}]}
+    result = call(host, "ansible.legacy.sitekit_printers", args)
+    assert result["failed"] is True
+    assert "'EPSON TM-T88V Receipt'" in result["msg"]
+    assert "pnputil /add-driver" in result["msg"]
+    assert host.state["printing"] == before
+
+
+def test_pos_workstation_prints_with_a_driver_a_fresh_station_can_get() -> None:
+    drivers = defaults(ROOT / "roles" / "pos_workstation")["pos_workstation_printer_drivers"]
+    store = seed_base.INSTALLED_PRINTER_DRIVERS + seed_base.STORE_PRINTER_DRIVERS
+    assert set(drivers.values()) <= set(store)
+
+
+# Defect 13: the firewall is turned on only once WinRM over HTTPS has a rule.
+
+def _bootstrapped_without_a_rule() -> LabHost:
+    """A host whose bootstrap turned the Public profile off instead of adding a rule."""
+    host = fresh()
+    firewall = host.state["firewall"]
+    firewall["profiles"]["Public"]["enabled"] = False
+    for name in seed_base.BOOTSTRAP_FIREWALL_RULES:
+        del firewall["rules"][name]
+    return host
+
+
+FIREWALL_ON = {"profiles": ["Domain", "Private", "Public"], "state": "enabled",
+               "inbound_action": "block", "outbound_action": "allow"}
+
+
+def test_turning_the_firewall_on_without_a_winrm_rule_fails_as_a_cut_connection() -> None:
+    host = _bootstrapped_without_a_rule()
+    result = call(host, "ansible.windows.win_firewall", FIREWALL_ON)
+    assert result["failed"] is True
+    assert "Public" in result["msg"] and "5986" in result["msg"]
+    assert host.state["firewall"]["profiles"]["Public"]["enabled"] is False
+
+
+def test_windows_base_allows_winrm_before_turning_the_firewall_on() -> None:
+    policy = tasks(WINDOWS_BASE, "policy.yml")
+    keywords = {"name", "register", "when", "vars", "tags", "no_log", "check_mode", "notify"}
+    actions = [next(k for k in t if k not in keywords) for t in policy]
+    rule_at = actions.index("community.windows.win_firewall_rule")
+    assert rule_at < actions.index("ansible.windows.win_firewall")
+    rule = policy[rule_at]["community.windows.win_firewall_rule"]
+    assert defaults(WINDOWS_BASE)["windows_base_winrm_https_port"] == 5986
+    # What the task sends, rendered by hand from the role's defaults.
+    host = _bootstrapped_without_a_rule()
+    args = {k: v for k, v in rule.items() if "{{" not in str(v)} | {
+        "name": "Windows Remote Management (HTTPS-In, sitekit)", "localport": "5986",
+        "profiles": ["domain", "private", "public"]}
+    assert call(host, "community.windows.win_firewall_rule", args)["changed"] is True
+    result = call(host, "ansible.windows.win_firewall", FIREWALL_ON)
+    assert result.get("failed") is not True, result
+    assert host.state["firewall"]["profiles"]["Public"]["enabled"] is True
+
+
+# Defect 22: the power plan by GUID, not by its localised name.
+
+def test_windows_base_chooses_the_power_plan_by_guid() -> None:
+    task = next(t for t in tasks(WINDOWS_BASE, "network.yml")
+                if "community.windows.win_power_plan" in t)
+    assert set(task["community.windows.win_power_plan"]) == {"guid"}
+    guid = defaults(WINDOWS_BASE)["windows_base_power_plan"]
+    assert guid == seed_base.HIGH_PERFORMANCE
+    host = fresh()
+    # A German install names it "Höchstleistung"; the GUID is the same.
+    host.state["power"]["plans"][seed_base.HIGH_PERFORMANCE] = "Höchstleistung"
+    result = call(host, "community.windows.win_power_plan", {"guid": guid})
+    assert result["changed"] is True
+    assert host.state["power"]["active"] == seed_base.HIGH_PERFORMANCE
