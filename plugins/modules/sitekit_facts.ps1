@@ -109,11 +109,12 @@ Function Get-OsFact {
 }
 
 Function Get-Classification {
-    # The update's Windows Update classification (Security Updates, Critical Updates, ...).
+    # The update's Windows Update classification: its name (localised: "Sicherheitsupdates"
+    # on German Windows) and its CategoryID, the same in every language.
     param($Categories)
     foreach ($category in $Categories) {
         if ($category.Type -eq "UpdateClassification") {
-            return $category.Name
+            return @{ name = $category.Name; id = "$($category.CategoryID)".ToLowerInvariant() }
         }
     }
     return $null
@@ -141,7 +142,8 @@ Function Get-UpdatesFact {
             $update = @{ kb = $kb; title = $entry.Title }
             $category = Get-Classification -Categories $entry.Categories
             if ($category) {
-                $update.category = $category
+                $update.category = $category.name
+                $update.category_id = $category.id
             }
             # The history's dates are UTC.
             $update.installed_on = ([DateTime]$entry.Date).ToString("yyyy-MM-ddTHH:mm:ssZ", $invariant)
@@ -179,7 +181,8 @@ Function Get-UpdatesFact {
                 foreach ($article in $update.KBArticleIDs) {
                     $entry = @{ kb = "KB$article"; title = $update.Title }
                     if ($category) {
-                        $entry.category = $category
+                        $entry.category = $category.name
+                        $entry.category_id = $category.id
                     }
                     $entry.severity = $null
                     if ($update.MsrcSeverity) {

@@ -58,6 +58,21 @@ BOOTSTRAP_FIREWALL_RULES = {
                                              True, True),
 }
 
+# Windows Update classifications: the display names are localised ("Sicherheitsupdates"),
+# the category IDs are not. WSUS Classification GUIDs:
+# https://learn.microsoft.com/en-us/previous-versions/windows/desktop/ff357803(v=vs.85)
+UPDATE_CLASSIFICATIONS = {
+    "Security Updates": "0fa1201d-4330-4fa8-8ae9-b877473b6441",
+    "Critical Updates": "e6cf1350-c01b-414d-a61f-263d14d133b4",
+    "Definition Updates": "e0789628-ce08-4437-be74-2495b842f43b",
+    "Update Rollups": "28bc880e-0592-4cbf-8f95-c79b17911d5f",
+    "Updates": "cd5ffd1e-e932-4e3a-bf74-18bf0b1bbd83",
+    "Feature Packs": "b54e7d24-7add-428f-8b75-90a396fa584f",
+    "Service Packs": "68c5b0a3-d1a6-4553-ae49-01d3a7827828",
+    "Tools": "b4832bd8-e735-4761-8daf-37f882276dab",
+    "Upgrades": "3689bdc8-b205-4af4-8d4a-a63924c5e9d5",
+}
+
 
 def firewall_seed(server: bool) -> dict[str, Any]:
     """Firewall profiles and rules of a fresh install after the WinRM bootstrap."""
