@@ -175,3 +175,51 @@ def test_windows_base_chooses_the_power_plan_by_guid() -> None:
     result = call(host, "community.windows.win_power_plan", {"guid": guid})
     assert result["changed"] is True
     assert host.state["power"]["active"] == seed_base.HIGH_PERFORMANCE
+
+
+# Defects 10 and 11: built-in groups by SID; a new account is already in Users.
+
+ACCOUNTS = {
+    "users": [{"name": "tlopes", "fullname": "Tiago Lopes"}],
+    "groups": [{"name": "POS Operators", "members": ["tlopes"], "member_of": ["Users"]},
+               {"name": "POS Admins", "members": ["tlopes"], "member_of": ["Administrators"]}],
+    "initial_password": "Initial-Passw0rd-42",
+}
+
+
+def german(host: LabHost) -> LabHost:
+    """The same install in German: the built-in groups keep their SIDs, not their names."""
+    groups = host.state["groups"]
+    for english, local in (("Administrators", "Administratoren"), ("Users", "Benutzer"),
+                           ("Guests", "Gäste")):
+        groups[local] = groups.pop(english)
+    return host
+
+
+def test_a_new_account_is_in_users_by_itself() -> None:
+    host = fresh("station", "lis01-pos01")
+    result = call(host, "ansible.legacy.sitekit_local_accounts", ACCOUNTS)
+    assert "tlopes" in host.state["groups"]["Users"]["members"]
+    # Windows would refuse to add it again (ERROR_MEMBER_IN_ALIAS): the plan must know.
+    assert {"group": "Users", "member": "tlopes"} not in result["members_added"]
+    assert {"group": "Administrators", "member": "tlopes"} in result["members_added"]
+    created = call(host, "ansible.windows.win_user", {"name": "station", "password": "Pw-1234567"})
+    assert created["changed"] is True
+    assert "station" in host.state["groups"]["Users"]["members"]
+
+
+def test_built_in_groups_are_found_by_sid_in_any_language() -> None:
+    host = german(fresh("station", "lis01-pos01"))
+    result = call(host, "ansible.legacy.sitekit_local_accounts", ACCOUNTS)
+    assert result.get("failed") is not True, result
+    assert "tlopes" in host.state["groups"]["Administratoren"]["members"]
+    assert "tlopes" in host.state["groups"]["Benutzer"]["members"]
+    by_sid = copy.deepcopy(ACCOUNTS)
+    by_sid["groups"][1]["member_of"] = ["S-1-5-32-544"]
+    by_sid["groups"][0]["member_of"] = ["S-1-5-32-545"]
+    assert call(host, "ansible.legacy.sitekit_local_accounts", by_sid)["changed"] is False
+
+
+def test_pos_workstation_names_no_built_in_group() -> None:
+    text = (ROOT / "roles" / "pos_workstation" / "tasks" / "autologon.yml").read_text()
+    assert "'Users'" not in text and '"Users"' not in text

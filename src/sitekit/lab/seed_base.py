@@ -73,6 +73,25 @@ UPDATE_CLASSIFICATIONS = {
     "Upgrades": "3689bdc8-b205-4af4-8d4a-a63924c5e9d5",
 }
 
+# Built-in local groups: their SIDs are the same everywhere, their names are localised
+# ("Administratoren", "Benutzer" on German Windows). Well-known SIDs:
+# https://learn.microsoft.com/en-us/windows/win32/secauthz/well-known-sids
+BUILTIN_GROUP_SIDS = {
+    "Administrators": "S-1-5-32-544", "Users": "S-1-5-32-545", "Guests": "S-1-5-32-546",
+    "Power Users": "S-1-5-32-547", "Backup Operators": "S-1-5-32-551",
+    "Remote Desktop Users": "S-1-5-32-555", "Remote Management Users": "S-1-5-32-580",
+}
+# A new local account joins Users by itself (NetUserAdd, ADSI Create("User"), New-LocalUser
+# alike): "By default, ... every local user account is a member of the Users group"
+# (https://learn.microsoft.com/en-us/windows-server/identity/ad-ds/manage/understand-security-groups#users);
+# adding it again fails with ERROR_MEMBER_IN_ALIAS (1378).
+NEW_USER_GROUP_SID = BUILTIN_GROUP_SIDS["Users"]
+
+
+def group_by_sid(groups: dict[str, Any], sid: str) -> str | None:
+    """The local name of the group with this SID, in whatever language the host has."""
+    return next((name for name, group in groups.items() if group.get("sid") == sid), None)
+
 
 def firewall_seed(server: bool) -> dict[str, Any]:
     """Firewall profiles and rules of a fresh install after the WinRM bootstrap."""
