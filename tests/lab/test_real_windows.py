@@ -223,3 +223,28 @@ def test_built_in_groups_are_found_by_sid_in_any_language() -> None:
 def test_pos_workstation_names_no_built_in_group() -> None:
     text = (ROOT / "roles" / "pos_workstation" / "tasks" / "autologon.yml").read_text()
     assert "'Users'" not in text and '"Users"' not in text
+
+
+# Defect 7: the policy's 0 ("never", "until an administrator unlocks") is -1 in secedit.
+
+NEVER = {"max_password_age_days": 0, "lockout_threshold": 10, "lockout_duration_minutes": 0,
+         "lockout_reset_minutes": 30}
+
+
+def test_zero_is_written_as_secedit_writes_it_and_read_back_the_same() -> None:
+    host = fresh()
+    assert call(host, "ansible.legacy.sitekit_account_policy", NEVER)["changed"] is True
+    policy = host.state["account_policy"]
+    assert policy["MaximumPasswordAge"] == -1
+    assert policy["LockoutDuration"] == -1
+    again = call(host, "ansible.legacy.sitekit_account_policy", NEVER)
+    assert again["changed"] is False
+    assert again["policy"]["lockout_duration_minutes"] == 0
+
+
+def test_a_host_exported_with_minus_one_is_already_never() -> None:
+    host = fresh()
+    host.state["account_policy"] |= {"MaximumPasswordAge": -1, "LockoutDuration": -1,
+                                      "LockoutBadCount": 10, "ResetLockoutCount": 30}
+    result = call(host, "ansible.legacy.sitekit_account_policy", NEVER)
+    assert result["changed"] is False, result.get("diff")
