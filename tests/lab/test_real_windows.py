@@ -248,3 +248,16 @@ def test_a_host_exported_with_minus_one_is_already_never() -> None:
                                       "LockoutBadCount": 10, "ResetLockoutCount": 30}
     result = call(host, "ansible.legacy.sitekit_account_policy", NEVER)
     assert result["changed"] is False, result.get("diff")
+
+
+# Defect 14: Windows refuses a password that fails its complexity rule.
+
+def test_a_password_windows_refuses_fails_the_account_it_would_create() -> None:
+    host = fresh()
+    call(host, "ansible.legacy.sitekit_account_policy",
+         {"password_complexity": True, "min_password_length": 12})
+    weak = ACCOUNTS | {"initial_password": "Welcome-Lopes-2026"}  # tlopes is Tiago Lopes
+    result = call(host, "ansible.legacy.sitekit_local_accounts", weak)
+    assert result["failed"] is True
+    assert "does not meet the password policy requirements" in result["msg"]
+    assert "tlopes" not in host.state["users"]

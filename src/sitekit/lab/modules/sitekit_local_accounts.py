@@ -15,6 +15,7 @@ from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.modules._accounts import group_of, resolve
 from sitekit.lab.seed_base import BUILTIN_GROUP_SIDS, NEW_USER_GROUP_SID, group_by_sid
 from sitekit.lab.state import find, host_state
+from sitekit.plan.passwords import complexity_problems
 
 _SIDS = {name.lower(): sid for name, sid in BUILTIN_GROUP_SIDS.items()}
 
@@ -90,6 +91,15 @@ def _new_user(work: dict[str, Any], spec: dict[str, Any], initial: str | None,
     if not password:
         raise ModuleFailedError(f"user '{spec['name']}' does not exist: set its password or"
                                 " initial_password to create it")
+    policy = work.get("account_policy") or {}
+    if policy.get("PasswordComplexity") and complexity_problems(
+            password, {spec["name"]: spec["fullname"] or ""},
+            int(policy.get("MinimumPasswordLength", 0))):
+        # SetPassword/SetInfo fail with NERR_PasswordTooShort (2245) under the policy.
+        raise ModuleFailedError(
+            f"failed to create user {spec['name']}: The password does not meet the password"
+            " policy requirements. Check the minimum password length, password complexity"
+            " and password history requirements.")
     sid = f"{work['machine_sid']}-{work['next_rid']}"
     work["next_rid"] += 1
     return {"sid": sid, "full_name": spec["fullname"] or "", "description": marker,
