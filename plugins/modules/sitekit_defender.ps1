@@ -146,6 +146,15 @@ if ($setArgs.Count -gt 0 -and -not $module.CheckMode) {
     catch {
         $module.FailJson("Set-MpPreference failed: $($_.Exception.Message); if tamper protection is on, change these settings where it is managed (Microsoft Defender for Endpoint or Intune)", $_)
     }
+    # Tamper protection makes Set-MpPreference return without error and keep the setting:
+    # read back, and fail on what did not take rather than report it as done.
+    $applied = Get-Preference
+    $ignored = @($module.Result.changes | Where-Object { $applied[$_] -ne $after[$_] })
+    if ($ignored.Count -gt 0) {
+        $wantedText = ($ignored | ForEach-Object { "$_=$($after[$_])" }) -join ", "
+        $module.Result.preferences = $applied
+        $module.FailJson("Defender kept $($ignored -join ', ') as they were (wanted $wantedText): tamper protection (IsTamperProtected: $((Get-MpComputerStatus).IsTamperProtected)) ignores changes to them. Change them where tamper protection is managed (Microsoft Defender for Endpoint or Intune), or leave them out.")
+    }
 }
 
 # Exclusions: the policy keys hold each one as a value named after it, with the kind's

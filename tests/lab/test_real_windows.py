@@ -261,3 +261,25 @@ def test_a_password_windows_refuses_fails_the_account_it_would_create() -> None:
     assert result["failed"] is True
     assert "does not meet the password policy requirements" in result["msg"]
     assert "tlopes" not in host.state["users"]
+
+
+# Defect 18: tamper protection ignores Set-MpPreference silently; the module reads back.
+
+def test_a_setting_tamper_protection_ignores_fails_instead_of_passing() -> None:
+    host = fresh("station", "lis01-pos01")
+    assert host.state["defender"]["is_tamper_protected"] is True  # Windows 11's default
+    result = call(host, "ansible.legacy.sitekit_defender",
+                  {"realtime_protection": False, "scan_time": "03:30"})
+    assert result["failed"] is True
+    assert "realtime_protection" in result["msg"] and "tamper protection" in result["msg"]
+    preferences = host.state["defender"]["preferences"]
+    assert preferences["realtime_protection"] is True
+    assert preferences["scan_time"] == "03:30"  # not tamper protected: it took
+
+
+def test_without_tamper_protection_the_setting_takes() -> None:
+    host = fresh()
+    assert host.state["defender"]["is_tamper_protected"] is False
+    result = call(host, "ansible.legacy.sitekit_defender", {"behavior_monitoring": False})
+    assert result["changed"] is True
+    assert host.state["defender"]["preferences"]["behavior_monitoring"] is False
