@@ -283,3 +283,19 @@ def test_without_tamper_protection_the_setting_takes() -> None:
     result = call(host, "ansible.legacy.sitekit_defender", {"behavior_monitoring": False})
     assert result["changed"] is True
     assert host.state["defender"]["preferences"]["behavior_monitoring"] is False
+
+
+# Defect 23: "/" is part of a registry key's name, not a separator.
+
+CIPHERS = "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Ciphers"
+
+
+def test_a_key_name_with_a_slash_is_one_key() -> None:
+    host = fresh()
+    args = {"values": [{"path": f"{CIPHERS}\\RC4 128/128", "name": "Enabled", "type": "dword",
+                        "data": 0}]}
+    assert call(host, "ansible.legacy.sitekit_registry", args)["changed"] is True
+    registry = host.state["registry"]
+    assert f"{CIPHERS}\\RC4 128/128" in registry
+    assert f"{CIPHERS}\\RC4 128\\128" not in registry
+    assert call(host, "ansible.legacy.sitekit_registry", args)["changed"] is False
