@@ -421,12 +421,25 @@ Function Get-ServicesFact {
 
 Function Get-LocalGroupsFact {
     # Through ADSI, which lists members Get-LocalGroupMember cannot resolve (orphaned SIDs).
+    # A built-in group named in English is found through its SID (its name is localised:
+    # Administratoren, Benutzer) and reported under the name asked for.
     param([String[]]$Names)
+    $builtinSids = @{
+        "administrators" = "S-1-5-32-544"; "users" = "S-1-5-32-545"; "guests" = "S-1-5-32-546"
+        "power users" = "S-1-5-32-547"; "backup operators" = "S-1-5-32-551"
+        "remote desktop users" = "S-1-5-32-555"; "remote management users" = "S-1-5-32-580"
+    }
     $computer = $env:COMPUTERNAME
     $fact = [Ordered]@{}
     foreach ($name in $Names) {
+        $localName = $name
+        $sid = $builtinSids[$name.ToLowerInvariant()]
+        if ($sid) {
+            $account = (New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sid).Translate([System.Security.Principal.NTAccount]).Value
+            $localName = $account.Split("\")[-1]
+        }
         try {
-            $group = [ADSI]"WinNT://$computer/$name,group"
+            $group = [ADSI]"WinNT://$computer/$localName,group"
             $null = $group.Name
         }
         catch {

@@ -299,3 +299,12 @@ def test_a_key_name_with_a_slash_is_one_key() -> None:
     assert f"{CIPHERS}\\RC4 128/128" in registry
     assert f"{CIPHERS}\\RC4 128\\128" not in registry
     assert call(host, "ansible.legacy.sitekit_registry", args)["changed"] is False
+
+
+def test_the_audit_finds_built_in_groups_by_sid_in_any_language() -> None:
+    host = german(fresh())
+    result = call(host, "ansible.legacy.sitekit_facts",
+                  {"gather": ["local_groups"], "groups": ["Administrators", "Users"]})
+    groups = result["facts"]["local_groups"]
+    assert "Administrator" in groups["Administrators"]["members"]
+    assert "Users" in groups

@@ -27,7 +27,7 @@ from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.modules._common import utcnow, zone
 from sitekit.lab.pki import pki_paths
-from sitekit.lab.seed_base import UPDATE_CLASSIFICATIONS
+from sitekit.lab.seed_base import BUILTIN_GROUP_SIDS, UPDATE_CLASSIFICATIONS, group_by_sid
 from sitekit.lab.seed_base import ensure as ensure_base
 from sitekit.lab.seed_stations import ensure as ensure_stations
 from sitekit.lab.state import find, host_state
@@ -299,9 +299,12 @@ def _local_groups(ctx: _Host) -> dict[str, Any]:
     A group that does not exist is left out.
     """
     groups = ctx.state["groups"]
+    sids = {english.lower(): sid for english, sid in BUILTIN_GROUP_SIDS.items()}
     found = {}
     for name in ctx.args["groups"]:
-        key = find(groups, name)
+        # A built-in group asked for in English is found by SID, as the module does.
+        sid = sids.get(name.lower())
+        key = group_by_sid(groups, sid) if sid else find(groups, name)
         if key is not None:
             found[name] = {"members": list(groups[key]["members"])}
     return found
