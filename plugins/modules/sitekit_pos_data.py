@@ -10,8 +10,8 @@ description:
     rows given, in one module call. A table that does not exist is created with the given
     columns and its key as the primary key; in a table whose rows differ from the given
     ones, rows are inserted, updated in place and deleted by key inside one transaction
-    (never the whole table: other rows refer to these by key, and columns the module does
-    not manage keep their values); a table whose rows are the same is not touched.
+    (never the whole table, since other rows refer to these by key and columns the module
+    does not manage keep their values); a table whose rows are the same is not touched.
   - A row the list drops that other data still refers to fails the load (SQL Server's
     REFERENCE constraint) and the transaction is rolled back.
   - Rows are compared by their text (numbers in the invariant culture, decimals with at

@@ -16,10 +16,12 @@ from typing import Any
 import pytest
 import yaml
 
-from sitekit.lab import seed_base
+from sitekit.lab import filesystem, seed_base
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import run_module
+from sitekit.lab.modules.sitekit_acl import readers
 from sitekit.lab.state import seed_state
+from tests.lab.sql_seed import seed_instance
 
 ROOT = Path(__file__).resolve().parents[2]
 WINDOWS_BASE = ROOT / "roles" / "windows_base"
@@ -308,3 +310,48 @@ def test_the_audit_finds_built_in_groups_by_sid_in_any_language() -> None:
     groups = result["facts"]["local_groups"]
     assert "Administrator" in groups["Administrators"]["members"]
     assert "Users" in groups
+
+
+# Defect 12: backup folders under C:\ inherit "Users: read"; db_backup closes them.
+
+def _backup_acl_task() -> dict[str, Any]:
+    install = tasks(ROOT / "roles" / "db_backup", "install.yml")
+    return next(t for t in install if "sitekit_acl" in t)
+
+
+def test_a_folder_made_under_c_is_readable_by_every_local_user() -> None:
+    host = fresh()
+    filesystem.make_dirs(host, "C:\\SQLBackup")
+    assert seed_base.BUILTIN_GROUP_SIDS["Users"] in readers(host.state, "C:\\SQLBackup")
+
+
+def test_db_backup_keeps_the_backups_from_every_local_user() -> None:
+    task = _backup_acl_task()["sitekit_acl"]
+    assert task["paths"] == ["{{ db_backup_dir }}", "{{ db_backup_copy_dir }}"]
+    principals = [r["principal"] for r in task["rules"]]
+    assert principals[:2] == ["S-1-5-18", "S-1-5-32-544"]
+    host = fresh()
+    seed_instance(host.state)  # SQL Server's service, whose virtual account gets Modify
+    for folder in ("C:\\SQLBackup", "C:\\SQLBackupCopy"):
+        filesystem.make_dirs(host, folder)
+    args = {"paths": ["C:\\SQLBackup", "C:\\SQLBackupCopy"], "rules": [
+        *task["rules"][:2], {"principal": "NT SERVICE\\MSSQL$SQLEXPRESS", "rights": "Modify"}]}
+    check = call(host, "ansible.legacy.sitekit_acl", args, check=True)
+    assert check["changed_paths"] == ["C:\\SQLBackup", "C:\\SQLBackupCopy"]
+    assert seed_base.BUILTIN_GROUP_SIDS["Users"] in readers(host.state, "C:\\SQLBackup")
+    assert call(host, "ansible.legacy.sitekit_acl", args)["changed"] is True
+    allowed = readers(host.state, "C:\\SQLBackup")
+    assert seed_base.BUILTIN_GROUP_SIDS["Users"] not in allowed
+    assert "S-1-5-11" not in allowed  # Authenticated Users
+    assert any(sid.startswith("S-1-5-80-") for sid in allowed)  # the SQL Server service
+    assert call(host, "ansible.legacy.sitekit_acl", args)["changed"] is False
+
+
+def test_an_account_windows_cannot_translate_fails() -> None:
+    host = fresh()
+    filesystem.make_dirs(host, "C:\\SQLBackup")
+    result = call(host, "ansible.legacy.sitekit_acl", {
+        "paths": ["C:\\SQLBackup"],
+        "rules": [{"principal": "NT SERVICE\\MSSQL$SQLEXPRESS", "rights": "Modify"}]})
+    assert result["failed"] is True
+    assert "could not be translated" in result["msg"]

@@ -81,11 +81,24 @@ BUILTIN_GROUP_SIDS = {
     "Power Users": "S-1-5-32-547", "Backup Operators": "S-1-5-32-551",
     "Remote Desktop Users": "S-1-5-32-555", "Remote Management Users": "S-1-5-32-580",
 }
-# A new local account joins Users by itself (NetUserAdd, ADSI Create("User"), New-LocalUser
-# alike): "By default, ... every local user account is a member of the Users group"
-# (https://learn.microsoft.com/en-us/windows-server/identity/ad-ds/manage/understand-security-groups#users);
-# adding it again fails with ERROR_MEMBER_IN_ALIAS (1378).
+# A new local account joins Users by itself (the SAM adds it when NetUserAdd, ADSI
+# Create("User") or New-LocalUser creates it; lusrmgr.msc shows it under "Member of"), and
+# adding it again fails with ERROR_MEMBER_IN_ALIAS (1378). Source: issue 19 (defect 11), as
+# a real host behaves; Local Accounts:
+# https://learn.microsoft.com/en-us/windows/security/identity-protection/access-control/local-accounts
 NEW_USER_GROUP_SID = BUILTIN_GROUP_SIDS["Users"]
+
+# The access rules of C:\ on a fresh install (icacls C:\), inherited by every folder created
+# under it: every local user may read (Users: read and execute) and every signed-in user may
+# create folders and change what they create (Authenticated Users: modify, inherit only).
+# Source: `icacls C:\` on Windows Server 2022 and Windows 11 (no current Microsoft page lists
+# it; the CREATOR OWNER and Authenticated Users "create folders" entries are left out).
+SYSTEM_DRIVE_ACL = {"protected": True, "rules": [
+    {"sid": "S-1-5-18", "rights": "FullControl", "type": "allow"},
+    {"sid": "S-1-5-32-544", "rights": "FullControl", "type": "allow"},
+    {"sid": "S-1-5-32-545", "rights": "ReadAndExecute", "type": "allow"},
+    {"sid": "S-1-5-11", "rights": "Modify", "type": "allow"},
+]}
 
 
 def group_by_sid(groups: dict[str, Any], sid: str) -> str | None:
