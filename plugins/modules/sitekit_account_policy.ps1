@@ -32,9 +32,16 @@ $keys = [Ordered]@{
 }
 # What Windows uses while secedit leaves a lockout value out (no lockout threshold set).
 $unset = @{ LockoutDuration = 30; ResetLockoutCount = 30 }
+# The policy's 0 ("never expire", "until an administrator unlocks") is -1 in secedit: read
+# -1 as 0 and write 0 as -1, or every run sees a change (Microsoft's "Maximum password age"
+# and "Account lockout duration" policy settings).
+$never = @("MaximumPasswordAge", "LockoutDuration")
 
 Function Invoke-SecEdit {
     param([String[]]$Arguments)
+    # Under the module wrapper's Stop, a stderr line through 2>&1 would end the module in
+    # Windows PowerShell 5.1 before its exit code and log are read (pslint PSL003).
+    $ErrorActionPreference = "Continue"
     $log = [IO.Path]::GetTempFileName()
     try {
         $output = & "$env:SystemRoot\System32\SecEdit.exe" @Arguments /log $log /quiet 2>&1 | Out-String
@@ -87,6 +94,9 @@ Function ConvertTo-Options {
         if ($name -eq "password_complexity") {
             $options[$name] = [bool]$value
         }
+        elseif ($key -in $never -and [Int64]$value -eq -1) {
+            $options[$name] = [Int64]0
+        }
         else {
             $options[$name] = [Int64]$value
         }
@@ -138,6 +148,9 @@ if ($changes.Count -gt 0) {
             $key = $keys[$name][0]
             if ($name -eq "password_complexity") {
                 $lines += "$key = $([int]$after[$name])"
+            }
+            elseif ($key -in $never -and $after[$name] -eq 0) {
+                $lines += "$key = -1"
             }
             else {
                 $lines += "$key = $($after[$name])"

@@ -30,6 +30,8 @@ $module.Result.signatures_updated = $false
 $days = @("everyday", "sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "never")
 $policyKey = "HKLM:\SOFTWARE\Policies\Microsoft\Windows Defender\Exclusions"
 $exclusionKinds = @{ exclusion_paths = "Paths"; exclusion_processes = "Processes"; exclusion_extensions = "Extensions" }
+# HH:mm and timestamps the same on every host, whatever its culture's separators (pslint PSL004).
+$invariant = [Globalization.CultureInfo]::InvariantCulture
 
 Function Format-Clock {
     param($Value)
@@ -37,18 +39,18 @@ Function Format-Clock {
         return $null
     }
     if ($Value -is [DateTime]) {
-        return $Value.ToString("HH:mm")
+        return $Value.ToString("HH:mm", $invariant)
     }
     if ($Value -is [TimeSpan]) {
-        return [DateTime]::Today.Add($Value).ToString("HH:mm")
+        return [DateTime]::Today.Add($Value).ToString("HH:mm", $invariant)
     }
-    return [DateTime]::Today.AddMinutes([int]$Value).ToString("HH:mm")
+    return [DateTime]::Today.AddMinutes([int]$Value).ToString("HH:mm", $invariant)
 }
 
 Function ConvertTo-Clock {
     param([String]$Text, [String]$Option)
     try {
-        return [DateTime]::ParseExact($Text, "HH:mm", [Globalization.CultureInfo]::InvariantCulture)
+        return [DateTime]::ParseExact($Text, "HH:mm", $invariant)
     }
     catch {
         $module.FailJson("$Option must be a time of day written HH:MM, got '$Text'", $_)
@@ -89,7 +91,7 @@ Function Get-Status {
     $updatedText = $null
     if ($null -ne $updated) {
         $age = [int][Math]::Floor(((Get-Date) - $updated).TotalHours)
-        $updatedText = $updated.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss+00:00")
+        $updatedText = $updated.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss+00:00", $invariant)
     }
     return @{
         antivirus_enabled = [bool]$status.AntivirusEnabled
@@ -122,7 +124,7 @@ foreach ($option in $names.Keys) {
         continue
     }
     if ($option -in @("scan_time", "quick_scan_time")) {
-        $wanted = (ConvertTo-Clock -Text $wanted -Option $option).ToString("HH:mm")
+        $wanted = (ConvertTo-Clock -Text $wanted -Option $option).ToString("HH:mm", $invariant)
     }
     if ($before[$option] -eq $wanted) {
         continue
@@ -143,6 +145,15 @@ if ($setArgs.Count -gt 0 -and -not $module.CheckMode) {
     }
     catch {
         $module.FailJson("Set-MpPreference failed: $($_.Exception.Message); if tamper protection is on, change these settings where it is managed (Microsoft Defender for Endpoint or Intune)", $_)
+    }
+    # Tamper protection makes Set-MpPreference return without error and keep the setting:
+    # read back, and fail on what did not take rather than report it as done.
+    $applied = Get-Preference
+    $ignored = @($module.Result.changes | Where-Object { $applied[$_] -ne $after[$_] })
+    if ($ignored.Count -gt 0) {
+        $wantedText = ($ignored | ForEach-Object { "$_=$($after[$_])" }) -join ", "
+        $module.Result.preferences = $applied
+        $module.FailJson("Defender kept $($ignored -join ', ') as they were (wanted $wantedText): tamper protection (IsTamperProtected: $((Get-MpComputerStatus).IsTamperProtected)) ignores changes to them. Change them where tamper protection is managed (Microsoft Defender for Endpoint or Intune), or leave them out.")
     }
 }
 

@@ -32,7 +32,10 @@ $spec = @{
 }
 
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
-$module.Result.gathered_at = [DateTime]::UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ")
+# Timestamps in the facts format are the same on every host: a custom format takes ':' and
+# the calendar from the current culture unless told otherwise (tests/pslint PSL004).
+$invariant = [Globalization.CultureInfo]::InvariantCulture
+$module.Result.gathered_at = [DateTime]::UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", $invariant)
 $module.Result.computer_name = $env:COMPUTERNAME
 $module.Result.unavailable = @{}
 $gather = @($module.Params.gather | Select-Object -Unique)
@@ -53,7 +56,7 @@ Function ConvertTo-UtcText {
     if ($date.Year -lt 1980) {
         return $null  # Defender reports a scan that never ran as 1601 or 0001
     }
-    return $date.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ")
+    return $date.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", $invariant)
 }
 
 Function Get-DottedVersion {
@@ -106,11 +109,12 @@ Function Get-OsFact {
 }
 
 Function Get-Classification {
-    # The update's Windows Update classification (Security Updates, Critical Updates, ...).
+    # The update's Windows Update classification: its name (localised: "Sicherheitsupdates"
+    # on German Windows) and its CategoryID, the same in every language.
     param($Categories)
     foreach ($category in $Categories) {
         if ($category.Type -eq "UpdateClassification") {
-            return $category.Name
+            return @{ name = $category.Name; id = "$($category.CategoryID)".ToLowerInvariant() }
         }
     }
     return $null
@@ -138,10 +142,11 @@ Function Get-UpdatesFact {
             $update = @{ kb = $kb; title = $entry.Title }
             $category = Get-Classification -Categories $entry.Categories
             if ($category) {
-                $update.category = $category
+                $update.category = $category.name
+                $update.category_id = $category.id
             }
             # The history's dates are UTC.
-            $update.installed_on = ([DateTime]$entry.Date).ToString("yyyy-MM-ddTHH:mm:ssZ")
+            $update.installed_on = ([DateTime]$entry.Date).ToString("yyyy-MM-ddTHH:mm:ssZ", $invariant)
             $installed[$kb] = $update
         }
     }
@@ -176,7 +181,8 @@ Function Get-UpdatesFact {
                 foreach ($article in $update.KBArticleIDs) {
                     $entry = @{ kb = "KB$article"; title = $update.Title }
                     if ($category) {
-                        $entry.category = $category
+                        $entry.category = $category.name
+                        $entry.category_id = $category.id
                     }
                     $entry.severity = $null
                     if ($update.MsrcSeverity) {
@@ -297,12 +303,12 @@ Function Get-RestoreTestHistory {
     if (-not $path -or -not (Test-Path -LiteralPath $path)) {
         return @()
     }
-    $settings = Get-Content -LiteralPath $path -Raw | ConvertFrom-Json
+    $settings = Get-Content -LiteralPath $path -Raw -Encoding UTF8 | ConvertFrom-Json
     $historyPath = Join-Path -Path $settings.backup_dir -ChildPath "sitekit-backup-history.json"
     if (-not (Test-Path -LiteralPath $historyPath)) {
         return @()
     }
-    return @((Get-Content -LiteralPath $historyPath -Raw | ConvertFrom-Json).restore_tests)
+    return @((Get-Content -LiteralPath $historyPath -Raw -Encoding UTF8 | ConvertFrom-Json).restore_tests)
 }
 
 Function Get-BackupsFact {
@@ -415,12 +421,25 @@ Function Get-ServicesFact {
 
 Function Get-LocalGroupsFact {
     # Through ADSI, which lists members Get-LocalGroupMember cannot resolve (orphaned SIDs).
+    # A built-in group named in English is found through its SID (its name is localised:
+    # Administratoren, Benutzer) and reported under the name asked for.
     param([String[]]$Names)
+    $builtinSids = @{
+        "administrators" = "S-1-5-32-544"; "users" = "S-1-5-32-545"; "guests" = "S-1-5-32-546"
+        "power users" = "S-1-5-32-547"; "backup operators" = "S-1-5-32-551"
+        "remote desktop users" = "S-1-5-32-555"; "remote management users" = "S-1-5-32-580"
+    }
     $computer = $env:COMPUTERNAME
     $fact = [Ordered]@{}
     foreach ($name in $Names) {
+        $localName = $name
+        $sid = $builtinSids[$name.ToLowerInvariant()]
+        if ($sid) {
+            $account = (New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sid).Translate([System.Security.Principal.NTAccount]).Value
+            $localName = $account.Split("\")[-1]
+        }
         try {
-            $group = [ADSI]"WinNT://$computer/$name,group"
+            $group = [ADSI]"WinNT://$computer/$localName,group"
             $null = $group.Name
         }
         catch {
@@ -447,6 +466,9 @@ Function Get-LocalGroupsFact {
 Function Get-SystemAccess {
     # secedit /export's [System Access]: the local password and lockout policy.
     $file = [System.IO.Path]::GetTempFileName()
+    # Under the module wrapper's Stop, a stderr line through 2>&1 would end the module in
+    # Windows PowerShell 5.1: judge the program by its exit code instead (pslint PSL003).
+    $ErrorActionPreference = "Continue"
     try {
         $output = & secedit.exe /export /cfg $file /areas SECURITYPOLICY /quiet 2>&1
         if ($LASTEXITCODE -ne 0) {
@@ -525,6 +547,7 @@ Function Get-FirewallFact {
 
 Function Get-ClockFact {
     param([String]$Reference)
+    $ErrorActionPreference = "Continue"  # w32tm's stderr is judged by its output, not thrown
     $fact = @{}
     if ($Reference) {
         $output = & w32tm.exe /stripchart "/computer:$Reference" /samples:1 /dataonly 2>&1

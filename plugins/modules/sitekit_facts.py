@@ -135,9 +135,10 @@ facts:
                reboot_pending: false}
     updates:
       description:
-        - C(installed) and C(missing) lists of updates ({kb, title, category, severity,
-          installed_on, released}) and C(newest_installed), the newest install date (null
-          when none).
+        - C(installed) and C(missing) lists of updates ({kb, title, category, category_id,
+          severity, installed_on, released}) and C(newest_installed), the newest install date
+          (null when none). C(category) is the classification's localised name,
+          C(category_id) its GUID, the same in every language.
         - C(missing) is left out when Windows Update cannot be searched (see C(unavailable)).
       returned: when updates is gathered
       type: dict

@@ -40,6 +40,17 @@ $spec = @{
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 
 $ADS_UF_ACCOUNTDISABLE = 0x0002
+# ERROR_MEMBER_IN_ALIAS: the account is already a member of the group.
+$E_MEMBER_IN_ALIAS = -2147023774
+# Built-in groups by SID: their names are localised ("Administratoren", "Benutzer"), so the
+# English names a plan uses are mapped to the SID and the SID to this host's name.
+# https://learn.microsoft.com/en-us/windows/win32/secauthz/well-known-sids
+$builtinSids = @{
+    "administrators" = "S-1-5-32-544"; "users" = "S-1-5-32-545"; "guests" = "S-1-5-32-546"
+    "power users" = "S-1-5-32-547"; "backup operators" = "S-1-5-32-551"
+    "remote desktop users" = "S-1-5-32-555"; "remote management users" = "S-1-5-32-580"
+}
+$usersSid = "S-1-5-32-545"
 $computerName = $env:COMPUTERNAME
 $adsi = [ADSI]"WinNT://$computerName"
 $marker = $module.Params.managed_description
@@ -52,7 +63,8 @@ foreach ($key in $resultLists) {
 $actions = [System.Collections.ArrayList]@()
 
 Function ConvertTo-MemberName {
-    # An ADsPath as the module names members: local accounts by name, others DOMAIN\name.
+    # An ADsPath as the module names members: local accounts by name, others DOMAIN\name,
+    # an orphaned SID (its account deleted) as the SID, WinNT://S-1-5-21-...
     param([String]$AdsPath)
     $parts = $AdsPath.Replace("WinNT://", "").Split("/")
     if ($parts.Count -ge 2 -and $parts[$parts.Count - 2] -eq $computerName) {
@@ -84,7 +96,8 @@ foreach ($child in $adsi.Children) {
             $path = ([ADSI]$raw).InvokeGet("ADsPath")
             $null = $members.Add((ConvertTo-MemberName -AdsPath $path))
         }
-        $groups[$name] = @{ name = $name; description = [String]$child.Description.Value; members = $members }
+        $sid = (New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList ([byte[]]$child.objectSid.Value), 0).Value
+        $groups[$name] = @{ name = $name; sid = $sid; description = [String]$child.Description.Value; members = $members }
     }
 }
 
@@ -149,10 +162,38 @@ Function Resolve-Member {
     }
 }
 
+Function Resolve-Group {
+    # The local name of a group given by name, by SID, or by a built-in group's English name.
+    param([String]$Name)
+    $sid = $null
+    if ($Name -match '^S-1-\d+(-\d+)+$') {
+        $sid = $Name.ToUpperInvariant()
+    }
+    elseif ($builtinSids.ContainsKey($Name.ToLowerInvariant())) {
+        $sid = $builtinSids[$Name.ToLowerInvariant()]
+    }
+    if ($null -ne $sid) {
+        foreach ($group in $groups.Values) {
+            if ($group.sid -eq $sid) {
+                return $group.name
+            }
+        }
+        $module.FailJson("group '$Name' ($sid) not found")
+    }
+    if (-not $groups.ContainsKey($Name)) {
+        $module.FailJson("group '$Name' not found")
+    }
+    return $groups[$Name].name
+}
+
 Function Get-MemberPath {
     param([String]$Member)
     if ($users.ContainsKey($Member) -or $groups.ContainsKey($Member)) {
         return "WinNT://$computerName/$Member"
+    }
+    if ($Member -match '^S-1-\d+(-\d+)+$') {
+        # An orphaned SID has no name to translate: bind it by SID.
+        return "WinNT://$Member"
     }
     $sid = (New-Object -TypeName System.Security.Principal.NTAccount -ArgumentList $Member).Translate([System.Security.Principal.SecurityIdentifier])
     return "WinNT://$($sid.Value)"
@@ -218,6 +259,12 @@ foreach ($user in $module.Params.users) {
             $fullname = $user.fullname
         }
         $users[$name] = @{ name = $name; fullname = $fullname; description = $marker; enabled = $true }
+        # Windows puts a new account in Users by itself: adding it again would fail.
+        foreach ($group in $groups.Values) {
+            if ($group.sid -eq $usersSid) {
+                $null = $group.members.Add($name)
+            }
+        }
         $null = $module.Result.users_created.Add($name)
         $null = $actions.Add(@{ action = "create_user"; name = $name; fullname = $fullname; password = $password })
     }
@@ -298,10 +345,7 @@ foreach ($group in $module.Params.groups) {
         continue
     }
     foreach ($target in $group.member_of) {
-        if (-not $groups.ContainsKey($target)) {
-            $module.FailJson("group '$target' not found")
-        }
-        $key = $groups[$target].name
+        $key = Resolve-Group -Name $target
         if (-not $targets.Contains($key)) {
             $targets[$key] = [System.Collections.ArrayList]@()
         }
@@ -383,7 +427,16 @@ if (-not $module.CheckMode) {
                 }
                 "add_member" {
                     $entry = $adsi.Children.Find($action.group, "Group")
-                    $entry.PSBase.Invoke("Add", (Get-MemberPath -Member $action.member))
+                    try {
+                        $entry.PSBase.Invoke("Add", (Get-MemberPath -Member $action.member))
+                    }
+                    catch {
+                        # Already a member (as a new account is of Users) is what we want.
+                        $inner = $_.Exception.InnerException
+                        if ($null -eq $inner -or $inner.HResult -ne $E_MEMBER_IN_ALIAS) {
+                            throw
+                        }
+                    }
                 }
                 "remove_member" {
                     $entry = $adsi.Children.Find($action.group, "Group")

@@ -24,6 +24,13 @@ description:
     membership of managed users only - it adds the ones that should be there and removes
     managed users that should not; other members (Administrator, the automation account)
     stay.
+  - B(Built-in groups by SID.) A I(member_of) group may be a SID (C(S-1-5-32-544)); the
+    English name of a built-in group (Administrators, Users, Guests, Power Users, Backup
+    Operators, Remote Desktop Users, Remote Management Users) is resolved through its SID,
+    so it names the same group on a Windows in any language.
+  - A new account is a member of Users as soon as Windows creates it; the module plans
+    with that, and an orphaned SID (an account deleted elsewhere) can be removed from a
+    group like any member.
   - Groups that are not listed are not touched (list one with I(state=absent) to remove it).
   - Account names are compared case-insensitively; C(.\name) and C(HOST\name) are the local
     account C(name); other principals are written C(DOMAIN\name) (C(NT AUTHORITY\INTERACTIVE)).
@@ -79,7 +86,7 @@ options:
         elements: str
       member_of:
         description:
-          - Groups the members of this group also join (see the description).
+          - Groups the members of this group also join (see the description), by name or SID.
         type: list
         elements: str
         default: []

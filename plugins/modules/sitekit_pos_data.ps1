@@ -130,6 +130,8 @@ try {
         }
         $exists = (Invoke-Sql -Connection $connection -Transaction $null -Text "SELECT OBJECT_ID(@name, 'U')" -Parameters @{ name = "dbo.$($table.name)" }).ExecuteScalar()
         $current = @{}
+        # Each row's key as SQL Server holds it, to delete it by.
+        $rawKeys = @{}
         if ($exists -isnot [DBNull] -and $null -ne $exists) {
             $select = "SELECT " + (($table.columns | ForEach-Object { Get-Quoted -Name $_.name }) -join ", ") + " FROM $quotedTable"
             $reader = (Invoke-Sql -Connection $connection -Transaction $null -Text $select).ExecuteReader()
@@ -141,14 +143,18 @@ try {
                         $values[$name] = Format-Value -Value $reader.GetValue($i) -Type $types[$name]
                     }
                     $current[$values[$table.key]] = $values
+                    $rawKeys[$values[$table.key]] = $reader.GetValue([Array]::IndexOf(@($table.columns | ForEach-Object { $_.name }), $table.key))
                 }
             }
             finally {
                 $reader.Close()
             }
         }
-        $inserted = 0
-        $updated = 0
+        # Row by row: insert the new keys, update the changed rows, delete only the keys the
+        # list no longer has. Never the whole table: other rows (orders) refer to these by
+        # key, and columns the kit does not manage keep their values.
+        $toInsert = @()
+        $toUpdate = @()
         $wantedKeys = @{}
         foreach ($row in $table.rows) {
             $values = @{}
@@ -158,17 +164,20 @@ try {
             $key = $values[$table.key]
             $wantedKeys[$key] = $true
             if (-not $current.ContainsKey($key)) {
-                $inserted++
+                $toInsert += , $row
                 continue
             }
             foreach ($column in $table.columns) {
                 if ($current[$key][$column.name] -cne $values[$column.name]) {
-                    $updated++
+                    $toUpdate += , $row
                     break
                 }
             }
         }
-        $deleted = @($current.Keys | Where-Object { -not $wantedKeys.ContainsKey($_) }).Count
+        $toDelete = @($current.Keys | Where-Object { -not $wantedKeys.ContainsKey($_) })
+        $inserted = $toInsert.Count
+        $updated = $toUpdate.Count
+        $deleted = $toDelete.Count
         $missing = ($null -eq $exists -or $exists -is [DBNull])
         $module.Result.counts[$table.name] = $table.rows.Count
         $module.Result.changes[$table.name] = @{ inserted = $inserted; updated = $updated; deleted = $deleted; created = $missing }
@@ -195,17 +204,29 @@ try {
                 $definitions += "CONSTRAINT " + (Get-Quoted -Name "PK_$($table.name)") + " PRIMARY KEY (" + (Get-Quoted -Name $table.key) + ")"
                 [void](Invoke-Sql -Connection $connection -Transaction $transaction -Text "CREATE TABLE $quotedTable ($($definitions -join ', '))").ExecuteNonQuery()
             }
-            else {
-                [void](Invoke-Sql -Connection $connection -Transaction $transaction -Text "DELETE FROM $quotedTable").ExecuteNonQuery()
+            $quotedKey = Get-Quoted -Name $table.key
+            foreach ($key in $toDelete) {
+                [void](Invoke-Sql -Connection $connection -Transaction $transaction -Text "DELETE FROM $quotedTable WHERE $quotedKey = @key" -Parameters @{ key = $rawKeys[$key] }).ExecuteNonQuery()
             }
             $columnList = ($table.columns | ForEach-Object { Get-Quoted -Name $_.name }) -join ", "
             $parameterList = (0..($table.columns.Count - 1) | ForEach-Object { "@p$_" }) -join ", "
-            foreach ($row in $table.rows) {
-                $parameters = @{}
-                for ($i = 0; $i -lt $table.columns.Count; $i++) {
-                    $parameters["p$i"] = $row[$table.columns[$i].name]
+            $assignments = @(for ($i = 0; $i -lt $table.columns.Count; $i++) {
+                    if ($table.columns[$i].name -ne $table.key) {
+                        (Get-Quoted -Name $table.columns[$i].name) + " = @p$i"
+                    }
+                }) -join ", "
+            $statements = @(
+                @{ rows = $toUpdate; text = "UPDATE $quotedTable SET $assignments WHERE $quotedKey = @key" }
+                @{ rows = $toInsert; text = "INSERT INTO $quotedTable ($columnList) VALUES ($parameterList)" }
+            )
+            foreach ($statement in $statements) {
+                foreach ($row in $statement.rows) {
+                    $parameters = @{ key = $row[$table.key] }
+                    for ($i = 0; $i -lt $table.columns.Count; $i++) {
+                        $parameters["p$i"] = $row[$table.columns[$i].name]
+                    }
+                    [void](Invoke-Sql -Connection $connection -Transaction $transaction -Text $statement.text -Parameters $parameters).ExecuteNonQuery()
                 }
-                [void](Invoke-Sql -Connection $connection -Transaction $transaction -Text "INSERT INTO $quotedTable ($columnList) VALUES ($parameterList)" -Parameters $parameters).ExecuteNonQuery()
             }
             $transaction.Commit()
         }

@@ -8,8 +8,12 @@ short_description: Load a restaurant's initial data into the application databas
 description:
   - Brings tables of the application database (menu items, dining tables) to exactly the
     rows given, in one module call. A table that does not exist is created with the given
-    columns and its key as the primary key; a table whose rows differ from the given ones
-    is reloaded inside one transaction; a table whose rows are the same is not touched.
+    columns and its key as the primary key; in a table whose rows differ from the given
+    ones, rows are inserted, updated in place and deleted by key inside one transaction
+    (never the whole table, since other rows refer to these by key and columns the module
+    does not manage keep their values); a table whose rows are the same is not touched.
+  - A row the list drops that other data still refers to fails the load (SQL Server's
+    REFERENCE constraint) and the transaction is rolled back.
   - Rows are compared by their text (numbers in the invariant culture, decimals with at
     least two places), so a second run with the same rows changes nothing.
   - Connects with Windows authentication as the connecting account (no SQL password);

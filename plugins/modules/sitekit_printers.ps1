@@ -27,6 +27,7 @@ $spec = @{
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 $module.Result.changes = @()
 $module.Result.printers = @()
+$module.Result.drivers_installed = @()
 $marker = $module.Params.marker
 $check = $module.CheckMode
 
@@ -52,9 +53,10 @@ Function Get-PrinterRecord {
     return $record
 }
 
-# Check everything first: a missing driver or address fails before anything changes.
+# Check everything first: a missing address or driver fails before any printer changes.
 $seen = @{}
 $drivers = @(Get-PrinterDriver | ForEach-Object { $_.Name })
+$missingDrivers = @()
 foreach ($wanted in $module.Params.printers) {
     if ($seen.ContainsKey($wanted.name.ToLowerInvariant())) {
         $module.FailJson("the printer $($wanted.name) is listed twice")
@@ -64,9 +66,23 @@ foreach ($wanted in $module.Params.printers) {
         if (-not $wanted.address) {
             $module.FailJson("address is required to add the printer $($wanted.name)")
         }
-        if ($wanted.driver -notin $drivers) {
-            $module.FailJson("the printer driver '$($wanted.driver)' of $($wanted.name) is not installed on this host: install it first (pnputil /add-driver, then Add-PrinterDriver) or name an installed driver")
+        if ($wanted.driver -notin $drivers -and $wanted.driver -notin $missingDrivers) {
+            $missingDrivers += $wanted.driver
         }
+    }
+}
+# A fresh Windows has "Generic / Text Only" in its driver store, not installed: Add-Printer
+# fails with it until Add-PrinterDriver installs it by name from the store.
+foreach ($driver in $missingDrivers) {
+    $module.Result.drivers_installed += $driver
+    if ($check) {
+        continue
+    }
+    try {
+        Add-PrinterDriver -Name $driver -ErrorAction Stop
+    }
+    catch {
+        $module.FailJson("the printer driver '$driver' is neither installed nor in this host's driver store: add its package first (pnputil /add-driver <driver>.inf /install) or name another driver: $($_.Exception.Message)", $_)
     }
 }
 
@@ -74,6 +90,8 @@ $existing = @{}
 foreach ($printer in @(Get-Printer)) {
     $existing[$printer.Name.ToLowerInvariant()] = $printer
 }
+# The diff's "before", read now: a record read after the changes shows the new ports.
+$beforeRecords = @($existing.Values | ForEach-Object { Get-PrinterRecord -Printer $_ })
 $doomed = @()
 foreach ($wanted in $module.Params.printers) {
     $current = $existing[$wanted.name.ToLowerInvariant()]
@@ -143,7 +161,8 @@ if ($module.Params.purge) {
         }
     }
 }
-$removedPorts = @()
+# Every doomed printer first, then the ports none uses any more: the spooler holds a port
+# while a printer uses it, and releases it a moment after Remove-Printer returns.
 foreach ($printer in $doomed) {
     $module.Result.changes += , @{ name = $printer.Name; action = "removed" }
     if ($check) {
@@ -151,20 +170,36 @@ foreach ($printer in $doomed) {
     }
     try {
         Remove-Printer -Name $printer.Name -ErrorAction Stop
-        $inUse = @(Get-Printer | Where-Object { $_.PortName -eq $printer.PortName })
-        if ($inUse.Count -eq 0 -and $printer.PortName -like "IP_*" -and $printer.PortName -notin $removedPorts) {
-            Remove-PrinterPort -Name $printer.PortName -ErrorAction Stop
-            $removedPorts += $printer.PortName
-        }
     }
     catch {
         $module.FailJson("failed to remove the printer $($printer.Name): $($_.Exception.Message)", $_)
     }
 }
+if (-not $check -and $doomed.Count -gt 0) {
+    $inUse = @(Get-Printer | ForEach-Object { $_.PortName })
+    $ports = @($doomed | ForEach-Object { $_.PortName } | Where-Object { $_ -like "IP_*" -and $_ -notin $inUse } | Select-Object -Unique)
+    foreach ($portName in $ports) {
+        for ($attempt = 1; ; $attempt++) {
+            try {
+                Remove-PrinterPort -Name $portName -ErrorAction Stop
+                break
+            }
+            catch {
+                if ($attempt -ge 5) {
+                    $module.FailJson("removed its printers, but the spooler still holds the port $($portName): $($_.Exception.Message); restart the Print Spooler service and run again", $_)
+                }
+                Start-Sleep -Seconds 1
+            }
+        }
+    }
+}
 
+if ($module.Result.drivers_installed.Count -gt 0) {
+    $module.Result.changed = $true
+}
 if ($module.Result.changes.Count -gt 0) {
     $module.Result.changed = $true
-    $module.Diff.before = @{ printers = @($existing.Values | ForEach-Object { Get-PrinterRecord -Printer $_ }) }
+    $module.Diff.before = @{ printers = $beforeRecords }
     $module.Diff.after = @{ printers = $module.Result.printers; removed = @($doomed | ForEach-Object { $_.Name }) }
 }
 $module.ExitJson()

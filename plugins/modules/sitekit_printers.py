@@ -15,8 +15,9 @@ description:
     that carry the marker but are not listed are removed, with their ports when no other
     printer uses them; printers without the marker (added by hand, or by Windows) are never
     touched.
-  - The driver must be installed on the host; a missing driver fails the module before
-    anything changes.
+  - A driver that is not installed is installed from the driver store by name
+    (Add-PrinterDriver); a fresh Windows has C(Generic / Text Only) in its store, not
+    installed. A driver that is in neither fails the module before any printer changes.
 options:
   printers:
     description:
@@ -41,7 +42,7 @@ options:
         default: 9100
       driver:
         description:
-          - The name of an installed printer driver.
+          - The name of an installed printer driver, or of one in the host's driver store.
         type: str
         default: Generic / Text Only
       location:
@@ -96,6 +97,12 @@ printers:
       driver: Generic / Text Only
       location: receipt printer
       comment: Managed by sitekit
+drivers_installed:
+  description: Drivers installed (in check mode, that would be) from the driver store.
+  returned: always
+  type: list
+  elements: str
+  sample: [Generic / Text Only]
 changes:
   description: What was (in check mode, would be) done, one entry per printer.
   returned: always

@@ -33,16 +33,28 @@ $kinds = @{
     string = "String"; expandstring = "ExpandString"; multistring = "MultiString"
     dword = "DWord"; qword = "QWord"; binary = "Binary"
 }
-foreach ($drive in @("HKCR", "HKU", "HKCC")) {
-    if (-not (Get-PSDrive -Name $drive -ErrorAction SilentlyContinue)) {
-        $root = @{ HKCR = "HKEY_CLASSES_ROOT"; HKU = "HKEY_USERS"; HKCC = "HKEY_CURRENT_CONFIG" }[$drive]
-        New-PSDrive -Name $drive -PSProvider Registry -Root $root | Out-Null
+# Keys are opened with the .NET registry API, not the registry provider: a key name may hold
+# "/" ("Ciphers\RC4 128/128" under SCHANNEL), which the provider takes for a path separator,
+# even with -LiteralPath. Only "\" separates keys (as ansible.windows.win_regedit does).
+$hiveKeys = @{
+    "HKLM:" = [Microsoft.Win32.Registry]::LocalMachine; "HKCU:" = [Microsoft.Win32.Registry]::CurrentUser
+    "HKCR:" = [Microsoft.Win32.Registry]::ClassesRoot; "HKU:" = [Microsoft.Win32.Registry]::Users
+    "HKCC:" = [Microsoft.Win32.Registry]::CurrentConfig
+}
+
+Function Open-Key {
+    # The key at a "HKLM:\..." path, or $null when it does not exist (or, -Create, made).
+    param([String]$Key, [Switch]$Writable, [Switch]$Create)
+    $drive, $subKey = $Key.Split("\", 2)
+    if ($Create) {
+        return $hiveKeys[$drive].CreateSubKey($subKey)
     }
+    return $hiveKeys[$drive].OpenSubKey($subKey, [bool]$Writable)
 }
 
 Function ConvertTo-KeyPath {
     param([String]$Path)
-    $parts = $Path.Replace("/", "\").Split("\", 2)
+    $parts = $Path.Split("\", 2)
     $head = $parts[0].TrimEnd(":").ToUpperInvariant()
     if (-not $hives.ContainsKey($head)) {
         $module.FailJson("path: $Path is not a valid powershell path, see module documentation for examples.")
@@ -95,15 +107,20 @@ Function ConvertTo-RegistryData {
 
 Function Get-CurrentValue {
     param([String]$Key, [String]$Name)
-    if (-not (Test-Path -LiteralPath $Key)) {
+    $item = Open-Key -Key $Key
+    if ($null -eq $item) {
         return $null
     }
-    $item = Get-Item -LiteralPath $Key
-    if ($Name -notin $item.GetValueNames()) {
-        return $null
+    try {
+        if ($Name -notin $item.GetValueNames()) {
+            return $null
+        }
+        $kind = $item.GetValueKind($Name).ToString()
+        $data = $item.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
     }
-    $kind = $item.GetValueKind($Name).ToString()
-    $data = $item.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
+    finally {
+        $item.Dispose()
+    }
     $typeName = ($kinds.GetEnumerator() | Where-Object { $_.Value -eq $kind } | Select-Object -First 1).Key
     if ($null -eq $typeName) {
         $typeName = $kind.ToLowerInvariant()
@@ -178,16 +195,22 @@ foreach ($item in $plan) {
     }
     try {
         if ($null -eq $wanted) {
-            Remove-ItemProperty -LiteralPath $item.key -Name $item.name -Force
+            $open = Open-Key -Key $item.key -Writable
+            try {
+                $open.DeleteValue($item.name, $false)
+            }
+            finally {
+                $open.Dispose()
+            }
         }
         else {
-            if (-not (Test-Path -LiteralPath $item.key)) {
-                New-Item -Path $item.key -Force | Out-Null
+            $open = Open-Key -Key $item.key -Create
+            try {
+                $open.SetValue($item.name, $wanted.data, [Microsoft.Win32.RegistryValueKind]$kinds[$wanted.type])
             }
-            if ($null -ne $current -and $current.type -ne $wanted.type) {
-                Remove-ItemProperty -LiteralPath $item.key -Name $item.name -Force
+            finally {
+                $open.Dispose()
             }
-            New-ItemProperty -LiteralPath $item.key -Name $item.name -PropertyType $kinds[$wanted.type] -Value $wanted.data -Force | Out-Null
         }
     }
     catch {

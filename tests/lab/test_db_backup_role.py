@@ -55,23 +55,24 @@ def runs(lab: CliLab) -> dict[str, Any]:
 
 def test_check_run_changes_nothing(runs: dict[str, Any]) -> None:
     assert runs["check"].returncode == 0, runs["check"].stdout[-3000:]
-    assert recap(runs["check"].stdout)["changed"] == 12
+    assert recap(runs["check"].stdout)["changed"] == 13
     assert runs["after_check"] == runs["before"]
 
 
 def test_first_run_converges_and_second_changes_nothing(runs: dict[str, Any]) -> None:
     assert runs["first"].returncode == 0, runs["first"].stdout[-3000:]
-    assert recap(runs["first"].stdout)["changed"] == 12
+    assert recap(runs["first"].stdout)["changed"] == 13
     assert runs["second"].returncode == 0, runs["second"].stdout[-3000:]
     assert recap(runs["second"].stdout)["changed"] == 0
 
 
 def test_second_run_makes_one_module_call_per_task(runs: dict[str, Any]) -> None:
-    # 13 tasks reach the host (the 3 asserts run on the controller): 3 folders, 2
-    # templates (win_copy's query), 4 scheduled tasks, info, full and log backup, restore
-    # test.
+    # 14 tasks reach the host (the 3 asserts run on the controller): 3 folders, their
+    # access rules, 2 templates (win_copy's query), 4 scheduled tasks, info, full and log
+    # backup, restore test.
     assert runs["second_calls"] == {
         "ansible.legacy.sitekit_sql_backup_info": 1, "ansible.windows.win_file": 3,
+        "ansible.legacy.sitekit_acl": 1,
         "ansible.windows.win_copy": 2, "community.windows.win_scheduled_task": 4,
         "ansible.legacy.sitekit_sql_backup": 2, "ansible.legacy.sitekit_sql_restore_test": 1}
 

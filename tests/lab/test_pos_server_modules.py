@@ -364,6 +364,28 @@ def test_pos_data_reloads_when_contents_differ_with_equal_counts() -> None:
                                                "created": False}
 
 
+def test_pos_data_keeps_rows_other_data_refers_to() -> None:
+    """Orders refer to menu items by key: the load changes rows in place and deletes only
+    the keys the list drops, and one still referred to fails as SQL Server's constraint
+    does (issue 19, defect 24: the module used to empty the whole table)."""
+    host = fresh_host()
+    install_sql(host)
+    create_database(host)
+    call(host, "ansible.legacy.sitekit_pos_data",
+         pos_data_args([{"code": "N01", "price": "9.50"}, {"code": "N02", "price": "11"}]))
+    database = host.state["sql_instances"]["SQLEXPRESS"]["databases"]["LotusPOS"]
+    database["referenced_keys"] = {"menuitems": ["N01"]}  # an order for N01
+    repriced = call(host, "ansible.legacy.sitekit_pos_data",
+                    pos_data_args([{"code": "N01", "price": "9.90"}]))
+    assert repriced["changes"]["MenuItems"]["deleted"] == 1  # N02, nothing refers to it
+    before = modelled(host)
+    dropped = call(host, "ansible.legacy.sitekit_pos_data",
+                   pos_data_args([{"code": "N03", "price": "1"}]))
+    assert dropped["failed"] is True
+    assert "REFERENCE constraint on MenuItems (key N01)" in dropped["msg"]
+    assert modelled(host) == before
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (pos_data_args([{"code": "N01"}, {"code": "N01"}]), "has the key N01 twice"),
     (pos_data_args([{"code": "N01", "colour": "red"}]), "'colour', which is not one of"),

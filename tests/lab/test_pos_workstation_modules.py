@@ -90,7 +90,7 @@ def test_a_moved_printer_is_changed(module_lab: CliLab, printers: dict[str, Any]
     ({"printers": [{"name": "P1", "adress": "10.0.0.1"}]},
      "Unsupported parameters for (sitekit_printers) module: adress found in printers"),
     ({"printers": [{"name": "P1", "address": "10.0.0.1", "driver": "Epson TM-T88VI"}]},
-     "the printer driver 'Epson TM-T88VI' of P1 is not installed on this host"),
+     "the printer driver 'Epson TM-T88VI' is neither installed nor in this host's driver store"),
     ({"printers": [{"name": "P1"}]}, "address is required to add the printer P1"),
     ({"printers": [{"name": "P1", "address": "10.0.0.1"}, {"name": "p1", "address": "10.0.0.2"}]},
      "the printer p1 is listed twice"),

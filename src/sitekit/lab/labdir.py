@@ -131,8 +131,12 @@ def _existing_password(layout: LabLayout) -> str | None:
 
 
 def _new_password() -> str:
-    """A Windows-complex password: every character class, no ':' (the NTLM file's separator)."""
-    return f"Lab-{secrets.token_urlsafe(18).replace(':', '')}-9a"
+    """A Windows-complex password: every character class, no ':' (the NTLM file's separator).
+
+    Random digits, not letters: Windows refuses a password holding three letters of a user's
+    full name ("Ana", "Rui"), and random letters would now and then spell one.
+    """
+    return f"Lab-{secrets.randbelow(10**24):024d}-9a"
 
 
 def _write_inventory(layout: LabLayout, fleet_dir: Path, sites: list[str], username: str,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sitekit.lab.seed_base import INSTALLED_PRINTER_DRIVERS, STORE_PRINTER_DRIVERS
+
 # Get-MpPreference of a fresh install: a daily quick scan at 02:00, no signature interval
 # (Windows Update brings signatures), no exclusions.
 _PREFERENCES = {
@@ -17,9 +19,6 @@ _PREFERENCES = {
     "scan_time": "02:00", "scan_type": "quick", "quick_scan_time": "00:00",
     "check_signatures_before_scan": False, "signature_update_interval": 0,
 }
-# Drivers in the driver store of a fresh Windows 11 / Server 2022 (Get-PrinterDriver).
-DRIVERS = ("Generic / Text Only", "Microsoft Print To PDF", "Microsoft XPS Document Writer v4",
-           "Microsoft enhanced Point and Print compatibility driver")
 
 
 def defender_seed(server: bool) -> dict[str, Any]:
@@ -34,7 +33,10 @@ def printing_seed(server: bool) -> dict[str, Any]:
                                    "comment": "", "location": ""},
     }
     ports = {} if server else {"PORTPROMPT:": {"address": None, "port_number": None}}
-    return {"drivers": list(DRIVERS), "printers": printers, "ports": ports}
+    # "drivers" are installed (Get-PrinterDriver); "driver_store" holds what Add-PrinterDriver
+    # can install by name.
+    return {"drivers": list(INSTALLED_PRINTER_DRIVERS), "driver_store": list(STORE_PRINTER_DRIVERS),
+            "printers": printers, "ports": ports}
 
 
 def ensure(state: dict[str, Any]) -> dict[str, Any]:
@@ -43,5 +45,6 @@ def ensure(state: dict[str, Any]) -> dict[str, Any]:
     defender = state.setdefault("defender", {})
     for key, value in defender_seed(server).items():
         defender.setdefault(key, value)
-    state.setdefault("printing", printing_seed(server))
+    printing = state.setdefault("printing", printing_seed(server))
+    printing.setdefault("driver_store", list(STORE_PRINTER_DRIVERS))
     return state

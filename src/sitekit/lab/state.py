@@ -15,7 +15,12 @@ from typing import Any
 
 from sitekit.lab.filesystem import path_key
 from sitekit.lab.host import LabHost
-from sitekit.lab.seed_base import windows_base_registry, windows_base_state
+from sitekit.lab.seed_base import (
+    VOLUMES,
+    firewall_seed,
+    windows_base_registry,
+    windows_base_state,
+)
 from sitekit.lab.seed_stations import defender_seed, printing_seed
 
 # The stated builds: Windows Server 2022 (21H2) and Windows 11 Enterprise 23H2.
@@ -73,15 +78,15 @@ def seed_state(kind: str, name: str, rng: random.Random, username: str = "siteki
         "reboot_pending": False,
         "memory_mb": 16384 if server else 8192,
         "processors": 4 if server else 2,
-        "disks": {"C": {"size": (256 if server else 128) * 2**30,
-                        "free": (200 if server else 90) * 2**30}},
+        "disks": {letter: {"size": (256 if server else 128) * 2**30,
+                           "free": (200 if server else 90) * 2**30} for letter in VOLUMES},
         "fs": _filesystem(username),
         "services": _services(server),
         "packages": _packages(),
         "users": _users(machine_sid, username, server),
         "groups": _groups(username),
         "next_rid": 1001,
-        "firewall": _firewall(),
+        "firewall": firewall_seed(server),
         "scheduled_tasks": _scheduled_tasks(),
         "registry": _registry(SERVER_OS if server else CLIENT_OS) | windows_base_registry(),
         "features": _features() if server else {},
@@ -208,30 +213,6 @@ def _groups(username: str) -> dict[str, Any]:
                                          " over management protocols", []),
         "Backup Operators": group(551, "Backup Operators can override security restrictions"
                                   " for the sole purpose of backing up or restoring files", []),
-    }
-
-
-def _firewall() -> dict[str, Any]:
-    """Firewall profiles (all on) and the built-in rules the audit checks."""
-    def rule(display: str, group: str, port: str, enabled: bool) -> dict[str, Any]:
-        return {"name": display, "description": display, "group": group, "direction": "in",
-                "action": "allow", "protocol": "tcp", "localport": port, "remoteport": "any",
-                "localip": "any", "remoteip": "any", "program": "System", "service": "any",
-                "profiles": ["domain", "private"], "enabled": enabled, "icmp_type_code": None}
-
-    return {
-        "profiles": {p: {"enabled": True, "inbound": "block", "outbound": "allow"}
-                     for p in ("Domain", "Private", "Public")},
-        "rules": {
-            "Windows Remote Management (HTTPS-In)": rule(
-                "Windows Remote Management (HTTPS-In)", "Windows Remote Management", "5986",
-                True),
-            "Windows Remote Management (HTTP-In)": rule(
-                "Windows Remote Management (HTTP-In)", "Windows Remote Management", "5985",
-                False),
-            "Remote Desktop - User Mode (TCP-In)": rule(
-                "Remote Desktop - User Mode (TCP-In)", "Remote Desktop", "3389", False),
-        },
     }
 
 

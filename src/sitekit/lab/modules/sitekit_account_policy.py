@@ -20,11 +20,17 @@ KEYS = {
     "lockout_duration_minutes": ("LockoutDuration", 0, 99999),
     "lockout_reset_minutes": ("ResetLockoutCount", 1, 99999),
 }
+# The policy's 0 ("passwords never expire", "locked until an administrator unlocks it") is
+# -1 in secedit's [System Access]: "Maximum password age" and "Account lockout duration",
+# https://learn.microsoft.com/en-us/previous-versions/windows/it-pro/windows-10/security/threat-protection/security-policy-settings/maximum-password-age
+# https://learn.microsoft.com/en-us/previous-versions/windows/it-pro/windows-10/security/threat-protection/security-policy-settings/account-lockout-duration
+NEVER = {"MaximumPasswordAge", "LockoutDuration"}
 
 
 def as_options(policy: dict[str, int]) -> dict[str, Any]:
     """A secedit [System Access] section as the module's option names and types."""
-    options: dict[str, Any] = {name: policy[key] for name, (key, _, _) in KEYS.items()}
+    options: dict[str, Any] = {name: 0 if key in NEVER and policy[key] == -1 else policy[key]
+                               for name, (key, _, _) in KEYS.items()}
     options["password_complexity"] = bool(options["password_complexity"])
     return options
 
@@ -38,12 +44,12 @@ def merged(current: dict[str, int], args: dict[str, Any]) -> dict[str, int]:
         value = int(args[name])
         if not low <= value <= high:
             raise ModuleFailedError(f"{name} must be between {low} and {high}, got {value}")
-        policy[key] = value
-    duration, reset = policy["LockoutDuration"], policy["ResetLockoutCount"]
+        policy[key] = -1 if key in NEVER and value == 0 else value
+    duration, reset = max(policy["LockoutDuration"], 0), policy["ResetLockoutCount"]
     if policy["LockoutBadCount"] and duration and reset > duration:
         raise ModuleFailedError(f"lockout_reset_minutes ({reset}) must not be longer than"
                                 f" lockout_duration_minutes ({duration})")
-    max_age, min_age = policy["MaximumPasswordAge"], policy["MinimumPasswordAge"]
+    max_age, min_age = max(policy["MaximumPasswordAge"], 0), policy["MinimumPasswordAge"]
     if max_age and min_age >= max_age:
         raise ModuleFailedError(f"min_password_age_days ({min_age}) must be less than"
                                 f" max_password_age_days ({max_age})")

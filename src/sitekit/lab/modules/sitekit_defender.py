@@ -25,6 +25,9 @@ EXCLUSIONS = {"exclusion_paths": "Paths", "exclusion_processes": "Processes",
 PREFERENCES = ("realtime_protection", "behavior_monitoring", "scan_day", "scan_time",
                "scan_type", "quick_scan_time", "check_signatures_before_scan",
                "signature_update_interval")
+# What tamper protection guards: Set-MpPreference returns without error and the setting
+# stays as it was. https://learn.microsoft.com/en-us/defender-endpoint/prevent-changes-to-security-settings-with-tamper-protection
+TAMPER_PROTECTED = ("realtime_protection", "behavior_monitoring")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _MAX_INTERVAL = 24
 
@@ -102,7 +105,19 @@ def sitekit_defender(host: LabHost, args: dict[str, Any], check_mode: bool,
             policy = find(registry, POLICY_KEY) or POLICY_KEY
             registry.setdefault(policy, {})[f"Exclusions_{kind}"] = {"type": "dword", "data": 1}
     if not check_mode:
-        defender["preferences"] = after
+        applied = {k: before[k] if defender["is_tamper_protected"] and k in TAMPER_PROTECTED
+                   else v for k, v in after.items()}
+        defender["preferences"] = applied
+        # The module reads the preferences back: what did not take fails, naming why.
+        ignored = [k for k in changes if k in PREFERENCES and applied[k] != after[k]]
+        if ignored:
+            raise ModuleFailedError(
+                f"Defender kept {', '.join(ignored)} as they were (wanted "
+                f"{', '.join(f'{k}={after[k]}' for k in ignored)}): tamper protection"
+                " (IsTamperProtected: True) ignores changes to them. Change them where tamper"
+                " protection is managed (Microsoft Defender for Endpoint or Intune), or leave"
+                " them out.",
+                preferences=applied, changes=changes)
     now = utcnow()
     status = _status(defender, now)
     limit = args["signature_max_age_hours"]

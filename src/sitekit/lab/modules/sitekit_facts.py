@@ -27,6 +27,7 @@ from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.modules._common import utcnow, zone
 from sitekit.lab.pki import pki_paths
+from sitekit.lab.seed_base import BUILTIN_GROUP_SIDS, UPDATE_CLASSIFICATIONS, group_by_sid
 from sitekit.lab.seed_base import ensure as ensure_base
 from sitekit.lab.seed_stations import ensure as ensure_stations
 from sitekit.lab.state import find, host_state
@@ -58,6 +59,8 @@ class _Host:
     state: dict[str, Any]
     args: dict[str, Any]
     now: dt.datetime
+    # Parts of a subset that could not be read (`updates.missing`), as the module reports.
+    unavailable: dict[str, str]
 
 
 def iso(moment: dt.datetime | str | None) -> str | None:
@@ -107,10 +110,16 @@ def _os(ctx: _Host) -> dict[str, Any]:
 
 
 def _update(update: dict[str, Any], kb: str) -> dict[str, Any]:
-    """One update of the lab's lists as Windows Update describes it."""
+    """One update of the lab's lists as Windows Update describes it.
+
+    The classification comes as its (localised) name and its ID, the same in every language.
+    """
     entry: dict[str, Any] = {"kb": kb, "title": update["title"]}
     if update.get("categories"):
         entry["category"] = update["categories"][0]
+        category_id = update.get("category_id") or UPDATE_CLASSIFICATIONS.get(entry["category"])
+        if category_id:
+            entry["category_id"] = category_id
     if "severity" in update:
         entry["severity"] = update["severity"]
     return entry
@@ -133,6 +142,12 @@ def _updates(ctx: _Host) -> dict[str, Any]:
                 entry["released"] = iso(update["released"])
             missing.append(entry)
     newest = max((u["installed_on"] for u in installed), default=None)
+    if updates.get("search_error"):
+        # The search (IUpdateSearcher.Search) failed: no update source reachable. The
+        # history still answers; `missing` is unknown, not empty.
+        ctx.unavailable["updates.missing"] = \
+            f"the Windows Update search failed: {updates['search_error']}"
+        return {"installed": installed, "newest_installed": newest}
     return {"installed": installed, "newest_installed": newest, "missing": missing}
 
 
@@ -284,9 +299,12 @@ def _local_groups(ctx: _Host) -> dict[str, Any]:
     A group that does not exist is left out.
     """
     groups = ctx.state["groups"]
+    sids = {english.lower(): sid for english, sid in BUILTIN_GROUP_SIDS.items()}
     found = {}
     for name in ctx.args["groups"]:
-        key = find(groups, name)
+        # A built-in group asked for in English is found by SID, as the module does.
+        sid = sids.get(name.lower())
+        key = group_by_sid(groups, sid) if sid else find(groups, name)
         if key is not None:
             found[name] = {"members": list(groups[key]["members"])}
     return found
@@ -450,9 +468,9 @@ def sitekit_facts(host: LabHost, args: dict[str, Any], check_mode: bool,
         # every reader of the backup history sees them; in check mode on a copy.
         state = sqlbackup.looked_at(host, check_mode).state
     now = utcnow()
-    ctx = _Host(host, state, args, now)
-    facts: dict[str, Any] = {}
     unavailable: dict[str, str] = {}
+    ctx = _Host(host, state, args, now, unavailable)
+    facts: dict[str, Any] = {}
     for subset in wanted:
         try:
             facts[subset] = READERS[subset](ctx)

@@ -13,7 +13,11 @@ from typing import Any
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.modules._accounts import group_of, resolve
+from sitekit.lab.seed_base import BUILTIN_GROUP_SIDS, NEW_USER_GROUP_SID, group_by_sid
 from sitekit.lab.state import find, host_state
+from sitekit.plan.passwords import complexity_problems
+
+_SIDS = {name.lower(): sid for name, sid in BUILTIN_GROUP_SIDS.items()}
 
 _RESULT_LISTS = ("users_created", "users_updated", "users_disabled", "users_removed",
                  "groups_created", "groups_updated", "groups_removed", "members_added",
@@ -61,6 +65,10 @@ def _apply_users(work: dict[str, Any], args: dict[str, Any], result: dict[str, A
             key = spec["name"]
             users[key] = _new_user(work, spec, args["initial_password"], marker)
             result["users_created"].append(key)
+            # Windows puts a new account in Users by itself.
+            users_group = group_by_sid(work["groups"], NEW_USER_GROUP_SID)
+            if users_group is not None:
+                work["groups"][users_group]["members"].append(key)
         elif _update_user(users[key], spec, marker):
             result["users_updated"].append(key)
         listed.append(key)
@@ -83,6 +91,15 @@ def _new_user(work: dict[str, Any], spec: dict[str, Any], initial: str | None,
     if not password:
         raise ModuleFailedError(f"user '{spec['name']}' does not exist: set its password or"
                                 " initial_password to create it")
+    policy = work.get("account_policy") or {}
+    if policy.get("PasswordComplexity") and complexity_problems(
+            password, {spec["name"]: spec["fullname"] or ""},
+            int(policy.get("MinimumPasswordLength", 0))):
+        # SetPassword/SetInfo fail with NERR_PasswordTooShort (2245) under the policy.
+        raise ModuleFailedError(
+            f"failed to create user {spec['name']}: The password does not meet the password"
+            " policy requirements. Check the minimum password length, password complexity"
+            " and password history requirements.")
     sid = f"{work['machine_sid']}-{work['next_rid']}"
     work["next_rid"] += 1
     return {"sid": sid, "full_name": spec["fullname"] or "", "description": marker,
@@ -144,11 +161,25 @@ def _apply_member_of(work: dict[str, Any], specs: list[dict[str, Any]], managed:
             continue
         members = work["groups"][group_of(work, spec["name"])]["members"]
         for target in spec["member_of"]:
-            wanted.setdefault(group_of(work, target), []).extend(members)
+            wanted.setdefault(_local_group(work, target), []).extend(members)
     for key, members in wanted.items():
         group = work["groups"][key]
         removable = {m for m in group["members"] if m in managed}
         _set_members(group, key, list(dict.fromkeys(members)), removable, result)
+
+
+def _local_group(work: dict[str, Any], name: str) -> str:
+    """The local key of a group named by SID, local name or built-in English name.
+
+    The module maps a built-in group's English name to its SID, so it works in any language.
+    """
+    sid = name if name.upper().startswith("S-1-") else _SIDS.get(name.lower())
+    if sid is not None:
+        key = group_by_sid(work["groups"], sid.upper())
+        if key is None:
+            raise ModuleFailedError(f"group '{name}' ({sid}) not found")
+        return key
+    return group_of(work, name)
 
 
 def _set_members(group: dict[str, Any], key: str, wanted: list[str], removable: set[str],

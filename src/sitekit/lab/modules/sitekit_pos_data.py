@@ -1,6 +1,8 @@
 """sitekit_pos_data (plugins/modules): a restaurant's initial data loaded in one call.
 
-Rows are kept in the database's `table_rows` (canonical text, as the module compares
+Rows other data refers to are listed in the database's `referenced_keys` (table -> keys,
+as orders refer to menu items): deleting one fails as SQL Server's REFERENCE constraint
+does. Rows are kept in the database's `table_rows` (canonical text, as the module compares
 them) and counted into its `tables`; see sqlserver.py.
 """
 
@@ -97,6 +99,17 @@ def sitekit_pos_data(host: LabHost, args: dict[str, Any], check_mode: bool,
         if stored is not None and not (inserted or updated or deleted):
             continue
         before[table["name"]], after[table["name"]] = len(current), len(wanted)
+        # Keyed rows, as the module writes them: only the keys the list no longer has are
+        # deleted, and one that other rows refer to cannot be (SQL Server error 547).
+        referenced = {str(k) for k in database.get("referenced_keys", {}).get(
+            table["name"].lower(), [])}
+        blocked = sorted(k for k in current if k not in wanted_keys and k in referenced)
+        if blocked:
+            raise ModuleFailedError(
+                f"loading the data into {args['database']} failed: The DELETE statement"
+                f" conflicted with the REFERENCE constraint on {table['name']} (key"
+                f" {', '.join(blocked)}): other rows still refer to it. Keep it in the list"
+                " or remove what refers to it first.")
         if not check_mode:
             database["table_rows"].pop(stored or "", None)
             database["table_rows"][table["name"]] = wanted

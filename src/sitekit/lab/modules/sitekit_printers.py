@@ -1,8 +1,9 @@
 """sitekit_printers (plugins/modules): network printers and their TCP/IP ports, in one call.
 
-Printing lives in state["printing"]: installed drivers, printers (name -> driver, port,
-comment, location) and ports (name -> address, port_number), as Get-PrinterDriver,
-Get-Printer and Get-PrinterPort show them.
+Printing lives in state["printing"]: installed drivers, the driver store (what
+Add-PrinterDriver can install by name; seed_base.py says what a fresh Windows has),
+printers (name -> driver, port, comment, location) and ports (name -> address,
+port_number), as Get-PrinterDriver, Get-Printer and Get-PrinterPort show them.
 """
 
 from __future__ import annotations
@@ -31,8 +32,15 @@ def _record(printing: dict[str, Any], name: str) -> dict[str, Any]:
             "location": printer["location"], "comment": printer["comment"]}
 
 
-def _check(printers: list[dict[str, Any]], drivers: list[str]) -> None:
-    """Fail, before anything changes, on a printer listed twice, no address or no driver."""
+def _check(printers: list[dict[str, Any]], printing: dict[str, Any]) -> list[str]:
+    """The drivers to install from the store; fail before anything changes.
+
+    A printer listed twice, with no address, or on a driver neither installed nor in the
+    store fails.
+    """
+    installed = {d.lower() for d in printing["drivers"]}
+    store = {d.lower() for d in printing["driver_store"]}
+    missing: list[str] = []
     seen: set[str] = set()
     for wanted in printers:
         if wanted["name"].lower() in seen:
@@ -42,11 +50,18 @@ def _check(printers: list[dict[str, Any]], drivers: list[str]) -> None:
             continue
         if not wanted["address"]:
             raise ModuleFailedError(f"address is required to add the printer {wanted['name']}")
-        if wanted["driver"].lower() not in (d.lower() for d in drivers):
+        driver = wanted["driver"]
+        if driver.lower() in installed or driver in missing:
+            continue
+        if driver.lower() not in store:
+            # Add-PrinterDriver -Name fails for a driver that is not in the store.
             raise ModuleFailedError(
-                f"the printer driver '{wanted['driver']}' of {wanted['name']} is not installed"
-                " on this host: install it first (pnputil /add-driver, then Add-PrinterDriver)"
-                " or name an installed driver")
+                f"the printer driver '{driver}' is neither installed nor in this host's driver"
+                " store: add its package first (pnputil /add-driver <driver>.inf /install) or"
+                f" name another driver: The specified driver does not exist in the driver"
+                " store.")
+        missing.append(driver)
+    return missing
 
 
 @register("ansible.legacy.sitekit_printers", supports_check_mode=True)
@@ -54,7 +69,9 @@ def sitekit_printers(host: LabHost, args: dict[str, Any], check_mode: bool,
                      diff: bool) -> dict[str, Any]:
     """Add, update and remove printers; purge marked printers the list no longer has."""
     printing = ensure(host_state(host))["printing"]
-    _check(args["printers"], printing["drivers"])
+    missing = _check(args["printers"], printing)
+    if missing and not check_mode:
+        printing["drivers"] = printing["drivers"] + missing
     before = [_record(printing, name) for name in printing["printers"]]
     work = {"printers": {k: dict(v) for k, v in printing["printers"].items()},
             "ports": {k: dict(v) for k, v in printing["ports"].items()}}
@@ -93,7 +110,8 @@ def sitekit_printers(host: LabHost, args: dict[str, Any], check_mode: bool,
             work["ports"].pop(port, None)
     if changes and not check_mode:
         printing["printers"], printing["ports"] = work["printers"], work["ports"]
-    result: dict[str, Any] = {"changed": bool(changes), "printers": listed, "changes": changes}
+    result: dict[str, Any] = {"changed": bool(changes or missing), "printers": listed,
+                              "changes": changes, "drivers_installed": missing}
     if changes:
         result["diff"] = {"before": {"printers": before},
                           "after": {"printers": listed, "removed": doomed}}

@@ -13,8 +13,12 @@ _HIVES = {"HKEY_LOCAL_MACHINE": "HKLM:", "HKEY_CURRENT_USER": "HKCU:",
 
 
 def normalise(path: str) -> str:
-    r"""HKLM:\\x, HKLM\\x and HKEY_LOCAL_MACHINE\\x name the same key."""
-    head, _, rest = path.replace("/", "\\").partition("\\")
+    r"""HKLM:\\x, HKLM\\x and HKEY_LOCAL_MACHINE\\x name the same key.
+
+    Only a backslash separates keys: "/" is part of a key's name (SCHANNEL's
+    "Ciphers\\RC4 128/128"), as the modules open keys with the .NET registry API.
+    """
+    head, _, rest = path.partition("\\")
     head = _HIVES.get(head.upper(), head.upper().rstrip(":") + ":")
     if head not in _HIVES.values():
         raise ModuleFailedError(f"path: {path} is not a valid powershell path, see module "

@@ -66,6 +66,11 @@ def _reasons(update: dict[str, Any], args: dict[str, Any]) -> list[str]:
 def _run(state: dict[str, Any], args: dict[str, Any], check_mode: bool) -> list[dict[str, Any]]:
     """Search, and install what is selected; return the progress records for poll."""
     pending = state["updates"]["pending"]
+    if state["updates"].get("search_error"):
+        # No update source reachable: the search itself fails, and so does the module.
+        return [{"task": "exit", "result": {"changed": False, "reboot_required": False,
+                                            "failed": True, "exception": {
+            "message": f"Failed to search for updates: {state['updates']['search_error']}"}}}]
     filtered = [{"id": u["id"], "reasons": r} for u in pending if (r := _reasons(u, args))]
     skip = {f["id"] for f in filtered}
     selected = [u for u in pending if u["id"] not in skip]

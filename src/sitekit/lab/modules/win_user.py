@@ -8,6 +8,7 @@ from typing import Any
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.modules._accounts import group_of
+from sitekit.lab.seed_base import NEW_USER_GROUP_SID, group_by_sid
 from sitekit.lab.state import find, host_state
 
 # Option -> the user record's field, for the flags and texts compared one to one.
@@ -110,6 +111,9 @@ def _new_user(state: dict[str, Any], name: str, args: dict[str, Any]) -> dict[st
 def _target_groups(state: dict[str, Any], name: str, args: dict[str, Any]) -> set[str]:
     """The groups the user should end up in, by groups and groups_action."""
     current = set(_groups_of(state, name))
+    if name not in state["users"]:
+        # Windows puts a new account in Users by itself (seed_base.NEW_USER_GROUP_SID).
+        current |= {g for g in [group_by_sid(state["groups"], NEW_USER_GROUP_SID)] if g}
     if args["groups"] is None:
         return current
     wanted = {group_of(state, g) for g in args["groups"] if g}
