@@ -69,10 +69,10 @@ catch {
 
 $history = [PSCustomObject]@{ backups = @(); restore_tests = @() }
 if ($module.Params.settings -and (Test-Path -LiteralPath $module.Params.settings)) {
-    $settings = Get-Content -LiteralPath $module.Params.settings -Raw | ConvertFrom-Json
+    $settings = Get-Content -LiteralPath $module.Params.settings -Raw -Encoding UTF8 | ConvertFrom-Json
     $historyPath = Join-Path -Path $settings.backup_dir -ChildPath "sitekit-backup-history.json"
     if (Test-Path -LiteralPath $historyPath) {
-        $history = Get-Content -LiteralPath $historyPath -Raw | ConvertFrom-Json
+        $history = Get-Content -LiteralPath $historyPath -Raw -Encoding UTF8 | ConvertFrom-Json
     }
 }
 
