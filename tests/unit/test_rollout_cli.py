@@ -90,3 +90,81 @@ def test_a_bad_release_lists_its_problems(fleet_copy: Path) -> None:
     assert "site NOPE1: release.policy.canary.sites[0]: no site file has code NOPE1" \
         in done.stderr
     assert "release.components.application.version: 8.4.2 is the version" in done.stderr
+
+
+# Decisions and status, kept in the audit history
+
+def decide(history: Path, action: str, *extra: str, now: str = NOW,
+           engineer: str = "Ana Costa") -> subprocess.CompletedProcess[str]:
+    return sitekit(action, str(EXAMPLE), "--release", RELEASE, "--engineer", engineer,
+                   "--reason", f"test {action}", "--history", str(history), *extra, now=now)
+
+
+def status(history: Path, now: str = NOW) -> dict:  # type: ignore[type-arg]
+    done = sitekit("status", str(EXAMPLE), "--release", RELEASE, "--history", str(history),
+                   "--format", "json", now=now)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_status_without_a_history_is_every_site_pending(tmp_path: Path) -> None:
+    data = status(tmp_path / "none.sqlite")
+    assert [ring["state"] for ring in data["rings"]] == ["open", "waiting", "waiting"]
+    lis01 = data["rings"][0]["sites"][0]
+    assert lis01 == {"site": "LIS01", "state": "pending", "reason": None,
+                     "version_before": "app 8.4.2, SQL 16.0.1000.6, updates as installed",
+                     "target": "app 8.5.0, SQL 16.0.4165.4 (CU16), updates security before "
+                               "2026-12-10", "at": "", "engineer": "", "error": None}
+    assert not (tmp_path / "none.sqlite").exists()  # reading creates nothing
+
+
+def test_halt_and_resume_are_kept_with_who_and_why(tmp_path: Path) -> None:
+    history = tmp_path / "history.sqlite"
+    halted = decide(history, "halt")
+    assert halted.returncode == 0, halted.stderr
+    assert "kept in" in halted.stdout and "ring 0: halted - Ana Costa halted" in halted.stdout
+    data = status(history)
+    assert data["halted"].startswith("Ana Costa halted the release at 2026-12-07T03:00:00")
+    assert {site["state"] for ring in data["rings"] for site in ring["sites"]} == {"halted"}
+    assert decide(history, "resume", now="2026-12-07T04:00:00Z").returncode == 0
+    data = status(history, now="2026-12-07T04:00:00Z")
+    assert data["halted"] is None and data["rings"][0]["state"] == "open"
+    assert [(e["action"], e["engineer"], e["reason"]) for e in data["events"]] == [
+        ("halt", "Ana Costa", "test halt"), ("resume", "Ana Costa", "test resume")]
+
+
+def test_pause_a_ring_and_approve_it(tmp_path: Path) -> None:
+    history = tmp_path / "history.sqlite"
+    assert decide(history, "pause", "--ring", "0").returncode == 0
+    assert status(history)["rings"][0]["state"] == "paused"
+    assert decide(history, "approve", "--ring", "1").returncode == 0
+    table = sitekit("status", str(EXAMPLE), "--release", RELEASE, "--history", str(history))
+    assert "ring 0: paused - Ana Costa paused it at 2026-12-07T03:00:00+00:00: test pause" \
+        in table.stdout
+    assert "ring 1: waiting - ring 0 is not complete" in table.stdout
+
+
+@pytest.mark.parametrize(("action", "extra", "engineer", "message"), [
+    ("approve", (), "Ana", "the following arguments are required: --ring"),
+    ("approve", ("--ring", "0"), "Ana", "ring 0's policy needs no approval"),
+    ("pause", ("--ring", "7"), "Ana", "--ring 7 is not a ring of release"),
+    ("halt", (), " ", "--engineer is blank: say who decides"),
+])
+def test_bad_decisions_are_refused_and_keep_nothing(tmp_path: Path, action: str,
+                                                     extra: tuple[str, ...], engineer: str,
+                                                     message: str) -> None:
+    history = tmp_path / "history.sqlite"
+    done = decide(history, action, *extra, engineer=engineer)
+    assert done.returncode == 2 and message in done.stderr
+    assert not history.exists()
+
+
+def test_a_busy_history_is_not_written(tmp_path: Path) -> None:
+    from sitekit.audit.history import Lock  # noqa: PLC0415
+
+    history = tmp_path / "history.sqlite"
+    with Lock(history, "sitekit report example"):
+        done = decide(history, "halt")
+    assert done.returncode == 1 and "is in use by another run" in done.stderr
+    assert "sitekit report example" in done.stderr
+    assert status(history)["halted"] is None

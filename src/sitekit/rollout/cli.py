@@ -235,7 +235,8 @@ def _text_problems(**texts: str) -> list[str]:
     for name, text in texts.items():
         if not text.strip():
             hint = f" (or set {ENGINEER_VARIABLE})" if name == "engineer" else ""
-            found.append(f"--{name} is blank: say it{hint}")
+            what = "who decides" if name == "engineer" else "why"
+            found.append(f"--{name} is blank: say {what}{hint}")
         elif len(text) > MAX_TEXT:
             found.append(f"--{name} is {len(text)} characters; at most {MAX_TEXT}")
         elif any(ord(c) < 32 or c == "\x7f" for c in text):

@@ -145,7 +145,9 @@ def status_table(status: Status) -> str:
         lines += ["", f"ring {ring.ring}: {ring.state}"
                   f"{' - ' + ring.reason if ring.reason else ''} ({counts})"]
         rows = [(site.site, site.state, site.version_before, site.target, site.at,
-                 site.engineer, site.error or site.reason) for site in ring.sites]
+                 site.engineer,
+                 site.error or ("(the ring's)" if site.reason == ring.reason else site.reason))
+                for site in ring.sites]
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
         lines += ["  " + "  ".join(cell.ljust(width)
                                    for cell, width in zip(row, widths, strict=True)).rstrip()

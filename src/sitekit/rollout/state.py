@@ -9,7 +9,7 @@ events and the time:
   rolled back), has soaked for its policy's hours since its last site finished, and,
   where the policy asks, an engineer has approved the ring;
 - in the first ring the canary sites go first: the other sites wait until every canary
-  is done and has soaked for the canary's hours;
+  has finished and has soaked for the canary's hours;
 - a canary that fails, or failures in a ring above its policy's percentage (of the ring's
   sites), halt every site not yet done, until an engineer resumes; a halt by an engineer
   does the same;
@@ -94,7 +94,7 @@ def _time(text: str) -> dt.datetime:
 def gates(release: Release, sites: Iterable[SiteState], events: Iterable[Event],
           now: dt.datetime) -> Status:
     """Apply the ring-advance rule (module docstring) to where the sites stand now."""
-    events = sorted(events, key=lambda e: e.at)
+    events = sorted(events, key=lambda e: e.at)  # stable: one second's events keep their order
     by_ring: dict[int, list[SiteState]] = {policy.ring: [] for policy in release.rings}
     for site in sorted(sites, key=lambda s: s.site):
         by_ring.setdefault(site.ring, []).append(site)
@@ -103,9 +103,10 @@ def gates(release: Release, sites: Iterable[SiteState], events: Iterable[Event],
     eligible: list[str] = []
     for index, policy in enumerate(release.rings):
         members = by_ring[policy.ring]
-        if all(site.state in FINISHED for site in members):
+        finished = all(site.state in FINISHED for site in members)
+        if finished and not (halted and index == halt_from):
             state, reason = "complete", ""
-        elif halted and index >= halt_from:
+        elif halted and index >= halt_from:  # the ring that halted shows it, even finished
             state, reason = "halted", halted
         elif index and rings[-1].state != "complete":
             state, reason = "waiting", f"ring {rings[-1].ring} is not complete"
@@ -131,18 +132,26 @@ def _shown(site: SiteState, ring_state: str, reason: str) -> SiteState:
     return site
 
 
-def _cleared(events: list[Event], ring: int | None) -> str:
-    """When a halt or pause of `ring` (None: the release) was last lifted by a resume."""
-    times = [e.at for e in events if e.action == "resume" and (e.ring is None or e.ring == ring)]
-    return max(times, default="")
+def _cleared(events: list[Event], ring: int | None) -> tuple[int, str]:
+    """The last resume that applies to `ring` (None: the release): its position and time.
+
+    Events are compared by position (two in one second keep their order), site states by
+    time. (-1, "") when nothing was resumed.
+    """
+    for position in range(len(events) - 1, -1, -1):
+        event = events[position]
+        if event.action == "resume" and (event.ring is None or event.ring == ring):
+            return position, event.at
+    return -1, ""
 
 
 def _halt(release: Release, by_ring: dict[int, list[SiteState]],
           events: list[Event]) -> tuple[str, int]:
     """Why the release is halted now ("" if it is not), and from which ring (its index)."""
     index_of = {policy.ring: index for index, policy in enumerate(release.rings)}
-    for event in reversed(events):
-        if event.action == "halt" and event.at > _cleared(events, event.ring):
+    for position in range(len(events) - 1, -1, -1):
+        event = events[position]
+        if event.action == "halt" and position > _cleared(events, event.ring)[0]:
             where = f"ring {event.ring}" if event.ring is not None else "the release"
             return (f"{event.engineer} halted {where} at {event.at}: {event.reason}; "
                     "`sitekit rollout resume` lifts it"), (
@@ -151,13 +160,13 @@ def _halt(release: Release, by_ring: dict[int, list[SiteState]],
     for sites in by_ring.values():
         for site in sites:
             if (site.site in canaries and site.state in FAILED
-                    and site.at > _cleared(events, site.ring)):
+                    and site.at > _cleared(events, site.ring)[1]):
                 return (f"canary {site.site} {site.state.replace('_', ' ')} at {site.at}"
                         f"{': ' + site.error if site.error else ''}; every later site waits "
                         "until an engineer resumes"), 0
     for index, policy in enumerate(release.rings):
         members = by_ring[policy.ring]
-        since = _cleared(events, policy.ring)
+        since = _cleared(events, policy.ring)[1]
         failed = [s for s in members if s.state in FAILED and s.at > since]
         if members and len(failed) * 100 > policy.max_failed_percent * len(members):
             return (f"ring {policy.ring}: {len(failed)} of {len(members)} sites failed "
@@ -171,9 +180,9 @@ def _ring_state(release: Release, index: int, by_ring: dict[int, list[SiteState]
                 events: list[Event], now: dt.datetime) -> tuple[str, str]:
     """An unfinished ring's state once the rings before it are complete and nothing halts."""
     policy = release.rings[index]
-    cleared = _cleared(events, policy.ring)
-    paused = [e for e in events if e.action == "pause" and e.ring in (None, policy.ring)
-              and e.at > cleared]
+    cleared = _cleared(events, policy.ring)[0]
+    paused = [e for position, e in enumerate(events) if e.action == "pause"
+              and e.ring in (None, policy.ring) and position > cleared]
     if paused:
         last = paused[-1]
         return "paused", f"{last.engineer} paused it at {last.at}: {last.reason}"
@@ -196,8 +205,9 @@ def _eligible(release: Release, index: int, members: list[SiteState],
     """The sites of an open ring that may start now; in the first ring, canaries first."""
     waiting = [site for site in members if site.state in ("pending", "deferred")]
     if index == 0:
+        # Finished: done, or failed and resumed by an engineer (else the release is halted).
         canaries = [site for site in members if site.site in release.canary]
-        if not all(site.state == "done" for site in canaries):
+        if not all(site.state in FINISHED for site in canaries):
             return [site.site for site in waiting if site.site in release.canary]
         soaked = max((_time(site.at) for site in canaries), default=now) + \
             dt.timedelta(hours=release.canary_soak_hours)
