@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import zoneinfo
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -152,28 +153,41 @@ def plan_rollout(release: Release, sites: Iterable[SiteInput], now: dt.datetime,
 
 def _rest(ring: RingPlan, sites: list[SiteInput], release: Release, earliest: dt.datetime,
           size: int) -> dt.datetime:
-    """Batches of `size` sites, each taking the sites whose windows open soonest."""
+    """Batches of `size` sites, each taking the sites whose windows open soonest.
+
+    Sites with the same schedule (a chain's restaurants mostly share their hours and time
+    zone) have the same slots: each schedule's next slot is found once per batch at most,
+    not once per site, so a ring of 500 sites in batches of one stays fast.
+    """
     minutes = release.upgrade_minutes
-    heap: list[tuple[dt.datetime, str, Slot, SiteInput]] = []
-    for site in sites:
-        slot = next_slot(site.schedule, earliest, minutes)
+    groups: dict[Schedule, deque[SiteInput]] = {}
+    for site in sorted(sites, key=lambda s: s.code):
+        groups.setdefault(site.schedule, deque()).append(site)
+    heap: list[tuple[dt.datetime, str, int, Slot]] = []
+    schedules = list(groups)
+    for number, schedule in enumerate(schedules):
+        slot = next_slot(schedule, earliest, minutes)
         if slot is None:
-            ring.deferred.append(_deferred(site, ring.ring, release))
+            ring.deferred += [_deferred(site, ring.ring, release) for site in groups[schedule]]
         else:
-            heap.append((slot.start, site.code, slot, site))
+            heap.append((slot.start, groups[schedule][0].code, number, slot))
     heapq.heapify(heap)
     while heap:
         batch: list[tuple[Slot, SiteInput]] = []
         while heap and len(batch) < size:
-            start, code, slot, site = heapq.heappop(heap)
-            if start < earliest:  # planned before the batch may start: find its next slot
-                later = next_slot(site.schedule, earliest, minutes)
+            start, _, number, slot = heapq.heappop(heap)
+            queue = groups[schedules[number]]
+            if start < earliest:  # planned before this batch may start: its next slot
+                later = next_slot(schedules[number], earliest, minutes)
                 if later is None:  # never: a window long enough once is so every week
-                    ring.deferred.append(_deferred(site, ring.ring, release))
+                    ring.deferred += [_deferred(site, ring.ring, release) for site in queue]
                 else:
-                    heapq.heappush(heap, (later.start, code, later, site))
+                    heapq.heappush(heap, (later.start, queue[0].code, number, later))
                 continue
-            batch.append((slot, site))
+            while queue and len(batch) < size:
+                batch.append((slot, queue.popleft()))
+            if queue:
+                heapq.heappush(heap, (start, queue[0].code, number, slot))
         if not batch:
             break
         ring.batches.append([_planned(s, ring, slot, canary=False) for slot, s in batch])
