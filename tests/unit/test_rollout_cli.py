@@ -168,3 +168,17 @@ def test_a_busy_history_is_not_written(tmp_path: Path) -> None:
     assert done.returncode == 1 and "is in use by another run" in done.stderr
     assert "sitekit report example" in done.stderr
     assert status(history)["halted"] is None
+
+
+def test_status_html_draws_the_progress_and_escapes_what_people_typed(tmp_path: Path) -> None:
+    history = tmp_path / "history.sqlite"
+    assert decide(history, "pause", "--ring", "1", engineer="<script>x</script>").returncode == 0
+    done = sitekit("status", str(EXAMPLE), "--release", RELEASE, "--history", str(history),
+                   "--format", "html")
+    assert done.returncode == 0, done.stderr
+    page = done.stdout
+    assert page.startswith("<!DOCTYPE html>") and "<script>" not in page
+    assert "&lt;script&gt;x&lt;/script&gt;" in page
+    assert page.count('<rect x="70.0"') == 3  # one bar per ring, all pending
+    assert "<title>ring 0: 1 pending</title>" in page
+    assert "Ring 1: waiting" in page and "<td>pause</td><td>1</td>" in page

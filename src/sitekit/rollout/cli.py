@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--format", choices=FORMATS, default="table")
     history(plan)
     status = common("status", "each ring's and each site's state")
-    status.add_argument("--format", choices=FORMATS, default="table")
+    status.add_argument("--format", choices=(*FORMATS, "html"), default="table",
+                        help="html: one page with the progress drawn")
     history(status)
     for action, text in (("approve", "approve a ring that the policy says needs approval"),
                          ("pause", "stop a ring (or, without --ring, the release) for now"),

@@ -6,8 +6,10 @@ import datetime as dt
 import json
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from sitekit.rollout.planner import PlannedSite, RolloutPlan
-from sitekit.rollout.state import Status
+from sitekit.rollout.state import STATES, Status
 
 
 def _utc(moment: dt.datetime | None) -> str | None:
@@ -155,4 +157,48 @@ def status_table(status: Status) -> str:
     return "\n".join(lines) + "\n"
 
 
-STATUS_RENDERERS = {"table": status_table, "json": status_json}
+# The states' colours: done green, failures red, waiting grey, halted dark red.
+COLOURS = {"done": "#2e7d32", "upgrading": "#5b7fa6", "pending": "#9e9e9e",
+           "deferred": "#a15c00", "failed": "#c62828", "rolled_back": "#ad1457",
+           "halted": "#6d0000"}
+
+
+def progress_chart(status: Status, width: int = 640) -> Markup:
+    """One bar per ring, split by the sites' states, with the share done, as inline SVG."""
+    label_width, percent_width, height = 70, 48, 16
+    bar_width = width - label_width - percent_width
+    body = []
+    for index, ring in enumerate(status.rings):
+        y = index * (height + 4)
+        counts, total = ring.counts, len(ring.sites)
+        body.append(f'<text x="0" y="{y + 12}">ring {ring.ring}</text>')
+        x = float(label_width)
+        for state in STATES:
+            if not total or not counts[state]:
+                continue
+            span = bar_width * counts[state] / total
+            body.append(f'<rect x="{x:.1f}" y="{y}" width="{span:.1f}" height="{height}" '
+                        f'fill="{COLOURS[state]}"><title>ring {ring.ring}: {counts[state]} '
+                        f"{escape(state)}</title></rect>")
+            x += span
+        shown = f"{counts['done'] / total:.0%}" if total else "-"
+        body.append(f'<text x="{width - 4}" y="{y + 12}" text-anchor="end">{shown}</text>')
+    rows = max(len(status.rings), 1) * (height + 4)
+    return Markup(  # noqa: S704 - built here; every text in it is escaped
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {rows}" width="{width}" '
+        f'height="{rows}" role="img" aria-label="progress by ring" '
+        'font-family="Helvetica, Arial, sans-serif" font-size="11">'
+        f"<title>progress by ring</title>{''.join(body)}</svg>")
+
+
+def status_html(status: Status) -> str:
+    """The status as one HTML page, the progress drawn (Jinja2, autoescaped)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined  # noqa: PLC0415 - html only
+
+    env = Environment(loader=PackageLoader("sitekit.rollout", "templates"), autoescape=True,
+                      undefined=StrictUndefined, keep_trailing_newline=True)
+    return env.get_template("status.html.j2").render(
+        status=status, now=_utc(status.now), chart=progress_chart(status), colours=COLOURS)
+
+
+STATUS_RENDERERS = {"table": status_table, "json": status_json, "html": status_html}
