@@ -60,8 +60,8 @@ def _site_data(site: PlannedSite) -> dict[str, Any]:
 
 
 def plan_json(plan: RolloutPlan) -> str:
-    """The plan as JSON."""
-    return json.dumps(plan_data(plan), indent=2) + "\n"
+    """The plan as JSON (compact, as `sitekit plan --format json`: 2,000 sites stay fast)."""
+    return json.dumps(plan_data(plan), ensure_ascii=False) + "\n"
 
 
 def plan_table(plan: RolloutPlan) -> str:
@@ -132,8 +132,8 @@ def status_data(status: Status) -> dict[str, Any]:
 
 
 def status_json(status: Status) -> str:
-    """The status as JSON."""
-    return json.dumps(status_data(status), indent=2) + "\n"
+    """The status as JSON (compact)."""
+    return json.dumps(status_data(status), ensure_ascii=False) + "\n"
 
 
 def status_table(status: Status) -> str:
