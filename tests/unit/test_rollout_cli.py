@@ -182,3 +182,40 @@ def test_status_html_draws_the_progress_and_escapes_what_people_typed(tmp_path: 
     assert page.count('<rect x="70.0"') == 3  # one bar per ring, all pending
     assert "<title>ring 0: 1 pending</title>" in page
     assert "Ring 1: waiting" in page and "<td>pause</td><td>1</td>" in page
+
+
+def plan_json(history: Path) -> dict:  # type: ignore[type-arg]
+    done = sitekit("plan", str(EXAMPLE), "--release", RELEASE, "--history", str(history),
+                   "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_the_plan_follows_the_history(tmp_path: Path) -> None:
+    from sitekit.audit.history import History  # noqa: PLC0415
+    from sitekit.rollout.state import RolloutHistory, SiteState  # noqa: PLC0415
+
+    history = tmp_path / "history.sqlite"
+    with History(history) as opened:  # LIS01 done: left out; the rest planned from ring 1
+        RolloutHistory(opened, "example").record_site(RELEASE, SiteState(
+            "LIS01", 0, "done", at="2026-12-06T03:00:00+00:00", engineer="ansible"))
+    data = plan_json(history)
+    assert data["rings"][0]["batches"] == [] and data["stopped"] is False
+    assert [b[0]["site"] for b in data["rings"][1]["batches"]] == ["BER02"]
+    assert decide(history, "pause", "--ring", "1").returncode == 0
+    data = plan_json(history)
+    assert data["stopped"] is True and data["completes"] is None
+    deferred = {s["site"]: s["deferred"] for ring in data["rings"] for s in ring["deferred"]}
+    assert deferred["BER02"].startswith("not planned: paused: Ana Costa paused it at")
+    assert deferred["LON01"] == "not planned: ring 1 is paused"
+    assert decide(history, "resume", "--ring", "1").returncode == 0
+    assert plan_json(history)["stopped"] is False
+
+
+def test_a_halt_stops_the_whole_plan(tmp_path: Path) -> None:
+    history = tmp_path / "history.sqlite"
+    assert decide(history, "halt").returncode == 0
+    table = sitekit("plan", str(EXAMPLE), "--release", RELEASE, "--history", str(history))
+    assert "deferred: 3 site(s)" in table.stdout
+    assert "LIS01 (ring 0): not planned: halted: Ana Costa halted the release" in table.stdout
+    assert "no estimate of completion while a ring is halted or paused" in table.stdout

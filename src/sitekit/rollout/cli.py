@@ -9,6 +9,7 @@ sitekit rollout approve|pause|resume|halt FLEET --release ID [--ring N] --engine
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 from dataclasses import dataclass
@@ -18,13 +19,13 @@ from typing import TYPE_CHECKING
 from sitekit.plan.fleet import collector_paused, planning_now
 from sitekit.plan.schedule import plan_schedule
 from sitekit.problems import Problem, ProblemsFound
-from sitekit.rollout.planner import PlannedSite, SiteInput, plan_rollout
+from sitekit.rollout.planner import STOPPED, PlannedSite, SiteInput, plan_rollout
 from sitekit.rollout.release import Release, load_release, short
 from sitekit.site.load import load_fleet_dir
 from sitekit.site.model import Fleet, Site
 
 if TYPE_CHECKING:  # imported when used: the audit history is not needed to plan
-    from sitekit.rollout.state import SiteState
+    from sitekit.rollout.state import Event, SiteState
 
 ENGINEER_VARIABLE = "SITEKIT_ENGINEER"  # as `sitekit report` and `sitekit maintenance`
 MAX_TEXT = 4000
@@ -110,15 +111,17 @@ def _load(fleet: Path, release_id: str) -> Loaded | None:
     return Loaded(found.fleet, found.sites, release)
 
 
-def _recorded(history_path: Path, fleet: str, release: str) -> dict[str, SiteState]:
-    """The sites' recorded states, from the history if there is one (read-only)."""
+def _recorded(history_path: Path, fleet: str,
+              release: str) -> tuple[dict[str, SiteState], list[Event]]:
+    """The sites' recorded states and the release's events, from the history if it exists."""
     if not history_path.is_file():
-        return {}
+        return {}, []
     from sitekit.audit.history import History  # noqa: PLC0415 - only when a history exists
     from sitekit.rollout.state import RolloutHistory  # noqa: PLC0415
 
     with History(history_path, readonly=True) as history:
-        return dict(RolloutHistory(history, fleet).sites(release))
+        store = RolloutHistory(history, fleet)
+        return store.sites(release), store.events(release)
 
 
 def _plan(loaded: Loaded, history_path: Path, form: str) -> int:
@@ -126,17 +129,38 @@ def _plan(loaded: Loaded, history_path: Path, form: str) -> int:
     from sitekit.rollout import render  # noqa: PLC0415
 
     try:
-        states = _recorded(history_path, loaded.fleet.name, loaded.release.id)
+        states, events = _recorded(history_path, loaded.fleet.name, loaded.release.id)
     except HistoryError as error:
         print(error, file=sys.stderr)
         return 1
+    now = planning_now()
     done = frozenset(code for code, state in states.items() if state.state == "done")
     inputs, unplanned = site_inputs(loaded.fleet, loaded.sites)
-    plan = plan_rollout(loaded.release, inputs, planning_now(), done=done)
+    plan = plan_rollout(loaded.release, inputs, now, done=done,
+                        stopped=_stopped(loaded, states, events, now))
     for ring in plan.rings:
         ring.deferred += [site for site in unplanned if site.ring == ring.ring]
     sys.stdout.write(render.PLAN_RENDERERS[form](plan))
     return 0
+
+
+def _stopped(loaded: Loaded, states: dict[str, SiteState], events: list[Event],
+             now: dt.datetime) -> dict[int, str]:
+    """The rings the plan leaves out: the first halted or paused one, and every later one."""
+    if not states and not events:
+        return {}
+    from sitekit.rollout.state import gates  # noqa: PLC0415
+
+    status = gates(loaded.release, _site_states(loaded, states), events, now)
+    stopped: dict[int, str] = {}
+    first = ""
+    for ring in status.rings:
+        if first:
+            stopped[ring.ring] = f"{STOPPED}{first}"
+        elif ring.state in ("halted", "paused"):
+            stopped[ring.ring] = f"{STOPPED}{ring.state}: {ring.reason}"
+            first = f"ring {ring.ring} is {ring.state}"
+    return stopped
 
 
 def site_inputs(fleet: Fleet, sites: list[Site]) -> tuple[list[SiteInput], list[PlannedSite]]:

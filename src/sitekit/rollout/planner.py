@@ -16,7 +16,7 @@ import datetime as dt
 import heapq
 import zoneinfo
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sitekit.plan.schedule import Schedule
@@ -24,6 +24,7 @@ from sitekit.rollout.release import Release
 from sitekit.site.model import DAYS
 
 _DAY_NUMBER = {day: number for number, day in enumerate(DAYS)}
+STOPPED = "not planned: "  # how a halted or paused ring's sites are deferred
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,12 @@ class RingPlan:
     starts: dt.datetime | None = None
     ends: dt.datetime | None = None
 
+    @property
+    def stopped(self) -> bool:
+        """Whether the ring is halted or paused: its sites deferred, none planned."""
+        return bool(self.deferred) and not self.batches and all(
+            site.deferred.startswith(STOPPED) for site in self.deferred)
+
 
 @dataclass
 class RolloutPlan:
@@ -88,9 +95,16 @@ class RolloutPlan:
 
     @property
     def completes(self) -> dt.datetime | None:
-        """When the last planned site should be done (None if no site is planned)."""
+        """When the last site should be done (None if a ring is stopped or none is planned)."""
         ends = [ring.ends for ring in self.rings if ring.ends is not None]
-        return max(ends) if ends else None
+        if not ends or self.stopped:
+            return None
+        return max(ends)
+
+    @property
+    def stopped(self) -> bool:
+        """Whether a ring is halted or paused (so no estimate can be given)."""
+        return any(ring.stopped for ring in self.rings)
 
 
 def next_slot(schedule: Schedule, after: dt.datetime, minutes: int) -> Slot | None:
@@ -125,8 +139,14 @@ def next_slot(schedule: Schedule, after: dt.datetime, minutes: int) -> Slot | No
 
 
 def plan_rollout(release: Release, sites: Iterable[SiteInput], now: dt.datetime,
-                 done: frozenset[str] = frozenset()) -> RolloutPlan:
-    """Plan the rollout of `release` from `now`; sites in `done` already run it."""
+                 done: frozenset[str] = frozenset(),
+                 stopped: Mapping[int, str] | None = None) -> RolloutPlan:
+    """Plan the rollout of `release` from `now`; sites in `done` already run it.
+
+    Rings in `stopped` (halted or paused, and every ring after: the caller's rule) are not
+    planned: their sites are deferred with the ring's reason.
+    """
+    stopped = stopped or {}
     by_ring: dict[int, list[SiteInput]] = {}
     for site in sites:
         if site.code not in done:
@@ -137,6 +157,12 @@ def plan_rollout(release: Release, sites: Iterable[SiteInput], now: dt.datetime,
     for number, policy in enumerate(release.rings):
         ring = RingPlan(policy.ring, policy.approval, policy.soak_hours)
         members = sorted(by_ring.get(policy.ring, []), key=lambda s: s.code)
+        if policy.ring in stopped:
+            ring.deferred = [PlannedSite(s.code, s.ring, 0, s.code in canaries,
+                                         s.schedule.time_zone, None, stopped[policy.ring])
+                             for s in members]
+            rings.append(ring)
+            continue
         first = [s for s in members if s.code in canaries] if number == 0 else []
         rest = [s for s in members if s.code not in canaries or number]
         ring.starts = earliest

@@ -30,6 +30,7 @@ def plan_data(plan: RolloutPlan) -> dict[str, Any]:
         "now": _utc(plan.now),
         "upgrade_minutes": release.upgrade_minutes,
         "completes": _utc(plan.completes),
+        "stopped": plan.stopped,
         "rings": [{
             "ring": ring.ring,
             "approval": ring.approval,
@@ -100,8 +101,11 @@ def plan_table(plan: RolloutPlan) -> str:
     if deferred:
         lines += ["", f"deferred: {len(deferred)} site(s)"]
         lines += [f"  {site.code} (ring {site.ring}): {site.deferred}" for site in deferred]
-    lines += ["", f"completes by {_utc(plan.completes) or 'never: no site is planned'} "
-              "(if every approval is given as its soak ends)"]
+    if plan.stopped:
+        lines += ["", "no estimate of completion while a ring is halted or paused"]
+    else:
+        lines += ["", f"completes by {_utc(plan.completes) or 'never: no site is planned'} "
+                  "(if every approval is given as its soak ends)"]
     return "\n".join(lines) + "\n"
 
 
