@@ -89,7 +89,7 @@ def planning_date() -> dt.date:
     """
     text = os.environ.get("SITEKIT_TODAY")
     if not text:
-        return planning_now().date()
+        return planning_now().date() if os.environ.get("SITEKIT_NOW") else dt.date.today()
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
