@@ -86,8 +86,15 @@ def test_not_a_mapping_and_bad_yaml(fleet_copy: Path) -> None:
     assert _load(fleet_copy, "broken")[1][0].message.startswith("YAML syntax:")
 
 
-def test_the_schema_is_published_with_the_package() -> None:
-    # The site files' schemas are package data; the release schema is found the same way.
+def test_the_schema_is_published_with_the_package_and_valid() -> None:
+    import jsonschema  # noqa: PLC0415
+
     from sitekit.rollout.release import release_schema  # noqa: PLC0415
 
-    assert release_schema()["$id"] == "release.schema.json"
+    schema = release_schema()
+    assert schema["$id"] == "release.schema.json"
+    jsonschema.validators.validator_for(schema).check_schema(schema)
+    modeline = (EXAMPLE / "releases" / f"{EXAMPLE_RELEASE}.yml").read_text().splitlines()[0]
+    assert modeline.endswith("$schema=../../../src/sitekit/rollout/schemas/release.schema.json")
+    assert (EXAMPLE / "releases" / modeline.split("=", 1)[1]).resolve() == (
+        ROOT / "src" / "sitekit" / "rollout" / "schemas" / "release.schema.json")
