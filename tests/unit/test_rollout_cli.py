@@ -219,3 +219,17 @@ def test_a_halt_stops_the_whole_plan(tmp_path: Path) -> None:
     assert "deferred: 3 site(s)" in table.stdout
     assert "LIS01 (ring 0): not planned: halted: Ana Costa halted the release" in table.stdout
     assert "no estimate of completion while a ring is halted or paused" in table.stdout
+
+
+def test_status_judges_a_site_in_its_ring_now(tmp_path: Path) -> None:
+    from sitekit.audit.history import History  # noqa: PLC0415
+    from sitekit.rollout.state import RolloutHistory, SiteState  # noqa: PLC0415
+
+    history = tmp_path / "history.sqlite"
+    with History(history) as opened:  # recorded when LIS01 was in ring 2; it is in ring 0 now
+        store = RolloutHistory(opened, "example")
+        store.record_site(RELEASE, SiteState("LIS01", 2, "done", at="2026-12-01T03:00:00+00:00"))
+        store.record_site(RELEASE, SiteState("GONE1", 0, "failed", at="2026-12-01T03:00:00+00:00"))
+    data = status(history)
+    assert [s["site"] for s in data["rings"][0]["sites"]] == ["LIS01"]
+    assert data["rings"][0]["state"] == "complete" and data["halted"] is None

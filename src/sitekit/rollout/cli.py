@@ -200,12 +200,19 @@ def _status(loaded: Loaded, history_path: Path, form: str) -> int:
 
 
 def _site_states(loaded: Loaded, states: dict[str, SiteState]) -> list[SiteState]:
-    """Every site of the fleet: its recorded state, or pending at the fleet's versions."""
+    """Every site of the fleet: its recorded state, or pending at the fleet's versions.
+
+    A site is judged in the ring its site file names now, whatever ring it was in when its
+    state was recorded; sites no longer in the fleet are left out.
+    """
+    from dataclasses import replace  # noqa: PLC0415
+
     from sitekit.rollout.state import SiteState  # noqa: PLC0415
 
     before = current_versions(loaded.fleet, loaded.release)
-    return [states.get(site.code) or SiteState(site.code, site.rollout_ring, "pending", "",
-                                               before, loaded.release.target)
+    return [replace(states[site.code], ring=site.rollout_ring) if site.code in states
+            else SiteState(site.code, site.rollout_ring, "pending", "", before,
+                           loaded.release.target)
             for site in loaded.sites]
 
 
