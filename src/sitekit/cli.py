@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sitekit.plan.fleet import plan_fleet_dir, planning_date
+from sitekit.plan.fleet import plan_fleet_dir, planning_date, planning_now
 from sitekit.problems import ProblemsFound
 from sitekit.render import plan as plan_render
 
@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                                       "record in the audit history; `sitekit maintenance "
                                       "--help`", add_help=False)
     maintenance.add_argument("maintenance_args", nargs=argparse.REMAINDER)
+    rollout = commands.add_parser("rollout", help="roll a release out ring by ring, inside "
+                                  "each site's window; `sitekit rollout --help`", add_help=False)
+    rollout.add_argument("rollout_args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -62,10 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     # `sitekit lab --help`: argparse leaves an option before the lab command unparsed.
     args, unparsed = parser.parse_known_args(argv)
-    if unparsed and args.command not in ("lab", "report", "maintenance"):
+    if unparsed and args.command not in ("lab", "report", "maintenance", "rollout"):
         parser.error(f"unrecognized arguments: {' '.join(unparsed)}")
     try:
-        planning_date()  # a bad SITEKIT_TODAY is a usage error, not a traceback
+        planning_date()  # a bad SITEKIT_TODAY or SITEKIT_NOW is a usage error, not a traceback
+        planning_now()
     except ValueError as error:
         parser.error(str(error))
     try:
@@ -85,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from sitekit.audit import maintenance  # noqa: PLC0415
 
             return maintenance.main([*unparsed, *args.maintenance_args])
+        if args.command == "rollout":
+            from sitekit.rollout import cli as rollout_cli  # noqa: PLC0415
+
+            return rollout_cli.main([*unparsed, *args.rollout_args])
     except BrokenPipeError:  # `sitekit plan ... | head`
         return 0
     raise AssertionError(args.command)

@@ -36,9 +36,10 @@ from sitekit.audit.report import (
     TrendPoint,
 )
 
-VERSION = 2
+VERSION = 3
 APPLICATION_ID = 0x5354_4B41  # "STKA": PRAGMA application_id of a sitekit audit history
-TABLES = frozenset(("runs", "controls", "sites", "hosts", "results", "maintenance"))
+TABLES = frozenset(("runs", "controls", "sites", "hosts", "results", "maintenance",
+                    "rollout_sites", "rollout_events"))
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -87,9 +88,26 @@ CREATE TABLE IF NOT EXISTS maintenance (
   source TEXT NOT NULL CHECK (source IN ('audit', 'manual'))
 );
 CREATE INDEX IF NOT EXISTS maintenance_by_month ON maintenance (fleet, month, site);
+CREATE TABLE IF NOT EXISTS rollout_sites (   -- sitekit.rollout.state: a site's latest state
+  fleet TEXT NOT NULL, release TEXT NOT NULL, site TEXT NOT NULL, ring INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'deferred', 'upgrading', 'done', 'failed',
+                                       'rolled_back', 'halted')),
+  reason TEXT NOT NULL, version_before TEXT NOT NULL, target TEXT NOT NULL,
+  at TEXT NOT NULL, engineer TEXT NOT NULL, error TEXT NOT NULL,
+  PRIMARY KEY (fleet, release, site)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollout_events (  -- approvals, pauses, resumes and halts
+  id INTEGER PRIMARY KEY,
+  fleet TEXT NOT NULL, release TEXT NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('approve', 'pause', 'resume', 'halt')),
+  ring INTEGER,                     -- NULL: the whole release
+  at TEXT NOT NULL, engineer TEXT NOT NULL, reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rollout_events_by_release ON rollout_events (fleet, release);
 """
 
 
+# Version 3 adds the rollout's tables (created as they are missing, like every table).
 # Version 1 kept one run per fleet and month (UNIQUE (fleet, month)); version 2 keeps
 # results per site, so runs of some sites of one month sit beside each other. SQLite
 # cannot drop a constraint: the runs table is copied into one without it.

@@ -83,14 +83,33 @@ def _plan_fleet_dir(path: Path, only: Iterable[str], today: dt.date) -> FleetPla
 
 
 def planning_date() -> dt.date:
-    """The date waivers are judged on: today, or SITEKIT_TODAY (YYYY-MM-DD) to look ahead."""
+    """The date waivers are judged on: today, or SITEKIT_TODAY (YYYY-MM-DD) to look ahead.
+
+    Without SITEKIT_TODAY, SITEKIT_NOW's date (UTC) when that is set: one clock for both.
+    """
     text = os.environ.get("SITEKIT_TODAY")
     if not text:
-        return dt.date.today()
+        return planning_now().date() if os.environ.get("SITEKIT_NOW") else dt.date.today()
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"SITEKIT_TODAY={text!r} is not a date; write YYYY-MM-DD") from None
+
+
+def planning_now() -> dt.datetime:
+    """Now, in UTC: the clock, or SITEKIT_NOW (an ISO time with its offset) to look ahead."""
+    text = os.environ.get("SITEKIT_NOW")
+    if not text:
+        return dt.datetime.now(dt.UTC)
+    try:
+        now = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"SITEKIT_NOW={text!r} is not a time; write an ISO time with its "
+                         "offset, e.g. 2026-12-07T03:00:00+00:00") from None
+    if now.tzinfo is None:
+        raise ValueError(f"SITEKIT_NOW={text!r} has no offset, so it names no one moment; "
+                         "add Z or +HH:MM, e.g. 2026-12-07T03:00:00Z")
+    return now.astimezone(dt.UTC)
 
 
 def _check_across_sites(fleet: Fleet, sites: list[Site], problems: list[Problem]) -> None:

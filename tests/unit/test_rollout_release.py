@@ -1,0 +1,100 @@
+"""Releases: the example loads; each bad release under tests/data/bad-releases gives its message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sitekit.rollout.release import load_release
+from sitekit.site.load import load_fleet_dir
+from tests.conftest import EXAMPLE, ROOT
+
+BAD = ROOT / "tests" / "data" / "bad-releases"
+EXAMPLE_RELEASE = "2026-12-lotus-8.5"
+
+
+def _load(fleet: Path, release_id: str):
+    loaded = load_fleet_dir(fleet)
+    assert loaded.fleet is not None and not loaded.problems
+    return load_release(fleet, release_id, loaded.fleet, loaded.sites)
+
+
+def test_the_example_release_loads() -> None:
+    release, problems = _load(EXAMPLE, EXAMPLE_RELEASE)
+    assert problems == []
+    assert release is not None
+    assert release.canary == ("LIS01",)
+    assert [ring.ring for ring in release.rings] == [0, 1, 2]
+    assert release.targets() == {"application": "8.5.0", "sql_server": "16.0.4165.4 (CU16)",
+                                 "windows_updates": "security before 2026-12-10"}
+    assert release.schema_changes
+
+
+def _expected(path: Path) -> str:
+    first = path.read_text().splitlines()[0]
+    assert first.startswith("# expect: "), path
+    return first.removeprefix("# expect: ")
+
+
+@pytest.mark.parametrize("bad", sorted(BAD.glob("*.yml")), ids=lambda path: path.stem)
+def test_a_bad_release_says_what_to_change(bad: Path, fleet_copy: Path) -> None:
+    (fleet_copy / "releases" / bad.name).write_text(bad.read_text())
+    release, problems = _load(fleet_copy, bad.stem)
+    assert release is None
+    shown = [f"{p.field}: {p.message}" for p in problems]
+    assert any(text.startswith(_expected(bad)) for text in shown), shown
+    assert all(p.file.endswith(f"releases/{bad.name}") for p in problems)
+    assert all(p.line for p in problems), problems  # every problem points at its line
+
+
+@pytest.mark.parametrize(("release_id", "expected"), [
+    (EXAMPLE_RELEASE, None),
+    ("no-such-release", "no such release; write it there"),
+    ("../sitekit", "is not a release name"),
+    ("Upper", "is not a release name"),
+])
+def test_release_names(release_id: str, expected: str | None) -> None:
+    release, problems = _load(EXAMPLE, release_id)
+    if expected is None:
+        assert release is not None and problems == []
+    else:
+        assert release is None
+        assert len(problems) == 1 and expected in problems[0].message
+        assert "releases/" in problems[0].file
+
+
+def test_the_release_names_the_known_ones_when_missing(fleet_copy: Path) -> None:
+    _, problems = _load(fleet_copy, "2027-01")
+    assert f"releases of this fleet: {EXAMPLE_RELEASE}" in problems[0].message
+
+
+def test_a_problem_points_at_the_line(fleet_copy: Path) -> None:
+    source = fleet_copy / "releases" / f"{EXAMPLE_RELEASE}.yml"
+    lines = source.read_text().splitlines()
+    number = next(i for i, line in enumerate(lines, 1) if "sites: [LIS01]" in line)
+    source.write_text(source.read_text().replace("sites: [LIS01]", "sites: [LON01]"))
+    _, problems = _load(fleet_copy, EXAMPLE_RELEASE)
+    assert [(p.line, p.site) for p in problems] == [(number, "LON01")]
+
+
+def test_not_a_mapping_and_bad_yaml(fleet_copy: Path) -> None:
+    releases = fleet_copy / "releases"
+    (releases / "list.yml").write_text("- release\n")
+    (releases / "broken.yml").write_text("release:\n  id: [\n")
+    assert "must be a mapping" in _load(fleet_copy, "list")[1][0].message
+    assert _load(fleet_copy, "broken")[1][0].message.startswith("YAML syntax:")
+
+
+def test_the_schema_is_published_with_the_package_and_valid() -> None:
+    import jsonschema  # noqa: PLC0415
+
+    from sitekit.rollout.release import release_schema  # noqa: PLC0415
+
+    schema = release_schema()
+    assert schema["$id"] == "release.schema.json"
+    jsonschema.validators.validator_for(schema).check_schema(schema)
+    modeline = (EXAMPLE / "releases" / f"{EXAMPLE_RELEASE}.yml").read_text().splitlines()[0]
+    assert modeline.endswith("$schema=../../../src/sitekit/rollout/schemas/release.schema.json")
+    assert (EXAMPLE / "releases" / modeline.split("=", 1)[1]).resolve() == (
+        ROOT / "src" / "sitekit" / "rollout" / "schemas" / "release.schema.json")
