@@ -70,6 +70,12 @@ def _network(text: str) -> IPNetwork:
     return IPNetwork(text)
 
 
+@cache
+def _netmask(prefix: int) -> str:
+    """The netmask of a prefix length, as text."""
+    return str(IPNetwork(f"0.0.0.0/{prefix}").netmask)
+
+
 def _ip(value: int) -> str:
     """An address inside a site subnet, as text."""
     return str(IPAddress(value, 4))
@@ -265,8 +271,8 @@ def _plan_segments(site: Site, fleet: Fleet, subnet: IPNetwork, gateway: str | N
             if name in SEGMENT_BLOCKS:
                 subnet_of[SEGMENT_BLOCKS[name]] = own
         segments[name] = Segment(
-            name=name, purpose=spec.purpose, vlan=vlan, subnet=str(own.cidr),
-            netmask=str(own.netmask), prefix=own.prefixlen, gateway=own_gateway or "",
+            name=name, purpose=spec.purpose, vlan=vlan, subnet=f"{_ip(own.first)}/{own.prefixlen}",
+            netmask=_netmask(own.prefixlen), prefix=own.prefixlen, gateway=own_gateway or "",
             dhcp=(Range(_ip(own.first + dhcp.offset), _ip(own.first + dhcp.last), dhcp.size)
                   if dhcp is not None else None),
             cardholder_data=spec.cardholder_data)
