@@ -37,7 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--site", action="append", default=[], metavar="CODE",
                       help="only this site (repeat for more)")
     plan.add_argument("--format", choices=sorted(plan_render.RENDERERS), default="table",
-                      help="table for people, csv for the installers on site, json for tools")
+                      help="table for people, csv for the installers on site, json for tools; "
+                      "vlans-csv, dhcp-csv, flows-csv and network-json for the network team")
     # The lab's own parser (and its imports: TLS, NTLM, ansible-vault) loads only for `lab`.
     lab = commands.add_parser("lab", help="virtual sites over real WinRM, on loopback; "
                               "`sitekit lab --help` for its commands", add_help=False)

@@ -15,6 +15,7 @@ from typing import Any
 from netaddr import IPAddress
 
 from sitekit.plan.fleet import FleetPlan
+from sitekit.plan.flows import inbound
 from sitekit.plan.site import PlannedHost, SitePlan
 from sitekit.site import schema
 from sitekit.site.model import STATION_KINDS, WORKSTATION_KINDS, Fleet, city_slug
@@ -237,6 +238,12 @@ def site_vars(site_plan: SitePlan) -> dict[str, Any]:
             "gateway": network.gateway,
             "dns_servers": list(network.dns_servers),
         },
+        # The site's segments (PCI DSS 1.3): the cde is sitekit_network's subnet.
+        "sitekit_segments": {
+            name: {"vlan": seg.vlan, "subnet": seg.subnet, "gateway": seg.gateway,
+                   "cardholder_data": seg.cardholder_data}
+            for name, seg in network.segments.items()
+        },
         "sitekit_server_address": servers[0].address if servers else None,
         "sitekit_waived_rules": list(site_plan.users.waived),
         # The site's other files (initial data as CSV) live beside its site file:
@@ -253,6 +260,9 @@ def kind_vars(site_plan: SitePlan, kind: str) -> dict[str, Any]:
     members = {member for g in groups for member in g.members}
     return {
         "sitekit_kind": kind,
+        # What the flow matrix lets into this site's hosts of this kind, per TCP port;
+        # the hosts' firewall rules open each port to these sources and no others.
+        "sitekit_inbound": inbound(site_plan.flows, kind),
         "sitekit_local_groups": [
             {"name": g.name, "description": g.description, "members": list(g.members),
              "member_of": list(g.member_of), "app_role": g.app_role}
@@ -269,6 +279,7 @@ def host_vars(site_plan: SitePlan, host: PlannedHost) -> dict[str, Any]:
     printers = {p.name: p for p in site_plan.printers}
     values: dict[str, Any] = {
         "ansible_host": host.address,
+        "sitekit_segment": host.segment,
         "sitekit_computer_name": host.computer_name,
         "sitekit_number": host.number,
         "sitekit_location": host.location,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from netaddr import IPAddress, IPNetwork
 
 from sitekit.site.model import DAYS, Fleet
+from sitekit.site.model import SEGMENT_NAMES as SEGMENTS
 from tests.conftest import messages, plan
 
 SETTINGS = settings(max_examples=150, deadline=None,
@@ -66,15 +68,19 @@ def test_addresses_are_unique_and_inside_their_blocks(
     site_plan, problems = plan(with_stations(ber02_data, stations), fleet)
     assert site_plan is not None, messages(problems)
     network = site_plan.network
-    subnet = IPNetwork(network.subnet)
     addresses = [IPAddress(h.address) for h in site_plan.hosts]
     assert len(set(addresses)) == len(addresses)
     for host in site_plan.hosts:
         block = network.blocks[host.kind]
         address = IPAddress(host.address)
         assert IPAddress(block.first) <= address <= IPAddress(block.last)
+        # Each host in its planned segment: office stations in the back office, the rest
+        # in the cardholder-data segment; never on a network, broadcast or gateway address.
+        segment = network.segments[host.segment]
+        assert host.segment == ("back_office" if host.kind == "office" else "cde")
+        subnet = IPNetwork(segment.subnet)
         assert address in subnet
-        assert address not in (subnet.network, subnet.broadcast, IPAddress(network.gateway))
+        assert address not in (subnet.network, subnet.broadcast, IPAddress(segment.gateway))
 
 
 @SETTINGS
@@ -84,6 +90,7 @@ def test_any_subnet_size_plans_or_says_why(ber02_data: dict[str, Any], fleet: Fl
     data = copy.deepcopy(ber02_data)
     del data["network"]["index"]
     data["network"]["subnet"] = f"10.64.0.0/{prefix}"
+    data["network"]["segments"] = {name: {"index": 2} for name in SEGMENTS[1:]}
     data["handhelds"] = handhelds
     site_plan, problems = plan(data, fleet)
     if site_plan is None:
@@ -91,8 +98,8 @@ def test_any_subnet_size_plans_or_says_why(ber02_data: dict[str, Any], fleet: Fl
         assert all(p.field.startswith(("network", "handhelds")) for p in problems), (
             messages(problems))
     else:
-        subnet = IPNetwork(site_plan.network.subnet)
         for host in site_plan.hosts:
+            subnet = IPNetwork(site_plan.network.segments[host.segment].subnet)
             assert IPAddress(host.address) in subnet
         assert prefix <= 24
 
@@ -129,3 +136,55 @@ def test_maintenance_windows_never_meet_opening_hours(ber02_data: dict[str, Any]
         for opens, closes in intervals:
             for shift in (-week_minutes, 0, week_minutes):
                 assert begin + window.minutes <= opens + shift or closes + shift <= begin
+
+
+@SETTINGS
+@given(stations=stations_strategy, dropped=st.sampled_from(["handheld", "guest"]),
+       handhelds=st.integers(0, 100))
+def test_adding_a_segment_never_moves_another(
+        ber02_data: dict[str, Any], fleet: Fleet, stations: dict[str, frozenset[int]],
+        dropped: str, handhelds: int) -> None:
+    data = with_stations(ber02_data, stations)
+    data["handhelds"] = handhelds
+    data["network"]["guest_addresses"] = 0 if dropped == "guest" else 20
+    fewer = dataclasses.replace(
+        fleet, segments={n: s for n, s in fleet.segments.items() if n != dropped})
+    if dropped == "handheld":  # without a segment of their own, handhelds use the cde's scope
+        data["handhelds"] = min(handhelds, fleet.blocks["dhcp"].size)
+    before, problems = plan(data, fewer)
+    assert before is not None, messages(problems)
+    data["network"]["guest_addresses"] = 20
+    after, problems = plan(data, fleet)
+    assert after is not None, messages(problems)
+    assert {h.name: h.address for h in before.hosts} == {h.name: h.address for h in after.hosts}
+    for name, segment in before.network.segments.items():
+        assert after.network.segments[name].subnet == segment.subnet
+        assert after.network.segments[name].vlan == segment.vlan
+    assert set(after.network.segments) - set(before.network.segments) <= {dropped}
+
+
+@SETTINGS
+@given(stations=stations_strategy, handhelds=st.integers(0, 100),
+       guests=st.integers(0, 200))
+def test_segments_never_overlap_and_guests_never_reach_a_host(
+        ber02_data: dict[str, Any], fleet: Fleet, stations: dict[str, frozenset[int]],
+        handhelds: int, guests: int) -> None:
+    data = with_stations(ber02_data, stations)
+    data["handhelds"] = handhelds
+    data["network"]["guest_addresses"] = guests
+    site_plan, problems = plan(data, fleet)
+    assert site_plan is not None, messages(problems)
+    segments = site_plan.network.segments
+    assert ("guest" in segments) == (guests > 0)
+    assert ("handheld" in segments) == (handhelds > 0)
+    subnets = [IPNetwork(s.subnet) for s in segments.values()]
+    for i, a in enumerate(subnets):
+        for b in subnets[i + 1:]:
+            assert a.last < b.first or b.last < a.first
+    assert len({s.vlan for s in segments.values()}) == len(segments)
+    if "guest" in segments:
+        guest = IPNetwork(segments["guest"].subnet)
+        assert not segments["guest"].cardholder_data
+        for flow in site_plan.flows:
+            assert all(IPNetwork(cidr).cidr not in guest for _, cidr in flow.sources)
+            assert "guest" not in {name for name, _ in flow.sources}

@@ -21,13 +21,13 @@ def test_validate_example(capsys: pytest.CaptureFixture[str]) -> None:
 def test_validate_lists_every_problem_at_once(fleet_copy: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     lis01 = fleet_copy / "sites" / "lis01.yml"
-    lis01.write_text(lis01.read_text().replace("handhelds: 2", "handhelds: 90"))
+    lis01.write_text(lis01.read_text().replace("handhelds: 2", "handhelds: 200"))
     ber02 = fleet_copy / "sites" / "ber02.yml"
     ber02.write_text(ber02.read_text().replace("time_zone: Europe/Berlin", "time_zone: Berlin"))
     assert main(["validate", str(fleet_copy)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("2 problems found in the site files:")
-    assert "lis01.yml:37: site LIS01: handhelds: the DHCP scope" in err
+    assert "lis01.yml:42: site LIS01: handhelds: the handheld segment's DHCP scope" in err
     assert "ber02.yml:8: site BER02: time_zone: unknown time zone 'Berlin'" in err
 
 
@@ -52,7 +52,8 @@ def test_plan_json_is_the_inventory_data(capsys: pytest.CaptureFixture[str]) -> 
     assert sorted(sites) == ["BER02", "LIS01", "LON01"]
     lon01 = sites["LON01"]
     assert lon01["vars"]["sitekit_network"]["subnet"] == "10.50.0.0/23"
-    assert lon01["hosts"]["lon01-ofc02"]["ansible_host"] == "10.50.0.71"
+    # Office stations live in the back-office segment (LON01's index 50 of 10.61.0.0/16).
+    assert lon01["hosts"]["lon01-ofc02"]["ansible_host"] == "10.61.6.67"
     assert lon01["kinds"]["office"]["sitekit_kind"] == "office"
     assert set(lon01["kinds"]) == {"server", "cashier", "kitchen", "office"}
     assert lon01["vars"]["sitekit_waived_rules"] == ["min_operators:back_office"]

@@ -71,7 +71,7 @@ def test_connection_overrides_cannot_weaken_it(example_plan, connection: dict[st
 
 def test_a_plan_with_problems_builds_nothing(fleet_copy) -> None:
     site = fleet_copy / "sites" / "lis01.yml"
-    site.write_text(site.read_text().replace("handhelds: 2", "handhelds: 99"))
+    site.write_text(site.read_text().replace("handhelds: 2", "handhelds: 200"))
     with pytest.raises(ProblemsFound, match="handhelds"):
         build_inventory(plan_fleet_dir(fleet_copy, today=TODAY))
 

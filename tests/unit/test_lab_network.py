@@ -10,6 +10,9 @@ import pytest
 
 from sitekit.lab import network
 from sitekit.lab.host import LabHost
+from sitekit.lab.labdir import site_networks
+from sitekit.plan.fleet import plan_fleet_dir
+from tests.conftest import EXAMPLE, TODAY
 
 SQL_RULE = {"direction": "in", "action": "allow", "protocol": "tcp", "localport": "1433",
             "remoteip": "10.41.7.0/26", "enabled": True}
@@ -64,3 +67,55 @@ def test_connects(server: dict[str, Any], target: str, port: int, reason: str) -
     up, why = network.connects(_lab(server), target, port)
     assert up == (reason == "")
     assert reason in why
+
+
+def _segmented(station: str) -> tuple[LabHost, LabHost]:
+    """BER02's server and one station as the lab seeds them: the plan's segments and matrix,
+    and a server firewall open to every address, so only the router decides."""
+    plan = plan_fleet_dir(EXAMPLE, only=["BER02"], today=TODAY)
+    networks = site_networks(plan)
+    addresses = {h.name: h.address for s in plan.sites for h in s.hosts}
+    server = copy.deepcopy(SERVER) | {"planned_address": addresses["ber02-srv01"],
+                                      "hostname": "BER02-SRV01",
+                                      "site_network": networks["ber02-srv01"]}
+    server["firewall"]["rules"] = {"all": SQL_RULE | {"localport": "any", "remoteip": "any"}}
+    srv = LabHost("ber02-srv01", "127.40.2.10", "u", "p", state=server)
+    other = LabHost(station, "127.0.0.9", "u", "p",
+                    state={"hostname": station.upper(), "planned_address": addresses[station],
+                           "site_network": networks[station]})
+    network.attach([srv, other])
+    return srv, other
+
+
+HANDHELD = {"segment": "handheld", "subnet": "10.64.1.0/25", "inbound": []}  # BER02's
+
+
+@pytest.mark.parametrize(("station", "handheld", "port", "reason"), [
+    ("ber02-pos01", False, 1433, ""),  # same segment (cde): the router is not in the way
+    ("ber02-pos01", False, 8443, ""),
+    ("ber02-ofc01", False, 8443, ""),  # back office -> application and SQL: flows of the matrix
+    ("ber02-ofc01", False, 1433, ""),
+    ("ber02-ofc01", False, 5986, "the site's router drops 5986/tcp from back_office"),
+    ("ber02-pos01", True, 8443, ""),  # handheld -> application: a flow of the matrix
+    ("ber02-pos01", True, 1433, "the site's router drops 1433/tcp from handheld to BER02-SRV01"),
+])
+def test_the_router_passes_only_the_matrix_between_segments(station: str, handheld: bool,
+                                                            port: int, reason: str) -> None:
+    _, source = _segmented(station)
+    if handheld:  # a handheld ordering device's address, seen from the server
+        source.state |= {"planned_address": "10.64.1.10", "site_network": HANDHELD}
+    up, why = network.connects(source, "BER02-SRV01", port)
+    assert up == (reason == "")
+    assert reason in why
+
+
+def test_a_guest_address_reaches_nothing_in_the_cde() -> None:
+    _, source = _segmented("ber02-pos01")
+    assert all(network.connects(source, "BER02-SRV01", port)[0] for port in (1433, 8443, 5986))
+    source.state["planned_address"] = "172.16.2.50"  # BER02's guest segment
+    source.state["site_network"] = {"segment": "guest", "subnet": "172.16.2.0/24",
+                                    "inbound": []}
+    for port in (1433, 8443, 5986):
+        up, why = network.connects(source, "BER02-SRV01", port)
+        assert not up
+        assert "router drops" in why

@@ -27,6 +27,7 @@ from sitekit.lab.shares import share_listing
 from sitekit.lab.state import seed_state
 from sitekit.lab.vault import write_secret_file, write_vault_vars
 from sitekit.plan.fleet import FleetPlan
+from sitekit.plan.flows import inbound
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,23 @@ def plan_hosts(plan: FleetPlan, username: str,
     ]
 
 
+def site_networks(plan: FleetPlan) -> dict[str, dict[str, object]]:
+    """Per host: its segment's subnet and what the plan's flow matrix routes into it.
+
+    The lab's site network reads these (sitekit.lab.network): traffic between segments
+    passes the site's router, which allows only the flows of the matrix.
+    """
+    return {
+        host.name: {
+            "segment": host.segment,
+            "subnet": site.network.segments[host.segment].subnet,
+            "inbound": inbound(site.flows, host.kind),
+        }
+        for site in plan.sites
+        for host in site.hosts
+    }
+
+
 def prepare(layout: LabLayout, fleet_dir: Path, plan: FleetPlan, sites: list[str],
             port: int = DEFAULT_PORT) -> list[LabHost]:
     """Write everything the lab process and Ansible need; keep existing credentials and state."""
@@ -101,6 +119,7 @@ def prepare(layout: LabLayout, fleet_dir: Path, plan: FleetPlan, sites: list[str
     hosts = [host for host, _, _ in planned]
     write_config(layout.root, hosts, port)
     listing = share_listing(plan.fleet)
+    segments = site_networks(plan)
     for host, kind, address in planned:
         state_file = layout.state_file(host.hostname)
         if state_file.exists():
@@ -110,6 +129,7 @@ def prepare(layout: LabLayout, fleet_dir: Path, plan: FleetPlan, sites: list[str
             state = seed_state(kind, host.hostname, secrets.SystemRandom())
         state["shares"] = listing  # the fleet's share as it is now, not as it was seeded
         state["planned_address"] = address  # what its peers on the site network see
+        state["site_network"] = segments[host.hostname]  # its segment; the router's matrix
         state_file.write_text(dump_state(state), encoding="utf-8")
     _write_inventory(layout, fleet_dir, sites, username, port)
     if not layout.vault_password_file.exists():

@@ -1,10 +1,11 @@
 """The site network between the lab's hosts: who answers on which address and port.
 
 A host reaching another (win_wait_for from a station to the server) connects when the
-target is up, something listens on the port and the target's firewall lets the source's
-planned address in. What listens: WinRM on 5986, a SQL Server instance on its TCP port
-while its service runs, and any service whose state lists the port under "ports" while
-it runs (the application server, installed from the share).
+target is up, something listens on the port, the site's router passes it (between two
+segments, only the flows of the plan's matrix; within one, everything) and the target's
+firewall lets the source's planned address in. What listens: WinRM on 5986, a SQL Server
+instance on its TCP port while its service runs, and any service whose state lists the
+port under "ports" while it runs (the application server, installed from the share).
 """
 
 from __future__ import annotations
@@ -48,9 +49,32 @@ def connects(source: LabHost, target_name: str, port: int) -> tuple[bool, str]:
         return False, f"{target_name} is off"
     if not _listens(state, port):
         return False, f"nothing listens on {target_name}:{port}"
+    if not _routed(state, port, str(source.state.get("planned_address", ""))):
+        return False, (f"the site's router drops {port}/tcp from "
+                       f"{source.state.get('site_network', {}).get('segment', 'the source')} "
+                       f"to {target_name}: the plan's flow matrix has no such flow")
     if not _firewall_allows(state, port, str(source.state.get("planned_address", ""))):
         return False, f"{target_name}'s firewall drops {port}/tcp from the source"
     return True, ""
+
+
+def _routed(state: dict[str, Any], port: int, source: str) -> bool:
+    """Within the target's segment anything passes; between segments, only the matrix's flows.
+
+    A host seeded before segments (no `site_network`) sits on one flat network.
+    """
+    site_network = state.get("site_network")
+    if not site_network:
+        return True
+    try:
+        address = IPAddress(source)
+    except (AddrFormatError, ValueError):
+        return False
+    if address in IPNetwork(site_network["subnet"]):
+        return True
+    return any(entry["port"] == port and any(address in IPNetwork(cidr)
+                                             for cidr in entry["sources"])
+               for entry in site_network.get("inbound", ()))
 
 
 def _listens(state: dict[str, Any], port: int) -> bool:

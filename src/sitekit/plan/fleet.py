@@ -13,7 +13,8 @@ from pathlib import Path
 from anyascii import anyascii
 from netaddr import IPNetwork
 
-from sitekit.plan.network import site_subnet
+from sitekit.plan.flows import check_fleet_network
+from sitekit.plan.network import present_segments, segment_subnet, site_subnet
 from sitekit.plan.site import SitePlan, plan_site
 from sitekit.problems import Problem, ProblemsFound
 from sitekit.site.load import load_fleet_dir
@@ -67,6 +68,10 @@ def _plan_fleet_dir(path: Path, only: Iterable[str], today: dt.date) -> FleetPla
     if loaded.fleet is None:
         return plan
     wanted = {code.upper() for code in only}
+    before = len(plan.problems)
+    check_fleet_network(loaded.fleet, plan.problems)
+    if len(plan.problems) > before:
+        return plan  # a fleet's broken segments or flows would fail every site the same way
     _check_across_sites(loaded.fleet, loaded.sites, plan.problems)
     for site in loaded.sites:
         if wanted and site.code not in wanted:
@@ -142,23 +147,40 @@ def _check_across_sites(fleet: Fleet, sites: list[Site], problems: list[Problem]
                 f"{that.city!r} of site {that.code} ({that.file}); give one of them its own "
                 "`city_group:` (lower-case ASCII, e.g. the city's name in Latin letters)")))
 
-    # Overlaps: sort subnets by first address; each may only start after the furthest end.
-    subnets: list[tuple[int, int, Site]] = []
+    _check_overlaps(fleet, sites, problems)
+
+
+def _check_overlaps(fleet: Fleet, sites: list[Site], problems: list[Problem]) -> None:
+    """Sort subnets by first address; each may only start after the furthest end.
+
+    Every segment of every site counts: a guest subnet may not overlap another site's cde.
+    """
+    subnets: list[tuple[int, int, Site, str]] = []
     for site in sites:
         subnet = site_subnet(site, fleet, [])
-        if subnet is not None:
-            subnets.append((subnet.first, subnet.last, site))
+        if subnet is None:
+            continue
+        subnets.append((subnet.first, subnet.last, site, "cde"))
+        for name in present_segments(site, fleet):
+            if name != "cde" and (other := segment_subnet(site, fleet, name, [])) is not None:
+                subnets.append((other.first, other.last, site, name))
     subnets.sort(key=lambda item: (item[0], -item[1]))
-    furthest: tuple[int, int, Site] | None = None
-    for first, last, site in subnets:
+    furthest: tuple[int, int, Site, str] | None = None
+    for first, last, site, name in subnets:
         if furthest is not None and first <= furthest[1]:
-            other = furthest[2]
-            problems.append(site.problem(_subnet_path(site), (
-                f"subnet {_cidr(first, last)} overlaps {_cidr(furthest[0], furthest[1])} of site "
-                f"{other.code} ({other.file}); give this site another "
-                f"{'index' if site.index is not None else 'subnet'}")))
+            other_site, other_name = furthest[2], furthest[3]
+            whose = (f"site {other_site.code} ({other_site.file})" if other_site is not site
+                     else "this site")
+            problems.append(site.problem(_subnet_path(site, name), (
+                f"subnet {_cidr(first, last)}{_of_segment(name)} overlaps "
+                f"{_cidr(furthest[0], furthest[1])}{_of_segment(other_name)} of {whose}; "
+                f"give this site another {_subnet_path(site, name)[-1]}")))
         if furthest is None or last > furthest[1]:
-            furthest = (first, last, site)
+            furthest = (first, last, site, name)
+
+
+def _of_segment(name: str) -> str:
+    return "" if name == "cde" else f" (the {name} segment)"
 
 
 def _same_city(city: str) -> str:
@@ -178,7 +200,11 @@ def _check_hostnames(plan: FleetPlan) -> None:
             seen.setdefault(host.name, site_plan)
 
 
-def _subnet_path(site: Site) -> tuple[str, ...]:
+def _subnet_path(site: Site, segment: str = "cde") -> tuple[str, ...]:
+    override = site.segments.get(segment)
+    if segment != "cde" and override is not None and (override.subnet or override.index):
+        return ("network", "segments", segment,
+                "subnet" if override.subnet is not None else "index")
     return ("network", "index" if site.index is not None else "subnet")
 
 

@@ -1,8 +1,11 @@
-"""A site's IP plan: subnet, gateway, fixed blocks per use, DHCP scope and every address.
+"""A site's IP plan: segments (VLAN, subnet, gateway, DHCP scope), blocks, every address.
 
-An address is the block's first address plus the item's fixed number minus one, so adding
-or removing a station never moves another. Blocks are fleet data that a site may override
-(a /26 needs smaller ones); the DHCP scope serves handhelds and guests.
+The site's own subnet is the cardholder-data segment (cde): server, stations, printers and
+card terminals. Beside it, where the fleet defines them: management (the infrastructure
+devices), back office (the office stations), handhelds and guests, each a subnet carved
+from its own fleet address space by the site's index, so adding a segment never moves
+another. An address is its block's first address in its segment plus the item's fixed
+number minus one, so adding or removing a station never moves another.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from netaddr import EUI, AddrFormatError, IPAddress, IPNetwork, mac_unix_expande
 from sitekit.problems import Problem
 from sitekit.site.model import BLOCK_NAMES, Block, Fleet, Site, dotted
 
+# The blocks whose items move out of the cde into a segment of their own, when it exists.
+SEGMENT_BLOCKS = {"management": "infrastructure", "back_office": "office"}
+
 
 @dataclass(frozen=True, slots=True)
 class Range:
@@ -24,6 +30,21 @@ class Range:
     first: str
     last: str
     size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One planned segment of a site: a VLAN with its subnet behind the site's router."""
+
+    name: str
+    purpose: str
+    vlan: int
+    subnet: str
+    netmask: str
+    prefix: int
+    gateway: str
+    dhcp: Range | None
+    cardholder_data: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +60,20 @@ class NetworkPlan:
     dns_servers: tuple[str, ...]
     addresses: dict[tuple[str, int], str]  # (block, number) -> address
     devices: tuple[tuple[str, str, str, str], ...]  # (block, name, mac, address)
+    segments: dict[str, Segment]
+    segment_of: dict[str, str]  # block -> the segment its items live in
 
 
 @cache
 def _network(text: str) -> IPNetwork:
     """A fleet-wide network, parsed once."""
     return IPNetwork(text)
+
+
+@cache
+def _netmask(prefix: int) -> str:
+    """The netmask of a prefix length, as text."""
+    return str(IPNetwork(f"0.0.0.0/{prefix}").netmask)
 
 
 def _ip(value: int) -> str:
@@ -101,8 +130,12 @@ def plan_network(site: Site, fleet: Fleet, problems: list[Problem]) -> NetworkPl
     before = len(problems)
     blocks = _check_blocks(site, fleet, subnet, problems)
     gateway = _gateway(site, subnet, blocks, problems)
-    addresses = _addresses(site, subnet, blocks, problems)
-    devices = _devices(site, subnet, blocks, problems)
+    blocks = dict(blocks)  # a segment's own block replaces the one its items leave
+    segments, subnet_of = _plan_segments(site, fleet, subnet, gateway,
+                                         blocks=blocks, problems=problems)
+    moved_to = {block: name for name, block in SEGMENT_BLOCKS.items()}
+    addresses = _addresses(site, subnet_of, blocks, problems)
+    devices = _devices(site, subnet_of, blocks, problems)
     _check_dhcp(site, fleet, subnet, blocks, problems)
     if len(problems) > before or gateway is None:
         return None
@@ -116,14 +149,175 @@ def plan_network(site: Site, fleet: Fleet, problems: list[Problem]) -> NetworkPl
         gateway=gateway,
         broadcast=_ip(subnet.last),
         blocks={
-            name: Range(_ip(subnet.first + b.offset),
-                        _ip(subnet.first + b.last), b.size)
+            name: Range(_ip(subnet_of[name].first + b.offset),
+                        _ip(subnet_of[name].first + b.last), b.size)
             for name, b in blocks.items()
         },
         dns_servers=dns,
         addresses=addresses,
         devices=devices,
+        segments=segments,
+        segment_of={block: ("cde" if sub is subnet else moved_to[block])
+                    for block, sub in subnet_of.items()},
     )
+
+
+def guest_addresses(site: Site, fleet: Fleet) -> int:
+    """How many DHCP addresses the site keeps for guests."""
+    return fleet.guest_addresses if site.guest_addresses is None else site.guest_addresses
+
+
+def present_segments(site: Site, fleet: Fleet) -> list[str]:
+    """The fleet's segments this site has: the cde always, the others where it needs them."""
+    present = []
+    for name in fleet.segments:
+        if name == "back_office" and not any(s.kind == "office" for s in site.stations):
+            continue
+        if (name == "handheld" and site.handhelds == 0) or (
+                name == "guest" and guest_addresses(site, fleet) == 0):
+            continue
+        present.append(name)
+    return present
+
+
+def segment_subnet(site: Site, fleet: Fleet, name: str,
+                   problems: list[Problem]) -> IPNetwork | None:
+    """A segment's subnet beside the cde: the site's own, or its index into the fleet's space."""
+    spec = fleet.segments[name]
+    override = site.segments.get(name)
+    path: tuple[str, ...] = ("network", "segments", name)
+    if override is not None and override.subnet is not None:
+        if override.index is not None:
+            problems.append(site.problem(path, "set either subnet or index, not both"))
+            return None
+        return _parse_subnet(site, override.subnet, (*path, "subnet"), problems)
+    index = override.index if override is not None and override.index is not None else site.index
+    space = _network(spec.address_space or "")
+    prefix = spec.prefix or space.prefixlen
+    if index is None:
+        problems.append(site.problem(
+            ("network", "subnet"),
+            f"the fleet plans a {name} segment for this site, and a site with its own "
+            f"network.subnet has no index to carve it from {space} (/{prefix}): set "
+            f"network.segments.{name}.index, or network.segments.{name}.subnet"))
+        return None
+    count = 2 ** (prefix - space.prefixlen)
+    if index >= count:
+        where = (*path, "index") if override is not None and override.index is not None \
+            else ("network", "index")
+        problems.append(site.problem(
+            where, f"index {index} is past the end of the {name} segment's address space "
+                   f"{space} ({count} /{prefix} subnets): use 0-{count - 1}, or set "
+                   f"network.segments.{name}.subnet"))
+        return None
+    return IPNetwork((space.first + index * 2 ** (32 - prefix), prefix), version=4)
+
+
+def _parse_subnet(site: Site, text: str, path: tuple[str, ...],
+                  problems: list[Problem]) -> IPNetwork | None:
+    try:
+        subnet = IPNetwork(text)
+    except (AddrFormatError, ValueError):
+        subnet = None
+    if subnet is None or subnet.version != 4 or "/" not in text:
+        problems.append(site.problem(path, f"'{text}' is not an IPv4 subnet in CIDR form; "
+                                           "write it like 10.60.3.32/27"))
+        return None
+    if subnet.ip != subnet.network:
+        problems.append(site.problem(path, f"{text} has host bits set; did you mean "
+                                           f"{subnet.cidr}?"))
+        return None
+    return subnet
+
+
+def _plan_segments(site: Site, fleet: Fleet, subnet: IPNetwork, gateway: str | None, *,
+                   blocks: dict[str, Block], problems: list[Problem],
+                   ) -> tuple[dict[str, Segment], dict[str, IPNetwork]]:
+    """Each segment the site has, and the subnet each block's items are addressed in."""
+    segments: dict[str, Segment] = {}
+    subnet_of = dict.fromkeys(BLOCK_NAMES, subnet)
+    vlans: dict[int, str] = {}
+    for name in site.segments:
+        if name not in fleet.segments:
+            problems.append(site.problem(
+                ("network", "segments", name),
+                f"the fleet defines no {name} segment (it has "
+                f"{', '.join(fleet.segments)}); remove network.segments.{name}"))
+    for name in present_segments(site, fleet):
+        spec = fleet.segments[name]
+        override = site.segments.get(name)
+        vlan = override.vlan if override is not None and override.vlan is not None else spec.vlan
+        if vlan in vlans:
+            problems.append(site.problem(
+                ("network", "segments", name, "vlan"),
+                f"VLAN {vlan} is also the {vlans[vlan]} segment's; every segment needs its "
+                f"own VLAN: set network.segments.{name}.vlan"))
+        vlans.setdefault(vlan, name)
+        dhcp: Block | None
+        if name == "cde":
+            own, own_gateway, dhcp = subnet, gateway, blocks["dhcp"]
+        else:
+            found = segment_subnet(site, fleet, name, problems)
+            if found is None:
+                continue
+            own, own_gateway = found, _ip(found.first + 1)
+            dhcp = override.dhcp if override is not None and override.dhcp is not None \
+                else spec.dhcp
+            if name in SEGMENT_BLOCKS and spec.hosts is not None:
+                blocks[SEGMENT_BLOCKS[name]] = spec.hosts
+            if not _segment_fits(site, fleet, name, own, blocks=blocks, dhcp=dhcp,
+                                 problems=problems):
+                continue
+            if name in SEGMENT_BLOCKS:
+                subnet_of[SEGMENT_BLOCKS[name]] = own
+        segments[name] = Segment(
+            name=name, purpose=spec.purpose, vlan=vlan, subnet=f"{_ip(own.first)}/{own.prefixlen}",
+            netmask=_netmask(own.prefixlen), prefix=own.prefixlen, gateway=own_gateway or "",
+            dhcp=(Range(_ip(own.first + dhcp.offset), _ip(own.first + dhcp.last), dhcp.size)
+                  if dhcp is not None else None),
+            cardholder_data=spec.cardholder_data)
+    return segments, subnet_of
+
+
+def _setting(part: str) -> str:
+    return "dhcp" if part == "dhcp" else "hosts"
+
+
+def _segment_fits(site: Site, fleet: Fleet, name: str, subnet: IPNetwork, *,
+                  blocks: dict[str, Block], dhcp: Block | None, problems: list[Problem]) -> bool:
+    """The segment's block (devices, office stations) and DHCP scope fit its subnet."""
+    usable_last = subnet.size - 2
+    path = ("network", "segments", name)
+    parts = [("dhcp", dhcp)] if dhcp is not None else []
+    if name in SEGMENT_BLOCKS:
+        parts.append((SEGMENT_BLOCKS[name], blocks[SEGMENT_BLOCKS[name]]))
+    fits = True
+    for part, block in parts:
+        if block is None or (block.offset >= 2 and block.last <= usable_last):  # 1: gateway
+            continue
+        fits = False
+        problems.append(site.problem(
+            path, f"the {part} block (offsets {block.offset}-{block.last}) does not fit the "
+                  f"{name} segment {subnet.cidr} (usable offsets 2-{usable_last} beside its "
+                  f"gateway): set the fleet's network.segments.{name}.{_setting(part)} or give "
+                  "the segment a larger subnet"))
+    if fits and len(parts) == 2:
+        (_, a), (other, b) = parts
+        if a is not None and b is not None and a.offset <= b.last and b.offset <= a.last:
+            fits = False
+            problems.append(site.problem(
+                path, f"the {name} segment's DHCP scope (offsets {a.offset}-{a.last}) overlaps "
+                      f"its {other} block (offsets {b.offset}-{b.last}); move "
+                      f"network.segments.{name}.dhcp"))
+    need = {"handheld": site.handhelds, "guest": guest_addresses(site, fleet)}.get(name, 0)
+    if fits and need and (dhcp is None or dhcp.size < need):
+        fits = False
+        problems.append(site.problem(
+            ("handhelds",) if name == "handheld" else ("network", "guest_addresses"),
+            f"the {name} segment's DHCP scope ({dhcp.size if dhcp else 0} addresses) is too "
+            f"small for {need} {'handhelds' if name == 'handheld' else 'guest addresses'}; "
+            f"set network.segments.{name}.dhcp larger, or a larger subnet"))
+    return fits
 
 
 def _block_path(site: Site, name: str) -> tuple[str, ...]:
@@ -197,7 +391,7 @@ def _item_address(site: Site, subnet: IPNetwork, block_name: str, block: Block, 
     return _ip(subnet.first + block.offset + number - 1)
 
 
-def _addresses(site: Site, subnet: IPNetwork, blocks: dict[str, Block],
+def _addresses(site: Site, subnet_of: dict[str, IPNetwork], blocks: dict[str, Block],
                problems: list[Problem]) -> dict[tuple[str, int], str]:
     """Addresses of stations and printers by (block, number); duplicates are problems."""
     addresses: dict[tuple[str, int], str] = {}
@@ -213,14 +407,15 @@ def _addresses(site: Site, subnet: IPNetwork, blocks: dict[str, Block],
                 f"{dotted(seen[key])}; every one needs its own number"))
             continue
         seen[key] = path
-        address = _item_address(site, subnet, block_name, blocks[block_name], number=number,
+        address = _item_address(site, subnet_of[block_name], block_name, blocks[block_name],
+                                number=number,
                                 path=path, what=what, problems=problems)
         if address is not None:
             addresses[key] = address
     return addresses
 
 
-def _devices(site: Site, subnet: IPNetwork, blocks: dict[str, Block],
+def _devices(site: Site, subnet_of: dict[str, IPNetwork], blocks: dict[str, Block],
              problems: list[Problem]) -> tuple[tuple[str, str, str, str], ...]:
     """Infrastructure devices and DHCP reservations at their fixed numbers."""
     planned = []
@@ -238,7 +433,8 @@ def _devices(site: Site, subnet: IPNetwork, blocks: dict[str, Block],
             problems.append(site.problem((*device.path, "name"),
                                          f"name {device.name} is used twice; names must differ"))
         names.add(device.name)
-        address = _item_address(site, subnet, device.block, blocks[device.block],
+        address = _item_address(site, subnet_of[device.block], device.block,
+                                blocks[device.block],
                                 number=device.number, path=device.path, what=device.name,
                                 problems=problems)
         # The schema checked the MAC's form; netaddr writes it one way for every site.
@@ -250,15 +446,26 @@ def _devices(site: Site, subnet: IPNetwork, blocks: dict[str, Block],
 
 def _check_dhcp(site: Site, fleet: Fleet, subnet: IPNetwork, blocks: dict[str, Block],
                 problems: list[Problem]) -> None:
-    guests = fleet.guest_addresses if site.guest_addresses is None else site.guest_addresses
+    """Guests never share the cde; handhelds without a segment of their own use its scope."""
+    guests = guest_addresses(site, fleet)
+    if guests and "guest" not in fleet.segments:
+        # Named where the number was written: the site file, or the fleet's default.
+        owner = site.problem if site.guest_addresses is not None else fleet.problem
+        problems.append(owner(
+            ("network", "guest_addresses"),
+            f"{guests} guest addresses of site {site.code} would share the cardholder-data "
+            f"segment {subnet.cidr} with the card terminals and the server, which PCI DSS "
+            "1.3.3 forbids: define the fleet's guest segment (network.segments.guest in the "
+            "fleet file), or set network.guest_addresses: 0"))
+    handhelds = 0 if "handheld" in fleet.segments else site.handhelds
     scope = blocks["dhcp"]
-    if site.handhelds + guests > scope.size:
+    if handhelds > scope.size:
         problems.append(site.problem(
             ("handhelds",),
             f"the DHCP scope ({scope.size} addresses, "
             f"{_ip(subnet.first + scope.offset)}-{_ip(subnet.first + scope.last)}) "
-            f"is too small for {site.handhelds} handhelds and {guests} guest addresses; "
-            "enlarge network.blocks.dhcp, lower network.guest_addresses or use a larger subnet"))
+            f"is too small for {handhelds} handhelds; enlarge network.blocks.dhcp or use a "
+            "larger subnet"))
 
 
 def _dns_servers(site: Site, fleet: Fleet, gateway: str, addresses: dict[tuple[str, int], str],

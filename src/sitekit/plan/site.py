@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from sitekit.plan.flows import Flow, plan_flows
 from sitekit.plan.network import NetworkPlan, plan_network
 from sitekit.plan.schedule import Schedule, plan_schedule
 from sitekit.plan.users import UserPlan, plan_users
@@ -26,6 +27,7 @@ class PlannedHost:
     kind: str
     number: int
     address: str
+    segment: str
     location: str
     section: str | None
     printers: tuple[str, ...]
@@ -55,6 +57,7 @@ class SitePlan:
     users: UserPlan
     hosts: tuple[PlannedHost, ...]
     printers: tuple[PlannedPrinter, ...]
+    flows: tuple[Flow, ...]
 
 
 def computer_name(site: Site, fleet: Fleet, kind: str, number: int) -> str:
@@ -74,7 +77,8 @@ def plan_site(site: Site, fleet: Fleet, problems: list[Problem],
     hosts = _hosts(site, fleet, network, users, printers=printers, problems=problems)
     if len(problems) > before or network is None or schedule is None:
         return None
-    return SitePlan(site, network, schedule, users, hosts, printers)
+    flows = plan_flows(fleet, network, tuple((h.kind, h.computer_name, h.address) for h in hosts))
+    return SitePlan(site, network, schedule, users, hosts, printers, flows)
 
 
 def _check_references(site: Site, problems: list[Problem]) -> None:
@@ -146,6 +150,7 @@ def _hosts(site: Site, fleet: Fleet, network: NetworkPlan | None, users: UserPla
             kind=station.kind,
             number=station.number,
             address=network.addresses[(station.kind, station.number)],
+            segment=network.segment_of[station.kind],
             location=station.location,
             section=station.section,
             printers=served,

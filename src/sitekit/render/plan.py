@@ -1,4 +1,7 @@
-"""The fleet plan as a table for people, CSV for the installers on site, JSON for tools."""
+"""The fleet plan for people (table), installers (CSV), tools (JSON) and the network team.
+
+The network team's formats: the VLAN table, the DHCP scopes and the flow matrix (CSV, JSON).
+"""
 
 from __future__ import annotations
 
@@ -48,12 +51,15 @@ def render_table(plan: FleetPlan) -> str:
     out = []
     for site_plan in plan.sites:
         site, network, schedule = site_plan.site, site_plan.network, site_plan.schedule
-        dhcp = network.blocks["dhcp"]
         windows = ", ".join(f"{w.day} {w.start}-{w.end}" for w in schedule.windows)
         out.append(f"{site.code}  {site.name}, {site.city}  (ring {site.rollout_ring})")
         out.append(f"  subnet {network.subnet}  gateway {network.gateway}  "
                    f"dns {' '.join(network.dns_servers)}  "
-                   f"dhcp {dhcp.first}-{dhcp.last} ({site.handhelds} handhelds)")
+                   f"({site.handhelds} handhelds)")
+        for seg in network.segments.values():
+            dhcp_text = f"  dhcp {seg.dhcp.first}-{seg.dhcp.last}" if seg.dhcp else ""
+            out.append(f"  vlan {seg.vlan:<4} {seg.name:<12} {seg.subnet:<18} gateway "
+                       f"{seg.gateway}{dhcp_text}{'  (cde)' if seg.cardholder_data else ''}")
         out.append(f"  time zone {schedule.time_zone} ({schedule.windows_time_zone})")
         out.append(f"  maintenance {windows}")
         table = [("hostname", "address", "kind", "location", "groups")]
@@ -104,8 +110,96 @@ def render_json(plan: FleetPlan) -> str:
     return json.dumps({"sites": sites}) + "\n"
 
 
+VLAN_COLUMNS = ("site", "segment", "vlan", "subnet", "netmask", "gateway", "cardholder_data",
+                "purpose")
+DHCP_COLUMNS = ("site", "segment", "vlan", "kind", "name", "first", "last", "mac", "gateway",
+                "dns_servers")
+FLOW_COLUMNS = ("site", "flow", "action", "protocol", "port", "source", "source_address",
+                "target", "target_address")
+
+
+def _csv(header: tuple[str, ...], body: Iterator[tuple[object, ...]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(body)
+    return out.getvalue()
+
+
+def vlan_rows(site_plan: SitePlan) -> Iterator[tuple[object, ...]]:
+    """One row per segment: what the switches and the router's interfaces need."""
+    for seg in site_plan.network.segments.values():
+        yield (site_plan.site.code, seg.name, seg.vlan, seg.subnet, seg.netmask, seg.gateway,
+               str(seg.cardholder_data).lower(), seg.purpose)
+
+
+def dhcp_rows(site_plan: SitePlan) -> Iterator[tuple[object, ...]]:
+    """Each segment's DHCP scope, then the cde's reservations (card terminals)."""
+    network = site_plan.network
+    for seg in network.segments.values():
+        if seg.dhcp is None:
+            continue
+        dns = network.dns_servers if seg.name == "cde" else (
+            seg.gateway,)
+        yield (site_plan.site.code, seg.name, seg.vlan, "scope", "", seg.dhcp.first,
+               seg.dhcp.last, "", seg.gateway, " ".join(dns))
+    cde = network.segments["cde"]
+    for block, name, mac, address in network.devices:
+        if block == "reserved":
+            yield (site_plan.site.code, "cde", cde.vlan, "reservation", name, address, address,
+                   mac, cde.gateway, " ".join(network.dns_servers))
+
+
+def flow_rows(site_plan: SitePlan) -> Iterator[tuple[object, ...]]:
+    """Every allowed (source, target, port), then the default: deny everything else."""
+    code = site_plan.site.code
+    for flow in site_plan.flows:
+        for source, cidr in flow.sources:
+            for target, address in flow.targets:
+                yield (code, flow.name, "allow", flow.protocol, flow.port, source, cidr,
+                       target, address)
+    yield code, "default", "deny", "any", "any", "any", "any", "any", "any"
+
+
+def render_vlans_csv(plan: FleetPlan) -> str:
+    """The VLAN table: one row per site and segment."""
+    return _csv(VLAN_COLUMNS, (r for s in plan.sites for r in vlan_rows(s)))
+
+
+def render_dhcp_csv(plan: FleetPlan) -> str:
+    """The DHCP scopes and reservations of every site."""
+    return _csv(DHCP_COLUMNS, (r for s in plan.sites for r in dhcp_rows(s)))
+
+
+def render_flows_csv(plan: FleetPlan) -> str:
+    """The flow matrix: every allowed flow per site, default deny last."""
+    return _csv(FLOW_COLUMNS, (r for s in plan.sites for r in flow_rows(s)))
+
+
+def render_network_json(plan: FleetPlan) -> str:
+    """Per site: the VLAN table, the DHCP scopes and the flow matrix, as the CSVs hold them."""
+    sites = {
+        s.site.code: {
+            "vlans": [dict(zip(VLAN_COLUMNS[1:], r[1:], strict=True)) for r in vlan_rows(s)],
+            "dhcp": [dict(zip(DHCP_COLUMNS[1:], r[1:], strict=True)) for r in dhcp_rows(s)],
+            "flows": [{"name": f.name, "action": "allow", "protocol": f.protocol,
+                       "port": f.port,
+                       "sources": [{"name": n, "address": a} for n, a in f.sources],
+                       "targets": [{"name": n, "address": a} for n, a in f.targets]}
+                      for f in s.flows],
+            "default": "deny",
+        }
+        for s in plan.sites
+    }
+    return json.dumps({"sites": sites}) + "\n"
+
+
 RENDERERS: dict[str, Callable[[FleetPlan], str]] = {
     "table": render_table,
     "csv": render_csv,
     "json": render_json,
+    "vlans-csv": render_vlans_csv,
+    "dhcp-csv": render_dhcp_csv,
+    "flows-csv": render_flows_csv,
+    "network-json": render_network_json,
 }

@@ -17,6 +17,9 @@ WORKSTATION_KINDS = ("cashier", "kitchen", "office")
 BLOCK_NAMES = (
     "infrastructure", "server", "cashier", "kitchen", "office", "printer", "reserved", "dhcp",
 )
+# A site's network segments: the cardholder-data environment (the site subnet) and the
+# segments beside it, each behind the router with its own VLAN (PCI DSS 1.3).
+SEGMENT_NAMES = ("cde", "management", "back_office", "handheld", "guest")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 Path_ = tuple[str | int, ...]
@@ -41,6 +44,41 @@ class Block:
     def last(self) -> int:
         """Offset of the block's last address."""
         return self.offset + self.size - 1
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentSpec:
+    """A segment as the fleet defines it for every site."""
+
+    name: str
+    purpose: str
+    vlan: int
+    address_space: str | None  # None for the cde: the site's own subnet
+    prefix: int | None
+    dhcp: Block | None
+    cardholder_data: bool
+    hosts: Block | None  # management, back_office: the block of the items they hold
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentOverride:
+    """What one site changes about a fleet segment."""
+
+    subnet: str | None
+    index: int | None
+    vlan: int | None
+    dhcp: Block | None
+
+
+@dataclass(frozen=True, slots=True)
+class FlowSpec:
+    """An allowed flow: these sources may reach hosts of these kinds on one TCP port."""
+
+    name: str
+    sources: tuple[str, ...]  # segment names or the fleet's named source lists
+    targets: tuple[str, ...]  # station kinds
+    port: str  # a name in the fleet's ports
+    path: Path_
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +171,10 @@ class Fleet:
     address_space: str
     site_prefix: int
     blocks: dict[str, Block]
+    segments: dict[str, SegmentSpec]
+    sources: dict[str, tuple[str, ...]]
+    ports: dict[str, int]
+    flows: tuple[FlowSpec, ...]
     guest_addresses: int
     dns_servers: tuple[str, ...]
     ntp_servers: tuple[str, ...]
@@ -166,6 +208,27 @@ class Fleet:
             address_space=network["address_space"],
             site_prefix=network["site_prefix"],
             blocks={name: Block(**network["blocks"][name]) for name in BLOCK_NAMES},
+            segments={
+                name: SegmentSpec(name, spec.get("purpose", ""), spec["vlan"],
+                                  spec.get("address_space"), spec.get("prefix"),
+                                  Block(**spec["dhcp"]) if "dhcp" in spec else None,
+                                  name == "cde" or spec.get("cardholder_data", False),
+                                  Block(**spec["hosts"]) if "hosts" in spec else None)
+                for name in SEGMENT_NAMES
+                if (spec := network["segments"].get(name)) is not None
+            },
+            sources={name: tuple(cidrs) for name, cidrs in network.get("sources", {}).items()},
+            ports={
+                "sql": data["software"]["sql_server"]["port"],
+                "application": app["server_port"],
+                "winrm": data["winrm"]["port"],
+                **network.get("ports", {}),
+            },
+            flows=tuple(
+                FlowSpec(flow["name"], tuple(flow["from"]), tuple(flow["to"]), flow["port"],
+                         ("network", "flows", i))
+                for i, flow in enumerate(network.get("flows", ()))
+            ),
             guest_addresses=network["guest_addresses"],
             dns_servers=tuple(network["dns_servers"]),
             ntp_servers=tuple(network["ntp_servers"]),
@@ -203,6 +266,7 @@ class Site:
     index: int | None
     gateway: str | None
     blocks: dict[str, Block]
+    segments: dict[str, SegmentOverride]
     dns_servers: tuple[str, ...] | None
     guest_addresses: int | None
     devices: tuple[Device, ...]
@@ -239,6 +303,11 @@ class Site:
             index=network.get("index"),
             gateway=network.get("gateway"),
             blocks={name: Block(**b) for name, b in network.get("blocks", {}).items()},
+            segments={
+                name: SegmentOverride(seg.get("subnet"), seg.get("index"), seg.get("vlan"),
+                                      Block(**seg["dhcp"]) if "dhcp" in seg else None)
+                for name, seg in network.get("segments", {}).items()
+            },
             dns_servers=tuple(network["dns_servers"]) if "dns_servers" in network else None,
             guest_addresses=network.get("guest_addresses"),
             devices=tuple(
