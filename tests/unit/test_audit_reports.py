@@ -165,7 +165,8 @@ def test_history_keeps_runs_records_and_trend(audited: Path) -> None:
         assert records["BER02"][0].cause == "Fixed since last month: BAK-01 on ber02-srv01"
         tables = {row[0] for row in history.db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert tables == {"runs", "controls", "sites", "hosts", "results", "maintenance"}
+        assert tables == {"runs", "controls", "sites", "hosts", "results", "maintenance",
+                          "rollout_sites", "rollout_events"}
 
 
 def test_re_running_a_month_replaces_it(audited: Path, tmp_path: Path) -> None:
