@@ -13,7 +13,7 @@ from sitekit.lab.state import find, host_state
 def wanted_values(values: list[dict[str, Any]]) -> list[tuple[str, str, dict[str, Any] | None]]:
     """(key, name, {type, data} or None for absent) per value; a value listed twice fails."""
     seen: set[tuple[str, str]] = set()
-    wanted = []
+    wanted: list[tuple[str, str, dict[str, Any] | None]] = []
     for value in values:
         key = normalise(value["path"])
         ident = (key.lower(), value["name"].lower())
