@@ -8,18 +8,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sitekit.arguments import fleet_dir
 from sitekit.plan.fleet import plan_fleet_dir, planning_date
 from sitekit.problems import ProblemsFound
 from sitekit.render import plan as plan_render
-
-
-def fleet_dir(text: str) -> Path:
-    """The argparse type of a fleet directory argument: it must exist."""
-    path = Path(text)
-    if not path.exists():
-        raise argparse.ArgumentTypeError(f"{text} does not exist; give a fleet directory "
-                                         "such as inventories/example")
-    return path
 
 
 def _parser() -> argparse.ArgumentParser:
