@@ -13,6 +13,9 @@ from sitekit.plan.fleet import plan_fleet_dir, planning_date
 from sitekit.problems import ProblemsFound
 from sitekit.render import plan as plan_render
 
+# What the `lab` extra installs (pyproject.toml), by import name.
+LAB_PACKAGES = frozenset({"cryptography", "spnego", "tree_sitter", "tree_sitter_powershell"})
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -66,8 +69,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "plan":
             return _plan(args.fleet, args.site, args.format)
         if args.command == "lab":
-            from sitekit.lab import cli as lab_cli  # noqa: PLC0415
-
+            try:
+                from sitekit.lab import cli as lab_cli  # noqa: PLC0415
+            except ModuleNotFoundError as error:
+                missing = (error.name or "").partition(".")[0]
+                if missing not in LAB_PACKAGES:
+                    raise
+                print(f"sitekit lab needs {missing}, which the lab extra installs: "
+                      "pip install 'sitekit[lab]'", file=sys.stderr)
+                return 2
             return lab_cli.main([*unparsed, *args.lab_args])
         if args.command == "report":
             from sitekit.audit import cli as audit_cli  # noqa: PLC0415
