@@ -18,6 +18,8 @@ BLOCK_NAMES = (
     "infrastructure", "server", "cashier", "kitchen", "office", "printer", "reserved", "dhcp",
 )
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# The same days named in full, as Windows names them (Defender, scheduled tasks).
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 Path_ = tuple[str | int, ...]
 
