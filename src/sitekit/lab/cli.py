@@ -143,8 +143,6 @@ def inject(layout: LabLayout, host: str, fault: str, params: list[str]) -> int:
         injected[fault] = faults.parameters(fault, params)
     faults.write(host_dir, injected)
     _say(f"{host}: faults now {', '.join(sorted(injected)) or 'none'}")
-    if fault in faults.NOT_MODELLED:
-        _say(f"warning: {fault}: {faults.NOT_MODELLED[fault]}", sys.stderr)
     return 0
 
 

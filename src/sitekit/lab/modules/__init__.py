@@ -123,13 +123,8 @@ def run_module(host: LabHost, fqcn: str, args: dict[str, Any]) -> ExecResult:
         )
     except ModuleFailedError as exc:
         result |= exc.result | {"failed": True, "msg": exc.msg}
-    except OSError as exc:  # e.g. a full disk: .NET's IOException, unhandled by the module
-        return json_result(
-            {"failed": True, "msg": f"Unhandled exception while executing module: {exc}",
-             "exception": f"{exc}\r\nScriptStackTrace:\r\nat <ScriptBlock>, <No file>"},
-            rc=1,
-        )
-    except ModuleCrashError as exc:
+    # A full disk (.NET's IOException) or a crash the module does not handle.
+    except (OSError, ModuleCrashError) as exc:
         return json_result(
             {"failed": True, "msg": f"Unhandled exception while executing module: {exc}",
              "exception": f"{exc}\r\nScriptStackTrace:\r\nat <ScriptBlock>, <No file>"},

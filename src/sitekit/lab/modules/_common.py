@@ -9,8 +9,6 @@ from typing import Any
 
 from tzlocal.windows_tz import win_tz
 
-from sitekit.lab.modules import ModuleFailedError
-
 _FILETIME_EPOCH = dt.datetime(1601, 1, 1, tzinfo=dt.UTC)
 
 
@@ -53,9 +51,3 @@ def put(store: dict[str, Any], key: str, wanted: dict[str, Any], check_mode: boo
     if with_diff and changed:
         result["diff"] = diff(current or {}, wanted)
     return result
-
-
-def require(condition: bool, msg: str) -> None:
-    """Fail the module with msg unless condition holds."""
-    if not condition:
-        raise ModuleFailedError(msg)
