@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sitekit.arguments import fleet_dir
+from sitekit.kit import KitNotFoundError
 from sitekit.plan.fleet import plan_fleet_dir, planning_date
 from sitekit.problems import ProblemsFound
 from sitekit.render import plan as plan_render
@@ -89,6 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return maintenance.main([*unparsed, *args.maintenance_args])
     except BrokenPipeError:  # `sitekit plan ... | head`
         return 0
+    except KitNotFoundError as error:  # an install without the kit's plugins
+        print(f"sitekit: {error}", file=sys.stderr)
+        return 2
     raise AssertionError(args.command)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -59,3 +60,13 @@ def test_python_m_sitekit_is_the_command() -> None:
                          capture_output=True, text=True, check=False, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     assert "3 sites, 26 hosts, no problems" in run.stdout
+
+
+def test_validate_without_the_plugins_says_where_to_point(tmp_path: Path) -> None:
+    env = {**os.environ, kit.PLUGINS_VARIABLE: str(tmp_path)}
+    run = subprocess.run([sys.executable, "-m", "sitekit", "validate", "inventories/example"],
+                         capture_output=True, text=True, check=False, cwd=ROOT, env=env)
+    assert run.returncode == 2
+    assert run.stderr == (f"sitekit: {tmp_path} (SITEKIT_PLUGINS={tmp_path}) holds no "
+                          "inventory/sitekit.py: set SITEKIT_PLUGINS to the kit's plugins/ "
+                          "directory\n")
