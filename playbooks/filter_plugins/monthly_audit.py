@@ -1,4 +1,4 @@
-"""The monthly audit playbook's filters, thin over sitekit.gather (tested without Ansible)."""
+"""The monthly audit playbook's filters, thin over sitekit.audit.gather (tested without Ansible)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from sitekit.gather import document, groups_to_read
+from sitekit.audit.gather import document, groups_to_read
 
 
 def sitekit_audit_document(result: Mapping[str, Any], host: str, site: str, kind: str, *,

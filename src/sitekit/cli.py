@@ -8,18 +8,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sitekit.arguments import fleet_dir
+from sitekit.kit import KitNotFoundError
 from sitekit.plan.fleet import plan_fleet_dir, planning_date, planning_now
 from sitekit.problems import ProblemsFound
 from sitekit.render import plan as plan_render
 
-
-def fleet_dir(text: str) -> Path:
-    """The argparse type of a fleet directory argument: it must exist."""
-    path = Path(text)
-    if not path.exists():
-        raise argparse.ArgumentTypeError(f"{text} does not exist; give a fleet directory "
-                                         "such as inventories/example")
-    return path
+# What the `lab` extra installs (pyproject.toml), by import name.
+LAB_PACKAGES = frozenset({"cryptography", "spnego", "tree_sitter", "tree_sitter_powershell"})
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,8 +75,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "plan":
             return _plan(args.fleet, args.site, args.format)
         if args.command == "lab":
-            from sitekit.lab import cli as lab_cli  # noqa: PLC0415
-
+            try:
+                from sitekit.lab import cli as lab_cli  # noqa: PLC0415
+            except ModuleNotFoundError as error:
+                missing = (error.name or "").partition(".")[0]
+                if missing not in LAB_PACKAGES:
+                    raise
+                print(f"sitekit lab needs {missing}, which the lab extra installs: "
+                      "pip install 'sitekit[lab]'", file=sys.stderr)
+                return 2
             return lab_cli.main([*unparsed, *args.lab_args])
         if args.command == "report":
             from sitekit.audit import cli as audit_cli  # noqa: PLC0415
@@ -96,6 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return rollout_cli.main([*unparsed, *args.rollout_args])
     except BrokenPipeError:  # `sitekit plan ... | head`
         return 0
+    except KitNotFoundError as error:  # an install without the kit's plugins
+        print(f"sitekit: {error}", file=sys.stderr)
+        return 2
     raise AssertionError(args.command)
 
 

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from sitekit.audit.policy import schema
-from sitekit.gather import document
+from sitekit.audit.gather import document
+from sitekit.audit.published import schema
 from sitekit.lab.modules.sitekit_facts import SUBSETS
 from tests.lab.adhoc import adhoc, calls, delta, modelled
 from tests.lab.conftest import ROOT, CliLab, cli_lab_at

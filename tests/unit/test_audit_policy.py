@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sitekit.audit.policy import load_policy, schema
+from sitekit.audit.policy import load_policy
+from sitekit.audit.published import schema
 from sitekit.site.load import load_fleet_dir
 from sitekit.site.strict_yaml import plain
 from tests.conftest import EXAMPLE

@@ -17,7 +17,7 @@ import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
 
 from sitekit.audit.history import History
-from sitekit.audit.policy import schema
+from sitekit.audit.published import schema
 from sitekit.audit.render import renderers
 from sitekit.cli import main
 from sitekit.site.load import load_fleet_dir

@@ -8,7 +8,8 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from sitekit.backup.schedule import backup_schedule, window_minutes
+from sitekit.backup.schedule import backup_schedule
+from sitekit.plan.schedule import WindowError
 from tests.unit.test_own_modules import _PARSER, _first_error
 
 JOB = Path(__file__).resolve().parents[2] / "roles" / "db_backup" / "templates" / \
@@ -47,10 +48,9 @@ def test_the_job_implements_the_retention_rule_and_checks_its_backups() -> None:
     (["fri 01:30-fri 09:30", "sat 01:30-sat 09:30"],
      {"full_day": "friday", "full_time": "01:30", "restore_test_day": "friday",
       "restore_test_time": "03:30"}),
-    (None, {"full_day": "sunday", "full_time": "02:00", "restore_test_time": "04:00"}),
     (["mon 23:00-tue 00:30"], {"full_day": "monday", "restore_test_time": "23:45"}),
 ])
-def test_the_schedule_follows_the_longest_window(windows: list[str] | None,
+def test_the_schedule_follows_the_longest_window(windows: list[str],
                                                  expected: dict[str, str]) -> None:
     schedule = backup_schedule(windows)
     assert {k: schedule[k] for k in expected} == expected
@@ -58,10 +58,10 @@ def test_the_schedule_follows_the_longest_window(windows: list[str] | None,
     assert len(schedule["other_days"].split(",")) == 6
 
 
-@pytest.mark.parametrize("text", ["sun 23:00", "xyz 23:00-tue 10:00", "sun 2300-mon 01:00"])
-def test_a_malformed_window_is_refused(text: str) -> None:
-    with pytest.raises(ValueError, match="maintenance window looks like"):
-        window_minutes(text)
+@pytest.mark.parametrize("windows", [None, []])
+def test_no_window_is_refused_not_replaced_by_a_default(windows: list[str] | None) -> None:
+    with pytest.raises(WindowError, match="no maintenance window for the backups"):
+        backup_schedule(windows)
 
 
 def test_defaults_and_argument_specs_name_the_same_variables() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from sitekit.audit.facts import problems
-from sitekit.gather import document, expected_members, groups_to_read
+from sitekit.audit.gather import document, expected_members, groups_to_read
 from sitekit.lab.modules.sitekit_facts import _scans_since, dotted, iso
 
 NOW = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sitekit.plan.scans import ScanSchedule, WindowError, parse_window, scan_schedule
+from sitekit.plan.scans import ScanSchedule, scan_schedule
+from sitekit.plan.schedule import WindowError
 
 NIGHTS = [f"{a} 23:00-{b} 10:00" for a, b in
           (("tue", "wed"), ("wed", "thu"), ("thu", "fri"), ("fri", "sat"), ("sat", "sun"))]
@@ -37,15 +38,10 @@ def test_offset_and_duration_move_and_limit_the_scan() -> None:
         scan_schedule(["sun 23:00-mon 01:00"], offset=90, duration=60)
 
 
-def test_a_window_that_passes_sunday_wraps_the_week() -> None:
-    start, end = parse_window("sun 23:00-tue 10:00")
-    assert (start, end) == (6 * 1440 + 23 * 60, 8 * 1440 + 10 * 60)
-
-
 @pytest.mark.parametrize(("windows", "message"), [
     ([], "no maintenance window"),
     (["sunday 23:00-mon 06:00"], "is not a maintenance window like"),
-    (["sun 24:00-mon 06:00"], "24:00 is not a time of day"),
+    (["sun 24:00-mon 06:00"], "is not a maintenance window like"),
     (["xyz 23:00-mon 06:00"], "is not a maintenance window like"),
     (["sun 23:00-mon 6:00"], "is not a maintenance window like"),
 ])

@@ -9,7 +9,8 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from sitekit.plan.scans import WindowError, scan_schedule
+from sitekit.plan.scans import scan_schedule
+from sitekit.plan.schedule import WindowError
 
 
 def sitekit_scan_schedule(windows: list[str], offset: int = 30,

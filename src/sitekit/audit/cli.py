@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from sitekit.arguments import fleet_dir
 from sitekit.audit.evaluate import Evaluator, fleet_sites
 from sitekit.audit.history import History, HistoryError, Lock
 from sitekit.audit.policy import Policy, load_policy, policy_file
@@ -31,14 +32,13 @@ from sitekit.audit.report import (
     audit_record,
     compare,
 )
-from sitekit.cli import fleet_dir
+from sitekit.audit.shared import ENGINEER_VARIABLE, fleet_name
 from sitekit.plan.fleet import collector_paused, planning_date
 from sitekit.problems import Problem, display_path
 from sitekit.site import strict_yaml
-from sitekit.site.load import fleet_file, load_fleet_dir
+from sitekit.site.load import load_fleet_dir
 from sitekit.site.model import Fleet, Site
 
-ENGINEER_VARIABLE = "SITEKIT_ENGINEER"
 _MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
@@ -133,17 +133,6 @@ def _report_problems(problems: list[Problem], what: str) -> None:
     print(f"{count} problem{'s' if count != 1 else ''} found in the {what}:", file=sys.stderr)
     for problem in sorted(set(problems)):
         print(f"  {problem}", file=sys.stderr)
-
-
-def fleet_name(directory: Path) -> str | None:
-    """The fleet's name from its fleet file; None (said on stderr) when it cannot be read."""
-    path = fleet_file(directory)
-    try:
-        data = strict_yaml.load(path.read_text(encoding="utf-8"))
-        return str(data["fleet"]["name"])
-    except (OSError, TypeError, KeyError, ValueError) as error:
-        print(f"{display_path(path)}: cannot read the fleet's name: {error}", file=sys.stderr)
-        return None
 
 
 def _out_problem(out: Path) -> str | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from sitekit.audit.policy import schema
+from sitekit.audit.published import schema
 from sitekit.site.model import dotted
 from sitekit.site.schema import explained
 

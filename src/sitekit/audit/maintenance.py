@@ -17,10 +17,10 @@ import os
 import sys
 from pathlib import Path
 
-from sitekit.audit.cli import ENGINEER_VARIABLE, fleet_name
+from sitekit.arguments import fleet_dir
 from sitekit.audit.history import History, HistoryError, Lock
 from sitekit.audit.report import MaintenanceRecord
-from sitekit.cli import fleet_dir
+from sitekit.audit.shared import ENGINEER_VARIABLE, fleet_name
 from sitekit.plan.fleet import planning_date
 from sitekit.site.load import load_fleet_dir
 

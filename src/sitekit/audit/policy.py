@@ -8,25 +8,22 @@ site loader's do.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from sitekit.audit.checks import Check, CheckError
+from sitekit.audit.published import schema
 from sitekit.problems import Problem, display_path
 from sitekit.site import strict_yaml
 from sitekit.site.model import STATION_KINDS, dotted
 from sitekit.site.schema import explained
 
 POLICY_FILE = "audit-policy.yml"
-SCHEMA_DIR = resources.files("sitekit.audit") / "schemas"
 SEVERITIES = ("critical", "high", "medium", "low")
 # A waiver says why in this many characters or more (not counting surrounding spaces), and
 # expires at most this far after the day the policy is read: it is reviewed once a year.
@@ -35,12 +32,6 @@ MAX_WAIVER = dt.timedelta(days=366)
 # Characters a reviewer cannot see: C0/C1 controls (a line break aside) and bidi overrides.
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _WHERE = "(policy)"
-
-
-@cache
-def schema(name: str) -> dict[str, Any]:
-    """A published audit schema: "policy", "facts" or "report"."""
-    return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,8 +25,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-BACKUP_TYPES = ("full", "differential", "log")
-
 
 def _finished(backup: Mapping[str, Any]) -> dt.datetime:
     """When a backup finished, as an aware datetime (ISO 8601 strings are parsed)."""

@@ -7,39 +7,15 @@ at the same time on the other nights: each starts when its night's window opens.
 
 from __future__ import annotations
 
-import re
+from sitekit.plan.schedule import WindowError, parse_window
+from sitekit.site.model import DAY_NAMES
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_WINDOW = re.compile(r"^(?P<day>[a-z]{3}) (?P<start>\d\d:\d\d)-(?:(?P<end_day>[a-z]{3}) )?"
-                     r"(?P<end>\d\d:\d\d)$")
 _DAY = 24 * 60
-# When a site has no maintenance window: Sunday night, 02:00 for four hours.
-DEFAULT_WINDOW = "sun 02:00-sun 06:00"
-
-
-def _minutes(clock: str) -> int:
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + int(minutes)
 
 
 def _clock(minute: int) -> str:
     minute %= _DAY
     return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
-def window_minutes(text: str) -> tuple[str, int, int]:
-    """A window "sun 23:00-tue 10:00" as (day, start minute of the day, length in minutes)."""
-    match = _WINDOW.match(text.strip().lower())
-    if match is None or match["day"] not in DAYS or \
-            (match["end_day"] is not None and match["end_day"] not in DAYS):
-        raise ValueError(f"a maintenance window looks like 'sun 23:00-tue 10:00', not {text!r}")
-    start_day = DAYS.index(match["day"])
-    end_day = DAYS.index(match["end_day"]) if match["end_day"] else start_day
-    start = start_day * _DAY + _minutes(match["start"])
-    end = end_day * _DAY + _minutes(match["end"])
-    length = (end - start) % (7 * _DAY) or 7 * _DAY
-    return match["day"], _minutes(match["start"]), length
 
 
 def backup_schedule(windows: list[str] | None, restore_test_delay: int = 120) -> dict[str, str]:
@@ -49,9 +25,10 @@ def backup_schedule(windows: list[str] | None, restore_test_delay: int = 120) ->
     the week on a tie); the restore test `restore_test_delay` minutes later, or half-way
     through a shorter window.
     """
-    parsed = [window_minutes(text) for text in (windows or [DEFAULT_WINDOW])]
-    day, start, length = max(parsed, key=lambda w: (w[2], -DAYS.index(w[0])))
-    number = DAYS.index(day)
+    if not windows:
+        raise WindowError("the site has no maintenance window for the backups")
+    longest = max(map(parse_window, windows), key=lambda w: (w.minutes, -w.week_start))
+    number, start, length = longest.week_start // _DAY, longest.week_start % _DAY, longest.minutes
     restore = start + min(restore_test_delay, length // 2)
     return {
         "full_day": DAY_NAMES[number],

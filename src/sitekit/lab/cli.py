@@ -16,9 +16,9 @@ from sitekit.plan.fleet import plan_fleet_dir
 from sitekit.problems import ProblemsFound
 
 HELP = "virtual sites over real WinRM, on loopback"
-# src/sitekit/lab/cli.py -> the project root, where ansible.cfg is.
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_LAB_DIR = PROJECT_ROOT / ".cache" / "lab"
+# In the directory the lab starts from: the kit's checkout, where ansible.cfg is and
+# Ansible runs (the package installed elsewhere has no such place of its own).
+DEFAULT_LAB_DIR = Path(".cache") / "lab"
 
 
 def main(argv: list[str]) -> int:
@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run a `sitekit lab` subcommand; returns the exit status."""
-    layout = LabLayout(args.lab_dir)
+    layout = LabLayout(args.lab_dir.absolute())
     try:
         if args.lab_command == "up":
             return up(layout, args.fleet, args.site, args.port)
@@ -143,14 +143,12 @@ def inject(layout: LabLayout, host: str, fault: str, params: list[str]) -> int:
         injected[fault] = faults.parameters(fault, params)
     faults.write(host_dir, injected)
     _say(f"{host}: faults now {', '.join(sorted(injected)) or 'none'}")
-    if fault in faults.NOT_MODELLED:
-        _say(f"warning: {fault}: {faults.NOT_MODELLED[fault]}", sys.stderr)
     return 0
 
 
 def _print_paths(layout: LabLayout) -> None:
     """Say where the inventory, the vault password and the log are."""
-    _say(f"  inventory  ansible-playbook -i {layout.inventory} ...  (run from {PROJECT_ROOT})")
+    _say(f"  inventory  ansible-playbook -i {layout.inventory} ...  (run from the kit's checkout)")
     _say(f"  vault      export ANSIBLE_VAULT_PASSWORD_FILE={layout.vault_password_file}")
     _say(f"  log        {layout.root / control.LOG_FILE}")
 

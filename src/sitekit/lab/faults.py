@@ -37,8 +37,6 @@ FAULTS = {
     "stale-signatures": "Defender signatures are 30 days old and updating them fails",
     "failed-backup": "SQL Server backups fail; the last good backup is 8 days old",
 }
-# Faults kept and shown, but acting on something the lab does not model yet.
-NOT_MODELLED: dict[str, str] = {}
 
 
 def _seconds(most: float) -> Callable[[str], float]:

@@ -48,8 +48,8 @@ from typing import Any
 from sitekit.backup.retention import expired
 from sitekit.lab import backupjob, filesystem
 from sitekit.lab.backupjob import JobTraits
+from sitekit.lab.clock import utcnow, zone
 from sitekit.lab.host import LabHost
-from sitekit.lab.modules._common import utcnow, zone
 from sitekit.lab.state import find
 
 SCRIPT_NAME = "Invoke-SitekitBackup.ps1"

@@ -27,8 +27,8 @@ import re
 from typing import Any
 
 from sitekit.lab import filesystem
+from sitekit.lab.errors import ModuleCrashError, ModuleFailedError
 from sitekit.lab.host import LabHost
-from sitekit.lab.modules import ModuleCrashError, ModuleFailedError
 from sitekit.lab.state import find, host_state
 
 # Where PowerShell finds machine-wide modules; dbatools (and dbatools.library) go here.

@@ -9,20 +9,13 @@ day that falls inside a window on every day of the week, or there is none.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from sitekit.site.model import DAYS
+from sitekit.plan.schedule import WindowError, parse_window
+from sitekit.site.model import DAY_NAMES
 
 _DAY = 24 * 60
 _WEEK = 7 * _DAY
-# Defender's ScanScheduleDay names a day in full; DAYS starts on Monday.
-DEFENDER_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_WINDOW = re.compile(r"^(?P<d1>[a-z]{3}) (?P<t1>\d\d:\d\d)-(?P<d2>[a-z]{3}) (?P<t2>\d\d:\d\d)$")
-
-
-class WindowError(ValueError):
-    """A maintenance window that cannot be read, or none that fits a scan."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,25 +31,6 @@ class ScanSchedule:
         return {"day": self.day, "time": self.time, "quick_scan_time": self.quick_scan_time}
 
 
-def _clock(text: str, window: str) -> int:
-    hours, minutes = (int(part) for part in text.split(":"))
-    if hours > 23 or minutes > 59:
-        raise WindowError(f"{window!r}: {text} is not a time of day")
-    return hours * 60 + minutes
-
-
-def parse_window(text: str) -> tuple[int, int]:
-    """A window as (start, end) minutes of the week from Monday 00:00; end may pass Sunday."""
-    match = _WINDOW.match(text.strip().lower())
-    if match is None or match["d1"] not in DAYS or match["d2"] not in DAYS:
-        raise WindowError(f"{text!r} is not a maintenance window like 'sun 23:00-tue 10:00'")
-    start = DAYS.index(match["d1"]) * _DAY + _clock(match["t1"], text)
-    end = DAYS.index(match["d2"]) * _DAY + _clock(match["t2"], text)
-    if end <= start:
-        end += _WEEK
-    return start, end
-
-
 def _inside(moment: int, windows: list[tuple[int, int]], margin: int) -> bool:
     """Tell whether a minute of the week leaves `margin` minutes before a window ends."""
     return any(start <= moment + shift < end - margin
@@ -69,10 +43,12 @@ def scan_schedule(windows: list[str], offset: int = 30, duration: int = 60) -> S
     The weekly scan starts `offset` minutes into the longest window; the quick scan runs
     every day at one time of day that is inside a window, `duration` minutes before its
     end, on all seven days (the most common candidate; the earliest on a tie), else None.
+    Defender names the day in full (ScanScheduleDay).
     """
     if not windows:
         raise WindowError("the site has no maintenance window to scan in")
-    spans = [parse_window(text) for text in windows]
+    spans = [(window.week_start, window.week_start + window.minutes)
+             for window in map(parse_window, windows)]
     start, end = max(spans, key=lambda span: (span[1] - span[0], -span[0]))
     if end - start < offset + duration:
         raise WindowError(f"the longest maintenance window lasts {end - start} minutes, less "
@@ -82,7 +58,7 @@ def scan_schedule(windows: list[str], offset: int = 30, duration: int = 60) -> S
                         key=lambda t: (-sum((s + offset) % _DAY == t for s, _ in spans), t))
     quick = next((t for t in candidates
                   if all(_inside(day * _DAY + t, spans, duration) for day in range(7))), None)
-    return ScanSchedule(day=DEFENDER_DAYS[moment // _DAY], time=_format(moment % _DAY),
+    return ScanSchedule(day=DAY_NAMES[moment // _DAY], time=_format(moment % _DAY),
                         quick_scan_time=None if quick is None else _format(quick))
 
 

@@ -8,6 +8,7 @@ night too short for maintenance must set its window explicitly.
 from __future__ import annotations
 
 import difflib
+import re
 import zoneinfo
 from dataclasses import dataclass
 from functools import cache
@@ -20,6 +21,12 @@ from sitekit.site.model import DAYS, Fleet, Site
 _DAY = 24 * 60
 _WEEK = 7 * _DAY
 _DAY_NUMBER = {day: number for number, day in enumerate(DAYS)}
+_WINDOW_TEXT = re.compile(r"(?P<day>[a-z]{3}) (?P<start>[0-9]{2}:[0-9]{2})"
+                          r"-(?P<end_day>[a-z]{3}) (?P<end>[0-9]{2}:[0-9]{2})")
+
+
+class WindowError(ValueError):
+    """A maintenance window that cannot be read, or none that fits what must run in it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +39,37 @@ class Window:
     minutes: int
 
     @property
+    def week_start(self) -> int:
+        """When the window opens, in minutes from Monday 00:00."""
+        return _DAY_NUMBER[self.day] * _DAY + _minutes(self.start)
+
+    @property
     def text(self) -> str:
         """The window as people write it, both days named: "sun 23:00-tue 09:30"."""
-        start = _DAY_NUMBER[self.day] * _DAY + _minutes(self.start)
-        end_day = DAYS[((start + self.minutes) // _DAY) % 7]
+        end_day = DAYS[((self.week_start + self.minutes) // _DAY) % 7]
         return f"{self.day} {self.start}-{end_day} {self.end}"
+
+
+def parse_window(text: object) -> Window:
+    """Read a window as `Window.text` writes it (the inventory's sitekit_maintenance_windows).
+
+    The one reader for every role's filter (backups, scans, updates): both days named, in
+    lower case (mon..sun), times 00:00 to 23:59; a window that ends when it starts lasts a
+    week. Anything else is a WindowError that shows the form.
+    """
+    match = _WINDOW_TEXT.fullmatch(text) if isinstance(text, str) else None
+    if (match is None or match["day"] not in _DAY_NUMBER or match["end_day"] not in _DAY_NUMBER
+            or not _is_clock(match["start"]) or not _is_clock(match["end"])):
+        raise WindowError(f"{text!r} is not a maintenance window like 'sun 23:00-tue 10:00' "
+                          "(both days named, mon..sun in lower case; times 00:00 to 23:59)")
+    start = _DAY_NUMBER[match["day"]] * _DAY + _minutes(match["start"])
+    end = _DAY_NUMBER[match["end_day"]] * _DAY + _minutes(match["end"])
+    return Window(match["day"], match["start"], match["end"], (end - start) % _WEEK or _WEEK)
+
+
+def _is_clock(text: str) -> bool:
+    hours, minutes = text.split(":")
+    return int(hours) < 24 and int(minutes) < 60
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sitekit.site.model import DAYS
+from sitekit.plan.schedule import WindowError, parse_window
 
 _DAY = 24 * 60
 _WEEK = 7 * _DAY
@@ -22,24 +22,6 @@ class UpdateSchedule:
 
     day: int
     hour: int
-
-
-def _point(text: str) -> int:
-    """'tue 23:00' as minutes since Monday 00:00."""
-    day, _, clock = text.strip().partition(" ")
-    hours, _, minutes = clock.partition(":")
-    if day not in DAYS or not hours.isdigit() or not minutes.isdigit():
-        raise ValueError(f"{text!r} is not a day and time like 'tue 23:00'")
-    return DAYS.index(day) * _DAY + int(hours) * 60 + int(minutes)
-
-
-def parse_window(text: str) -> tuple[int, int]:
-    """A window text as (start minute of the week, length in minutes)."""
-    start, sep, end = text.partition("-")
-    if not sep:
-        raise ValueError(f"{text!r} is not a window like 'sun 23:00-tue 10:00'")
-    first, last = _point(start), _point(end)
-    return first, (last - first) % _WEEK or _WEEK
 
 
 def _fits(minute: int, minutes: int, windows: list[tuple[int, int]]) -> bool:
@@ -54,9 +36,9 @@ def update_schedule(windows: Sequence[str], minutes: int) -> UpdateSchedule:
     """
     if minutes <= 0:
         raise ValueError("the install needs a positive number of minutes")
-    parsed = [parse_window(w) for w in windows]
+    parsed = [(window.week_start, window.minutes) for window in map(parse_window, windows)]
     if not parsed:
-        raise ValueError("the site has no maintenance window")
+        raise WindowError("the site has no maintenance window")
     first_hour = -(-(parsed[0][0] % _DAY) // 60)
     hours = [(first_hour + step) % 24 for step in range(24)]
     for hour in hours:
@@ -68,4 +50,4 @@ def update_schedule(windows: Sequence[str], minutes: int) -> UpdateSchedule:
             if _fits(minute % _WEEK, minutes, parsed):
                 day = (minute % _WEEK) // _DAY
                 return UpdateSchedule((day + 1) % 7 + 1, (minute % _DAY) // 60)
-    raise ValueError(f"no maintenance window is long enough for a {minutes}-minute install")
+    raise WindowError(f"no maintenance window is long enough for a {minutes}-minute install")

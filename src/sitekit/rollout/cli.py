@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sitekit.arguments import fleet_dir
+from sitekit.audit.shared import ENGINEER_VARIABLE
 from sitekit.plan.fleet import collector_paused, planning_now
 from sitekit.plan.schedule import plan_schedule
 from sitekit.problems import Problem, ProblemsFound
@@ -27,15 +29,12 @@ from sitekit.site.model import Fleet, Site
 if TYPE_CHECKING:  # imported when used: the audit history is not needed to plan
     from sitekit.rollout.state import Event, SiteState
 
-ENGINEER_VARIABLE = "SITEKIT_ENGINEER"  # as `sitekit report` and `sitekit maintenance`
 MAX_TEXT = 4000
 FORMATS = ("table", "json")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The options of `sitekit rollout`."""
-    from sitekit.cli import fleet_dir  # noqa: PLC0415 - the top-level CLI imports this module
-
     parser = argparse.ArgumentParser(
         prog="sitekit rollout",
         description="Roll a release out ring by ring, each site inside its maintenance window.")

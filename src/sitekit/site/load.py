@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from sitekit.kit import plugins_dir
 from sitekit.problems import Problem, display_path
 from sitekit.site import schema, strict_yaml
 from sitekit.site.model import Fleet, Site, dotted
@@ -38,13 +39,10 @@ _KINDS = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO (named pipe)",
 
 # The fleet file is also the inventory plugin's configuration: its top-level keys are the
 # plugin's documented options (its own and the constructed / inventory_cache fragments').
-PLUGIN_FILE = Path(__file__).resolve().parents[3] / "plugins" / "inventory" / "sitekit.py"
-
-
 @cache
-def fleet_file_keys(plugin: Path = PLUGIN_FILE) -> frozenset[str]:
+def fleet_file_keys(plugin: Path | None = None) -> frozenset[str]:
     """The top-level keys a fleet file may hold, read from the plugin's DOCUMENTATION."""
-    doc = yaml.safe_load(_documentation(plugin))
+    doc = yaml.safe_load(_documentation(plugin or plugins_dir() / "inventory" / "sitekit.py"))
     keys = set(doc["options"])
     spec = importlib.util.find_spec("ansible")  # located, not imported: importing is slow
     fragments = Path(spec.origin or "").parent / "plugins" / "doc_fragments" if spec else None

@@ -21,6 +21,8 @@ BLOCK_NAMES = (
 # segments beside it, each behind the router with its own VLAN (PCI DSS 1.3).
 SEGMENT_NAMES = ("cde", "management", "back_office", "handheld", "guest")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# The same days named in full, as Windows names them (Defender, scheduled tasks).
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 Path_ = tuple[str | int, ...]
 

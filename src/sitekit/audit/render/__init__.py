@@ -13,45 +13,13 @@
 from __future__ import annotations
 
 import os
-import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from functools import cache
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
+from sitekit.audit.render import csvfmt, inspection, jsonfmt, junit, maintenance, summary
 from sitekit.audit.report import Report
-
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def xml_text(text: str) -> str:
-    """Text without the characters XML 1.0 cannot hold (they become U+FFFD)."""
-    return _NOT_XML.sub("\ufffd", text)
-
-
-@cache
-def environment() -> Environment:
-    """The Jinja2 environment of the report templates (package data, autoescaped)."""
-    env = Environment(
-        loader=PackageLoader("sitekit.audit", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-        keep_trailing_newline=True,
-    )
-    env.filters["xml"] = xml_text
-    return env
-
-
-def stream(template: str, context: dict[str, Any]) -> Iterator[str]:
-    """A template's output in pieces, as Jinja2 generates it."""
-    return environment().get_template(template).generate(context)
 
 
 def stage(chunks: Iterable[str], path: Path) -> Path:
@@ -92,15 +60,6 @@ def discard(staged: list[tuple[Path, Path]]) -> None:
 
 
 def _modules() -> dict[str, ModuleType]:
-    from sitekit.audit.render import (  # noqa: PLC0415 - the modules import this one
-        csvfmt,
-        inspection,
-        jsonfmt,
-        junit,
-        maintenance,
-        summary,
-    )
-
     return {"inspection": inspection, "maintenance": maintenance, "summary": summary,
             "json": jsonfmt, "csv": csvfmt, "junit": junit}
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sitekit.audit.checks import FAIL, STATUSES, UNKNOWN, WAIVED
 from sitekit.audit.evaluate import Result
-from sitekit.audit.render import stream
+from sitekit.audit.render.jinja import stream
 from sitekit.audit.report import (
     RATINGS,
     ControlInfo,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sitekit.audit.render import stream
+from sitekit.audit.render.jinja import stream
 from sitekit.audit.report import Report
 
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from sitekit.audit import svg
-from sitekit.audit.render import stream
 from sitekit.audit.render.inspection import references
+from sitekit.audit.render.jinja import stream
 from sitekit.audit.report import Report
 
 

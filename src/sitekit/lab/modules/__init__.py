@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sitekit.lab.errors import ModuleCrashError, ModuleFailedError
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules.argspec import (
     NO_LOG_MASK,
@@ -43,20 +44,6 @@ class Handler(Protocol):
     ) -> dict[str, Any]:
         """Apply the module to the host model and return its result."""
         ...
-
-
-class ModuleFailedError(Exception):
-    """A module failed the documented way: failed=true, msg, extra result keys."""
-
-    def __init__(self, msg: str, **result: Any) -> None:
-        """Keep the message and any extra result keys."""
-        super().__init__(msg)
-        self.msg = msg
-        self.result = result
-
-
-class ModuleCrashError(Exception):
-    """A module threw; module_wrapper.ps1 reports it as an unhandled exception."""
 
 
 @dataclass(frozen=True)
@@ -123,13 +110,8 @@ def run_module(host: LabHost, fqcn: str, args: dict[str, Any]) -> ExecResult:
         )
     except ModuleFailedError as exc:
         result |= exc.result | {"failed": True, "msg": exc.msg}
-    except OSError as exc:  # e.g. a full disk: .NET's IOException, unhandled by the module
-        return json_result(
-            {"failed": True, "msg": f"Unhandled exception while executing module: {exc}",
-             "exception": f"{exc}\r\nScriptStackTrace:\r\nat <ScriptBlock>, <No file>"},
-            rc=1,
-        )
-    except ModuleCrashError as exc:
+    # A full disk (.NET's IOException) or a crash the module does not handle.
+    except (OSError, ModuleCrashError) as exc:
         return json_result(
             {"failed": True, "msg": f"Unhandled exception while executing module: {exc}",
              "exception": f"{exc}\r\nScriptStackTrace:\r\nat <ScriptBlock>, <No file>"},

@@ -1,41 +1,13 @@
-"""Small helpers the module models share: time, diffs and Windows time zones."""
+"""Small helpers the module models share: diffs, and the lab's clock (sitekit.lab.clock)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import zoneinfo
 from typing import Any
 
-from tzlocal.windows_tz import win_tz
+from sitekit.lab.clock import filetime, utcnow, windows_zones, zone
 
-from sitekit.lab.modules import ModuleFailedError
-
-_FILETIME_EPOCH = dt.datetime(1601, 1, 1, tzinfo=dt.UTC)
-
-
-def utcnow() -> dt.datetime:
-    """The lab's clock: the controller's, in UTC, to the second."""
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
-def filetime(moment: dt.datetime) -> int:
-    """A datetime as a Windows FILETIME (100 ns ticks since 1601)."""
-    return int((moment - _FILETIME_EPOCH).total_seconds() * 10**7)
-
-
-@functools.cache
-def windows_zones() -> dict[str, str]:
-    """Windows time zone ids -> an IANA zone (CLDR windowsZones), 'UTC' included."""
-    zones = dict(win_tz)
-    zones.setdefault("UTC", "Etc/UTC")
-    return zones
-
-
-def zone(windows_id: str) -> zoneinfo.ZoneInfo:
-    """The zoneinfo of a Windows time zone id."""
-    return zoneinfo.ZoneInfo(windows_zones().get(windows_id, "Etc/UTC"))
-
+# The module models take the clock from here; the lab's own code from sitekit.lab.clock.
+__all__ = ["diff", "filetime", "put", "utcnow", "windows_zones", "zone"]
 
 def diff(before: Any, after: Any) -> dict[str, Any]:
     """The diff key modules return: before and after."""
@@ -53,9 +25,3 @@ def put(store: dict[str, Any], key: str, wanted: dict[str, Any], check_mode: boo
     if with_diff and changed:
         result["diff"] = diff(current or {}, wanted)
     return result
-
-
-def require(condition: bool, msg: str) -> None:
-    """Fail the module with msg unless condition holds."""
-    if not condition:
-        raise ModuleFailedError(msg)

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from sitekit.kit import plugins_dir
 from sitekit.lab import psspec
 
 log = logging.getLogger(__name__)
@@ -162,8 +163,7 @@ def _replace_notes(spec: ModuleSpec, *notes: str) -> ModuleSpec:
 def own_modules_dir() -> Path:
     """The kit's own modules (plugins/modules); SITEKIT_LIBRARY points elsewhere."""
     configured = os.environ.get("SITEKIT_LIBRARY")
-    return Path(configured) if configured else Path(__file__).resolve().parents[4] / \
-        "plugins" / "modules"
+    return Path(configured) if configured else plugins_dir() / "modules"
 
 
 def _spec_from_code(fqcn: str, code: psspec.CodeSpec) -> ModuleSpec:
