@@ -80,7 +80,8 @@ def _task(name: str, job: str, trigger: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def host() -> LabHost:
     lab = LabHost("lis01-srv01", "127.0.0.5", "sitekit", "pw",
-                  state=seed_state("server", "lis01-srv01", random.Random(1)))  # noqa: S311
+                  state=seed_state("server", "lis01-srv01", random.Random(1),  # noqa: S311
+                                   volumes=("C", "D")))  # the example fleet's servers
     lab.state["time_zone"] = "GMT Standard Time"
     seed_instance(lab.state)
     for folder in ("C:\\ProgramData\\Sitekit\\Backup", "C:\\SQLBackup", "D:\\Copy"):
@@ -278,3 +279,12 @@ def test_the_restore_test_chains_backups_by_lsn_not_by_time(
         assert test["chain"][-1].endswith("20250120T231500Z.trn")
     else:
         assert "Msg 3136" in test["message"]
+
+
+def test_a_copy_target_on_a_volume_the_server_lacks_fails() -> None:
+    """A server bought with C: only has no D: for the second copy: the lab makes none up."""
+    lab = LabHost("lis01-srv01", "127.0.0.5", "sitekit", "pw",
+                  state=seed_state("server", "lis01-srv01", random.Random(1)))  # noqa: S311
+    with pytest.raises(FileNotFoundError, match="Could not find a part of the path"):
+        filesystem.make_dirs(lab, "D:\\SQLBackupCopy")
+    assert filesystem.make_dirs(lab, "C:\\SQLBackupCopy") == "C:\\SQLBackupCopy"

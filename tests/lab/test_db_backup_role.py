@@ -67,10 +67,11 @@ def test_first_run_converges_and_second_changes_nothing(runs: dict[str, Any]) ->
 
 
 def test_second_run_makes_one_module_call_per_task(runs: dict[str, Any]) -> None:
-    # 14 tasks reach the host (the 3 asserts run on the controller): 3 folders, their
-    # access rules, 2 templates (win_copy's query), 4 scheduled tasks, info, full and log
-    # backup, restore test.
+    # 15 tasks reach the host (the asserts run on the controller): the copy target's
+    # volume, 3 folders, their access rules, 2 templates (win_copy's query), 4 scheduled
+    # tasks, info, full and log backup, restore test.
     assert runs["second_calls"] == {
+        "ansible.windows.win_stat": 1,
         "ansible.legacy.sitekit_sql_backup_info": 1, "ansible.windows.win_file": 3,
         "ansible.legacy.sitekit_acl": 1,
         "ansible.windows.win_copy": 2, "community.windows.win_scheduled_task": 4,
@@ -95,3 +96,13 @@ def test_no_secret_reaches_the_output(runs: dict[str, Any], lab: CliLab) -> None
     for name in ("check", "first", "second", "verify"):
         for secret in password:
             assert secret not in runs[name].stdout + runs[name].stderr
+
+
+def test_a_copy_target_on_a_missing_volume_fails_before_any_change(
+        runs: dict[str, Any], lab: CliLab) -> None:
+    # LIS01's server has C: and D: (the fleet's hardware plan); E: is a disk it lacks.
+    before = modelled(lab)
+    result = lab.playbook(CONVERGE, "-e", r"db_backup_copy_dir=E:\SQLBackupCopy")
+    assert result.returncode != 0
+    assert "has no volume E:, so the second copy of every backup" in result.stdout
+    assert modelled(lab) == before

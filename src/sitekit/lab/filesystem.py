@@ -62,9 +62,18 @@ def is_file(host: LabHost, path: str) -> bool:
 
 
 def make_dirs(host: LabHost, path: str) -> str:
-    """Create a directory and its parents; return its normalised spelling."""
+    """Create a directory and its parents; return its normalised spelling.
+
+    A drive the host has no volume for refuses, as .NET's Directory.CreateDirectory does
+    (DirectoryNotFoundException, "Could not find a part of the path"): the lab never makes
+    up a disk the machine was not bought with.
+    """
     fs = _fs(host)
     full = ntpath.normpath(path.replace("/", "\\"))
+    drive = ntpath.splitdrive(full)[0]
+    if len(drive) == 2 and drive[0].upper() not in {
+            letter.upper() for letter in host.state.get("disks", {"C": None})}:
+        raise FileNotFoundError(f"Could not find a part of the path '{full}'.")
     current = full
     while current and path_key(current) not in fs["dirs"]:
         fs["dirs"][path_key(current)] = current

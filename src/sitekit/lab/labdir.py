@@ -126,7 +126,8 @@ def prepare(layout: LabLayout, fleet_dir: Path, plan: FleetPlan, sites: list[str
             state = json.loads(state_file.read_text(encoding="utf-8"))
         else:
             state_file.parent.mkdir(parents=True, exist_ok=True)
-            state = seed_state(kind, host.hostname, secrets.SystemRandom())
+            state = seed_state(kind, host.hostname, secrets.SystemRandom(),
+                               volumes=plan.fleet.volumes_of(kind))
         state["shares"] = listing  # the fleet's share as it is now, not as it was seeded
         state["planned_address"] = address  # what its peers on the site network see
         state["site_network"] = segments[host.hostname]  # its segment; the router's matrix

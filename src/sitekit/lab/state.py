@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import random
 import string
+from collections.abc import Sequence
 from typing import Any
 
 from sitekit.lab.filesystem import path_key
@@ -59,8 +60,12 @@ def host_state(host: LabHost) -> dict[str, Any]:
 
 
 def seed_state(kind: str, name: str, rng: random.Random, username: str = "sitekit",
-               now: dt.datetime | None = None) -> dict[str, Any]:
-    """The state of a fresh install: the server OS for servers, the client OS for stations."""
+               now: dt.datetime | None = None,
+               volumes: Sequence[str] = VOLUMES) -> dict[str, Any]:
+    """The state of a fresh install: the server OS for servers, the client OS for stations.
+
+    `volumes` are the drive letters the machine was bought with (the fleet's `hardware`).
+    """
     now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
     server = kind == "server"
     machine_sid = "S-1-5-21-" + "-".join(str(rng.randint(10**8, 4 * 10**9)) for _ in range(3))
@@ -79,8 +84,8 @@ def seed_state(kind: str, name: str, rng: random.Random, username: str = "siteki
         "memory_mb": 16384 if server else 8192,
         "processors": 4 if server else 2,
         "disks": {letter: {"size": (256 if server else 128) * 2**30,
-                           "free": (200 if server else 90) * 2**30} for letter in VOLUMES},
-        "fs": _filesystem(username),
+                           "free": (200 if server else 90) * 2**30} for letter in volumes},
+        "fs": _filesystem(username, volumes),
         "services": _services(server),
         "packages": _packages(),
         "users": _users(machine_sid, username, server),
@@ -100,10 +105,10 @@ def seed_state(kind: str, name: str, rng: random.Random, username: str = "siteki
     }
 
 
-def _filesystem(username: str) -> dict[str, Any]:
+def _filesystem(username: str, volumes: Sequence[str]) -> dict[str, Any]:
     """The directories every install has, keyed as filesystem.py keys them."""
     profile = f"C:\\Users\\{username}"
-    paths = ["C:\\", "C:\\Windows", "C:\\Windows\\System32", "C:\\Windows\\System32\\drivers",
+    paths = [*(f"{letter}:\\" for letter in volumes if letter != "C"),"C:\\", "C:\\Windows", "C:\\Windows\\System32", "C:\\Windows\\System32\\drivers",
              "C:\\Windows\\System32\\drivers\\etc", "C:\\Windows\\Temp", "C:\\ProgramData",
              "C:\\Program Files", "C:\\Program Files (x86)", "C:\\Users", "C:\\Users\\Public",
              profile, f"{profile}\\AppData", f"{profile}\\AppData\\Local",

@@ -186,9 +186,14 @@ class Fleet:
     application: dict[str, Any]
     software: dict[str, Any]
     autologon: dict[str, Any] | None
+    volumes: dict[str, tuple[str, ...]]  # per kind named in `hardware.volumes`
     modules: dict[str, Module]
     accounts: dict[str, str]
     rules: dict[str, int]
+
+    def volumes_of(self, kind: str) -> tuple[str, ...]:
+        """The drive letters a machine of this kind has: C: alone unless the fleet says more."""
+        return self.volumes.get(kind, ("C",))
 
     def problem(self, path: Path_, message: str) -> Problem:
         """A problem in the fleet file at `path` (relative to its `fleet` key)."""
@@ -240,6 +245,8 @@ class Fleet:
             application={k: v for k, v in app.items() if k != "modules"},
             software=plain(data["software"]),
             autologon=plain(data["autologon"]) if "autologon" in data else None,
+            volumes={kind: tuple(letters) for kind, letters in
+                     data.get("hardware", {}).get("volumes", {}).items()},
             modules={
                 name: Module(name, m["title"], m["app_role"], tuple(m["stations"]))
                 for name, m in app["modules"].items()
