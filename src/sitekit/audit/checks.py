@@ -22,6 +22,8 @@ _MISSING: Any = object()
 _DURATION = re.compile(r"^([0-9]+)([dhm])$")
 _DURATION_WORDS = {"d": ("day", 86400), "h": ("hour", 3600), "m": ("minute", 60)}
 _NAMED = re.compile(r"^\{([^{}]+)\}$")
+# A name the fleet gives, in a fact path: services.{${fleet.sql.service},WinRM}.state
+_FROM_FLEET = re.compile(r"\$\{fleet\.([A-Za-z0-9_.]+)\}")
 
 # An operator: (observed, expected, gathered at) -> (True/False/None for unknown, shown, note)
 Verdict = tuple[bool | None, str, str]
@@ -343,6 +345,21 @@ def _parse_path(text: str) -> tuple[Any, ...]:
     return tuple(parts)
 
 
+def _fleet_names(fact: str, fleet: dict[str, Any] | None) -> str:
+    """The fact path with each ${fleet.<key>} replaced by the fleet's name for it."""
+    def name(match: re.Match[str]) -> str:
+        found = _get(fleet or {}, tuple(match.group(1).split(".")))
+        if fleet is None or not isinstance(found, str) or not found:
+            raise CheckError("fact", f"the fleet file has no name at {match.group(1)} for "
+                                     f"${{fleet.{match.group(1)}}}; name a text key under "
+                                     "`fleet:` in sitekit.yml (or sql.service, sql.connect)")
+        if set(found) & set(".,{}*"):
+            raise CheckError("fact", f"fleet.{match.group(1)} is {found!r}: a name in a fact "
+                                     "path cannot hold . , { } or *")
+        return found
+    return _FROM_FLEET.sub(name, fact)
+
+
 def _get(node: Any, parts: tuple[str, ...]) -> Any:
     for part in parts:
         if node is None:
@@ -416,7 +433,7 @@ class Check:
             raise CheckError("where", "`where` only works with count_at_most")
         self.fact, self.op, self.value_from = fact, op, value_from
         self.where, self.unit = where, unit
-        self._parts = _parse_path(fact)
+        self._parts = _parse_path(_fleet_names(fact, fleet))
         self._leafy = any(not isinstance(part, str) for part in self._parts)
         self._operator = _operator(op, where)
         self._from_facts: tuple[Any, ...] | None = None
