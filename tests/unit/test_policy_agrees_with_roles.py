@@ -1,0 +1,78 @@
+"""The example policy judges what the roles set as passing: db_backup's weekly full with daily
+differentials (BAK-01, a restorable chain by the role's own schedule), windows_base's lockout
+of 0 (until an administrator unlocks) or at least 30 minutes (LCK-02)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from sitekit.audit.checks import FAIL, PASS
+from sitekit.audit.policy import Control, load_policy
+from sitekit.backup.schedule import backup_schedule, chain_intervals
+from tests.conftest import EXAMPLE
+from tests.unit.test_audit_policy import fleet_data
+
+OPENING = dt.datetime(2026, 12, 6, 2, 0, tzinfo=dt.UTC)  # a Sunday: the weekly full
+
+
+def _control(control_id: str) -> Control:
+    policy, problems = load_policy(EXAMPLE / "audit-policy.yml", fleet_data())
+    assert problems == []
+    assert policy is not None
+    return next(c for c in policy.controls if c.id == control_id)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _backups_on(day: int, skipped: frozenset[int] = frozenset()) -> tuple[dict[str, Any],
+                                                                           dt.datetime]:
+    """The backups db_backup's schedule leaves by 09:00 of `day` after opening day (day 0)."""
+    full_every, backup_every = chain_intervals()
+    now = OPENING + dt.timedelta(days=day, hours=7)
+    fulls = [OPENING + full_every * n for n in range(day // full_every.days + 1)]
+    last_full = max(f for f in fulls if f <= now)
+    runs = [OPENING + backup_every * n for n in range(day + 1)]
+    differentials = [r for r in runs if r > last_full and (r - OPENING).days not in skipped]
+    return {"LotusPOS": {"last_full": _iso(last_full),
+                         "last_differential": _iso(max(differentials)) if differentials
+                         else None}}, now
+
+
+def test_the_schedule_db_backup_sets_is_a_weekly_full_and_daily_differentials() -> None:
+    assert chain_intervals(backup_schedule(["sat 22:00-sun 08:00", "mon 23:00-tue 07:00"])) == (
+        dt.timedelta(days=7), dt.timedelta(days=1))
+
+
+@pytest.mark.parametrize("day", [1, 2, 3, 6, 7, 8, 15])
+def test_a_server_run_as_the_kit_configures_it_passes_bak01_every_day(day: int) -> None:
+    backups, now = _backups_on(day)
+    status, observed, _, note = _control("BAK-01").check.evaluate({"backups": backups}, now)
+    assert (status, note) == (PASS, ""), observed
+
+
+def test_a_missed_differential_fails_bak01() -> None:
+    backups, now = _backups_on(3, skipped=frozenset({3}))
+    status, observed, _, _ = _control("BAK-01").check.evaluate({"backups": backups}, now)
+    assert status == FAIL
+    assert "differential" in observed
+
+
+def test_a_missed_weekly_full_fails_bak01() -> None:
+    now = OPENING + dt.timedelta(days=8, hours=7)
+    backups = {"LotusPOS": {"last_full": _iso(OPENING),
+                            "last_differential": _iso(OPENING + dt.timedelta(days=8))}}
+    status, observed, _, _ = _control("BAK-01").check.evaluate({"backups": backups}, now)
+    assert status == FAIL
+    assert observed.startswith("LotusPOS: full")
+
+
+@pytest.mark.parametrize(("minutes", "status"), [(0, PASS), (30, PASS), (45, PASS),
+                                                  (15, FAIL), (29, FAIL)])
+def test_lck02_accepts_what_windows_base_accepts(minutes: int, status: str) -> None:
+    facts = {"lockout_policy": {"duration_minutes": minutes}}
+    assert _control("LCK-02").check.evaluate(facts, None)[0] == status
