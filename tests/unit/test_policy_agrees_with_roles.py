@@ -5,14 +5,16 @@ of 0 (until an administrator unlocks) or at least 30 minutes (LCK-02)."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 from typing import Any
 
 import pytest
+import yaml
 
 from sitekit.audit.checks import FAIL, PASS
 from sitekit.audit.policy import Control, load_policy
 from sitekit.backup.schedule import backup_schedule, chain_intervals
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, ROOT
 from tests.unit.test_audit_policy import fleet_data
 
 OPENING = dt.datetime(2026, 12, 6, 2, 0, tzinfo=dt.UTC)  # a Sunday: the weekly full
@@ -76,3 +78,40 @@ def test_a_missed_weekly_full_fails_bak01() -> None:
 def test_lck02_accepts_what_windows_base_accepts(minutes: int, status: str) -> None:
     facts = {"lockout_policy": {"duration_minutes": minutes}}
     assert _control("LCK-02").check.evaluate(facts, None)[0] == status
+
+
+def _windows_base_filter() -> Any:
+    path = ROOT / "roles" / "windows_base" / "filter_plugins" / "windows_base_policy.py"
+    spec = importlib.util.spec_from_file_location("windows_base_policy", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.windows_base_policy_failures
+
+
+def _windows_base_values(**changes: Any) -> dict[str, Any]:
+    defaults = yaml.safe_load((ROOT / "roles" / "windows_base" / "defaults" / "main.yml")
+                              .read_text())
+    values = {name: defaults[name] for name in defaults
+              if name.startswith(("windows_base_password_", "windows_base_lockout_"))}
+    return values | changes
+
+
+@pytest.mark.parametrize("kind", ["server", "cashier"])
+def test_windows_base_defaults_pass_the_policy(kind: str) -> None:
+    assert _windows_base_filter()(_windows_base_values(), str(EXAMPLE), kind) == []
+
+
+def test_windows_base_accepts_a_lockout_until_an_administrator_unlocks() -> None:
+    values = _windows_base_values(windows_base_lockout_duration_minutes=0)
+    assert _windows_base_filter()(values, str(EXAMPLE), "server") == []
+
+
+def test_windows_base_refuses_what_the_audit_would_fail_naming_the_control() -> None:
+    values = _windows_base_values(windows_base_lockout_duration_minutes=15,
+                                  windows_base_password_min_length=8)
+    failures = _windows_base_filter()(values, str(EXAMPLE), "server")
+    assert len(failures) == 2
+    assert any(f.startswith("windows_base_lockout_duration_minutes is 15 minutes, which fails "
+                            "LCK-02") for f in failures)
+    assert any(f.startswith("windows_base_password_min_length is 8 characters") for f in failures)
