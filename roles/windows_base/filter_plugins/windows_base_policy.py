@@ -1,5 +1,7 @@
-"""The windows_base role's password and lockout settings judged by the fleet's audit policy,
-thin over sitekit.audit.settings (tested without Ansible)."""
+"""The windows_base role's password and lockout settings judged by the fleet's audit policy.
+
+Thin over sitekit.audit.settings (tested without Ansible).
+"""
 
 from __future__ import annotations
 

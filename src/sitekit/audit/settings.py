@@ -30,8 +30,9 @@ def fleet_policy(fleet_dir: str) -> Policy:
 
 def failing(fleet_dir: str, kind: str, facts: dict[str, Any],
             variables: dict[str, str]) -> list[str]:
-    """What the fleet's policy would fail in `facts` (what the settings will make the host
-    report), as sentences naming the control and the role variable to change.
+    """What the fleet's policy would fail in `facts`, naming the control and the variable.
+
+    `facts` are what the settings will make the host report.
 
     Only the controls on the given facts are asked (every fact a control reads must be
     among them); `variables` maps a fact path (lockout_policy.duration_minutes) to the
