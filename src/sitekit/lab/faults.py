@@ -200,7 +200,9 @@ def _apply(host: LabHost, faults: dict[str, dict[str, Any]]) -> None:
     lab["faults"] = faults
     if "stale-signatures" in faults and "stale-signatures" not in before and "defender" in \
             host.state:
-        stale = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
+        from sitekit.lab.modules._common import utcnow  # noqa: PLC0415 - the modules import faults
+
+        stale = utcnow() - dt.timedelta(days=30)
         host.state["defender"]["antivirus_signature_last_updated"] = stale.replace(
             microsecond=0).isoformat()
     if "failed-backup" in faults and "failed-backup" not in before:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import datetime as dt
 import json
 import logging
 import os
@@ -35,6 +36,7 @@ from sitekit.lab import faults, network
 from sitekit.lab.connection import Listener, reset, serve_connection
 from sitekit.lab.host import LabHost, require_loopback
 from sitekit.lab.modules import load_models
+from sitekit.lab.modules._common import CLOCK_FILE, set_clock_offset
 from sitekit.lab.ntlm import channel_bindings, write_credential_file
 from sitekit.lab.pki import PkiPaths, issue_pki
 from sitekit.lab.runner import execute
@@ -270,6 +272,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     _keep_freed_memory()
     hosts, port = read_config(args.lab_dir)
+    clock = args.lab_dir / CLOCK_FILE
+    if clock.exists():
+        offset = json.loads(clock.read_text(encoding="utf-8"))["offset_seconds"]
+        set_clock_offset(dt.timedelta(seconds=offset))
     server = LabServer(hosts, args.lab_dir, args.port or port)
     done = threading.Event()
 

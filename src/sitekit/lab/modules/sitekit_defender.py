@@ -39,9 +39,28 @@ def _same(left: list[str], right: list[str]) -> bool:
     return sorted(x.lower() for x in left) == sorted(x.lower() for x in right)
 
 
-def _status(defender: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+def signatures_updated(state: dict[str, Any], now: dt.datetime) -> dt.datetime:
+    """When the signatures were last updated, the scheduled checks since included.
+
+    Defender checks for new signatures every SignatureUpdateInterval hours (1-24; 0 leaves
+    it to its default schedule, which the lab does not run) and Microsoft publishes new ones
+    several times a day, so each check updates them; a stale-signatures fault makes every
+    check fail. https://learn.microsoft.com/en-us/powershell/module/defender/set-mppreference
+    """
+    defender = state["defender"]
+    stored = dt.datetime.fromisoformat(defender["antivirus_signature_last_updated"])
+    hours = (defender.get("preferences") or {}).get("signature_update_interval") or 0
+    if not hours or now <= stored or faults.active(state, "stale-signatures") is not None:
+        return stored
+    every = dt.timedelta(hours=int(hours))
+    return stored + every * ((now - stored) // every)
+
+
+def _status(defender: dict[str, Any], now: dt.datetime,
+            state: dict[str, Any] | None = None) -> dict[str, Any]:
     """What Get-MpComputerStatus reports, as the module returns it."""
-    updated = dt.datetime.fromisoformat(defender["antivirus_signature_last_updated"])
+    updated = dt.datetime.fromisoformat(defender["antivirus_signature_last_updated"]) \
+        if state is None else signatures_updated(state, now)
     return {
         "antivirus_enabled": defender["antivirus_enabled"],
         "realtime_protection_enabled": defender["preferences"]["realtime_protection"],
@@ -104,7 +123,7 @@ def sitekit_defender(host: LabHost, args: dict[str, Any], check_mode: bool,
     if not check_mode:
         defender["preferences"] = after
     now = utcnow()
-    status = _status(defender, now)
+    status = _status(defender, now, state)
     limit = args["signature_max_age_hours"]
     updated = limit is not None and status["antivirus_signature_age_hours"] >= limit
     if updated and not check_mode:
@@ -120,7 +139,7 @@ def sitekit_defender(host: LabHost, args: dict[str, Any], check_mode: bool,
         defender["antivirus_signature_last_updated"] = now.isoformat()
         defender["antivirus_signature_version"] = _next_version(
             defender["antivirus_signature_version"])
-        status = _status(defender, now)
+        status = _status(defender, now, state)
     result: dict[str, Any] = {"changed": bool(changes) or updated, "preferences": after,
                               "exclusions": exclusions_after, "status": status,
                               "signatures_updated": updated, "changes": changes}

@@ -26,6 +26,7 @@ from sitekit.lab import faults, sqlbackup, sqlserver
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.modules._common import utcnow, zone
+from sitekit.lab.modules.sitekit_defender import signatures_updated
 from sitekit.lab.pki import pki_paths
 from sitekit.lab.seed_base import ensure as ensure_base
 from sitekit.lab.seed_stations import ensure as ensure_stations
@@ -435,7 +436,8 @@ def _defender(ctx: _Host) -> dict[str, Any]:
         "engine_version": defender["am_engine_version"],
         "platform_version": defender["am_product_version"],
         "signature_version": defender["antivirus_signature_version"],
-        "signature_last_updated": iso(defender.get("antivirus_signature_last_updated")),
+        "signature_last_updated": iso(signatures_updated(ctx.state, ctx.now) if defender.get(
+            "antivirus_signature_last_updated") else None),
         "last_quick_scan": iso(scans["quick"]),
         "last_full_scan": iso(scans["full"]),
     }
