@@ -19,6 +19,7 @@ UPDATED = dt.datetime(2026, 12, 7, 2, 0, tzinfo=dt.UTC)
 
 def _state(interval: int, faults: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"defender": {"antivirus_signature_last_updated": UPDATED.isoformat(),
+                         "signature_checks_since": UPDATED.isoformat(),
                          "preferences": {"signature_update_interval": interval}},
             "lab": {"faults": faults or {}}}
 
@@ -32,6 +33,16 @@ def _state(interval: int, faults: dict[str, Any] | None = None) -> dict[str, Any
 def test_scheduled_signature_checks(interval: int, later: dt.timedelta,
                                     updated: dt.datetime) -> None:
     assert signatures_updated(_state(interval), UPDATED + later) == updated
+
+
+def test_checks_count_from_when_the_interval_was_set() -> None:
+    state = _state(4)
+    state["defender"]["signature_checks_since"] = (UPDATED + dt.timedelta(hours=6)).isoformat()
+    assert signatures_updated(state, UPDATED + dt.timedelta(hours=9)) == UPDATED
+    assert signatures_updated(state, UPDATED + dt.timedelta(hours=10)) == \
+        UPDATED + dt.timedelta(hours=10)
+    del state["defender"]["signature_checks_since"]  # never set: no schedule of the lab's
+    assert signatures_updated(state, UPDATED + dt.timedelta(days=2)) == UPDATED
 
 
 def test_a_failing_update_source_keeps_the_signatures_stale() -> None:

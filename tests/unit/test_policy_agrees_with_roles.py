@@ -115,3 +115,14 @@ def test_windows_base_refuses_what_the_audit_would_fail_naming_the_control() -> 
     assert any(f.startswith("windows_base_lockout_duration_minutes is 15 minutes, which fails "
                             "LCK-02") for f in failures)
     assert any(f.startswith("windows_base_password_min_length is 8 characters") for f in failures)
+
+
+def test_acceptance_keeps_no_threshold_of_its_own() -> None:
+    """Acceptance's old copies (a 24 h signature age, a 26 h backup age, versions compared as
+    exact strings) are gone: the policy's controls and the engine's operators judge."""
+    texts = [(ROOT / "src" / "sitekit" / "acceptance.py").read_text()]
+    texts += [path.read_text() for path in (ROOT / "roles" / "acceptance").rglob("*")
+              if path.is_file() and path.suffix in {".yml", ".py", ".md", ".j2"}]
+    for text in texts:
+        assert "max_age_hours" not in text
+        assert "observed == version" not in text

@@ -50,10 +50,14 @@ def signatures_updated(state: dict[str, Any], now: dt.datetime) -> dt.datetime:
     defender = state["defender"]
     stored = dt.datetime.fromisoformat(defender["antivirus_signature_last_updated"])
     hours = (defender.get("preferences") or {}).get("signature_update_interval") or 0
-    if not hours or now <= stored or faults.active(state, "stale-signatures") is not None:
+    since = defender.get("signature_checks_since")  # when the interval was set
+    if not hours or not since or faults.active(state, "stale-signatures") is not None:
         return stored
+    start = dt.datetime.fromisoformat(since)
     every = dt.timedelta(hours=int(hours))
-    return stored + every * ((now - stored) // every)
+    if now < start + every:
+        return stored
+    return max(stored, start + every * ((now - start) // every))
 
 
 def _status(defender: dict[str, Any], now: dt.datetime,
@@ -120,9 +124,11 @@ def sitekit_defender(host: LabHost, args: dict[str, Any], check_mode: bool,
             registry[key] = {name: {"type": "string", "data": "0"} for name in wanted}
             policy = find(registry, POLICY_KEY) or POLICY_KEY
             registry.setdefault(policy, {})[f"Exclusions_{kind}"] = {"type": "dword", "data": 1}
-    if not check_mode:
-        defender["preferences"] = after
     now = utcnow()
+    if not check_mode:
+        if after.get("signature_update_interval") != before.get("signature_update_interval"):
+            defender["signature_checks_since"] = now.isoformat()
+        defender["preferences"] = after
     status = _status(defender, now, state)
     limit = args["signature_max_age_hours"]
     updated = limit is not None and status["antivirus_signature_age_hours"] >= limit
