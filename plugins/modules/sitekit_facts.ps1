@@ -25,9 +25,11 @@ $spec = @{
         groups = @{ type = "list"; elements = "str"; default = @() }
         ntp_server = @{ type = "str" }
         sql_instance = @{ type = "str" }
+        sql_connect = @{ type = "str" }
         databases = @{ type = "list"; elements = "str"; default = @() }
         backup_settings = @{ type = "str"; default = "C:\ProgramData\Sitekit\Backup\backup-settings.json" }
     }
+    required_together = @(, @("sql_instance", "sql_connect"))
     supports_check_mode = $true
 }
 
@@ -251,9 +253,10 @@ Function Get-SqlInstanceName {
 
 Function Invoke-SqlQuery {
     param([String]$Instance, [String]$Query)
-    $server = "localhost\$Instance"
-    if ($Instance -eq "MSSQLSERVER") {
-        $server = "localhost"
+    # How to reach the instance is the inventory's (sitekit_sql.connect), never worked out here.
+    $server = $module.Params.sql_connect
+    if (-not $server) {
+        throw "reading SQL Server $Instance needs the options sql_instance and sql_connect (the inventory's sitekit_sql)"
     }
     $connection = New-Object -TypeName System.Data.SqlClient.SqlConnection
     $connection.ConnectionString = "Server=$server;Database=master;Integrated Security=SSPI;Connect Timeout=15;Application Name=sitekit-facts"

@@ -67,7 +67,16 @@ options:
       - Without it C(clock) has only the time source.
     type: str
   sql_instance:
-    description: The SQL Server instance to read; by default the first one installed.
+    description:
+      - The SQL Server instance to read; by default the first one installed.
+      - Given with O(sql_connect); the inventory's C(sitekit_sql.instance).
+    type: str
+  sql_connect:
+    description:
+      - What SqlClient connects to (C(Server=)), the inventory's C(sitekit_sql.connect)
+        (C(localhost) for the default instance, C(localhost\NAME) for a named one).
+      - Without it C(backups) and C(sql_files) are unavailable and C(sql_server) comes from
+        setup's registry record.
     type: str
   databases:
     description: The databases C(backups) and C(sql_files) report; by default every user database.
@@ -96,7 +105,8 @@ EXAMPLES = r"""
     services: [WinDefend, mpssvc, W32Time, WinRM, LotusPosServer, MSSQL$SQLEXPRESS]
     groups: [Administrators, Users, POS Administrators]
     ntp_server: time.windows.com
-    sql_instance: SQLEXPRESS
+    sql_instance: "{{ sitekit_sql.instance }}"
+    sql_connect: "{{ sitekit_sql.connect }}"
     databases: [LotusPOS]
   register: monthly_audit_register_facts
 """

@@ -7,6 +7,8 @@
 $spec = @{
     options = @{
         instance = @{ type = "str"; required = $true }
+        service = @{ type = "str"; required = $true }
+        server = @{ type = "str"; required = $true }
         databases = @{ type = "list"; elements = "str"; default = @() }
         settings = @{ type = "str" }
     }
@@ -16,13 +18,10 @@ $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 $module.Result.instance = $null
 $module.Result.databases = @{}
 
+# The instance's service and connect string are the inventory's (sitekit_sql), never worked out here.
 $instanceName = $module.Params.instance
-$serviceName = "MSSQL`$$instanceName"
-$server = "localhost\$instanceName"
-if ($instanceName -eq "MSSQLSERVER") {
-    $serviceName = "MSSQLSERVER"
-    $server = "localhost"
-}
+$serviceName = $module.Params.service
+$server = $module.Params.server
 $service = Get-Service -Name $serviceName -ErrorAction SilentlyContinue
 if ($null -eq $service) {
     $module.ExitJson()

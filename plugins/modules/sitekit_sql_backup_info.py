@@ -18,6 +18,19 @@ options:
       - The instance name, e.g. C(SQLEXPRESS); C(MSSQLSERVER) for the default instance.
     type: str
     required: true
+  service:
+    description:
+      - The instance's Windows service, the inventory's C(sitekit_sql.service)
+        (C(MSSQLSERVER) for the default instance, C(MSSQL$NAME) for a named one).
+      - When no such service exists the instance is reported as not installed.
+    type: str
+    required: true
+  server:
+    description:
+      - What SqlClient connects to (C(Server=)), the inventory's C(sitekit_sql.connect)
+        (C(localhost) for the default instance, C(localhost\NAME) for a named one).
+    type: str
+    required: true
   databases:
     description:
       - The databases to report; every user database when empty.
@@ -39,7 +52,9 @@ author:
 EXAMPLES = r"""
 - name: Read the instance and its backups
   sitekit_sql_backup_info:
-    instance: SQLEXPRESS
+    instance: "{{ sitekit_sql.instance }}"
+    service: "{{ sitekit_sql.service }}"
+    server: "{{ sitekit_sql.connect }}"
     databases: [LotusPOS]
   register: db_backup_register_info
 """

@@ -11,6 +11,10 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from sitekit.audit.checks import PASS
+from sitekit.audit.checks import Check as AuditCheck
+from sitekit.audit.policy import Policy
+
 
 @dataclass(frozen=True)
 class Check:
@@ -22,19 +26,60 @@ class Check:
     passed: bool
 
 
-def host_checks(facts: dict[str, Any], expected: dict[str, Any]) -> list[dict[str, Any]]:
-    """Services, versions, antivirus and backups of one host against what opening day set."""
-    now = _time(expected["now"])
+def host_checks(facts: dict[str, Any], expected: dict[str, Any],
+                policy: Policy | None = None) -> list[dict[str, Any]]:
+    """Services, versions, antivirus and backups of one host against what opening day set.
+
+    Every check is evaluated by the audit's engine (sitekit.audit.checks): services and
+    versions as checks of their own (versions compared as dotted numbers, as the audit
+    does), antivirus and backups as the fleet policy's own controls (`expected["controls"]`,
+    by id), so opening day and the monthly audit cannot disagree on a threshold.
+    """
+    at = _time(expected["now"])
     checks = [_service(facts, name) for name in expected["services"]]
-    checks.append(_version("application", facts.get("application"),
-                           expected["application_version"]))
+    checks.append(_judged("application version", facts, "application.version",
+                          "version_equals", expected["application_version"], at=at))
     if expected.get("sql_version"):
-        checks.append(_version("SQL Server", facts.get("sql_server"), expected["sql_version"]))
-    checks += _antivirus(facts.get("defender"), now, expected["signature_max_age_hours"])
+        checks.append(_judged("SQL Server version", facts, "sql_server.version",
+                              "version_equals", expected["sql_version"], at=at))
     if expected.get("database"):
-        checks += _backups(facts.get("backups"), expected["database"], now,
-                           expected["backup_max_age_hours"])
+        database = expected["database"]
+        if not (facts.get("backups") or {}).get(database):
+            checks.append(Check(f"backups of {database}", "a verified full backup", "none",
+                                passed=False))
+        else:
+            checks.append(_judged(f"restore test of {database}", facts,
+                                  f"backups.{{{database}}}.restore_test_result", "equals",
+                                  "succeeded", at=at))
+    if policy is not None:
+        kind = expected.get("kind", "server")
+        by_id = {control.id: control for control in policy.controls}
+        for control_id in expected.get("controls") or []:
+            control = by_id.get(control_id)
+            if control is None:
+                raise ValueError(f"acceptance_policy_controls names {control_id}, which "
+                                 f"{policy.file} does not have; name one of its controls")
+            if kind in control.applies_to and _asks(control.check.fact, facts):
+                status, observed, shown, note = control.check.evaluate(facts, at)
+                checks.append(Check(f"{control.id} {control.title}", shown,
+                                    observed + (f" ({note})" if note else ""),
+                                    status == PASS))
     return [asdict(check) for check in checks]
+
+
+def _asks(fact: str, facts: dict[str, Any]) -> bool:
+    """Whether the host was read for the subset a control's fact path starts with."""
+    return fact.split(".", 1)[0] in facts
+
+
+def _judged(name: str, facts: dict[str, Any], fact: str, op: str, value: Any, *,
+            at: dt.datetime) -> Check:
+    """One check of the audit's engine as an acceptance check."""
+    status, observed, shown, _ = AuditCheck(fact, op, value=value).evaluate(facts, at)
+    if op == "version_equals" and observed == "none":
+        observed = "not installed"
+    return Check(name, shown, observed.split(": ", 1)[-1] if "{" in fact else observed,
+                 status == PASS)
 
 
 def port_checks(target: str, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -72,49 +117,13 @@ def failures(checks: list[dict[str, Any]]) -> list[str]:
 
 
 def _service(facts: dict[str, Any], name: str) -> Check:
+    """Running and starting by itself, as the audit's SVC controls judge a service."""
     found = (facts.get("services") or {}).get(name) or {"state": "absent"}
     observed = found["state"] + (f", {found['start_mode']}" if found.get("start_mode") else "")
-    return Check(f"service {name}", "running, auto",
-                 observed, found["state"] == "running" and found.get("start_mode") in
-                 ("auto", "delayed"))
-
-
-def _version(what: str, found: dict[str, Any] | None, version: str) -> Check:
-    observed = "not installed" if not found else str(found.get("version"))
-    return Check(f"{what} version", version, observed, observed == version)
-
-
-def _antivirus(defender: dict[str, Any] | None, now: dt.datetime,
-               max_age_hours: float) -> list[Check]:
-    if not defender:
-        return [Check("antivirus", "Defender on", "no Defender status", passed=False)]
-    updated = defender.get("signature_last_updated")
-    age = max(0.0, (now - _time(updated)).total_seconds() / 3600) if updated else None
-    return [
-        Check("real-time protection", "on", "on" if defender.get("realtime_protection")
-              else "off", bool(defender.get("realtime_protection"))),
-        Check("signature age", f"<= {max_age_hours:g} h",
-              "never updated" if age is None else f"{age:.1f} h",
-              age is not None and age <= max_age_hours),
-    ]
-
-
-def _backups(backups: dict[str, Any] | None, database: str, now: dt.datetime,
-             max_age_hours: float) -> list[Check]:
-    found = (backups or {}).get(database)
-    if not found:
-        return [Check(f"backups of {database}", "a verified full backup", "none",
-                      passed=False)]
-    last_full = found.get("last_full")
-    age = max(0.0, (now - _time(last_full)).total_seconds() / 3600) if last_full else None
-    result = found.get("restore_test_result")
-    return [
-        Check(f"last full backup of {database}", f"<= {max_age_hours:g} h old",
-              "never" if age is None else f"{age:.1f} h old",
-              age is not None and age <= max_age_hours),
-        Check(f"restore test of {database}", "succeeded", result or "never run",
-              result == "succeeded"),
-    ]
+    running = AuditCheck(f"services.{{{name}}}.state", "equals", value="running")
+    automatic = AuditCheck(f"services.{{{name}}}.start_mode", "one_of", value=["auto", "delayed"])
+    passed = all(check.evaluate(facts, None)[0] == PASS for check in (running, automatic))
+    return Check(f"service {name}", "running, auto", observed, passed)
 
 
 def _time(text: str) -> dt.datetime:

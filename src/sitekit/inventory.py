@@ -17,7 +17,7 @@ from netaddr import IPAddress
 from sitekit.plan.fleet import FleetPlan
 from sitekit.plan.flows import inbound
 from sitekit.plan.site import PlannedHost, SitePlan
-from sitekit.site import schema
+from sitekit.site import schema, sqlserver
 from sitekit.site.model import STATION_KINDS, WORKSTATION_KINDS, Fleet, city_slug
 
 # Groups whose members are other groups: kind groups under `workstations`.
@@ -179,6 +179,8 @@ def build_inventory(plan: FleetPlan, *, loopback: bool = False,
         "sitekit_fleet_dir": os.path.abspath(fleet.directory),  # noqa: PTH100
         "sitekit_application": dict(fleet.application),
         "sitekit_software": fleet.software,
+        # The SQL Server instance's service and connect string, derived once here.
+        "sitekit_sql": sqlserver.names(fleet.software["sql_server"]["instance"]),
         "sitekit_autologon": fleet.autologon or {"kinds": []},
         "sitekit_ntp_servers": list(fleet.ntp_servers),
     }

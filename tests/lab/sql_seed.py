@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sitekit.site.sqlserver import service_name
+
 INSTANCE = "SQLEXPRESS"
 DATABASE = "LotusPOS"
 
@@ -30,7 +32,7 @@ def seed_instance(state: dict[str, Any], instance: str = INSTANCE,
     root = f"C:\\Program Files\\Microsoft SQL Server\\MSSQL16.{instance}\\MSSQL"
     sql = {
         "name": instance, "version": "16.0.1000.6", "edition": "Express Edition (64-bit)",
-        "service": f"MSSQL${instance}", "tcp_port": 1433, "data_dir": f"{root}\\DATA",
+        "service": service_name(instance), "tcp_port": 1433, "data_dir": f"{root}\\DATA",
         "log_dir": f"{root}\\DATA", "backup_dir": f"{root}\\Backup",
         "sysadmins": ["BUILTIN\\Administrators", "NT AUTHORITY\\SYSTEM"],
         "databases": {database: {
@@ -40,6 +42,12 @@ def seed_instance(state: dict[str, Any], instance: str = INSTANCE,
         "backups": [], "restore_tests": [],
     }
     state.setdefault("sql_instances", {})[instance] = sql
+    # Its service, running, as setup leaves it: the modules reach the instance through it.
+    state.setdefault("services", {})[sql["service"]] = {
+        "display_name": f"SQL Server ({instance})", "state": "running", "start_mode": "auto",
+        "path": f'"{root}\\Binn\\sqlservr.exe" -s{instance}',
+        "username": f"NT Service\\{sql['service']}", "description": f"SQL Server ({instance})",
+        "dependencies": [], "desktop_interact": False}
     return sql
 
 

@@ -7,20 +7,31 @@ from typing import Any
 import pytest
 
 from sitekit.acceptance import data_checks, failures, host_checks, port_checks, site_record
+from sitekit.audit.settings import fleet_policy
+from tests.conftest import EXAMPLE
 
 NOW = "2026-11-25T12:00:00+00:00"
+CONTROLS = ["AV-01", "AV-02", "AV-03", "BAK-01", "BAK-03", "BAK-04"]
 EXPECTED = {"services": ["MSSQL$SQLEXPRESS", "WinDefend"], "application_version": "8.4.2",
-            "sql_version": "16.0.1000.6", "database": "LotusPOS", "signature_max_age_hours": 24,
-            "backup_max_age_hours": 26, "now": NOW}
+            "sql_version": "16.0.1000.6", "database": "LotusPOS", "controls": CONTROLS,
+            "kind": "server", "now": NOW}
 GOOD: dict[str, Any] = {
     "services": {"MSSQL$SQLEXPRESS": {"state": "running", "start_mode": "auto"},
                  "WinDefend": {"state": "running", "start_mode": "auto"}},
     "application": {"name": "Lotus POS Server", "version": "8.4.2", "component": "server"},
     "sql_server": {"instance": "SQLEXPRESS", "version": "16.0.1000.6"},
-    "defender": {"realtime_protection": True, "signature_last_updated": "2026-11-25T02:00:00Z"},
-    "backups": {"LotusPOS": {"last_full": "2026-11-24T23:00:00Z",
+    "defender": {"antivirus_enabled": True, "realtime_protection": True,
+                 "signature_last_updated": "2026-11-25T02:00:00Z"},
+    "backups": {"LotusPOS": {"last_full": "2026-11-24T23:00:00Z", "last_differential": None,
+                             "recovery_model": "FULL",
+                             "last_restore_test": "2026-11-24T23:30:00Z",
                              "restore_test_result": "succeeded"}},
 }
+
+
+def checks_of(facts: dict[str, Any], expected: dict[str, Any] = EXPECTED) -> list[dict[str, Any]]:
+    """The host's checks, judged by the example fleet's audit policy."""
+    return host_checks(facts, expected, fleet_policy(str(EXAMPLE)))
 
 
 def _with(path: str, value: Any) -> dict[str, Any]:
@@ -36,8 +47,8 @@ def _with(path: str, value: Any) -> dict[str, Any]:
 
 
 def test_a_ready_server_passes_every_check() -> None:
-    checks = host_checks(GOOD, EXPECTED)
-    assert len(checks) == 8
+    checks = checks_of(GOOD)
+    assert len(checks) == 11
     assert failures(checks) == []
 
 
@@ -48,27 +59,48 @@ def test_a_ready_server_passes_every_check() -> None:
      "service WinDefend: expected running, auto, found running, manual"),
     (_with("services", {"MSSQL$SQLEXPRESS": {"state": "running", "start_mode": "auto"}}),
      "service WinDefend: expected running, auto, found absent"),
-    (_with("application", None), "application version: expected 8.4.2, found not installed"),
-    (_with("application/version", "8.4.1"), "application version: expected 8.4.2, found 8.4.1"),
-    (_with("defender/realtime_protection", False), "real-time protection: expected on, found off"),
+    (_with("application", None), "application version: expected = 8.4.2, found not installed"),
+    (_with("application/version", "8.4.1"), "application version: expected = 8.4.2, found 8.4.1"),
+    (_with("defender/realtime_protection", False),
+     "AV-02 Real-time protection is on: expected true, found false"),
     (_with("defender/signature_last_updated", "2026-11-20T12:00:00Z"),
-     "signature age: expected <= 24 h, found 120.0 h"),
-    (_with("backups/LotusPOS/last_full", None),
-     "last full backup of LotusPOS: expected <= 26 h old, found never"),
+     "AV-03 Antivirus signatures are at most 2 days old: expected at most 2 days old, found "
+     "2026-11-20T12:00:00Z (5.0 days old)"),
     (_with("backups/LotusPOS/restore_test_result", "failed"),
      "restore test of LotusPOS: expected succeeded, found failed"),
-    (_with("backups", {}), "backups of LotusPOS: expected a verified full backup, found none"),
 ])
 def test_each_problem_fails_exactly_its_check(facts: dict[str, Any], failed: str) -> None:
-    assert failures(host_checks(facts, EXPECTED)) == [failed]
+    assert failures(checks_of(facts)) == [failed]
+
+
+def test_no_backups_fail_the_backup_checks() -> None:
+    found = failures(checks_of(_with("backups", {})))
+    assert found[0] == "backups of LotusPOS: expected a verified full backup, found none"
+    assert any(f.startswith("BAK-01 ") for f in found)
+
+
+# Acceptance and the audit judge alike: what the policy passes, acceptance passes.
+@pytest.mark.parametrize("facts", [
+    _with("defender/signature_last_updated", "2026-11-24T00:00:00Z"),  # 36 h: AV-03 allows 2 days
+    _with("application/version", "8.4.2.0"),  # the same version, as the audit compares them
+    _with("sql_server/version", "16.0.1000.06"),
+    _with("backups/LotusPOS", GOOD["backups"]["LotusPOS"] | {
+        "last_full": "2026-11-22T02:00:00Z", "last_differential": "2026-11-25T02:00:00Z"}),
+])
+def test_what_the_audit_passes_acceptance_passes(facts: dict[str, Any]) -> None:
+    assert failures(checks_of(facts)) == []
+
+
+def test_a_control_the_policy_lacks_is_named() -> None:
+    with pytest.raises(ValueError, match="acceptance_policy_controls names AV-99"):
+        checks_of(GOOD, EXPECTED | {"controls": ["AV-99"]})
 
 
 def test_a_station_is_not_checked_for_sql_or_backups() -> None:
-    station = {**EXPECTED, "sql_version": "", "database": ""}
+    station = {**EXPECTED, "sql_version": "", "database": "", "kind": "cashier"}
     facts = {k: v for k, v in GOOD.items() if k not in ("sql_server", "backups")}
-    assert [c["check"] for c in host_checks(facts, station)] == [
-        "service MSSQL$SQLEXPRESS", "service WinDefend", "application version",
-        "real-time protection", "signature age"]
+    assert [c["check"].split(" ")[0] for c in checks_of(facts, station)] == [
+        "service", "service", "application", "AV-01", "AV-02", "AV-03"]
 
 
 def test_ports_and_data() -> None:

@@ -97,7 +97,7 @@ def test_json_validates_against_its_published_schema(audited: Path) -> None:
      "WinDefend: stopped; mpssvc: running; W32Time: running; WinRM: running"),
     ("lon01-kds02", "DSK-01", "fail", "C: 10%"),
     ("lon01-pos03", "AV-02", "unknown", ""),
-    ("ber02-srv01", "BAK-01", "pass", "LotusPOS: 2026-10-31T23:30:00Z (3.0 hours old)"),
+    ("ber02-srv01", "BAK-01", "pass", "LotusPOS: full 2026-10-31T23:30:00Z (3.0 hours old)"),
     ("lis01-kds01", "AUT-01", "waived", "true"),
     ("lon01-srv01", "SQL-02", "pass", "LotusPOS: 2300 MB"),
 ])
@@ -146,7 +146,7 @@ def test_month_to_month_new_fixed_still_open(audited: Path) -> None:
     assert keys("LIS01", "still_open") == [("lis01-pos01", "SVC-01")]
     assert keys("LON01", "new") == [("lon01-kds02", "DSK-01")]
     assert keys("BER02", "new") == keys("LIS01", "new") == keys("LON01", "fixed") == []
-    assert sites["BER02"]["changes"]["fixed"][0]["before"].startswith("LotusPOS: 2026-09-28")
+    assert sites["BER02"]["changes"]["fixed"][0]["before"].startswith("LotusPOS: full 2026-09-28")
     october = {site["code"]: site for site in load_json(audited, "2026-10")["sites"]}
     assert october["LIS01"]["changes"] is None  # nothing earlier in the history
 

@@ -5,12 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ansible.errors import AnsibleFilterError
+
 from sitekit.acceptance import data_checks, failures, host_checks, port_checks, site_record
+from sitekit.audit.settings import fleet_policy
 
 
 def acceptance_host_checks(facts: dict[str, Any], expected: dict[str, Any]) -> list[Any]:
-    """Services, versions, antivirus and backups of one host."""
-    return host_checks(facts, expected)
+    """Services, versions, antivirus and backups of one host.
+
+    The antivirus and backup checks are the fleet's audit policy's controls (expected:
+    fleet_dir, controls).
+    """
+    try:
+        policy = fleet_policy(str(expected["fleet_dir"]))
+        return host_checks(facts, expected, policy)
+    except (OSError, ValueError) as exc:
+        raise AnsibleFilterError(f"acceptance_host_checks: {exc}") from exc
 
 
 def acceptance_port_check(result: dict[str, Any], target: str, port: int) -> list[Any]:

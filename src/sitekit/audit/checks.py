@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
+from sitekit.backup.schedule import chain_intervals
+
 PASS, FAIL, WAIVED, UNKNOWN = "pass", "fail", "waived", "unknown"
 STATUSES = (PASS, FAIL, WAIVED, UNKNOWN)
 
@@ -22,6 +24,8 @@ _MISSING: Any = object()
 _DURATION = re.compile(r"^([0-9]+)([dhm])$")
 _DURATION_WORDS = {"d": ("day", 86400), "h": ("hour", 3600), "m": ("minute", 60)}
 _NAMED = re.compile(r"^\{([^{}]+)\}$")
+# A name the fleet gives, in a fact path: services.{${fleet.sql.service},WinRM}.state
+_FROM_FLEET = re.compile(r"\$\{fleet\.([A-Za-z0-9_.]+)\}")
 
 # An operator: (observed, expected, gathered at) -> (True/False/None for unknown, shown, note)
 Verdict = tuple[bool | None, str, str]
@@ -179,6 +183,46 @@ def _max_age(observed: Any, expected: dt.timedelta, at: dt.datetime | None) -> V
     return seconds <= expected.total_seconds(), f"{observed} ({_age(seconds)})", ""
 
 
+def _restorable_chain(observed: Any, expected: dt.timedelta, at: dt.datetime | None) -> Verdict:
+    """A database's backups (last_full, last_differential) make a chain the schedule keeps.
+
+    The full backup at most the schedule's full interval old, and the newest backup of the
+    chain (that full, or a differential taken since) at most its backup interval old; each
+    plus `expected`, the time a run may take. The intervals are db_backup's schedule's
+    (sitekit.backup.schedule.chain_intervals), never a second number here.
+    """
+    if not isinstance(observed, dict):
+        return None, show(observed), f"not a database's backups: {show(observed)}"
+    full_every, backup_every = chain_intervals()
+    full, shown, note = _max_age(observed.get("last_full"), full_every + expected, at)
+    if full is not True:
+        return full, f"full {shown}", note or "no full backup within the schedule's interval"
+    newest = observed["last_full"]
+    differential = observed.get("last_differential")
+    if isinstance(differential, str) and _later(differential, newest):
+        newest = differential
+    fresh, shown_newest, note = _max_age(newest, backup_every + expected, at)
+    kind = "full" if newest == observed["last_full"] else "differential"
+    text = f"full {shown}" + ("" if kind == "full" else f", differential {shown_newest}")
+    if fresh is not True:
+        return fresh, text, note or f"no backup within {backup_every.days} day(s)"
+    return True, text, ""
+
+
+def _later(first: str, second: str) -> bool:
+    try:
+        return timestamp(first) > timestamp(second)
+    except ValueError:
+        return False
+
+
+def _zero_or_at_least(observed: Any, expected: Any, _: Any) -> Verdict:
+    """0 (never ends by itself: the strictest setting) or a number at least `expected`."""
+    if not _number(observed):
+        return None, show(observed), f"not a number: {show(observed)}"
+    return observed == 0 or observed >= expected, show(observed), ""
+
+
 def _contains(observed: Any, expected: Any, _: Any) -> Verdict:
     if observed is None:
         observed = []
@@ -236,7 +280,8 @@ def _item_name(item: Any) -> str:
 
 OPERATORS = ("equals", "not_equals", "one_of", "at_least", "at_most", "between",
              "abs_at_most", "version_at_least", "version_at_most", "max_age", "contains",
-             "not_contains", "subset_of", "count_at_most")
+             "not_contains", "subset_of", "count_at_most", "restorable_chain",
+             "zero_or_at_least", "version_equals")
 
 
 def _operator(op: str, where: dict[str, Any] | None) -> Operator:
@@ -251,6 +296,9 @@ def _operator(op: str, where: dict[str, Any] | None) -> Operator:
         "version_at_least": _versioned(lambda found, wanted: found >= wanted),
         "version_at_most": _versioned(lambda found, wanted: found <= wanted),
         "max_age": _max_age,
+        "restorable_chain": _restorable_chain,
+        "zero_or_at_least": _zero_or_at_least,
+        "version_equals": _versioned(lambda found, wanted: found == wanted),
         "contains": _contains,
         "not_contains": _not_contains,
         "subset_of": _subset_of,
@@ -261,7 +309,7 @@ def _operator(op: str, where: dict[str, Any] | None) -> Operator:
 
 def _check_value(op: str, value: Any) -> Any:
     """The literal expected value of `op`, checked and prepared; CheckError if unusable."""
-    numeric = op in ("at_least", "at_most", "abs_at_most", "count_at_most")
+    numeric = op in ("at_least", "at_most", "abs_at_most", "count_at_most", "zero_or_at_least")
     if numeric and not _number(value):
         raise CheckError("value", f"{op} needs a number, got {show(value)}")
     if op == "count_at_most" and (not isinstance(value, int) or value < 0):
@@ -269,12 +317,13 @@ def _check_value(op: str, value: Any) -> Any:
     if op == "between" and not (isinstance(value, list) and len(value) == 2
                                 and all(_number(item) for item in value) and value[0] <= value[1]):
         raise CheckError("value", f"between needs [low, high], two numbers, got {show(value)}")
-    if op in ("version_at_least", "version_at_most") and _version(value) is None:
+    if op in ("version_at_least", "version_at_most", "version_equals") and \
+            _version(value) is None:
         raise CheckError("value", f"{op} needs a dotted version such as 16.0.1000.6, "
                                   f"got {show(value)}")
-    if op == "max_age":
+    if op in ("max_age", "restorable_chain"):
         if not isinstance(value, str) or not _DURATION.match(value):
-            raise CheckError("value", f"max_age needs a duration such as 2d, 36h or 90m, "
+            raise CheckError("value", f"{op} needs a duration such as 2d, 36h or 90m, "
                                       f"got {show(value)}")
         return duration(value)
     if op in ("one_of", "subset_of") and not isinstance(value, list):
@@ -313,6 +362,15 @@ def _expected_text(  # noqa: PLR0912 - one case per operator
             return f"<= {value}"
         case "max_age":
             return f"at most {_duration_words(raw)} old"
+        case "restorable_chain":
+            full_every, backup_every = chain_intervals()
+            return (f"a full backup at most {full_every.days} days old and a backup since at"
+                    f" most {backup_every.days} day{'s' if backup_every.days != 1 else ''} old"
+                    f" (db_backup's schedule), +{_duration_words(raw)} for a run")
+        case "zero_or_at_least":
+            return f"0 or >= {num(value)}"
+        case "version_equals":
+            return f"= {value}"
         case "contains":
             return f"includes {show(value)}"
         case "not_contains":
@@ -341,6 +399,21 @@ def _parse_path(text: str) -> tuple[Any, ...]:
         else:
             parts.append(part)
     return tuple(parts)
+
+
+def _fleet_names(fact: str, fleet: dict[str, Any] | None) -> str:
+    """The fact path with each ${fleet.<key>} replaced by the fleet's name for it."""
+    def name(match: re.Match[str]) -> str:
+        found = _get(fleet or {}, tuple(match.group(1).split(".")))
+        if fleet is None or not isinstance(found, str) or not found:
+            raise CheckError("fact", f"the fleet file has no name at {match.group(1)} for "
+                                     f"${{fleet.{match.group(1)}}}; name a text key under "
+                                     "`fleet:` in sitekit.yml (or sql.service, sql.connect)")
+        if set(found) & set(".,{}*"):
+            raise CheckError("fact", f"fleet.{match.group(1)} is {found!r}: a name in a fact "
+                                     "path cannot hold . , { } or *")
+        return found
+    return _FROM_FLEET.sub(name, fact)
 
 
 def _get(node: Any, parts: tuple[str, ...]) -> Any:
@@ -416,7 +489,7 @@ class Check:
             raise CheckError("where", "`where` only works with count_at_most")
         self.fact, self.op, self.value_from = fact, op, value_from
         self.where, self.unit = where, unit
-        self._parts = _parse_path(fact)
+        self._parts = _parse_path(_fleet_names(fact, fleet))
         self._leafy = any(not isinstance(part, str) for part in self._parts)
         self._operator = _operator(op, where)
         self._from_facts: tuple[Any, ...] | None = None

@@ -19,7 +19,7 @@ import yaml
 from sitekit.audit.checks import Check, CheckError
 from sitekit.audit.published import schema
 from sitekit.problems import Problem, display_path
-from sitekit.site import strict_yaml
+from sitekit.site import sqlserver, strict_yaml
 from sitekit.site.model import STATION_KINDS, dotted
 from sitekit.site.schema import explained
 
@@ -126,7 +126,7 @@ def load_policy(path: Path, fleet: dict[str, Any] | None = None,
         problems.append(_problem(shown, data, ("fleet",), (
             f"this policy is for fleet {data['fleet']}, but the fleet file names "
             f"{fleet.get('name')}; use the fleet's own policy or fix `fleet:`")))
-    controls = _controls(shown, data, fleet, problems)
+    controls = _controls(shown, data, _with_sql(fleet), problems)
     ids = {control.id for control in controls}
     if today is None:
         from sitekit.plan.fleet import planning_date  # noqa: PLC0415 - plan imports much
@@ -175,6 +175,14 @@ def _coerced(node: Any, where: tuple[str | int, ...]) -> Iterator[tuple[tuple[st
 
 def _problem(shown: str, data: Any, where: tuple[str | int, ...], message: str) -> Problem:
     return Problem(shown, strict_yaml.line_of(data, where), _WHERE, dotted(where), message)
+
+
+def _with_sql(fleet: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The fleet mapping and, as `sql`, its SQL Server instance's names (service, connect)."""
+    instance = ((fleet or {}).get("software") or {}).get("sql_server", {}).get("instance")
+    if fleet is None or not isinstance(instance, str):
+        return fleet
+    return {**fleet, "sql": sqlserver.names(instance)}
 
 
 def _controls(shown: str, data: Any, fleet: dict[str, Any] | None,

@@ -7,6 +7,8 @@ at the same time on the other nights: each starts when its night's window opens.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sitekit.plan.schedule import WindowError, parse_window
 from sitekit.site.model import DAY_NAMES
 
@@ -37,3 +39,20 @@ def backup_schedule(windows: list[str] | None, restore_test_delay: int = 120) ->
         "restore_test_day": DAY_NAMES[(number + restore // _DAY) % 7],
         "restore_test_time": _clock(restore),
     }
+
+
+def chain_intervals(schedule: dict[str, str] | None = None) -> tuple[dt.timedelta, dt.timedelta]:
+    """How far apart the schedule's full backups are, and its backups of any kind.
+
+    A restorable chain is a full backup at most the first apart, and the newest backup
+    (that full or a differential since) at most the second: the weekly full and daily
+    differentials give (7 days, 1 day). The audit's `restorable_chain` (BAK-01) judges by
+    this, so the policy never holds a second copy of the schedule.
+    """
+    # Without a site's schedule: the days do not depend on which window, so any one will do.
+    schedule = schedule or backup_schedule(["sun 02:00-sun 06:00"])
+    full = DAY_NAMES.index(schedule["full_day"])  # one day of the week: a full every 7 days
+    others = {DAY_NAMES.index(name) for name in schedule["other_days"].split(",") if name}
+    days = sorted({full} | others)
+    gaps = [(days[(i + 1) % len(days)] - day) % 7 or 7 for i, day in enumerate(days)]
+    return dt.timedelta(days=7), dt.timedelta(days=max(gaps))

@@ -1,8 +1,9 @@
-"""`sitekit lab up | status | down | reset | fault`: virtual sites on loopback, over WinRM."""
+"""`sitekit lab up | status | down | reset | advance | fault`: virtual sites over WinRM."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import shutil
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sitekit.lab import control, faults
+from sitekit.lab.clock import CLOCK_FILE
 from sitekit.lab.labdir import LabLayout, prepare, read_inventory
 from sitekit.lab.server import read_config
 from sitekit.plan.fleet import plan_fleet_dir
@@ -38,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
                        ("down", "stop the lab; host state is kept"),
                        ("reset", "forget host state and faults (restarts a running lab)")):
         commands.add_parser(name, help=text)
+    advance = commands.add_parser(
+        "advance", help="move the lab's clock on (restarts a running lab): days pass for "
+                        "the hosts, their scheduled jobs run by their schedules")
+    advance.add_argument("--days", type=float, default=0.0)
+    advance.add_argument("--hours", type=float, default=0.0)
     fault = commands.add_parser(
         "fault", help="inject a fault into a host (kept until `reset`), or `clear` them",
         description="faults: " + "; ".join(f"{k}: {v}" for k, v in faults.FAULTS.items()))
@@ -63,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
             return down(layout)
         if args.lab_command == "reset":
             return reset(layout)
+        if args.lab_command == "advance":
+            return advance_clock(layout, dt.timedelta(days=args.days, hours=args.hours))
         if args.lab_command == "fault":
             return inject(layout, args.host, args.fault, args.params)
     except BrokenPipeError:  # `sitekit lab status | head`: main() handles it
@@ -122,6 +131,26 @@ def reset(layout: LabLayout) -> int:
     shutil.rmtree(layout.root / "hosts", ignore_errors=True)
     _say(f"lab reset: host state and faults removed from {layout.root / 'hosts'}")
     if was_running and layout.exists():
+        source = read_inventory(layout)
+        _, port = read_config(layout.root)
+        return up(layout, Path(source["source"]), list(source.get("sites", [])), port)
+    return 0
+
+
+def advance_clock(layout: LabLayout, by: dt.timedelta) -> int:
+    """Move the lab's clock on by `by`; a running lab restarts with it, its state kept."""
+    if not layout.exists():
+        raise ValueError(f"no lab in {layout.root}")
+    if by < dt.timedelta(0):
+        raise ValueError("the lab's clock only moves on: give --days or --hours of 0 or more")
+    clock = layout.root / CLOCK_FILE
+    offset = json.loads(clock.read_text(encoding="utf-8"))["offset_seconds"] if \
+        clock.exists() else 0
+    offset += int(by.total_seconds())
+    was_running = control.stop(layout.root) is not None
+    clock.write_text(json.dumps({"offset_seconds": offset}), encoding="utf-8")
+    _say(f"lab clock: {dt.timedelta(seconds=offset)} ahead of the controller's")
+    if was_running:
         source = read_inventory(layout)
         _, port = read_config(layout.root)
         return up(layout, Path(source["source"]), list(source.get("sites", [])), port)

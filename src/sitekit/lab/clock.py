@@ -10,10 +10,22 @@ from tzlocal.windows_tz import win_tz
 
 _FILETIME_EPOCH = dt.datetime(1601, 1, 1, tzinfo=dt.UTC)
 
+# How far the lab's clock runs ahead of the controller's: `sitekit lab advance` moves it on
+# (kept in <lab>/clock.json, read when the lab starts), so days and weeks pass for the
+# virtual hosts: scheduled backups, scans and signature updates run by their schedules.
+CLOCK_FILE = "clock.json"
+_clock_offset = dt.timedelta(0)
+
+
+def set_clock_offset(offset: dt.timedelta) -> None:
+    """Run the lab's clock `offset` ahead of the controller's."""
+    global _clock_offset  # noqa: PLW0603 - one clock per lab process
+    _clock_offset = offset
+
 
 def utcnow() -> dt.datetime:
-    """The lab's clock: the controller's, in UTC, to the second."""
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    """The lab's clock: the controller's (moved on by `sitekit lab advance`), UTC, to the second."""
+    return (dt.datetime.now(dt.UTC) + _clock_offset).replace(microsecond=0)
 
 
 def filetime(moment: dt.datetime) -> int:

@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from sitekit.lab.clock import utcnow
 from sitekit.lab.host import LabHost
 from sitekit.lab.ntlm import write_credential_file
 
@@ -198,7 +199,7 @@ def _apply(host: LabHost, faults: dict[str, dict[str, Any]]) -> None:
     lab["faults"] = faults
     if "stale-signatures" in faults and "stale-signatures" not in before and "defender" in \
             host.state:
-        stale = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
+        stale = utcnow() - dt.timedelta(days=30)
         host.state["defender"]["antivirus_signature_last_updated"] = stale.replace(
             microsecond=0).isoformat()
     if "failed-backup" in faults and "failed-backup" not in before:

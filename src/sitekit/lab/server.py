@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import datetime as dt
 import json
 import logging
 import os
@@ -32,6 +33,7 @@ from types import FrameType, TracebackType
 from spnego.channel_bindings import GssChannelBindings
 
 from sitekit.lab import faults, network
+from sitekit.lab.clock import CLOCK_FILE, set_clock_offset
 from sitekit.lab.connection import Listener, reset, serve_connection
 from sitekit.lab.host import LabHost, require_loopback
 from sitekit.lab.modules import load_models
@@ -270,6 +272,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     _keep_freed_memory()
     hosts, port = read_config(args.lab_dir)
+    clock = args.lab_dir / CLOCK_FILE
+    if clock.exists():
+        offset = json.loads(clock.read_text(encoding="utf-8"))["offset_seconds"]
+        set_clock_offset(dt.timedelta(seconds=offset))
     server = LabServer(hosts, args.lab_dir, args.port or port)
     done = threading.Event()
 

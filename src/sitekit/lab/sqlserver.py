@@ -30,6 +30,7 @@ from sitekit.lab import filesystem
 from sitekit.lab.errors import ModuleCrashError, ModuleFailedError
 from sitekit.lab.host import LabHost
 from sitekit.lab.state import find, host_state
+from sitekit.site.sqlserver import DEFAULT_INSTANCE, service_name
 
 # Where PowerShell finds machine-wide modules; dbatools (and dbatools.library) go here.
 MODULES_DIR = "C:\\Program Files\\WindowsPowerShell\\Modules"
@@ -50,11 +51,6 @@ _SETUP_ARGUMENT = re.compile(r"^/(?P<name>[A-Za-z_]+)(?:=(?P<value>.*))?$")
 def instances(host: LabHost) -> dict[str, Any]:
     """The host's SQL Server instances by name."""
     return host_state(host).setdefault("sql_instances", {})
-
-
-def service_name(instance: str) -> str:
-    """The engine's Windows service: MSSQLSERVER, or MSSQL$<INSTANCE> for a named one."""
-    return "MSSQLSERVER" if instance.upper() == "MSSQLSERVER" else f"MSSQL${instance.upper()}"
 
 
 def _words(command_line: str) -> list[str]:
@@ -211,15 +207,22 @@ def require_dbatools(host: LabHost, fqcn: str) -> None:
             f"specified by the \"#requires\" statements of the script are missing: dbatools.")
 
 
-def instance_name(sql_instance: str) -> tuple[str, int | None]:
-    r"""The instance and port an SqlInstance names: 'host\NAME', 'host,1433', 'host'."""
+def instance_name(sql_instance: str) -> tuple[str | None, int | None]:
+    r"""The instance and port an SqlInstance names: 'host\NAME', 'host,1433', 'host'.
+
+    The server's name alone reaches the default instance; 'host\MSSQLSERVER' reaches
+    nothing (None), as on Windows: the default instance has no instance name to look up
+    (https://learn.microsoft.com/en-us/sql/database-engine/configure-windows/database-engine-instances-sql-server).
+    """
     text = sql_instance.strip()
     port = None
     if "," in text:
         text, _, port_text = text.partition(",")
         port = int(port_text) if port_text.strip().isdigit() else None
-    _, _, name = text.partition("\\")
-    return (name or "MSSQLSERVER").upper(), port
+    _, backslash, name = text.partition("\\")
+    if backslash and name.upper() == DEFAULT_INSTANCE:
+        return None, port
+    return (name or DEFAULT_INSTANCE).upper(), port
 
 
 def connect(host: LabHost, sql_instance: str, sql_username: str | None = None) -> dict[str, Any]:
@@ -235,7 +238,7 @@ def connect(host: LabHost, sql_instance: str, sql_username: str | None = None) -
         found = next((n for n, i in table.items() if i.get("tcp_enabled") and
                       i.get("tcp_port") == port), None)
     else:
-        found = find(table, name)
+        found = None if name is None else find(table, name)
     service = None if found is None else state["services"].get(table[found]["service"])
     if found is None or service is None or service["state"] != "running":
         raise ModuleFailedError(

@@ -60,7 +60,7 @@ def host_state(host: LabHost) -> dict[str, Any]:
 
 
 def seed_state(kind: str, name: str, rng: random.Random, username: str = "sitekit",
-               now: dt.datetime | None = None,
+               *, now: dt.datetime | None = None,
                volumes: Sequence[str] = VOLUMES) -> dict[str, Any]:
     """The state of a fresh install: the server OS for servers, the client OS for stations.
 
@@ -108,7 +108,8 @@ def seed_state(kind: str, name: str, rng: random.Random, username: str = "siteki
 def _filesystem(username: str, volumes: Sequence[str]) -> dict[str, Any]:
     """The directories every install has, keyed as filesystem.py keys them."""
     profile = f"C:\\Users\\{username}"
-    paths = [*(f"{letter}:\\" for letter in volumes if letter != "C"),"C:\\", "C:\\Windows", "C:\\Windows\\System32", "C:\\Windows\\System32\\drivers",
+    paths = [*(f"{letter}:\\" for letter in volumes if letter != "C"),
+             "C:\\", "C:\\Windows", "C:\\Windows\\System32", "C:\\Windows\\System32\\drivers",
              "C:\\Windows\\System32\\drivers\\etc", "C:\\Windows\\Temp", "C:\\ProgramData",
              "C:\\Program Files", "C:\\Program Files (x86)", "C:\\Users", "C:\\Users\\Public",
              profile, f"{profile}\\AppData", f"{profile}\\AppData\\Local",

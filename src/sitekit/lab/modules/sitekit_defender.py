@@ -42,9 +42,32 @@ def _same(left: list[str], right: list[str]) -> bool:
     return sorted(x.lower() for x in left) == sorted(x.lower() for x in right)
 
 
-def _status(defender: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+def signatures_updated(state: dict[str, Any], now: dt.datetime) -> dt.datetime:
+    """When the signatures were last updated, the scheduled checks since included.
+
+    Defender checks for new signatures every SignatureUpdateInterval hours (1-24; 0 leaves
+    it to its default schedule, which the lab does not run) and Microsoft publishes new ones
+    several times a day, so each check updates them; a stale-signatures fault makes every
+    check fail. https://learn.microsoft.com/en-us/powershell/module/defender/set-mppreference
+    """
+    defender = state["defender"]
+    stored = dt.datetime.fromisoformat(defender["antivirus_signature_last_updated"])
+    hours = (defender.get("preferences") or {}).get("signature_update_interval") or 0
+    since = defender.get("signature_checks_since")  # when the interval was set
+    if not hours or not since or faults.active(state, "stale-signatures") is not None:
+        return stored
+    start = dt.datetime.fromisoformat(since)
+    every = dt.timedelta(hours=int(hours))
+    if now < start + every:
+        return stored
+    return max(stored, start + every * ((now - start) // every))
+
+
+def _status(defender: dict[str, Any], now: dt.datetime,
+            state: dict[str, Any] | None = None) -> dict[str, Any]:
     """What Get-MpComputerStatus reports, as the module returns it."""
-    updated = dt.datetime.fromisoformat(defender["antivirus_signature_last_updated"])
+    updated = dt.datetime.fromisoformat(defender["antivirus_signature_last_updated"]) \
+        if state is None else signatures_updated(state, now)
     return {
         "antivirus_enabled": defender["antivirus_enabled"],
         "realtime_protection_enabled": defender["preferences"]["realtime_protection"],
@@ -104,9 +127,12 @@ def sitekit_defender(host: LabHost, args: dict[str, Any], check_mode: bool,
             registry[key] = {name: {"type": "string", "data": "0"} for name in wanted}
             policy = find(registry, POLICY_KEY) or POLICY_KEY
             registry.setdefault(policy, {})[f"Exclusions_{kind}"] = {"type": "dword", "data": 1}
+    now = utcnow()
     if not check_mode:
         applied = {k: before[k] if defender["is_tamper_protected"] and k in TAMPER_PROTECTED
                    else v for k, v in after.items()}
+        if applied.get("signature_update_interval") != before.get("signature_update_interval"):
+            defender["signature_checks_since"] = now.isoformat()
         defender["preferences"] = applied
         # The module reads the preferences back: what did not take fails, naming why.
         ignored = [k for k in changes if k in PREFERENCES and applied[k] != after[k]]
@@ -118,8 +144,7 @@ def sitekit_defender(host: LabHost, args: dict[str, Any], check_mode: bool,
                 " protection is managed (Microsoft Defender for Endpoint or Intune), or leave"
                 " them out.",
                 preferences=applied, changes=changes)
-    now = utcnow()
-    status = _status(defender, now)
+    status = _status(defender, now, state)
     limit = args["signature_max_age_hours"]
     updated = limit is not None and status["antivirus_signature_age_hours"] >= limit
     if updated and not check_mode:
@@ -135,7 +160,7 @@ def sitekit_defender(host: LabHost, args: dict[str, Any], check_mode: bool,
         defender["antivirus_signature_last_updated"] = now.isoformat()
         defender["antivirus_signature_version"] = _next_version(
             defender["antivirus_signature_version"])
-        status = _status(defender, now)
+        status = _status(defender, now, state)
     result: dict[str, Any] = {"changed": bool(changes) or updated, "preferences": after,
                               "exclusions": exclusions_after, "status": status,
                               "signatures_updated": updated, "changes": changes}

@@ -22,10 +22,11 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from sitekit.lab import faults, sqlbackup
+from sitekit.lab import faults, sqlbackup, sqlserver
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.modules._common import utcnow, zone
+from sitekit.lab.modules.sitekit_defender import signatures_updated
 from sitekit.lab.pki import pki_paths
 from sitekit.lab.seed_base import BUILTIN_GROUP_SIDS, UPDATE_CLASSIFICATIONS, group_by_sid
 from sitekit.lab.seed_base import ensure as ensure_base
@@ -198,6 +199,17 @@ def _connected(ctx: _Host) -> dict[str, Any] | None:
     sql = _instance(ctx)
     if sql is None:
         return None
+    connect = ctx.args.get("sql_connect")
+    if not connect:
+        raise UnavailableError(f"reading SQL Server {sql['name']} needs the options sql_instance"
+                               " and sql_connect (the inventory's sitekit_sql)")
+    name, _ = sqlserver.instance_name(connect)
+    if name is None or name != sql["name"].upper():
+        raise UnavailableError(f"cannot query SQL Server instance {sql['name']} at {connect}:"
+                               " A network-related or instance-specific error occurred while"
+                               " establishing a connection to SQL Server (provider: SQL"
+                               " Network Interfaces, error: 26 - Error Locating"
+                               " Server/Instance Specified)")
     service = ctx.state["services"].get(sql["service"])
     if service is None or service["state"] != "running":
         raise UnavailableError(f"cannot query SQL Server instance {sql['name']}: A network-related"
@@ -442,7 +454,8 @@ def _defender(ctx: _Host) -> dict[str, Any]:
         "engine_version": defender["am_engine_version"],
         "platform_version": defender["am_product_version"],
         "signature_version": defender["antivirus_signature_version"],
-        "signature_last_updated": iso(defender.get("antivirus_signature_last_updated")),
+        "signature_last_updated": iso(signatures_updated(ctx.state, ctx.now) if defender.get(
+            "antivirus_signature_last_updated") else None),
         "last_quick_scan": iso(scans["quick"]),
         "last_full_scan": iso(scans["full"]),
     }

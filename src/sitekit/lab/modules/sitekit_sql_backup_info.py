@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sitekit.lab import sqlbackup
+from sitekit.lab import sqlbackup, sqlserver
 from sitekit.lab.host import LabHost
-from sitekit.lab.modules import register
+from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.state import host_state
 
 
@@ -23,8 +23,14 @@ def sitekit_sql_backup_info(host: LabHost, args: dict[str, Any], check_mode: boo
     # check mode on a copy.
     host = sqlbackup.looked_at(host, check_mode)
     sql = sqlbackup.instance(host.state, args["instance"])
-    if sql is None:
+    # Get-Service -Name <service>: no such service, no instance (the module's answer).
+    if sql is None or sql["service"].upper() != args["service"].upper():
         return {"changed": False, "instance": None, "databases": {}}
+    try:
+        sqlserver.connect(host, args["server"])
+    except ModuleFailedError as exc:
+        raise ModuleFailedError(f"cannot query SQL Server instance {args['instance']}: "
+                                f"{exc.msg}") from exc
     names = args["databases"] or list(sql.get("databases") or {})
     databases: dict[str, Any] = {}
     for name in names:

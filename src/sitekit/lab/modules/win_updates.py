@@ -9,7 +9,6 @@ makes it fail (0x80070643, as a broken Defender update does).
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import uuid
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from sitekit.lab import faults
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
+from sitekit.lab.modules._common import utcnow
 from sitekit.lab.modules.argspec import OptionSpec
 from sitekit.lab.state import host_state
 
@@ -113,5 +113,5 @@ def _fails(state: dict[str, Any], update: dict[str, Any]) -> bool:
 
 def _refresh_signatures(state: dict[str, Any]) -> None:
     """A definition update installed: Defender's signatures are new."""
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    now = utcnow()
     state["defender"]["antivirus_signature_last_updated"] = now.isoformat()
