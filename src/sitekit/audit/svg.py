@@ -35,9 +35,15 @@ def legend() -> Markup:
 
 
 def stacked_bars(rows: Sequence[tuple[str, dict[str, int]]], label: str,
-                 width: int = 640) -> Markup:
-    """One horizontal bar per row, split by status, with the share that passed or is waived."""
-    label_width, percent_width, height = 190, 48, 16
+                 width: int = 640, *, order: Sequence[str] = _ORDER,
+                 colours: dict[str, str] | None = None,
+                 counted: Sequence[str] = (PASS, WAIVED), label_width: int = 190) -> Markup:
+    """One horizontal bar per row, split by status, with the share of the `counted` ones.
+
+    The audit's statuses by default; the rollout draws its sites' states with the same bars.
+    """
+    colours = colours or COLOURS
+    percent_width, height = 48, 16
     bar_width = width - label_width - percent_width
     body = []
     for index, (name, counts) in enumerate(rows):
@@ -45,15 +51,15 @@ def stacked_bars(rows: Sequence[tuple[str, dict[str, int]]], label: str,
         total = sum(counts.values())
         body.append(f'<text x="0" y="{y + 12}">{escape(_clip(name, 30))}</text>')
         x = float(label_width)
-        for status in _ORDER:
+        for status in order:
             if not total or not counts.get(status):
                 continue
             span = bar_width * counts[status] / total
             body.append(f'<rect x="{x:.1f}" y="{y}" width="{span:.1f}" height="{height}" '
-                        f'fill="{COLOURS[status]}"><title>{escape(name)}: {counts[status]} '
-                        f"{status}</title></rect>")
+                        f'fill="{colours[status]}"><title>{escape(name)}: {counts[status]} '
+                        f"{escape(status)}</title></rect>")
             x += span
-        share = (counts.get(PASS, 0) + counts.get(WAIVED, 0)) / total if total else None
+        share = sum(counts.get(status, 0) for status in counted) / total if total else None
         shown = f"{share:.0%}" if share is not None else "-"
         body.append(f'<text x="{width - 4}" y="{y + 12}" text-anchor="end">{shown}</text>')
     return _svg(width, max(len(rows) * (height + 4), height), label, body)

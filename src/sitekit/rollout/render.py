@@ -6,8 +6,9 @@ import datetime as dt
 import json
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from sitekit.audit.svg import stacked_bars
 from sitekit.rollout.planner import PlannedSite, RolloutPlan
 from sitekit.rollout.state import STATES, Status
 
@@ -169,30 +170,9 @@ COLOURS = {"done": "#2e7d32", "upgrading": "#5b7fa6", "pending": "#9e9e9e",
 
 def progress_chart(status: Status, width: int = 640) -> Markup:
     """One bar per ring, split by the sites' states, with the share done, as inline SVG."""
-    label_width, percent_width, height = 70, 48, 16
-    bar_width = width - label_width - percent_width
-    body = []
-    for index, ring in enumerate(status.rings):
-        y = index * (height + 4)
-        counts, total = ring.counts, len(ring.sites)
-        body.append(f'<text x="0" y="{y + 12}">ring {ring.ring}</text>')
-        x = float(label_width)
-        for state in STATES:
-            if not total or not counts[state]:
-                continue
-            span = bar_width * counts[state] / total
-            body.append(f'<rect x="{x:.1f}" y="{y}" width="{span:.1f}" height="{height}" '
-                        f'fill="{COLOURS[state]}"><title>ring {ring.ring}: {counts[state]} '
-                        f"{escape(state)}</title></rect>")
-            x += span
-        shown = f"{counts['done'] / total:.0%}" if total else "-"
-        body.append(f'<text x="{width - 4}" y="{y + 12}" text-anchor="end">{shown}</text>')
-    rows = max(len(status.rings), 1) * (height + 4)
-    return Markup(  # noqa: S704 - built here; every text in it is escaped
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {rows}" width="{width}" '
-        f'height="{rows}" role="img" aria-label="progress by ring" '
-        'font-family="Helvetica, Arial, sans-serif" font-size="11">'
-        f"<title>progress by ring</title>{''.join(body)}</svg>")
+    rows = [(f"ring {ring.ring}", dict(ring.counts)) for ring in status.rings]
+    return stacked_bars(rows, "progress by ring", width, order=STATES, colours=COLOURS,
+                        counted=("done",), label_width=70)
 
 
 def status_html(status: Status) -> str:
