@@ -66,7 +66,7 @@ def test_slow_host_delays_every_command(cli_lab: CliLab) -> None:
     slow = ping()
     inject(cli_lab, "clear")
     fast = min(fast, ping())
-    assert slow > fast + 2.5
+    assert slow > fast + 2
 
 
 def test_reboot_mid_run_resets_the_connection_and_comes_back(cli_lab: CliLab) -> None:

@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -219,8 +220,17 @@ def test_reboot_in_the_middle_stops_the_site_and_a_rerun_converges(two_sites: Cl
 
 
 def converges_after_clearing(lab: CliLab, host: str) -> None:
-    """Clear the host's faults: opening day then converges, and a second run changes nothing."""
+    """Clear the host's faults: opening day then converges, and a second run changes nothing.
+
+    A host that went down for a reboot is back only once it has rebooted (the lab's
+    `reboot-mid-run` refuses connections for a few seconds): wait for it to answer, as an
+    engineer would before running opening day again.
+    """
     inject(lab, host, "clear")
+    deadline = time.monotonic() + 30
+    while lab.ansible(host, "ansible.windows.win_ping").returncode != 0:
+        assert time.monotonic() < deadline, f"{host} did not come back within 30 s"
+        time.sleep(1)
     rc, _, output = run(lab, "--limit", "site_lis01")
     assert rc == 0, output[-4000:]
     rc, stats, output = run(lab, "--limit", "site_lis01")
