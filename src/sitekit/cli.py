@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912 - a branch a command
     """Run the command line; returns the exit status."""
     # A short-lived command over thousands of acyclic objects: the cycle collector would
     # only cost time (the lab's long-running server is another process).

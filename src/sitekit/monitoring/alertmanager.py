@@ -1,5 +1,7 @@
-"""The Alertmanager config: grouped by site, a site down inhibits its hosts' alerts, and
-each site's maintenance windows mute what maintenance explains, in the site's time zone.
+"""The Alertmanager config: by site, a site down silencing its hosts, windows as mutes.
+
+Alerts are grouped by site; a site-down alert inhibits the other alerts of its site; each
+site's maintenance windows mute what maintenance explains, in the site's time zone.
 
 The windows are the plan's (sitekit.plan.schedule, the one window grammar), cut at local
 midnight into Alertmanager's time intervals; `location` makes Alertmanager read them in

@@ -46,8 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         files = build(args.fleet, Endpoints(args.alertmanager, args.webhook))
     except ProblemsFound as error:
-        print(error.report(), file=sys.stderr)
+        sys.stderr.write(error.report() + "\n")
         return 1
-    for path in write(files, args.out):
-        print(path)
+    sys.stdout.writelines(f"{path}\n" for path in write(files, args.out))
     return 0

@@ -47,21 +47,23 @@ def build(fleet_dir: Path, endpoints: Endpoints | None = None) -> dict[str, str]
     endpoints = endpoints or Endpoints()
     plan = plan_fleet_dir(fleet_dir)
     plan.raise_for_problems()
-    assert plan.fleet is not None
+    fleet = plan.fleet
+    if fleet is None:  # a fleet that cannot be loaded always comes with its problems
+        raise ProblemsFound(plan.problems)
     problems: list[Problem] = []
-    raw = strict_yaml.plain(plan.fleet.source)["fleet"]
+    raw = strict_yaml.plain(fleet.source)["fleet"]
     policy, policy_problems = load_policy(policy_file(fleet_dir), raw,
                                           [s.site.code for s in plan.sites])
     problems.extend(policy_problems)
     limits = thresholds(policy, problems) if policy is not None else None
-    port = exporter_port(plan.fleet, problems)
-    targets = file_sd(plan, port, problems) if port is not None else []
+    port = exporter_port(fleet, problems)
+    targets = file_sd(fleet, plan, port, problems) if port is not None else []
     if problems or limits is None:
         raise ProblemsFound(problems)
     return {
         PROMETHEUS: _yaml(_prometheus(endpoints)),
         TARGETS: json.dumps(targets, indent=1, ensure_ascii=False) + "\n",
-        RULES: _yaml(rule_file(alert_rules(plan.fleet, limits))),
+        RULES: _yaml(rule_file(alert_rules(fleet, limits))),
         ALERTMANAGER: _yaml(alertmanager.config(plan, endpoints.webhook)),
     }
 

@@ -27,9 +27,9 @@ def exporter_port(fleet: Fleet, problems: list[Problem]) -> int | None:
     return port
 
 
-def file_sd(plan: FleetPlan, port: int, problems: list[Problem]) -> list[dict[str, Any]]:
+def file_sd(fleet: Fleet, plan: FleetPlan, port: int,
+            problems: list[Problem]) -> list[dict[str, Any]]:
     """One file_sd target group per host: its address and port, and its labels."""
-    assert plan.fleet is not None
     groups = []
     for site_plan in plan.sites:
         site = site_plan.site
@@ -38,7 +38,7 @@ def file_sd(plan: FleetPlan, port: int, problems: list[Problem]) -> list[dict[st
                    for kind in flow.target_kinds}
         for host in site_plan.hosts:
             if host.kind not in allowed:
-                problems.append(plan.fleet.problem(("network", "flows"), (
+                problems.append(fleet.problem(("network", "flows"), (
                     f"no flow lets `{SOURCE}` reach the {host.kind} hosts (e.g. "
                     f"{host.computer_name} of site {site.code}) on port {PORT} ({port}); add "
                     f"{host.kind} to the `to:` of a flow from {SOURCE} on port {PORT}")))
