@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
                                      "configured from the plan; `sitekit monitoring --help`",
                                      add_help=False)
     monitoring.add_argument("monitoring_args", nargs=argparse.REMAINDER)
+    incident = commands.add_parser("incident", help="faults and calls with the promised "
+                                   "times; `sitekit incident --help`", add_help=False)
+    incident.add_argument("incident_args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -67,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912 - a branch 
     # `sitekit lab --help`: argparse leaves an option before the lab command unparsed.
     args, unparsed = parser.parse_known_args(argv)
     if unparsed and args.command not in ("lab", "report", "maintenance", "rollout",
-                                                 "monitoring"):
+                                                 "monitoring", "incident"):
         parser.error(f"unrecognized arguments: {' '.join(unparsed)}")
     try:
         planning_date()  # a bad SITEKIT_TODAY or SITEKIT_NOW is a usage error, not a traceback
@@ -106,6 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912 - a branch 
             from sitekit.monitoring import cli as monitoring_cli  # noqa: PLC0415
 
             return monitoring_cli.main([*unparsed, *args.monitoring_args])
+        if args.command == "incident":
+            from sitekit.incident import cli as incident_cli  # noqa: PLC0415
+
+            return incident_cli.main([*unparsed, *args.incident_args])
     except BrokenPipeError:  # `sitekit plan ... | head`
         return 0
     except KitNotFoundError as error:  # an install without the kit's plugins
