@@ -18,7 +18,9 @@ import argparse
 import datetime as dt
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -96,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     listed = command("list", "the incidents and their clocks", numbered=False)
     listed.add_argument("--month", metavar="YYYY-MM", help="only those opened in this month")
     listed.add_argument("--format", choices=("table", "json"), default="table")
+    receiver = command("receive", "take Alertmanager's webhook on loopback: one incident "
+                       "per alert group", numbered=False)
+    receiver.add_argument("--listen", default="127.0.0.1:9095", metavar="HOST:PORT",
+                          help="loopback address and port (default 127.0.0.1:9095, what "
+                          "`sitekit monitoring config` points Alertmanager at)")
     shown = command("show", "one incident, every step and both clocks")
     shown.add_argument("--format", choices=("table", "json"), default="table")
     return parser
@@ -107,7 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     contract, problems = load_contract(args.fleet)
     # Only `open` needs the plan (the site and its hosts); the other steps the fleet's name.
-    plan = plan_fleet_dir(args.fleet, only=[args.site]) if args.action == "open" else None
+    plan = (plan_fleet_dir(args.fleet, only=[args.site] if args.action == "open" else ())
+            if args.action in ("open", "receive") else None)
     fleet = plan.fleet.name if plan is not None and plan.fleet else fleet_name(args.fleet)
     if fleet is None or (plan is not None and plan.problems) or contract is None:
         print(ProblemsFound([*(plan.problems if plan else ()), *problems]).report(),
@@ -115,6 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     history_path = args.history or Path("reports") / fleet / "history.sqlite"
     now = planning_now()
+    if args.action == "receive" and plan is not None:
+        return _receive(parser, args, fleet, history_path,
+                        {site.site.code for site in plan.sites})
     try:
         if args.action in ("list", "show"):
             if not history_path.is_file():
@@ -125,41 +136,49 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if args.action == "list":
                     return _list(store, contract, args, now)
                 return _show(store, contract, args, now)
-        engineer = (args.engineer if args.engineer is not None
-                    else os.environ.get(ENGINEER_VARIABLE, "")).strip()
-        if not engineer and args.action != "open":
-            parser.error(f"--engineer is empty: name who took the step (or set "
-                         f"{ENGINEER_VARIABLE})")
-        texts = {name: getattr(args, name) for name in
-                 (*STEP_FIELDS.get(args.action, ()), "caller", "contact", "reported")
-                 if isinstance(getattr(args, name, None), str)}
-        for name, text in texts.items():
-            if not text.strip() or len(text) > MAX_TEXT:
-                parser.error(f"--{name} must say something, in at most {MAX_TEXT} characters")
-        at = args.at or now
-        what = f"sitekit incident {args.action} {fleet}"
-        History.verify(history_path)
-        with Lock(history_path, what), History(history_path) as history:
-            store = IncidentStore(history, fleet)
-            if plan is not None:
-                return _open(parser, store, plan.sites[0].hosts, args, at=at, engineer=engineer)
-            incident = store.get(args.id)
-            if incident is None:
-                parser.error(f"fleet {fleet} has no incident {args.id}; "
-                             "`sitekit incident list` shows them")
-            try:
-                incident.check(args.action, at)
-            except StepError as error:
-                print(f"sitekit incident {args.action}: {error}", file=sys.stderr)
-                return 1
-            fields = {name: getattr(args, name).strip()
-                      for name in STEP_FIELDS.get(args.action, ())}
-            event = Event(args.action, at, engineer, fields)
-            store.add(incident.id, event)
-            incident.events.append(event)
+        return _step(parser, args, fleet, history_path, contract,
+                     plan.sites[0].hosts if plan is not None else ())
     except HistoryError as error:
         print(error, file=sys.stderr)
         return 1
+
+
+def _step(parser: argparse.ArgumentParser, args: argparse.Namespace, fleet: str,  # noqa: PLR0917
+          history_path: Path, contract: Contract, hosts: Sequence[Any]) -> int:
+    """Open an incident or take one of its steps."""
+    now = planning_now()
+    engineer = (args.engineer if args.engineer is not None
+                else os.environ.get(ENGINEER_VARIABLE, "")).strip()
+    if not engineer and args.action != "open":
+        parser.error(f"--engineer is empty: name who took the step (or set "
+                     f"{ENGINEER_VARIABLE})")
+    texts = {name: getattr(args, name) for name in
+             (*STEP_FIELDS.get(args.action, ()), "caller", "contact", "reported")
+             if isinstance(getattr(args, name, None), str)}
+    for name, text in texts.items():
+        if not text.strip() or len(text) > MAX_TEXT:
+            parser.error(f"--{name} must say something, in at most {MAX_TEXT} characters")
+    at = args.at or now
+    History.verify(history_path)
+    with Lock(history_path, f"sitekit incident {args.action} {fleet}"), \
+            History(history_path) as history:
+        store = IncidentStore(history, fleet)
+        if args.action == "open":
+            return _open(parser, store, hosts, args, at=at, engineer=engineer)
+        incident = store.get(args.id)
+        if incident is None:
+            parser.error(f"fleet {fleet} has no incident {args.id}; "
+                         "`sitekit incident list` shows them")
+        try:
+            incident.check(args.action, at)
+        except StepError as error:
+            print(f"sitekit incident {args.action}: {error}", file=sys.stderr)
+            return 1
+        fields = {name: getattr(args, name).strip()
+                  for name in STEP_FIELDS.get(args.action, ())}
+        event = Event(args.action, at, engineer, fields)
+        store.add(incident.id, event)
+        incident.events.append(event)
     print(f"incident {incident.id} at {incident.site}: {args.action} at {stamp(at)} by "
           f"{engineer}; now {incident.state}")
     for clock in clocks(incident, contract, max(now, at)):
@@ -258,4 +277,29 @@ def _show(store: IncidentStore, contract: Contract, args: argparse.Namespace,
               f"{' - ' + details if details else ''}")
     for clock in clocks(incident, contract, now):
         print(f"  {_clock_text(clock)}")
+    return 0
+
+
+def _receive(parser: argparse.ArgumentParser, args: argparse.Namespace, fleet: str,
+             history_path: Path, sites: set[str]) -> int:
+    from sitekit.incident.receiver import serve  # noqa: PLC0415 - only the receiver serves
+
+    host, _, port = args.listen.rpartition(":")
+    if not port.isdigit():
+        parser.error(f"--listen {args.listen!r}: write HOST:PORT, e.g. 127.0.0.1:9095")
+    try:
+        History.verify(history_path)
+        server = serve(history_path, fleet, sites, (host.strip("[]"), int(port)), planning_now)
+    except (ValueError, OSError, HistoryError) as error:
+        print(f"sitekit incident receive: {error}", file=sys.stderr)
+        return 1
+    print(f"receiving Alertmanager's webhook on http://{args.listen}/ for fleet {fleet} "
+          f"into {history_path}", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
     return 0
