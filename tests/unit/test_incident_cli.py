@@ -152,3 +152,28 @@ def test_the_sitekit_command_runs_it(tmp_path: Path) -> None:
                           capture_output=True, text=True, env=environment, cwd=ROOT, check=False)
     assert done.returncode == 0, done.stderr
     assert "incident 1 opened at LIS01 at 2026-12-07T15:00:00+00:00" in done.stdout
+
+
+def test_the_month_report_shows_counts_medians_the_worst_and_the_missed(tmp_path: Path) -> None:
+    history = tmp_path / "history.sqlite"
+    # LIS01: answered in 15 min, on site after 2 working hours.
+    ok(incident(history, *OPEN, "--at", "2026-12-02T09:00:00Z"))
+    ok(incident(history, "ack", "1", "--at", "2026-12-02T09:15:00Z"))
+    ok(incident(history, "dispatch", "1", "--at", "2026-12-02T09:20:00Z"))
+    ok(incident(history, "onsite", "1", "--at", "2026-12-02T11:00:00Z"))
+    # LIS01 again: answered after 1 h 30 (missed), fixed remotely.
+    ok(incident(history, *OPEN, "--at", "2026-12-03T10:00:00Z"))
+    ok(incident(history, "ack", "2", "--at", "2026-12-03T11:30:00Z"))
+    ok(incident(history, "restore", "2", "--cause", "a full disk", "--solution",
+                "old logs archived", "--at", "2026-12-03T12:00:00Z"))
+    # November's call is not December's.
+    ok(incident(history, *OPEN, "--at", "2026-11-30T10:00:00Z"))
+    report = json.loads(ok(incident(history, "report", "--month", "2026-12", "--format",
+                                    "json")))
+    assert report["LIS01"] == report["fleet"]
+    assert report["fleet"]["incidents"] == 2
+    assert report["fleet"]["response_minutes"] == {"median": 52.5, "worst": 90.0}
+    assert report["fleet"]["onsite_minutes"] == {"median": 120.0, "worst": 120.0}
+    assert report["fleet"]["missed"] == [{"incident": 2, "clock": "response"}]
+    table = ok(incident(history, "report", "--month", "2026-12"))
+    assert "#2 response" in table

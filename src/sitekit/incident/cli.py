@@ -103,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     receiver.add_argument("--listen", default="127.0.0.1:9095", metavar="HOST:PORT",
                           help="loopback address and port (default 127.0.0.1:9095, what "
                           "`sitekit monitoring config` points Alertmanager at)")
+    report = command("report", "a month's incidents per site and for the fleet: how many, "
+                     "how long to answer and to be on site, which missed", numbered=False)
+    report.add_argument("--month", required=True, metavar="YYYY-MM")
+    report.add_argument("--format", choices=("table", "json"), default="table")
     shown = command("show", "one incident, every step and both clocks")
     shown.add_argument("--format", choices=("table", "json"), default="table")
     return parser
@@ -127,13 +131,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _receive(parser, args, fleet, history_path,
                         {site.site.code for site in plan.sites})
     try:
-        if args.action in ("list", "show"):
+        if args.action in ("list", "show", "report"):
             if not history_path.is_file():
                 print(f"no history at {history_path}: no incidents yet", file=sys.stderr)
                 return 1
             with History(history_path, readonly=True) as history:
                 store = IncidentStore(history, fleet)
-                if args.action == "list":
+                if args.action in ("list", "report"):
                     return _list(store, contract, args, now)
                 return _show(store, contract, args, now)
         return _step(parser, args, fleet, history_path, contract,
@@ -242,6 +246,8 @@ def _list(store: IncidentStore, contract: Contract, args: argparse.Namespace,
             return 2
         until = (since + dt.timedelta(days=32)).replace(day=1)
     incidents = store.all(since, until)
+    if args.action == "report":
+        return _report(incidents, contract, args.format, now)
     if args.format == "json":
         json.dump([as_dict(i, contract, now) for i in incidents], sys.stdout, indent=1,
                   ensure_ascii=False)
@@ -302,4 +308,40 @@ def _receive(parser: argparse.ArgumentParser, args: argparse.Namespace, fleet: s
         pass
     finally:
         server.server_close()
+    return 0
+
+
+def _report(incidents: list[Incident], contract: Contract, form: str, now: dt.datetime) -> int:
+    from sitekit.incident.summary import FLEET, Summary, summarize  # noqa: PLC0415
+
+    summaries = sorted(summarize(incidents, contract, now).items(),
+                       key=lambda item: (item[0] == FLEET, item[0]))
+
+    def minutes(span: dt.timedelta | None) -> float | None:
+        return None if span is None else round(span.total_seconds() / 60, 1)
+
+    def pair(spans: list[dt.timedelta]) -> tuple[dt.timedelta | None, dt.timedelta | None]:
+        return Summary.median(spans), max(spans, default=None)
+
+    if form == "json":
+        json.dump({"fleet" if code == FLEET else code: {
+            "incidents": s.incidents,
+            "response_minutes": dict(zip(("median", "worst"), map(minutes, pair(s.response)),
+                                         strict=True)),
+            "onsite_minutes": dict(zip(("median", "worst"), map(minutes, pair(s.onsite)),
+                                       strict=True)),
+            "missed": [{"incident": number, "clock": clock} for number, clock in s.missed],
+        } for code, s in summaries}, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return 0
+
+    def shown(spans: list[dt.timedelta]) -> str:
+        return " / ".join("-" if span is None else _duration(span) for span in pair(spans))
+
+    print(f"{'site':<8} {'incidents':>9}  {'response median / worst':<24} "
+          f"{'on site median / worst':<24} missed")
+    for code, s in summaries:
+        missed = ", ".join(f"#{number} {clock}" for number, clock in s.missed) or "-"
+        print(f"{'fleet' if code == FLEET else code:<8} {s.incidents:>9}  "
+              f"{shown(s.response):<24} {shown(s.onsite):<24} {missed}")
     return 0
