@@ -177,3 +177,20 @@ def test_the_month_report_shows_counts_medians_the_worst_and_the_missed(tmp_path
     assert report["fleet"]["missed"] == [{"incident": 2, "clock": "response"}]
     table = ok(incident(history, "report", "--month", "2026-12"))
     assert "#2 response" in table
+
+
+def test_service_restored_before_the_engineer_arrives_stops_the_on_site_clock(
+        tmp_path: Path) -> None:
+    history = tmp_path / "history.sqlite"
+    ok(incident(history, *OPEN, "--at", "2026-12-07T09:00:00Z"))
+    ok(incident(history, "ack", "1", "--at", "2026-12-07T09:10:00Z"))
+    ok(incident(history, "dispatch", "1", "--at", "2026-12-07T09:20:00Z"))
+    out = ok(incident(history, "restore", "1", "--cause", "a loose cable", "--solution",
+                      "the manager plugged it back in, guided by phone",
+                      "--at", "2026-12-07T10:00:00Z"))
+    assert "on site: 1h00m of 5h00m (kept)" in out
+    # Much later, it has still not missed anything, and no arrival counts in the report.
+    report = json.loads(ok(incident(history, "report", "--month", "2026-12", "--format", "json",
+                                    now="2026-12-09T18:00:00Z")))
+    assert report["fleet"]["missed"] == []
+    assert report["fleet"]["onsite_minutes"] == {"median": None, "worst": None}

@@ -6,7 +6,7 @@ open and close around any time before the restore and count on neither clock.
 
 - Response: from the call to the answer, around the clock (the contract's minutes).
 - On site: from the call to the engineer's arrival, in working time on the vendor's
-  calendar (the contract's working hours). A fault restored without a visit stops it.
+  calendar (the contract's working hours). Service restored before a visit stops it.
 """
 
 from __future__ import annotations
@@ -151,9 +151,8 @@ def clocks(incident: Incident, contract: Contract, now: dt.datetime) -> tuple[Cl
     answered = incident.step("ack")
     response = Clock("response", wall_time(incident.opened, answered.at if answered else now,
                                            pauses), contract.response, answered is not None)
-    arrived = incident.step("onsite")
-    restored = incident.step("restore")
-    stop = arrived or (restored if incident.step("dispatch") is None else None)
+    # Service restored (remotely, or before the engineer arrived): no visit is owed any more.
+    stop = incident.step("onsite") or incident.step("restore")
     until = stop.at if stop else now
     onsite = Clock("on site", contract.calendar.working_time(incident.opened, until, pauses),
                    contract.onsite, stop is not None)

@@ -1,7 +1,7 @@
 """A month's incidents per site and for the fleet: how many, how long, which missed.
 
 Median and worst are over the clocks that stopped (the answer given, the engineer on
-site); the on-site clock only counts incidents an engineer was sent to. Missed lists every
+site); the on-site clock only counts incidents an engineer went to. Missed lists every
 clock over its limit, a running one too.
 """
 
@@ -45,7 +45,7 @@ def summarize(incidents: Iterable[Incident], contract: Contract,
             summary.incidents += 1
             if response.stopped:
                 summary.response.append(response.used)
-            if onsite.stopped and incident.step("dispatch") is not None:
+            if incident.step("onsite") is not None:
                 summary.onsite.append(onsite.used)
             summary.missed += [(incident.id, c.name) for c in (response, onsite) if c.missed]
     return out
