@@ -51,7 +51,7 @@ def test_promtool_accepts_the_config_and_its_rules(written: Path) -> None:
     done = subprocess.run([tool("promtool"), "check", "config", str(written / PROMETHEUS)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "SUCCESS: 13 rules found" in done.stdout
+    assert "SUCCESS: 14 rules found" in done.stdout
     done = subprocess.run([tool("promtool"), "check", "rules", str(written / RULES)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -193,7 +193,34 @@ def _promtool_tests(written: Path) -> dict[str, Any]:
                                 "summary": "No host of site LIS01 (Lisbon) answers"}}],
         }],
     })
+    groups.append(_evidence_case(written))
     return {"rule_files": [RULES], "evaluation_interval": "1m", "tests": groups}
+
+
+def _evidence_case(written: Path) -> dict[str, Any]:
+    """LIS01's server reports no restore test and its station no Defender time; BER02's
+    server reports everything. Only the two missing pieces of evidence fire."""
+    server, station, full = (_host(written, "lis01-srv01"), _host(written, "lis01-pos01"),
+                             _host(written, "ber02-srv01"))
+    reported = {"sitekit_backup_last_success_timestamp_seconds": {"type": "full"},
+                "sitekit_checkdb_last_good_timestamp_seconds": {},
+                "sitekit_restore_test_last_timestamp_seconds": {},
+                "sitekit_defender_signature_updated_timestamp_seconds": {}}
+    series = [_series(host, "up", "1x90") for host in (server, station, full)]
+    series += [_series(full, metric, "0x90", **extra) for metric, extra in reported.items()]
+    series += [_series(server, metric, "0x90", **extra) for metric, extra in reported.items()
+               if metric != "sitekit_restore_test_last_timestamp_seconds"]
+
+    def expected(host: dict[str, str], what: str) -> dict[str, Any]:
+        return {"exp_labels": {**host, "evidence": what, "severity": "warning"},
+                "exp_annotations": {"summary": f"{host['host']} answers but reports no {what}: "
+                                    "the job that writes it has not run or cannot write its "
+                                    "textfile metric"}}
+
+    return {"interval": "1m", "input_series": series, "alert_rule_test": [{
+        "eval_time": "70m", "alertname": "EvidenceMissing",
+        "exp_alerts": [expected(server, "restore test time"),
+                       expected(station, "Defender signature time")]}]}
 
 
 def test_promtool_test_rules_fires_every_alert_only_where_it_should(written: Path) -> None:

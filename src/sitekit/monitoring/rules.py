@@ -63,6 +63,27 @@ def _age(metric: str, selector: str, limit: Threshold | float, by: str = "") -> 
     return f"time() - {grouped} > {seconds:g}"
 
 
+# What each kind of host must report through the textfile collector: a host that answers
+# without it gives no evidence, and no evidence is never "fine".
+EVIDENCE = {
+    metrics.BACKUP_LAST_SUCCESS: ("server", "full backup time", 'type="full"'),
+    metrics.CHECKDB_LAST_GOOD: ("server", "CHECKDB time", ""),
+    metrics.RESTORE_TEST_LAST: ("server", "restore test time", ""),
+    metrics.DEFENDER_SIGNATURES: ("", "Defender signature time", ""),
+}
+
+
+def _missing(job: str) -> str:
+    """Hosts that answer but lack a textfile metric, labelled with what is missing."""
+    parts = []
+    for metric, (kind, what, selector) in EVIDENCE.items():
+        hosts = f'up{{{job}{f", kind={_quote(kind)}" if kind else ""}}} == 1'
+        reported = f"{metric}{{{selector}}}" if selector else metric
+        parts.append(f'label_replace({hosts} unless on (instance) {reported}, "evidence", '
+                     f'{_quote(what)}, "", "")')
+    return " or ".join(parts)
+
+
 def alert_rules(fleet: Fleet, limits: Thresholds) -> list[Rule]:
     """Every alert rule, in the order the rule file lists them."""
     job = f'job="{metrics.JOB}"'
@@ -123,6 +144,9 @@ def alert_rules(fleet: Fleet, limits: Thresholds) -> list[Rule]:
              _age(metrics.DEFENDER_SIGNATURES, "", limits.signature_age), "30m", "warning",
              "Defender's signatures on {{ $labels.host }} are older than allowed "
              f"({limits.signature_age.text})", control=limits.signature_age.control),
+        Rule("EvidenceMissing", _missing(job), "1h", "warning",
+             "{{ $labels.host }} answers but reports no {{ $labels.evidence }}: the job "
+             "that writes it has not run or cannot write its textfile metric"),
         Rule("ClockSkew",
              f"abs({metrics.CLOCK_OFFSET}{{{job}}}) > {limits.clock_offset.value:g}", "10m",
              "warning", "The clock of {{ $labels.host }} is {{ $value }} s off "
