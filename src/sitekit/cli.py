@@ -51,10 +51,17 @@ def _parser() -> argparse.ArgumentParser:
     rollout = commands.add_parser("rollout", help="roll a release out ring by ring, inside "
                                   "each site's window; `sitekit rollout --help`", add_help=False)
     rollout.add_argument("rollout_args", nargs=argparse.REMAINDER)
+    monitoring = commands.add_parser("monitoring", help="Prometheus and Alertmanager "
+                                     "configured from the plan; `sitekit monitoring --help`",
+                                     add_help=False)
+    monitoring.add_argument("monitoring_args", nargs=argparse.REMAINDER)
+    incident = commands.add_parser("incident", help="faults and calls with the promised "
+                                   "times; `sitekit incident --help`", add_help=False)
+    incident.add_argument("incident_args", nargs=argparse.REMAINDER)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912 - a branch a command
     """Run the command line; returns the exit status."""
     # A short-lived command over thousands of acyclic objects: the cycle collector would
     # only cost time (the lab's long-running server is another process).
@@ -62,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     # `sitekit lab --help`: argparse leaves an option before the lab command unparsed.
     args, unparsed = parser.parse_known_args(argv)
-    if unparsed and args.command not in ("lab", "report", "maintenance", "rollout"):
+    if unparsed and args.command not in ("lab", "report", "maintenance", "rollout",
+                                                 "monitoring", "incident"):
         parser.error(f"unrecognized arguments: {' '.join(unparsed)}")
     try:
         planning_date()  # a bad SITEKIT_TODAY or SITEKIT_NOW is a usage error, not a traceback
@@ -97,6 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from sitekit.rollout import cli as rollout_cli  # noqa: PLC0415
 
             return rollout_cli.main([*unparsed, *args.rollout_args])
+        if args.command == "monitoring":
+            from sitekit.monitoring import cli as monitoring_cli  # noqa: PLC0415
+
+            return monitoring_cli.main([*unparsed, *args.monitoring_args])
+        if args.command == "incident":
+            from sitekit.incident import cli as incident_cli  # noqa: PLC0415
+
+            return incident_cli.main([*unparsed, *args.incident_args])
     except BrokenPipeError:  # `sitekit plan ... | head`
         return 0
     except KitNotFoundError as error:  # an install without the kit's plugins

@@ -517,6 +517,14 @@ class Check:
         """The expected value as text, when it does not depend on the host."""
         return self._expected_shown
 
+    @property
+    def threshold(self) -> Any:
+        """The compiled expected value (a timedelta for max_age), None when from the facts.
+
+        Other judges of the same rule (the monitoring's alert rules) read it from here.
+        """
+        return self._expected
+
     def evaluate(self, facts: dict[str, Any], at: dt.datetime | None) -> tuple[str, str, str, str]:
         """(status, observed, expected, note) for one host's facts."""
         if not self._leafy:

@@ -36,10 +36,10 @@ from sitekit.audit.report import (
     TrendPoint,
 )
 
-VERSION = 3
+VERSION = 4
 APPLICATION_ID = 0x5354_4B41  # "STKA": PRAGMA application_id of a sitekit audit history
 TABLES = frozenset(("runs", "controls", "sites", "hosts", "results", "maintenance",
-                    "rollout_sites", "rollout_events"))
+                    "rollout_sites", "rollout_events", "incidents", "incident_events"))
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -104,10 +104,30 @@ CREATE TABLE IF NOT EXISTS rollout_events (  -- approvals, pauses, resumes and h
   at TEXT NOT NULL, engineer TEXT NOT NULL, reason TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rollout_events_by_release ON rollout_events (fleet, release);
+CREATE TABLE IF NOT EXISTS incidents (     -- sitekit.incident.store: a fault or a call
+  id INTEGER PRIMARY KEY,
+  fleet TEXT NOT NULL, site TEXT NOT NULL,
+  hosts TEXT NOT NULL,              -- JSON list of computer names in lower case
+  source TEXT NOT NULL CHECK (source IN ('phone', 'alert', 'audit')),
+  caller TEXT NOT NULL, contact TEXT NOT NULL, reported TEXT NOT NULL,
+  alert_group TEXT,                 -- Alertmanager's groupKey, for an incident it opened
+  opened TEXT NOT NULL              -- ISO time (UTC) the call or alert came in
+);
+CREATE INDEX IF NOT EXISTS incidents_by_site ON incidents (fleet, site, opened);
+CREATE TABLE IF NOT EXISTS incident_events (  -- each step, with its time and who took it
+  id INTEGER PRIMARY KEY,
+  incident INTEGER NOT NULL REFERENCES incidents (id),
+  action TEXT NOT NULL CHECK (action IN ('ack', 'dispatch', 'onsite', 'restore', 'close',
+                                         'pause', 'resume', 'alert')),
+  at TEXT NOT NULL, engineer TEXT NOT NULL,
+  text TEXT NOT NULL                -- JSON: the step's fields (cause, solution, evaluation ...)
+);
+CREATE INDEX IF NOT EXISTS incident_events_by_incident ON incident_events (incident);
 """
 
 
-# Version 3 adds the rollout's tables (created as they are missing, like every table).
+# Version 4 adds the incidents' tables, version 3 the rollout's: created as they are
+# missing, like every table, so a version 3 file is upgraded in place by the first write.
 # Version 1 kept one run per fleet and month (UNIQUE (fleet, month)); version 2 keeps
 # results per site, so runs of some sites of one month sit beside each other. SQLite
 # cannot drop a constraint: the runs table is copied into one without it.

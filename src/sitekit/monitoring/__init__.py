@@ -1,0 +1,1 @@
+"""The field's monitoring: Prometheus and Alertmanager configured from the plan."""

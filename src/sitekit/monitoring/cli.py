@@ -1,0 +1,52 @@
+"""`sitekit monitoring`: the Prometheus and Alertmanager configuration of a fleet.
+
+sitekit monitoring config FLEET --out DIR [--alertmanager HOST:PORT] [--webhook URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sitekit.arguments import fleet_dir
+from sitekit.monitoring.config import Endpoints, build, write
+from sitekit.problems import ProblemsFound
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The options of `sitekit monitoring`."""
+    parser = argparse.ArgumentParser(
+        prog="sitekit monitoring",
+        description="Prometheus and Alertmanager configured from the plan.")
+    commands = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    config = commands.add_parser(
+        "config", help="write prometheus.yml, its file_sd targets and rules, and "
+        "alertmanager.yml", description="Write everything a Prometheus and an Alertmanager "
+        "need for the fleet: scrape targets, alert rules, routes and maintenance mutes.")
+    config.add_argument("fleet", type=fleet_dir, help="fleet directory, e.g. inventories/example")
+    config.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="where to write the files (created if missing)")
+    defaults = Endpoints()
+    config.add_argument("--alertmanager", default=defaults.alertmanager, metavar="HOST:PORT",
+                        help=f"where Prometheus sends alerts (default {defaults.alertmanager})")
+    config.add_argument("--webhook", default=defaults.webhook, metavar="URL",
+                        help=f"where Alertmanager posts them (default {defaults.webhook}, "
+                        "the incident receiver)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `sitekit monitoring`; the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out {args.out} is a file; give a directory")
+    try:
+        files = build(args.fleet, Endpoints(args.alertmanager, args.webhook))
+    except ProblemsFound as error:
+        sys.stderr.write(error.report() + "\n")
+        return 1
+    sys.stdout.writelines(f"{path}\n" for path in write(files, args.out))
+    return 0
