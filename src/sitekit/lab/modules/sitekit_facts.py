@@ -32,6 +32,7 @@ from sitekit.lab.seed_base import BUILTIN_GROUP_SIDS, UPDATE_CLASSIFICATIONS, gr
 from sitekit.lab.seed_base import ensure as ensure_base
 from sitekit.lab.seed_stations import ensure as ensure_stations
 from sitekit.lab.state import find, host_state
+from sitekit.plan.schedule import weekday_names
 
 SUBSETS = ("os", "updates", "application", "sql_server", "defender", "backups", "disks",
            "sql_files", "services", "local_groups", "password_policy", "lockout_policy",
@@ -45,7 +46,8 @@ _W32TIME = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\W32Time\\Parameters"
 BOOTSTRAP_LISTENERS = ({"transport": "HTTPS", "port": 5986, "address": "*"},)
 # How long a scan takes in the lab, from its start to QuickScanEndTime / FullScanEndTime.
 _SCAN_MINUTES = {"quick": 4, "full": 50}
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# Monday first, as date.weekday() counts: the kit's one table of day names.
+_WEEKDAYS = weekday_names()
 
 
 class UnavailableError(Exception):
