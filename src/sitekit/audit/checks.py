@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
+from sitekit import timestamps
 from sitekit.backup.schedule import chain_intervals
 
 PASS, FAIL, WAIVED, UNKNOWN = "pass", "fail", "waived", "unknown"
@@ -97,9 +98,9 @@ def _duration_words(text: str) -> str:
 
 
 def timestamp(text: str) -> dt.datetime:
-    """An ISO 8601 date or date and time; a date or a naive time is read as UTC."""
-    value = dt.datetime.fromisoformat(text)
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    """A fact's time, written as every own module writes it (sitekit.timestamps): UTC to
+    the second with Z; any other form is a ValueError, never guessed at."""
+    return timestamps.parse(text)
 
 
 def _age(seconds: float) -> str:

@@ -13,8 +13,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sitekit import timestamps
+
 FORMAT = 1
-_ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def _unique(names: Iterable[str]) -> list[str]:
@@ -74,7 +75,7 @@ def document(result: Mapping[str, Any], *, host: str, site: str, kind: str,
     expects, the days db_backup runs on the host (`backup_schedule`, beside its backups:
     BAK-01 judges them by it), and the subsets that could not be read named in `error`.
     """
-    gathered = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).strftime(_ISO)
+    gathered = timestamps.text(now or dt.datetime.now(dt.UTC))
     out: dict[str, Any] = {"format": FORMAT, "host": host, "site": site, "kind": kind,
                            "reachable": True, "gathered_at": gathered, "facts": {}}
     if result.get("unreachable"):

@@ -45,6 +45,7 @@ import zoneinfo
 from collections.abc import Iterator
 from typing import Any
 
+from sitekit import timestamps
 from sitekit.backup.retention import expired
 from sitekit.lab import backupjob, filesystem
 from sitekit.lab.backupjob import JobTraits
@@ -282,7 +283,7 @@ def backup(host: LabHost, settings: dict[str, Any], kind: str, at: dt.datetime,
         path = ntpath.join(settings["backup_dir"], db, file_name)
         entry = {
             "database": db, "type": kind, "path": path, "copy_path": None,
-            "started": at.isoformat(), "finished": finished.isoformat(),
+            "started": timestamps.text(at), "finished": timestamps.text(finished),
             "checksum": job.takes_checksum(settings),
             # RESTORE VERIFYONLY WITH CHECKSUM fails (Msg 3187) on a backup without one.
             "verified": bool(settings.get("verify", True)) and job.takes_checksum(settings)
@@ -378,7 +379,7 @@ def restore_test(host: LabHost, settings: dict[str, Any], at: dt.datetime,
                 f" allocation and 0 consistency errors, [{scratch}] dropped"
         entry = {"database": db, "backup_path": files[-1] if files else None, "chain": files,
                  "scratch_database": scratch,
-                 "finished": (at + dt.timedelta(seconds=45)).isoformat(), "result": result,
+                 "finished": timestamps.text(at + dt.timedelta(seconds=45)), "result": result,
                  "message": message, "origin": origin}
         sql.setdefault("restore_tests", []).append(entry)
         del sql["restore_tests"][:-50]
@@ -634,8 +635,8 @@ def fail_backups(host: LabHost, now: dt.datetime | None = None) -> None:
             lsns = _lsns(sql, db, "full")
             sql.setdefault("backups", []).append({
                 "database": db, "type": "full", "path": path, "copy_path": None,
-                "started": (last_good - dt.timedelta(seconds=30)).isoformat(),
-                "finished": last_good.isoformat(), "checksum": True, "verified": True,
+                "started": timestamps.text(last_good - dt.timedelta(seconds=30)),
+                "finished": timestamps.text(last_good), "checksum": True, "verified": True,
                 "size_mb": _size_mb(sql["databases"][db], "full"), **lsns, "origin": "fault"})
             filesystem.make_dirs(host, ntpath.dirname(path))
             with contextlib.suppress(OSError):  # a full disk too: the entry stays, as msdb's

@@ -22,6 +22,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+from sitekit import timestamps
 from sitekit.lab import faults, sqlbackup, sqlserver
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
@@ -71,9 +72,7 @@ def iso(moment: dt.datetime | str | None) -> str | None:
     if moment is None:
         return None
     when = dt.datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return when.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return timestamps.text(when)
 
 
 def dotted(version: Any) -> str | None:
