@@ -3,7 +3,7 @@
 
 # The local password and lockout policy as secedit keeps it ([System Access]), read and
 # written once for sitekit_account_policy (which sets it) and sitekit_facts (which reads
-# it for the audit). The lab's twin is src/sitekit/lab/accountpolicy.py; both run the
+# it for the audit). The lab's twin is src/sitekit/lab/modules/sitekit_account_policy.py; both run the
 # vectors in tests/data/vectors/account_policy.json, and a contract test reads the tables
 # below out of this file and compares them with the twin's.
 
@@ -28,12 +28,12 @@ $script:accountPolicyUnset = @{ LockoutDuration = 30; ResetLockoutCount = 30 }
 $script:accountPolicyNever = @("MaximumPasswordAge", "LockoutDuration")
 # The audit's facts subsets (src/sitekit/audit/schemas/facts.schema.json): fact -> option.
 $script:accountPolicyFacts = [Ordered]@{
-    password_policy = [Ordered]@{
+    password_policy = @{
         min_length = "min_password_length"; complexity = "password_complexity"
         history = "password_history_size"; max_age_days = "max_password_age_days"
         min_age_days = "min_password_age_days"
     }
-    lockout_policy = [Ordered]@{
+    lockout_policy = @{
         threshold = "lockout_threshold"; duration_minutes = "lockout_duration_minutes"
         window_minutes = "lockout_reset_minutes"
     }

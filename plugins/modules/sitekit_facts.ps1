@@ -238,7 +238,7 @@ Function Get-SqlInstanceName {
     return $installed | Select-Object -First 1
 }
 
-Function Invoke-SqlQuery {
+Function Invoke-InstanceQuery {
     param([String]$Instance, [String]$Query)
     # How to reach the instance is the inventory's (sitekit_sql.connect), never worked out here.
     $server = $module.Params.sql_connect
@@ -251,7 +251,7 @@ Function Invoke-SqlQuery {
 Function Get-SqlServerFact {
     param([String]$Instance)
     try {
-        $row = (Invoke-SqlQuery -Instance $Instance -Query ("SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(64)) AS version, " +
+        $row = (Invoke-InstanceQuery -Instance $Instance -Query ("SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(64)) AS version, " +
                 "CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) AS edition")).Rows[0]
         return @{ instance = $Instance; edition = "$($row.edition)"; version = "$($row.version)" }
     }
@@ -290,7 +290,7 @@ Function Get-RestoreTestHistory {
 
 Function Get-BackupsFact {
     param([String]$Instance)
-    $rows = (Invoke-SqlQuery -Instance $Instance -Query ("SELECT d.name, d.recovery_model_desc, " +
+    $rows = (Invoke-InstanceQuery -Instance $Instance -Query ("SELECT d.name, d.recovery_model_desc, " +
             "(SELECT MAX(b.backup_finish_date) FROM msdb.dbo.backupset AS b WHERE b.database_name = d.name AND b.type = 'D') AS last_full, " +
             "(SELECT MAX(b.backup_finish_date) FROM msdb.dbo.backupset AS b WHERE b.database_name = d.name AND b.type = 'I') AS last_differential, " +
             "(SELECT MAX(b.backup_finish_date) FROM msdb.dbo.backupset AS b WHERE b.database_name = d.name AND b.type = 'L') AS last_log " +
@@ -331,7 +331,7 @@ Function Get-BackupsFact {
 
 Function Get-SqlFilesFact {
     param([String]$Instance)
-    $rows = (Invoke-SqlQuery -Instance $Instance -Query ("SELECT DB_NAME(database_id) AS name, " +
+    $rows = (Invoke-InstanceQuery -Instance $Instance -Query ("SELECT DB_NAME(database_id) AS name, " +
             "SUM(CASE WHEN type = 0 THEN CAST(size AS bigint) ELSE 0 END) * 8 / 1024.0 AS data_mb, " +
             "SUM(CASE WHEN type = 1 THEN CAST(size AS bigint) ELSE 0 END) * 8 / 1024.0 AS log_mb " +
             "FROM sys.master_files WHERE " + (Get-DatabaseFilter -Column "database_id") + " GROUP BY database_id")).Rows

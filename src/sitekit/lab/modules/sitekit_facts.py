@@ -26,6 +26,7 @@ from sitekit import timestamps
 from sitekit.lab import faults, sqlbackup, sqlserver
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
+from sitekit.lab.modules import sitekit_account_policy as account_policy
 from sitekit.lab.modules._common import utcnow, zone
 from sitekit.lab.modules.sitekit_defender import signatures_updated
 from sitekit.lab.pki import pki_paths
@@ -324,21 +325,14 @@ def _local_groups(ctx: _Host) -> dict[str, Any]:
 
 
 def _password_policy(ctx: _Host) -> dict[str, Any]:
-    """The password settings of secedit /export's [System Access] (-1 = never expires -> 0)."""
-    policy = ctx.state["account_policy"]
-    return {"min_length": int(policy["MinimumPasswordLength"]),
-            "complexity": bool(int(policy["PasswordComplexity"])),
-            "history": int(policy["PasswordHistorySize"]),
-            "max_age_days": max(int(policy["MaximumPasswordAge"]), 0),
-            "min_age_days": int(policy["MinimumPasswordAge"])}
+    """The password settings of secedit /export's [System Access], as sitekit_account_policy
+    reads them (-1 = never expires -> 0)."""
+    return account_policy.fact(ctx.state["account_policy"], "password_policy")
 
 
 def _lockout_policy(ctx: _Host) -> dict[str, Any]:
     """The lockout settings of secedit /export's [System Access] (-1 = until unlocked -> 0)."""
-    policy = ctx.state["account_policy"]
-    return {"threshold": int(policy["LockoutBadCount"]),
-            "duration_minutes": max(int(policy["LockoutDuration"]), 0),
-            "window_minutes": int(policy["ResetLockoutCount"])}
+    return account_policy.fact(ctx.state["account_policy"], "lockout_policy")
 
 
 def _thumbprint(host: LabHost) -> str | None:
