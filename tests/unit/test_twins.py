@@ -50,7 +50,7 @@ def _literal(node: tree_sitter.Node) -> tree_sitter.Node | None:
 def script_value(path: Path, variable: str) -> Any:
     """The literal a script assigns to `variable` ($script:x or $x), evaluated as PowerShell."""
     root = psspec.parse(path.read_bytes()).root_node
-    for node in psspec._nodes(root, "assignment_expression"):  # noqa: SLF001 - the lab's query
+    for node in psspec._nodes(root, "assignment_expression"):
         target = (node.children[0].text or b"").decode().strip()
         if target.lower() == variable.lower():
             literal = _literal(node.children[2])

@@ -98,8 +98,10 @@ def _duration_words(text: str) -> str:
 
 
 def timestamp(text: str) -> dt.datetime:
-    """A fact's time, written as every own module writes it (sitekit.timestamps): UTC to
-    the second with Z; any other form is a ValueError, never guessed at."""
+    """A fact's time, as every own module writes it (sitekit.timestamps).
+
+    UTC to the second with Z; any other form is a ValueError, never guessed at.
+    """
     return timestamps.parse(text)
 
 
@@ -201,15 +203,14 @@ def _restorable_chain(observed: Any, expected: tuple[dt.timedelta, dict[str, str
         full_every, backup_every = chain_intervals(schedule)
     except (KeyError, ValueError, AttributeError):
         return None, show(observed), f"the facts' backup_schedule cannot be read: {show(schedule)}"
-    expected = run_time
-    full, shown, note = _max_age(observed.get("last_full"), full_every + expected, at)
+    full, shown, note = _max_age(observed.get("last_full"), full_every + run_time, at)
     if full is not True:
         return full, f"full {shown}", note or "no full backup within the schedule's interval"
     newest = observed["last_full"]
     differential = observed.get("last_differential")
     if isinstance(differential, str) and _later(differential, newest):
         newest = differential
-    fresh, shown_newest, note = _max_age(newest, backup_every + expected, at)
+    fresh, shown_newest, note = _max_age(newest, backup_every + run_time, at)
     kind = "full" if newest == observed["last_full"] else "differential"
     text = f"full {shown}" + ("" if kind == "full" else f", differential {shown_newest}")
     if fresh is not True:

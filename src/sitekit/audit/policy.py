@@ -36,8 +36,11 @@ _WHERE = "(policy)"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ControlFields:
-    """What a control says of itself, the one definition: the policy's `Control` and the
-    reports' `ControlInfo` (a control as a run kept it in the history) both extend it."""
+    """What a control says of itself: its one definition.
+
+    The policy's `Control` and the reports' `ControlInfo` (a control as a run kept it in
+    the history) both extend it.
+    """
 
     id: str
     title: str

@@ -26,8 +26,10 @@ RATINGS = {
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ControlInfo(ControlFields):
-    """A control as a run judged by it (kept in the history with the run): its own fields
-    and what its check expected, as text."""
+    """A control as a run judged by it (kept in the history with the run).
+
+    Its own fields, and what its check expected as text.
+    """
 
     expected: str
 

@@ -29,8 +29,10 @@ from sitekit import timestamps
 
 
 def _finished(backup: Mapping[str, Any]) -> dt.datetime:
-    """When a backup finished, as an aware datetime; the history's text is the kit's one
-    time format (sitekit.timestamps), as the backup job writes it."""
+    """When a backup finished, as an aware datetime.
+
+    The history's text is the kit's one time format (sitekit.timestamps), as the job writes it.
+    """
     value = backup["finished"]
     return timestamps.parse(value) if isinstance(value, str) else value
 

@@ -60,12 +60,16 @@ def host_schedule(windows: list[str] | None, full_day: str | None = None,
         raise WindowError(f"{', '.join(unknown)} is no day of the week; name days in full "
                           f"({', '.join(DAY_NAMES)})")
     return {"full_day": schedule["full_day"].strip(),
-            "other_days": ",".join(d.strip() for d in schedule["other_days"].split(",") if d.strip())}
+            "other_days": ",".join(d.strip() for d in schedule["other_days"].split(",")
+                                   if d.strip())}
 
 
 def full_interval_hours(schedule: dict[str, str] | None = None) -> int:
-    """The hours between the schedule's full backups: db_backup's end-of-run full backup
-    is due when the newest verified one is older (db_backup_full_max_age_hours)."""
+    """The hours between the schedule's full backups.
+
+    db_backup's end-of-run full backup is due when the newest verified one is older
+    (db_backup_full_max_age_hours).
+    """
     return int(chain_intervals(schedule)[0].total_seconds() // 3600)
 
 

@@ -325,8 +325,10 @@ def _local_groups(ctx: _Host) -> dict[str, Any]:
 
 
 def _password_policy(ctx: _Host) -> dict[str, Any]:
-    """The password settings of secedit /export's [System Access], as sitekit_account_policy
-    reads them (-1 = never expires -> 0)."""
+    """The password settings of secedit /export's [System Access] (-1 = never -> 0).
+
+    Read as sitekit_account_policy reads them (its twin's table).
+    """
     return account_policy.fact(ctx.state["account_policy"], "password_policy")
 
 
