@@ -142,3 +142,12 @@ def test_no_role_or_playbook_keeps_a_list_of_day_names() -> None:
               if any(days & {str(item).lower() for item in found}
                      for found in _yaml_lists(path))]
     assert copies == []
+
+
+def test_no_python_module_spells_the_week_out_again() -> None:
+    """The week named in full is written once (sitekit.site.model.DAY_NAMES, read through
+    sitekit.plan.schedule); Defender's numbering once (DEFENDER_SCAN_DAYS)."""
+    week = '"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"'
+    spelled = [str(path.relative_to(ROOT)) for path in (ROOT / "src").rglob("*.py")
+               if week in path.read_text(encoding="utf-8")]
+    assert spelled == ["src/sitekit/site/model.py"]

@@ -52,6 +52,7 @@ from sitekit.lab.backupjob import JobTraits
 from sitekit.lab.clock import utcnow, zone
 from sitekit.lab.host import LabHost
 from sitekit.lab.state import find
+from sitekit.plan.schedule import weekday_names
 
 SCRIPT_NAME = "Invoke-SitekitBackup.ps1"
 JOB_TYPES = {"full": "full", "differential": "differential", "log": "log",
@@ -61,7 +62,8 @@ FAILED_BACKUP_AGE = dt.timedelta(days=8)
 # How far back a look at the schedule searches for the last run of a job.
 _HORIZON_DAYS = 62
 _DURATION = re.compile(r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$")
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# Monday first, as date.weekday() counts (the kit's one table; Task Scheduler's names).
+_WEEKDAYS = weekday_names()
 
 
 class BackupError(Exception):
