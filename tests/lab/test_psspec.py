@@ -93,7 +93,8 @@ def test_a_kit_util_that_is_not_there_fails_as_ansible_would(tmp_path: Path) -> 
     utils = tmp_path / "module_utils"
     utils.mkdir()
     (utils / "Ansible.ModuleUtils.SitekitTime.psm1").write_text("Function Get-SitekitUtcNow {}\n")
-    module = tmp_path / "thing.ps1"
+    (tmp_path / "modules").mkdir()
+    module = tmp_path / "modules" / "thing.ps1"
     module.write_text("#!powershell\n#Requires -Module Ansible.ModuleUtils.SitekitTime\n"
                       "#Requires -Module Ansible.ModuleUtils.SitekitGone\n"
                       "$spec = @{ options = @{} }\n"

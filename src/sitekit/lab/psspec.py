@@ -270,7 +270,9 @@ def _own_utils_present(module: Path, source: str, own_utils: Path | None) -> Non
     ansible-core's module_manifest.py fails the task on the controller with "Could not find
     imported module util" otherwise; the lab fails the same way, before the module runs.
     """
-    if own_utils is None:
+    # Only the kit's own modules: the collections' also require ansible-core's own utils
+    # (Ansible.ModuleUtils.Legacy ...), which are not in the kit's folder.
+    if own_utils is None or module.parent.parent != own_utils.parent:
         return
     for name in _REQUIRES.findall(source):
         if name.startswith("Ansible.ModuleUtils.") and not (own_utils / f"{name}.psm1").is_file():
