@@ -8,17 +8,32 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 
 from sitekit.audit.gather import document, groups_to_read
+from sitekit.backup.schedule import host_schedule
 
 
 def sitekit_audit_document(result: Mapping[str, Any], host: str, site: str, kind: str, *,
                            plan_groups: list[Mapping[str, Any]] | None = None,
-                           built_in: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+                           built_in: Mapping[str, list[str]] | None = None,
+                           backup_schedule: Mapping[str, str] | None = None) -> dict[str, Any]:
     """One host's facts document from its registered sitekit_facts result."""
     if not isinstance(result, Mapping):
         raise AnsibleFilterError(f"sitekit_audit_document: expected the registered result of"
                                  f" sitekit_facts, got {type(result).__name__}")
     return document(result, host=host, site=site, kind=kind, plan_groups=plan_groups or [],
-                    built_in=built_in or {})
+                    built_in=built_in or {}, backup_schedule=backup_schedule)
+
+
+def sitekit_audit_backup_schedule(windows: list[str] | None, full_day: str | None = None,
+                                  other_days: str | None = None) -> dict[str, str] | None:
+    """The days db_backup runs on a server: the inventory's db_backup_full_day and
+    db_backup_differential_days where set, else derived from its maintenance windows;
+    None when neither gives one (BAK-01 then judges by db_backup's default schedule)."""
+    try:
+        return host_schedule(list(windows or ()), full_day or None, other_days or None)
+    except ValueError as exc:
+        if full_day or other_days:
+            raise AnsibleFilterError(f"sitekit_audit_backup_schedule: {exc}") from None
+        return None
 
 
 def sitekit_audit_groups(plan_groups: list[Mapping[str, Any]] | None,
@@ -33,4 +48,5 @@ class FilterModule:
     def filters(self) -> dict[str, Callable[..., Any]]:
         """Name -> filter."""
         return {"sitekit_audit_document": sitekit_audit_document,
-                "sitekit_audit_groups": sitekit_audit_groups}
+                "sitekit_audit_groups": sitekit_audit_groups,
+                "sitekit_audit_backup_schedule": sitekit_audit_backup_schedule}

@@ -8,19 +8,6 @@
 # The same name as in roles/db_backup/templates/.../Invoke-SitekitBackup.ps1.j2.
 $script:historyMutexName = "Global\SitekitBackupHistory"
 
-Function ConvertTo-UtcDate {
-    <#
-    .SYNOPSIS
-    A time from the history (ISO 8601 text or a DateTime) in UTC.
-    #>
-    param($Value)
-    if ($Value -is [DateTime]) {
-        return $Value.ToUniversalTime()
-    }
-    $styles = [Globalization.DateTimeStyles]::RoundtripKind
-    return [DateTime]::Parse([String]$Value, [Globalization.CultureInfo]::InvariantCulture, $styles).ToUniversalTime()
-}
-
 Function Read-SitekitBackupHistory {
     <#
     .SYNOPSIS
@@ -138,4 +125,4 @@ Function Get-SitekitBackupJob {
     }
 }
 
-Export-ModuleMember -Function 'ConvertTo-UtcDate', 'Read-SitekitBackupHistory', 'Update-SitekitBackupHistory', 'Invoke-SitekitBackupJob', 'Get-SitekitBackupJob'
+Export-ModuleMember -Function 'Read-SitekitBackupHistory', 'Update-SitekitBackupHistory', 'Invoke-SitekitBackupJob', 'Get-SitekitBackupJob'

@@ -4,6 +4,7 @@
 # sitekit_defender.py.
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#Requires -Module Ansible.ModuleUtils.SitekitTime
 
 $spec = @{
     options = @{
@@ -30,7 +31,8 @@ $module.Result.signatures_updated = $false
 $days = @("everyday", "sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "never")
 $policyKey = "HKLM:\SOFTWARE\Policies\Microsoft\Windows Defender\Exclusions"
 $exclusionKinds = @{ exclusion_paths = "Paths"; exclusion_processes = "Processes"; exclusion_extensions = "Extensions" }
-# HH:mm and timestamps the same on every host, whatever its culture's separators (pslint PSL004).
+# HH:mm the same on every host, whatever its culture's separators (pslint PSL004); times
+# are the kit's one format (Ansible.ModuleUtils.SitekitTime).
 $invariant = [Globalization.CultureInfo]::InvariantCulture
 
 Function Format-Clock {
@@ -91,7 +93,7 @@ Function Get-Status {
     $updatedText = $null
     if ($null -ne $updated) {
         $age = [int][Math]::Floor(((Get-Date) - $updated).TotalHours)
-        $updatedText = $updated.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss+00:00", $invariant)
+        $updatedText = ConvertTo-SitekitUtcText -Value $updated
     }
     return @{
         antivirus_enabled = [bool]$status.AntivirusEnabled

@@ -141,7 +141,7 @@ status:
     realtime_protection_enabled: true
     is_tamper_protected: true
     antivirus_signature_version: 1.419.200.0
-    antivirus_signature_last_updated: "2026-03-01T10:00:00+00:00"
+    antivirus_signature_last_updated: "2026-03-01T10:00:00Z"
     antivirus_signature_age_hours: 2
 signatures_updated:
   description: Whether the signatures were (in check mode, would be) updated.

@@ -4,6 +4,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#Requires -Module Ansible.ModuleUtils.SitekitSecurityPolicy
+#Requires -Module Ansible.ModuleUtils.SitekitSql
+#Requires -Module Ansible.ModuleUtils.SitekitTime
 
 # One call returns what preflight and the monthly audit read from a host, by subset, in
 # the shape of the audit's facts format, so auditing a site costs one WinRM round trip per
@@ -34,10 +37,8 @@ $spec = @{
 }
 
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
-# Timestamps in the facts format are the same on every host: a custom format takes ':' and
-# the calendar from the current culture unless told otherwise (tests/pslint PSL004).
-$invariant = [Globalization.CultureInfo]::InvariantCulture
-$module.Result.gathered_at = [DateTime]::UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", $invariant)
+# Every time in the facts is the kit's one format (Ansible.ModuleUtils.SitekitTime).
+$module.Result.gathered_at = ConvertTo-SitekitUtcText -Value (Get-SitekitUtcNow)
 $module.Result.computer_name = $env:COMPUTERNAME
 $module.Result.unavailable = @{}
 $gather = @($module.Params.gather | Select-Object -Unique)
@@ -45,20 +46,6 @@ $facts = [Ordered]@{}
 
 if ($gather -contains "application" -and -not $module.Params.application_name) {
     $module.FailJson("gather: application needs the option application_name (the restaurant application's name, to find its package)")
-}
-
-Function ConvertTo-UtcText {
-    # A time as the facts format writes it: UTC, to the second, with Z; null for none.
-    # SQL Server's and WMI's times without a kind are the host's local time.
-    param($Value)
-    if ($null -eq $Value -or $Value -is [DBNull] -or "$Value" -eq "") {
-        return $null
-    }
-    $date = [DateTime]$Value
-    if ($date.Year -lt 1980) {
-        return $null  # Defender reports a scan that never ran as 1601 or 0001
-    }
-    return $date.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", $invariant)
 }
 
 Function Get-DottedVersion {
@@ -105,7 +92,7 @@ Function Get-OsFact {
         version = "$($current.CurrentMajorVersionNumber).$($current.CurrentMinorVersionNumber).$build.$ubr"
         build = $build
         ubr = $ubr
-        last_boot = ConvertTo-UtcText -Value $os.LastBootUpTime
+        last_boot = ConvertTo-SitekitUtcText -Value $os.LastBootUpTime
         reboot_pending = [bool](Test-RebootPending)
     }
 }
@@ -148,7 +135,7 @@ Function Get-UpdatesFact {
                 $update.category_id = $category.id
             }
             # The history's dates are UTC.
-            $update.installed_on = ([DateTime]$entry.Date).ToString("yyyy-MM-ddTHH:mm:ssZ", $invariant)
+            $update.installed_on = ConvertTo-SitekitUtcText -Value $entry.Date -Utc
             $installed[$kb] = $update
         }
     }
@@ -162,7 +149,7 @@ Function Get-UpdatesFact {
         if ($hotfix.Description) {
             $update.category = "$($hotfix.Description)"
         }
-        $when = ConvertTo-UtcText -Value $hotfix.InstalledOn
+        $when = ConvertTo-SitekitUtcText -Value $hotfix.InstalledOn
         if ($when) {
             $update.installed_on = $when
         }
@@ -190,7 +177,7 @@ Function Get-UpdatesFact {
                     if ($update.MsrcSeverity) {
                         $entry.severity = $update.MsrcSeverity
                     }
-                    $released = ConvertTo-UtcText -Value $update.LastDeploymentChangeTime
+                    $released = ConvertTo-SitekitUtcText -Value $update.LastDeploymentChangeTime
                     if ($released) {
                         $entry.released = $released
                     }
@@ -251,33 +238,20 @@ Function Get-SqlInstanceName {
     return $installed | Select-Object -First 1
 }
 
-Function Invoke-SqlQuery {
+Function Invoke-InstanceQuery {
     param([String]$Instance, [String]$Query)
     # How to reach the instance is the inventory's (sitekit_sql.connect), never worked out here.
     $server = $module.Params.sql_connect
     if (-not $server) {
         throw "reading SQL Server $Instance needs the options sql_instance and sql_connect (the inventory's sitekit_sql)"
     }
-    $connection = New-Object -TypeName System.Data.SqlClient.SqlConnection
-    $connection.ConnectionString = "Server=$server;Database=master;Integrated Security=SSPI;Connect Timeout=15;Application Name=sitekit-facts"
-    $connection.Open()
-    try {
-        $command = $connection.CreateCommand()
-        $command.CommandText = $Query
-        $command.CommandTimeout = 60
-        $table = New-Object -TypeName System.Data.DataTable
-        $table.Load($command.ExecuteReader())
-        return , $table
-    }
-    finally {
-        $connection.Dispose()
-    }
+    return , (Invoke-SitekitSqlQuery -Server $server -Query $Query -ApplicationName "sitekit-facts")
 }
 
 Function Get-SqlServerFact {
     param([String]$Instance)
     try {
-        $row = (Invoke-SqlQuery -Instance $Instance -Query ("SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(64)) AS version, " +
+        $row = (Invoke-InstanceQuery -Instance $Instance -Query ("SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(64)) AS version, " +
                 "CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) AS edition")).Rows[0]
         return @{ instance = $Instance; edition = "$($row.edition)"; version = "$($row.version)" }
     }
@@ -316,7 +290,7 @@ Function Get-RestoreTestHistory {
 
 Function Get-BackupsFact {
     param([String]$Instance)
-    $rows = (Invoke-SqlQuery -Instance $Instance -Query ("SELECT d.name, d.recovery_model_desc, " +
+    $rows = (Invoke-InstanceQuery -Instance $Instance -Query ("SELECT d.name, d.recovery_model_desc, " +
             "(SELECT MAX(b.backup_finish_date) FROM msdb.dbo.backupset AS b WHERE b.database_name = d.name AND b.type = 'D') AS last_full, " +
             "(SELECT MAX(b.backup_finish_date) FROM msdb.dbo.backupset AS b WHERE b.database_name = d.name AND b.type = 'I') AS last_differential, " +
             "(SELECT MAX(b.backup_finish_date) FROM msdb.dbo.backupset AS b WHERE b.database_name = d.name AND b.type = 'L') AS last_log " +
@@ -335,13 +309,13 @@ Function Get-BackupsFact {
         }
         $lastTest = $null
         if ($passed.Count -gt 0) {
-            $lastTest = ConvertTo-UtcText -Value $passed[-1].finished
+            $lastTest = ConvertTo-SitekitUtcText -Value $passed[-1].finished
         }
         $fact[$row.name] = @{
             recovery_model = "$($row.recovery_model_desc)"
-            last_full = ConvertTo-UtcText -Value $row.last_full
-            last_differential = ConvertTo-UtcText -Value $row.last_differential
-            last_log = ConvertTo-UtcText -Value $row.last_log
+            last_full = ConvertTo-SitekitUtcText -Value $row.last_full
+            last_differential = ConvertTo-SitekitUtcText -Value $row.last_differential
+            last_log = ConvertTo-SitekitUtcText -Value $row.last_log
             last_restore_test = $lastTest
             restore_test_result = $result
         }
@@ -357,7 +331,7 @@ Function Get-BackupsFact {
 
 Function Get-SqlFilesFact {
     param([String]$Instance)
-    $rows = (Invoke-SqlQuery -Instance $Instance -Query ("SELECT DB_NAME(database_id) AS name, " +
+    $rows = (Invoke-InstanceQuery -Instance $Instance -Query ("SELECT DB_NAME(database_id) AS name, " +
             "SUM(CASE WHEN type = 0 THEN CAST(size AS bigint) ELSE 0 END) * 8 / 1024.0 AS data_mb, " +
             "SUM(CASE WHEN type = 1 THEN CAST(size AS bigint) ELSE 0 END) * 8 / 1024.0 AS log_mb " +
             "FROM sys.master_files WHERE " + (Get-DatabaseFilter -Column "database_id") + " GROUP BY database_id")).Rows
@@ -376,9 +350,9 @@ Function Get-DefenderFact {
         engine_version = Get-DottedVersion -Text $status.AMEngineVersion
         platform_version = Get-DottedVersion -Text $status.AMProductVersion
         signature_version = Get-DottedVersion -Text $status.AntivirusSignatureVersion
-        signature_last_updated = ConvertTo-UtcText -Value $status.AntivirusSignatureLastUpdated
-        last_quick_scan = ConvertTo-UtcText -Value $status.QuickScanEndTime
-        last_full_scan = ConvertTo-UtcText -Value $status.FullScanEndTime
+        signature_last_updated = ConvertTo-SitekitUtcText -Value $status.AntivirusSignatureLastUpdated
+        last_quick_scan = ConvertTo-SitekitUtcText -Value $status.QuickScanEndTime
+        last_full_scan = ConvertTo-SitekitUtcText -Value $status.FullScanEndTime
     }
 }
 
@@ -462,46 +436,6 @@ Function Get-LocalGroupsFact {
                 }
             })
         $fact[$name] = @{ members = $members }
-    }
-    return $fact
-}
-
-Function Get-SystemAccess {
-    # secedit /export's [System Access]: the local password and lockout policy.
-    $file = [System.IO.Path]::GetTempFileName()
-    # Under the module wrapper's Stop, a stderr line through 2>&1 would end the module in
-    # Windows PowerShell 5.1: judge the program by its exit code instead (pslint PSL003).
-    $ErrorActionPreference = "Continue"
-    try {
-        $output = & secedit.exe /export /cfg $file /areas SECURITYPOLICY /quiet 2>&1
-        if ($LASTEXITCODE -ne 0) {
-            throw "secedit /export failed ($LASTEXITCODE): $output"
-        }
-        $values = @{}
-        $section = ""
-        foreach ($line in Get-Content -LiteralPath $file) {
-            if ($line -match '^\s*\[(.+)\]\s*$') {
-                $section = $Matches[1]
-            }
-            elseif ($section -eq "System Access" -and $line -match '^\s*(\w+)\s*=\s*(-?\d+)\s*$') {
-                $values[$Matches[1]] = [int]$Matches[2]
-            }
-        }
-        return $values
-    }
-    finally {
-        Remove-Item -LiteralPath $file -Force -ErrorAction SilentlyContinue
-    }
-}
-
-Function Select-Policy {
-    # The settings secedit exported, renamed; -1 (never, until unlocked) is 0.
-    param([Hashtable]$Values, [Hashtable]$Names)
-    $fact = @{}
-    foreach ($name in $Names.Keys) {
-        if ($Values.Contains($Names[$name])) {
-            $fact[$name] = [Math]::Max($Values[$Names[$name]], 0)
-        }
     }
     return $fact
 }
@@ -615,25 +549,12 @@ foreach ($subset in $gather) {
             }
             "services" { $facts.services = Get-ServicesFact -Names @($module.Params.services) }
             "local_groups" { $facts.local_groups = Get-LocalGroupsFact -Names @($module.Params.groups) }
-            "password_policy" {
+            { $_ -in @("password_policy", "lockout_policy") } {
+                # One secedit export for both, read as sitekit_account_policy reads it.
                 if ($null -eq $policy) {
-                    $policy = Get-SystemAccess
+                    $policy = Get-SitekitSystemAccess
                 }
-                $facts.password_policy = Select-Policy -Values $policy -Names @{
-                    min_length = "MinimumPasswordLength"; history = "PasswordHistorySize"
-                    max_age_days = "MaximumPasswordAge"; min_age_days = "MinimumPasswordAge"
-                }
-                if ($policy.Contains("PasswordComplexity")) {
-                    $facts.password_policy.complexity = $policy["PasswordComplexity"] -eq 1
-                }
-            }
-            "lockout_policy" {
-                if ($null -eq $policy) {
-                    $policy = Get-SystemAccess
-                }
-                $facts.lockout_policy = Select-Policy -Values $policy -Names @{
-                    threshold = "LockoutBadCount"; duration_minutes = "LockoutDuration"; window_minutes = "ResetLockoutCount"
-                }
+                $facts[$subset] = Get-SitekitAccountPolicyFact -Policy $policy -Subset $subset
             }
             "winrm" { $facts.winrm = Get-WinRMFact }
             "firewall" { $facts.firewall = Get-FirewallFact }

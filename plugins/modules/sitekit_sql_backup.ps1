@@ -4,6 +4,7 @@
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
 #Requires -Module Ansible.ModuleUtils.SitekitBackup
+#Requires -Module Ansible.ModuleUtils.SitekitTime
 
 $spec = @{
     options = @{
@@ -28,13 +29,14 @@ $job = Get-SitekitBackupJob -Module $module -Script $script -SettingsPath $setti
 $settings = $job.settings
 $historyPath = $job.history_path
 $history = Read-SitekitBackupHistory -Path $historyPath
-$now = (Get-Date).ToUniversalTime()
+# To the second, as the job writes its times: a run finished this second is this run's.
+$now = Get-SitekitUtcNow
 $stale = @()
 $uncopied = @()
 foreach ($name in @($settings.databases)) {
     $last = @($history.backups | Where-Object { $_.database -eq $name -and $_.type -eq $kind -and $_.verified } |
-            Sort-Object -Property { ConvertTo-UtcDate -Value $_.finished }) | Select-Object -Last 1
-    $fresh = $maxAge -gt 0 -and $null -ne $last -and ($now - (ConvertTo-UtcDate -Value $last.finished)).TotalHours -le $maxAge
+            Sort-Object -Property { ConvertTo-SitekitUtcDate -Value $_.finished }) | Select-Object -Last 1
+    $fresh = $maxAge -gt 0 -and $null -ne $last -and ($now - (ConvertTo-SitekitUtcDate -Value $last.finished)).TotalHours -le $maxAge
     if (-not $fresh) {
         $stale += $name
     }

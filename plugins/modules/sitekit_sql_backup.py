@@ -70,8 +70,8 @@ backups:
       type: full
       path: C:\SQLBackup\LotusPOS\LotusPOS_FULL_20250330T120000Z.bak
       copy_path: D:\SitekitBackupCopy\LotusPOS\LotusPOS_FULL_20250330T120000Z.bak
-      started: "2025-03-30T12:00:00+00:00"
-      finished: "2025-03-30T12:00:30+00:00"
+      started: "2025-03-30T12:00:00Z"
+      finished: "2025-03-30T12:00:30Z"
       checksum: true
       verified: true
       size_mb: 30.5

@@ -3,6 +3,8 @@
 # An instance's databases and their backup history; see sitekit_sql_backup_info.py.
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#Requires -Module Ansible.ModuleUtils.SitekitSql
+#Requires -Module Ansible.ModuleUtils.SitekitTime
 
 $spec = @{
     options = @{
@@ -29,27 +31,7 @@ if ($null -eq $service) {
 
 Function Invoke-Query {
     param([String]$Query)
-    $connection = New-Object -TypeName System.Data.SqlClient.SqlConnection
-    $connection.ConnectionString = "Server=$server;Database=master;Integrated Security=SSPI;Application Name=sitekit-backup-info"
-    $connection.Open()
-    try {
-        $command = $connection.CreateCommand()
-        $command.CommandText = $Query
-        $table = New-Object -TypeName System.Data.DataTable
-        $table.Load($command.ExecuteReader())
-        return , $table
-    }
-    finally {
-        $connection.Dispose()
-    }
-}
-
-Function ConvertTo-UtcText {
-    param($Value)
-    if ($null -eq $Value -or $Value -is [DBNull]) {
-        return $null
-    }
-    return ([DateTime]$Value).ToUniversalTime().ToString("o")
+    return , (Invoke-SitekitSqlQuery -Server $server -Query $Query -ApplicationName "sitekit-backup-info")
 }
 
 try {
@@ -94,10 +76,10 @@ foreach ($name in $names) {
     $module.Result.databases[$row.name] = @{
         exists = $true
         recovery_model = $row.recovery_model_desc
-        last_full = ConvertTo-UtcText -Value $row.last_full
+        last_full = ConvertTo-SitekitUtcText -Value $row.last_full
         last_verified_full = $verified
-        last_differential = ConvertTo-UtcText -Value $row.last_differential
-        last_log = ConvertTo-UtcText -Value $row.last_log
+        last_differential = ConvertTo-SitekitUtcText -Value $row.last_differential
+        last_log = ConvertTo-SitekitUtcText -Value $row.last_log
         backup_count = [int]$row.backup_count
         last_restore_test = $test
     }

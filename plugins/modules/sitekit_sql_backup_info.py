@@ -74,7 +74,7 @@ databases:
     LotusPOS:
       exists: true
       recovery_model: FULL
-      last_full: "2025-03-30T12:00:30+00:00"
+      last_full: "2025-03-30T12:00:30Z"
       last_verified_full: {path: C:\SQLBackup\LotusPOS\LotusPOS_FULL_20250330T120000Z.bak}
       last_differential: null
       last_log: null

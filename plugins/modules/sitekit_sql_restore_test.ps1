@@ -4,6 +4,7 @@
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
 #Requires -Module Ansible.ModuleUtils.SitekitBackup
+#Requires -Module Ansible.ModuleUtils.SitekitTime
 
 $spec = @{
     options = @{
@@ -24,11 +25,12 @@ $job = Get-SitekitBackupJob -Module $module -Script $script -SettingsPath $setti
 $settings = $job.settings
 $historyPath = $job.history_path
 $history = Read-SitekitBackupHistory -Path $historyPath
-$now = (Get-Date).ToUniversalTime()
+# To the second, as the job writes its times: a run finished this second is this run's.
+$now = Get-SitekitUtcNow
 $untested = @()
 foreach ($name in @($settings.databases)) {
     $passed = @($history.restore_tests | Where-Object {
-            $_.database -eq $name -and $_.result -eq "passed" -and ($now - (ConvertTo-UtcDate -Value $_.finished)).TotalHours -le $maxAge
+            $_.database -eq $name -and $_.result -eq "passed" -and ($now - (ConvertTo-SitekitUtcDate -Value $_.finished)).TotalHours -le $maxAge
         })
     if ($maxAge -eq 0 -or $passed.Count -eq 0) {
         $untested += $name
@@ -46,7 +48,7 @@ $history = Read-SitekitBackupHistory -Path $historyPath
 # This run's tests by time and database, not by position: the job keeps the newest 50 and
 # a scheduled run may have added its own meanwhile.
 $module.Result.restore_tests = @($history.restore_tests | Where-Object {
-        $untested -contains $_.database -and (ConvertTo-UtcDate -Value $_.finished) -ge $now
+        $untested -contains $_.database -and (ConvertTo-SitekitUtcDate -Value $_.finished) -ge $now
     })
 if ($exitCode -ne 0) {
     $failures = @($module.Result.restore_tests | Where-Object { $_.result -ne "passed" } |

@@ -57,7 +57,7 @@ restore_tests:
       backup_path: C:\SQLBackup\LotusPOS\LotusPOS_FULL_20250330T120000Z.bak
       chain: [C:\SQLBackup\LotusPOS\LotusPOS_FULL_20250330T120000Z.bak]
       scratch_database: LotusPOS_RestoreTest
-      finished: "2025-03-30T12:01:15+00:00"
+      finished: "2025-03-30T12:01:15Z"
       result: passed
       message: restored 1 backup(s) to [LotusPOS_RestoreTest], DBCC CHECKDB found 0 ...
 """

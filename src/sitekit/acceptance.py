@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from sitekit import timestamps
 from sitekit.audit.checks import PASS
 from sitekit.audit.checks import Check as AuditCheck
 from sitekit.audit.policy import Policy
@@ -127,9 +128,8 @@ def _service(facts: dict[str, Any], name: str) -> Check:
 
 
 def _time(text: str) -> dt.datetime:
-    """An ISO 8601 time; a date alone is midnight UTC."""
-    moment = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    """A time as the modules write it (sitekit.timestamps: UTC to the second, with Z)."""
+    return timestamps.parse(str(text))
 
 
 def site_record(site: dict[str, Any], hosts: list[dict[str, Any]], engineer: str,

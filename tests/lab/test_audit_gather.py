@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator
 from sitekit.audit.gather import document
 from sitekit.audit.published import schema
 from sitekit.lab.modules.sitekit_facts import SUBSETS
+from sitekit.plan.schedule import weekday_names
 from tests.lab.adhoc import adhoc, calls, delta, modelled
 from tests.lab.conftest import ROOT, CliLab, cli_lab_at
 
@@ -162,7 +163,11 @@ def test_the_audit_writes_a_valid_facts_file_for_every_host(provisioned: Run) ->
         assert (doc["host"], doc["site"], doc["reachable"]) == (host, "LIS01", True)
         assert "error" not in doc, doc.get("error")
     server = provisioned.facts[SERVER]["facts"]
-    assert set(server) == set(SUBSETS)
+    assert set(server) == set(SUBSETS) | {"backup_schedule"}
+    # The days db_backup runs on this server, as the playbook hands them to BAK-01: the
+    # example sets none, so the role's default from the windows, a full and daily others.
+    schedule = server["backup_schedule"]
+    assert {schedule["full_day"], *schedule["other_days"].split(",")} == set(weekday_names())
     assert server["application"] == {"name": "Lotus POS Server", "version": "8.4.2",
                                      "component": "server"}
     assert server["sql_server"]["version"] == "16.0.1000.6"

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sitekit import timestamps
 from sitekit.lab import backupjob, faults, filesystem, sqlbackup
 from sitekit.lab.host import LabHost
 from sitekit.lab.state import seed_state
@@ -124,7 +125,7 @@ def test_each_job_runs_at_its_last_scheduled_time(host: LabHost) -> None:
         ("diff", "2025-01-11T23:00:00+00:00"), ("full", "2025-01-12T23:00:00+00:00"),
         ("log", "2025-01-12T23:15:00+00:00")}
     kinds = [(b["type"], b["started"]) for b in _backups(host)]
-    assert ("log", "2025-01-12T23:15:00+00:00") in kinds
+    assert ("log", "2025-01-12T23:15:00Z") in kinds  # the history's one time format
     assert all(b["verified"] and b["checksum"] and b["copy_path"] for b in _backups(host))
     log = next(b for b in _backups(host) if b["type"] == "log")
     full = next(b for b in _backups(host) if b["type"] == "full")
@@ -166,7 +167,7 @@ def test_failed_backup_fault_leaves_an_eight_day_old_backup_and_fails_runs(
     sqlbackup.fail_backups(host, now)
     (only,) = _backups(host)
     assert (only["type"], only["verified"]) == ("full", True)
-    assert only["finished"] == (now - dt.timedelta(days=8)).isoformat()
+    assert only["finished"] == timestamps.text(now - dt.timedelta(days=8))  # the one format
     runs = sqlbackup.catch_up(host, now + dt.timedelta(hours=1))
     assert runs and all("Msg 3013" in r["failed"] for r in runs)
     assert host.state["scheduled_tasks"]["\\Sitekit\\log"]["last_task_result"] == 1
@@ -221,8 +222,8 @@ def test_jobs_that_start_together_lose_entries_unless_the_job_locks_its_history(
     assert {r["job"] for r in together} == {"full", "log"}
     assert not any("failed" in r for r in together)
     kinds = {(b["type"], b["started"]) for b in _backups(host)}
-    assert ("full", "2025-01-12T23:00:00+00:00") in kinds  # it finished last, wrote last
-    assert (("log", "2025-01-12T23:00:00+00:00") in kinds) == kept
+    assert ("full", "2025-01-12T23:00:00Z") in kinds  # it finished last, wrote last
+    assert (("log", "2025-01-12T23:00:00Z") in kinds) == kept
     log_file = "C:\\SQLBackup\\LotusPOS\\LotusPOS_LOG_20250112T230000Z.trn"
     assert filesystem.is_file(host, log_file)  # the file stays, unknown to the retention
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sitekit.lab import psspec
+from tests.conftest import ROOT
 
 
 def _value(source: str) -> Any:
@@ -85,3 +87,25 @@ def test_a_fragment_nowhere_to_be_found_is_an_error(tmp_path: Path) -> None:
                       " [Ansible.Basic.AnsibleModule]::Create($args, $spec, @(Get-NoSpec))\n")
     with pytest.raises(psspec.SpecSourceError, match="Get-NoSpec"):
         psspec.read(module)
+
+
+def test_a_kit_util_that_is_not_there_fails_as_ansible_would(tmp_path: Path) -> None:
+    utils = tmp_path / "module_utils"
+    utils.mkdir()
+    (utils / "Ansible.ModuleUtils.SitekitTime.psm1").write_text("Function Get-SitekitUtcNow {}\n")
+    (tmp_path / "modules").mkdir()
+    module = tmp_path / "modules" / "thing.ps1"
+    module.write_text("#!powershell\n#Requires -Module Ansible.ModuleUtils.SitekitTime\n"
+                      "#Requires -Module Ansible.ModuleUtils.SitekitGone\n"
+                      "$spec = @{ options = @{} }\n"
+                      "$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)\n")
+    missing = "Could not find imported module util 'Ansible.ModuleUtils.SitekitGone'"
+    with pytest.raises(psspec.SpecSourceError, match=re.escape(missing)):
+        psspec.read(module, own_utils=utils)
+
+
+@pytest.mark.parametrize("module", sorted((ROOT / "plugins" / "modules").glob("*.ps1")),
+                         ids=lambda p: p.name)
+def test_every_own_module_resolves_its_utils(module: Path) -> None:
+    """The utils moved into plugins/module_utils resolve from the kit's own modules."""
+    psspec.read(module, own_utils=ROOT / "plugins" / "module_utils")

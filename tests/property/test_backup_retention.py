@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sitekit import timestamps
 from sitekit.backup.retention import expired
 
 NOW = dt.datetime(2025, 3, 30, 12, 0, tzinfo=dt.UTC)
@@ -22,7 +23,7 @@ VECTORS = json.loads((Path(__file__).resolve().parents[1] / "data" / "vectors" /
 
 @pytest.mark.parametrize("case", VECTORS, ids=lambda c: c["name"])
 def test_shared_vectors(case: dict[str, Any]) -> None:
-    now = dt.datetime.fromisoformat(case["now"])
+    now = timestamps.parse(case["now"])
     deleted = expired(case["backups"], now, case["retention_days"])
     assert [b["path"] for b in deleted] == case["expired"]
 
@@ -38,14 +39,14 @@ def backup_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
             "database": draw(st.sampled_from(["LotusPOS", "lotuspos", "Reports", "Archive"])),
             "type": draw(st.sampled_from(["full", "differential", "log"])),
             "verified": draw(st.booleans()),
-            "finished": (NOW - dt.timedelta(minutes=age)).isoformat(),
+            "finished": timestamps.text(NOW - dt.timedelta(minutes=age)),
             "path": f"backup-{number}.bak",
         })
     return backups
 
 
 def _when(backup: dict[str, Any]) -> dt.datetime:
-    return dt.datetime.fromisoformat(backup["finished"])
+    return timestamps.parse(backup["finished"])
 
 
 def _paths(backups: list[Any]) -> set[str]:
@@ -149,7 +150,7 @@ def test_everything_before_the_oldest_needed_full_goes(backups: list[dict[str, A
 ])
 def test_examples(ages: list[tuple[str, bool, int]], days: int, gone: set[int]) -> None:
     backups = [{"database": "LotusPOS", "type": kind, "verified": verified, "path": str(i),
-                "finished": (NOW - dt.timedelta(days=age)).isoformat()}
+                "finished": timestamps.text(NOW - dt.timedelta(days=age))}
                for i, (kind, verified, age) in enumerate(ages)]
     assert _paths(expired(backups, NOW, days)) == {str(i) for i in gone}
 

@@ -10,7 +10,7 @@ from sitekit.acceptance import data_checks, failures, host_checks, port_checks, 
 from sitekit.audit.settings import fleet_policy
 from tests.conftest import EXAMPLE
 
-NOW = "2026-11-25T12:00:00+00:00"
+NOW = "2026-11-25T12:00:00Z"
 CONTROLS = ["AV-01", "AV-02", "AV-03", "BAK-01", "BAK-03", "BAK-04"]
 EXPECTED = {"services": ["MSSQL$SQLEXPRESS", "WinDefend"], "application_version": "8.4.2",
             "sql_version": "16.0.1000.6", "database": "LotusPOS", "controls": CONTROLS,

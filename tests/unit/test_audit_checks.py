@@ -47,8 +47,12 @@ def evaluate(facts: dict[str, Any], fact: str, op: str, **spec: Any) -> tuple[st
     ("version_at_most", "2.0", "2.0.1", FAIL),
     ("max_age", "2d", "2026-11-30T03:00:00Z", PASS),
     ("max_age", "2d", "2026-11-28T02:00:00Z", FAIL),
-    ("max_age", "4h", "2026-12-01T00:00:00+00:00", PASS),
-    ("max_age", "4h", "2026-11-30", FAIL),  # a date alone is its midnight, UTC
+    ("max_age", "4h", "2026-12-01T00:00:00Z", PASS),
+    # The one time format (sitekit.timestamps): an offset, a fraction or a date alone is no
+    # module's output, so it is not evidence.
+    ("max_age", "4h", "2026-12-01T00:00:00+00:00", UNKNOWN),
+    ("max_age", "4h", "2026-12-01T00:00:00.1234567Z", UNKNOWN),
+    ("max_age", "4h", "2026-11-30", UNKNOWN),
     ("max_age", "1d", None, FAIL),  # never backed up
     ("max_age", "1d", "yesterday", UNKNOWN),
     ("contains", "WinRM", ["winrm", "W32Time"], PASS),  # account and service names: any case

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from sitekit import timestamps
 from sitekit.audit.checks import FAIL, PASS, UNKNOWN, WAIVED
 from sitekit.audit.evaluate import Evaluator, SiteInfo, fleet_sites
 from sitekit.audit.policy import Policy, Waiver, load_policy
@@ -51,7 +52,7 @@ def test_a_healthy_host_passes_every_control(example: tuple[Policy, list[SiteInf
 
 
 def _old(**delta: int) -> str:
-    return (GATHERED - dt.timedelta(**delta)).isoformat()
+    return timestamps.text(GATHERED - dt.timedelta(**delta))
 
 
 DRIFTS = [
@@ -196,7 +197,8 @@ NOW = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
     ("2026-11", "2026-12-02T00:00:00Z", "outside the 2026-11 run window"),  # past the grace
     ("2026-12", "2026-12-07T13:00:00Z", "in the future"),
     ("2026-12", "2030-01-01T00:00:00Z", "in the future"),
-    ("2026-12", "yesterday", "is not an ISO 8601 time"),
+    ("2026-12", "yesterday", "is not a UTC time written yyyy-MM-ddTHH:mm:ssZ"),
+    ("2026-12", "2026-12-07T03:00:00+00:00", "is not a UTC time written yyyy-MM-ddTHH:mm:ssZ"),
 ])
 def test_evidence_of_another_month_is_unknown(example: tuple[Policy, list[SiteInfo]],
                                               month: str, gathered_at: str, why: str) -> None:
@@ -212,7 +214,7 @@ def test_evidence_of_another_month_is_unknown(example: tuple[Policy, list[SiteIn
 @pytest.mark.parametrize(("month", "gathered_at"), [
     ("2026-12", "2026-12-01T00:00:00Z"),  # the window opens
     ("2026-11", "2026-11-30T23:30:00Z"),
-    ("2026-11", "2026-12-01T01:10:00+00:00"),  # a run that crossed midnight: the grace
+    ("2026-11", "2026-12-01T01:10:00Z"),  # a run that crossed midnight: the grace
     ("2026-12", "2026-12-07T12:03:00Z"),  # a host's clock a little ahead
 ])
 def test_evidence_of_the_month_is_judged(example: tuple[Policy, list[SiteInfo]],
@@ -249,7 +251,7 @@ BAD_FACTS_WHY = {
     "two-years-old.json": "outside the 2026-12 run window",
     "last-month.json": "outside the 2026-12 run window",
     "in-the-future.json": "in the future",
-    "gathered-at-not-a-time.json": "is not an ISO 8601 time",
+    "gathered-at-not-a-time.json": "is not a UTC time written yyyy-MM-ddTHH:mm:ssZ",
     "gathered-at-a-number.json": "gathered_at: expected text",
     "kind-a-list.json": "kind: expected one of",
     "about-another-host.json": "is about kitchen lis01-kds01 of LIS01",

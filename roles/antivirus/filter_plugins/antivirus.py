@@ -10,7 +10,7 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 
 from sitekit.plan.scans import scan_schedule
-from sitekit.plan.schedule import WindowError
+from sitekit.plan.schedule import DEFENDER_SCAN_DAYS, WindowError
 
 
 def sitekit_scan_schedule(windows: list[str], offset: int = 30,
@@ -22,9 +22,19 @@ def sitekit_scan_schedule(windows: list[str], offset: int = 30,
         raise AnsibleFilterError(f"sitekit_scan_schedule: {exc}") from None
 
 
+def antivirus_scan_days(_: object = None) -> list[str]:
+    """The days antivirus_scan_day may name: Defender's ScanScheduleDay names but `never`.
+
+    Used as `none | antivirus_scan_days` (a filter needs an input; it is not read), so the
+    role keeps no list of its own (sitekit.plan.schedule.DEFENDER_SCAN_DAYS).
+    """
+    return [day for day in DEFENDER_SCAN_DAYS if day != "never"]
+
+
 class FilterModule:
     """Filters of the antivirus role."""
 
     def filters(self) -> dict[str, Any]:
         """The filters by name."""
-        return {"sitekit_scan_schedule": sitekit_scan_schedule}
+        return {"sitekit_scan_schedule": sitekit_scan_schedule,
+                "antivirus_scan_days": antivirus_scan_days}

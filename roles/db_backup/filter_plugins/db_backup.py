@@ -10,8 +10,8 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from sitekit.backup.schedule import backup_schedule
-from sitekit.plan.schedule import WindowError
+from sitekit.backup.schedule import backup_schedule, full_interval_hours
+from sitekit.plan.schedule import WindowError, unknown_days
 
 
 def db_backup_schedule(windows: list[str] | None) -> dict[str, str]:
@@ -23,9 +23,24 @@ def db_backup_schedule(windows: list[str] | None) -> dict[str, str]:
                                  "its site's sitekit_maintenance_windows") from None
 
 
+def db_backup_unknown_days(days: str | list[str] | None) -> list[str]:
+    """"monday, tuesday, funday" -> ["funday"]: names that are no day of the week in full."""
+    return unknown_days(days)
+
+
+def db_backup_full_interval_hours(schedule: dict[str, str]) -> int:
+    """{full_day, other_days} -> the hours between its full backups (168 for a weekly full)."""
+    try:
+        return full_interval_hours(dict(schedule))
+    except ValueError as exc:
+        raise AnsibleFilterError(f"db_backup_full_interval_hours: {exc}") from None
+
+
 class FilterModule:
     """Filters of the db_backup role."""
 
     def filters(self) -> dict[str, Callable[..., Any]]:
         """The filters this plugin provides."""
-        return {"db_backup_schedule": db_backup_schedule}
+        return {"db_backup_schedule": db_backup_schedule,
+                "db_backup_unknown_days": db_backup_unknown_days,
+                "db_backup_full_interval_hours": db_backup_full_interval_hours}

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
+from sitekit import timestamps
 from sitekit.backup.schedule import chain_intervals
 
 PASS, FAIL, WAIVED, UNKNOWN = "pass", "fail", "waived", "unknown"
@@ -97,9 +98,11 @@ def _duration_words(text: str) -> str:
 
 
 def timestamp(text: str) -> dt.datetime:
-    """An ISO 8601 date or date and time; a date or a naive time is read as UTC."""
-    value = dt.datetime.fromisoformat(text)
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    """A fact's time, as every own module writes it (sitekit.timestamps).
+
+    UTC to the second with Z; any other form is a ValueError, never guessed at.
+    """
+    return timestamps.parse(text)
 
 
 def _age(seconds: float) -> str:
@@ -183,30 +186,49 @@ def _max_age(observed: Any, expected: dt.timedelta, at: dt.datetime | None) -> V
     return seconds <= expected.total_seconds(), f"{observed} ({_age(seconds)})", ""
 
 
-def _restorable_chain(observed: Any, expected: dt.timedelta, at: dt.datetime | None) -> Verdict:
+def _restorable_chain(observed: Any, expected: tuple[dt.timedelta, dict[str, str] | None],
+                      at: dt.datetime | None) -> Verdict:
     """A database's backups (last_full, last_differential) make a chain the schedule keeps.
 
     The full backup at most the schedule's full interval old, and the newest backup of the
     chain (that full, or a differential taken since) at most its backup interval old; each
-    plus `expected`, the time a run may take. The intervals are db_backup's schedule's
-    (sitekit.backup.schedule.chain_intervals), never a second number here.
+    plus the time a run may take. `expected` is that time and the host's own schedule from
+    its facts (`backup_schedule`; None: db_backup's default). The intervals are the
+    schedule's (sitekit.backup.schedule.chain_intervals), never a second number here.
     """
     if not isinstance(observed, dict):
         return None, show(observed), f"not a database's backups: {show(observed)}"
-    full_every, backup_every = chain_intervals()
-    full, shown, note = _max_age(observed.get("last_full"), full_every + expected, at)
+    run_time, schedule = expected
+    try:
+        full_every, backup_every = chain_intervals(schedule)
+    except (KeyError, ValueError, AttributeError):
+        return None, show(observed), f"the facts' backup_schedule cannot be read: {show(schedule)}"
+    full, shown, note = _max_age(observed.get("last_full"), full_every + run_time, at)
     if full is not True:
         return full, f"full {shown}", note or "no full backup within the schedule's interval"
     newest = observed["last_full"]
     differential = observed.get("last_differential")
     if isinstance(differential, str) and _later(differential, newest):
         newest = differential
-    fresh, shown_newest, note = _max_age(newest, backup_every + expected, at)
+    fresh, shown_newest, note = _max_age(newest, backup_every + run_time, at)
     kind = "full" if newest == observed["last_full"] else "differential"
     text = f"full {shown}" + ("" if kind == "full" else f", differential {shown_newest}")
     if fresh is not True:
         return fresh, text, note or f"no backup within {backup_every.days} day(s)"
     return True, text, ""
+
+
+def _chain_text(schedule: dict[str, str] | None, run_time: Any) -> str:
+    """What restorable_chain expects of a host with this schedule, in words."""
+    try:
+        full_every, backup_every = chain_intervals(schedule)
+    except (KeyError, ValueError, AttributeError):
+        return f"a chain by the backup schedule {show(schedule)} (cannot be read)"
+    whose = "db_backup's schedule" if schedule is None else \
+        f"db_backup's schedule on this host: full {schedule.get('full_day')}"
+    return (f"a full backup at most {full_every.days} days old and a backup since at"
+            f" most {backup_every.days} day{'s' if backup_every.days != 1 else ''} old"
+            f" ({whose}), +{_duration_words(run_time)} for a run")
 
 
 def _later(first: str, second: str) -> bool:
@@ -363,10 +385,7 @@ def _expected_text(  # noqa: PLR0912 - one case per operator
         case "max_age":
             return f"at most {_duration_words(raw)} old"
         case "restorable_chain":
-            full_every, backup_every = chain_intervals()
-            return (f"a full backup at most {full_every.days} days old and a backup since at"
-                    f" most {backup_every.days} day{'s' if backup_every.days != 1 else ''} old"
-                    f" (db_backup's schedule), +{_duration_words(raw)} for a run")
+            return _chain_text(None, raw)
         case "zero_or_at_least":
             return f"0 or >= {num(value)}"
         case "version_equals":
@@ -478,7 +497,7 @@ class Check:
     """One control's check, compiled: `evaluate(facts, at)` gives the evidence."""
 
     __slots__ = ("_expected", "_expected_shown", "_from_facts", "_leafy", "_operator",
-                 "_parts", "fact", "op", "unit", "value_from", "where")
+                 "_parts", "_raw", "fact", "op", "unit", "value_from", "where")
 
     def __init__(self, fact: str, op: str, *, value: Any = _MISSING, value_from: str | None = None,
                  where: dict[str, Any] | None = None, unit: str = "",
@@ -493,6 +512,7 @@ class Check:
         self._leafy = any(not isinstance(part, str) for part in self._parts)
         self._operator = _operator(op, where)
         self._from_facts: tuple[Any, ...] | None = None
+        self._raw = value
         if value_from is None:
             self._expected = _check_value(op, value)
             self._expected_shown = _expected_text(op, self._expected, value, unit, where)
@@ -567,6 +587,12 @@ class Check:
             except CheckError as error:
                 return UNKNOWN, show(observed), show(expected), str(error)
             expected_text = _expected_text(self.op, expected, expected, self.unit, self.where)
+        if self.op == "restorable_chain":
+            # Each server by its own db_backup schedule, which its facts carry.
+            schedule = facts.get("backup_schedule") if isinstance(facts, dict) else None
+            expected = (expected, schedule)
+            if schedule is not None:
+                expected_text = _chain_text(schedule, self._raw)
         if observed is _MISSING:
             return UNKNOWN, "(not gathered)", expected_text, f"{self.fact} was not gathered"
         verdict, shown, note = self._operator(observed, expected, at)

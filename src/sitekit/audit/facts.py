@@ -16,6 +16,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from sitekit import timestamps
 from sitekit.audit.published import schema
 from sitekit.site.model import dotted
 from sitekit.site.schema import explained
@@ -42,13 +43,11 @@ def run_window(month: str) -> tuple[dt.datetime, dt.datetime]:
 def stale(gathered_at: object, month: str, now: dt.datetime) -> str | None:
     """Why a document's `gathered_at` is not evidence of `month` (as of `now`); None if it is."""
     if not isinstance(gathered_at, str):
-        return f"gathered_at: expected an ISO 8601 time, got {gathered_at!r}"
+        return f"gathered_at: expected a UTC time (yyyy-MM-ddTHH:mm:ssZ), got {gathered_at!r}"
     try:
-        at = dt.datetime.fromisoformat(gathered_at)
-    except ValueError:
-        return f"gathered_at: {gathered_at!r} is not an ISO 8601 time"
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=dt.UTC)
+        at = timestamps.parse(gathered_at)
+    except ValueError as error:
+        return f"gathered_at: {error}"
     if at > now + CLOCK_SKEW:
         return (f"gathered_at {gathered_at} is in the future (now {now:%Y-%m-%dT%H:%MZ}): "
                 "check the host's clock, then gather again")

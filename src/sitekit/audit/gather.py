@@ -13,8 +13,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sitekit import timestamps
+
 FORMAT = 1
-_ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def _unique(names: Iterable[str]) -> list[str]:
@@ -65,14 +66,16 @@ def _error(result: Mapping[str, Any]) -> str:
 def document(result: Mapping[str, Any], *, host: str, site: str, kind: str,
              plan_groups: Iterable[Mapping[str, Any]] = (),
              built_in: Mapping[str, Iterable[str]] | None = None,
+             backup_schedule: Mapping[str, str] | None = None,
              now: dt.datetime | None = None) -> dict[str, Any]:
     """The facts document of one host from its registered sitekit_facts result.
 
     Unreachable: reachable false, the error, no facts. A failed module: reachable, the
     error, no facts. Otherwise the facts, each local group with the members the plan
-    expects, and the subsets that could not be read named in `error`.
+    expects, the days db_backup runs on the host (`backup_schedule`, beside its backups:
+    BAK-01 judges them by it), and the subsets that could not be read named in `error`.
     """
-    gathered = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).strftime(_ISO)
+    gathered = timestamps.text(now or dt.datetime.now(dt.UTC))
     out: dict[str, Any] = {"format": FORMAT, "host": host, "site": site, "kind": kind,
                            "reachable": True, "gathered_at": gathered, "facts": {}}
     if result.get("unreachable"):
@@ -85,6 +88,9 @@ def document(result: Mapping[str, Any], *, host: str, site: str, kind: str,
         facts["local_groups"] = {
             name: dict(group) | {"expected": expected_members(name, plan, built_in or {})}
             for name, group in facts["local_groups"].items()}
+    if backup_schedule is not None and "backups" in facts:
+        facts["backup_schedule"] = {"full_day": str(backup_schedule["full_day"]),
+                                    "other_days": str(backup_schedule["other_days"])}
     out["facts"] = facts
     out["gathered_at"] = str(result.get("gathered_at") or gathered)
     unavailable = result.get("unavailable") or {}

@@ -469,9 +469,10 @@ class History:
                         (run_id,)):
                 if c_id not in controls:
                     controls[c_id] = ControlInfo(
-                        c_id, title, area, severity, tuple(json.loads(pci)),
-                        tuple(json.loads(cis)), tuple(json.loads(applies)), expected,
-                        suggestion)
+                        id=c_id, title=title, area=area, severity=severity,
+                        pci_dss=tuple(json.loads(pci)), cis=tuple(json.loads(cis)),
+                        applies_to=tuple(json.loads(applies)), expected=expected,
+                        suggestion=suggestion)
         order = {c_id: position for position, c_id in enumerate(controls)}
         only, values = _only_sites(sites, column="s.code")
         found: dict[str, SiteReport] = {}

@@ -34,9 +34,13 @@ _CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _WHERE = "(policy)"
 
 
-@dataclass(frozen=True, slots=True)
-class Control:
-    """One line of the baseline: what must be true of every host it applies to."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControlFields:
+    """What a control says of itself: its one definition.
+
+    The policy's `Control` and the reports' `ControlInfo` (a control as a run kept it in
+    the history) both extend it.
+    """
 
     id: str
     title: str
@@ -45,8 +49,14 @@ class Control:
     pci_dss: tuple[str, ...]
     cis: tuple[str, ...]
     applies_to: tuple[str, ...]
-    check: Check
     suggestion: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Control(ControlFields):
+    """One line of the baseline: what must be true of every host it applies to."""
+
+    check: Check
 
     @property
     def expected(self) -> str:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 
 from sitekit.audit.checks import FAIL, PASS, STATUSES, UNKNOWN, WAIVED
 from sitekit.audit.evaluate import HostResult, Result, SiteInfo
-from sitekit.audit.policy import SEVERITIES, Control
+from sitekit.audit.policy import SEVERITIES, Control, ControlFields
 
 RATINGS = {
     "good": "Good",
@@ -24,25 +24,20 @@ RATINGS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ControlInfo:
-    """A control as a run judged by it (kept in the history with the run)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControlInfo(ControlFields):
+    """A control as a run judged by it (kept in the history with the run).
 
-    id: str
-    title: str
-    area: str
-    severity: str
-    pci_dss: tuple[str, ...]
-    cis: tuple[str, ...]
-    applies_to: tuple[str, ...]
+    Its own fields, and what its check expected as text.
+    """
+
     expected: str
-    suggestion: str
 
     @classmethod
     def of(cls, control: Control) -> ControlInfo:
         """The reportable part of a policy control."""
-        return cls(control.id, control.title, control.area, control.severity, control.pci_dss,
-                   control.cis, control.applies_to, control.expected, control.suggestion)
+        shared = {f.name: getattr(control, f.name) for f in fields(ControlFields)}
+        return cls(**shared, expected=control.expected)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,11 +25,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sitekit import timestamps
+
 
 def _finished(backup: Mapping[str, Any]) -> dt.datetime:
-    """When a backup finished, as an aware datetime (ISO 8601 strings are parsed)."""
+    """When a backup finished, as an aware datetime.
+
+    The history's text is the kit's one time format (sitekit.timestamps), as the job writes it.
+    """
     value = backup["finished"]
-    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return timestamps.parse(value) if isinstance(value, str) else value
 
 
 def cutoff(backups: Iterable[Mapping[str, Any]], now: dt.datetime,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sitekit.plan.schedule import WindowError, parse_window
+from sitekit.plan.schedule import WindowError, parse_window, unknown_days
 from sitekit.site.model import DAY_NAMES
 
 _DAY = 24 * 60
@@ -39,6 +39,38 @@ def backup_schedule(windows: list[str] | None, restore_test_delay: int = 120) ->
         "restore_test_day": DAY_NAMES[(number + restore // _DAY) % 7],
         "restore_test_time": _clock(restore),
     }
+
+
+def host_schedule(windows: list[str] | None, full_day: str | None = None,
+                  other_days: str | None = None) -> dict[str, str]:
+    """The days db_backup runs on a host: its own settings where the inventory sets them.
+
+    `full_day` and `other_days` are db_backup_full_day and db_backup_differential_days as
+    the inventory hands them (group or host vars); unset, they are derived from the site's
+    maintenance windows as the role's defaults derive them. The audit judges BAK-01 by this.
+    """
+    if full_day and other_days:
+        schedule = {"full_day": full_day, "other_days": other_days}
+    else:
+        derived = backup_schedule(windows)
+        schedule = {"full_day": full_day or derived["full_day"],
+                    "other_days": other_days or derived["other_days"]}
+    unknown = unknown_days([schedule["full_day"], *schedule["other_days"].split(",")])
+    if unknown:
+        raise WindowError(f"{', '.join(unknown)} is no day of the week; name days in full "
+                          f"({', '.join(DAY_NAMES)})")
+    return {"full_day": schedule["full_day"].strip(),
+            "other_days": ",".join(d.strip() for d in schedule["other_days"].split(",")
+                                   if d.strip())}
+
+
+def full_interval_hours(schedule: dict[str, str] | None = None) -> int:
+    """The hours between the schedule's full backups.
+
+    db_backup's end-of-run full backup is due when the newest verified one is older
+    (db_backup_full_max_age_hours).
+    """
+    return int(chain_intervals(schedule)[0].total_seconds() // 3600)
 
 
 def chain_intervals(schedule: dict[str, str] | None = None) -> tuple[dt.timedelta, dt.timedelta]:

@@ -99,6 +99,7 @@ def read(path: Path, collections: tuple[Path, ...] = (), own_utils: Path | None 
         target = (node.children[0].text or b"").decode(errors="replace").lower()
         if target.startswith("$spec.") and not _is_top_level(node):
             dynamic.append((node.text or b"").decode(errors="replace").splitlines()[0])
+    _own_utils_present(path, source.decode(errors="replace"), own_utils)
     fragments = _fragment_names(source.decode(errors="replace"))
     for name in fragments:
         fragment = _fragment(name, path, source.decode(errors="replace"), collections, own_utils)
@@ -261,6 +262,22 @@ def _util_paths(module: Path, source: str, collections: tuple[Path, ...],
         elif name.startswith("Ansible.ModuleUtils.") and own_utils is not None:
             paths.append(own_utils / f"{name}.psm1")
     return [p for p in paths if p.is_file()]
+
+
+def _own_utils_present(module: Path, source: str, own_utils: Path | None) -> None:
+    """Every kit util the module requires exists, as ansible needs to build its payload.
+
+    ansible-core's module_manifest.py fails the task on the controller with "Could not find
+    imported module util" otherwise; the lab fails the same way, before the module runs.
+    """
+    # Only the kit's own modules: the collections' also require ansible-core's own utils
+    # (Ansible.ModuleUtils.Legacy ...), which are not in the kit's folder.
+    if own_utils is None or module.parent.parent != own_utils.parent:
+        return
+    for name in _REQUIRES.findall(source):
+        if name.startswith("Ansible.ModuleUtils.") and not (own_utils / f"{name}.psm1").is_file():
+            raise SpecSourceError(f"Could not find imported module util '{name}'"
+                                  f" (required by {module.name}) in {own_utils}")
 
 
 def _fragment(name: str, module: Path, source: str, collections: tuple[Path, ...],

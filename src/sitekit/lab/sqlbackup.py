@@ -45,12 +45,14 @@ import zoneinfo
 from collections.abc import Iterator
 from typing import Any
 
+from sitekit import timestamps
 from sitekit.backup.retention import expired
 from sitekit.lab import backupjob, filesystem
 from sitekit.lab.backupjob import JobTraits
 from sitekit.lab.clock import utcnow, zone
 from sitekit.lab.host import LabHost
 from sitekit.lab.state import find
+from sitekit.plan.schedule import weekday_names
 
 SCRIPT_NAME = "Invoke-SitekitBackup.ps1"
 JOB_TYPES = {"full": "full", "differential": "differential", "log": "log",
@@ -60,7 +62,8 @@ FAILED_BACKUP_AGE = dt.timedelta(days=8)
 # How far back a look at the schedule searches for the last run of a job.
 _HORIZON_DAYS = 62
 _DURATION = re.compile(r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$")
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# Monday first, as date.weekday() counts (the kit's one table; Task Scheduler's names).
+_WEEKDAYS = weekday_names()
 
 
 class BackupError(Exception):
@@ -282,7 +285,7 @@ def backup(host: LabHost, settings: dict[str, Any], kind: str, at: dt.datetime,
         path = ntpath.join(settings["backup_dir"], db, file_name)
         entry = {
             "database": db, "type": kind, "path": path, "copy_path": None,
-            "started": at.isoformat(), "finished": finished.isoformat(),
+            "started": timestamps.text(at), "finished": timestamps.text(finished),
             "checksum": job.takes_checksum(settings),
             # RESTORE VERIFYONLY WITH CHECKSUM fails (Msg 3187) on a backup without one.
             "verified": bool(settings.get("verify", True)) and job.takes_checksum(settings)
@@ -378,7 +381,7 @@ def restore_test(host: LabHost, settings: dict[str, Any], at: dt.datetime,
                 f" allocation and 0 consistency errors, [{scratch}] dropped"
         entry = {"database": db, "backup_path": files[-1] if files else None, "chain": files,
                  "scratch_database": scratch,
-                 "finished": (at + dt.timedelta(seconds=45)).isoformat(), "result": result,
+                 "finished": timestamps.text(at + dt.timedelta(seconds=45)), "result": result,
                  "message": message, "origin": origin}
         sql.setdefault("restore_tests", []).append(entry)
         del sql["restore_tests"][:-50]
@@ -634,8 +637,8 @@ def fail_backups(host: LabHost, now: dt.datetime | None = None) -> None:
             lsns = _lsns(sql, db, "full")
             sql.setdefault("backups", []).append({
                 "database": db, "type": "full", "path": path, "copy_path": None,
-                "started": (last_good - dt.timedelta(seconds=30)).isoformat(),
-                "finished": last_good.isoformat(), "checksum": True, "verified": True,
+                "started": timestamps.text(last_good - dt.timedelta(seconds=30)),
+                "finished": timestamps.text(last_good), "checksum": True, "verified": True,
                 "size_mb": _size_mb(sql["databases"][db], "full"), **lsns, "origin": "fault"})
             filesystem.make_dirs(host, ntpath.dirname(path))
             with contextlib.suppress(OSError):  # a full disk too: the entry stays, as msdb's

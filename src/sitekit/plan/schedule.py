@@ -16,13 +16,31 @@ from functools import cache
 from tzlocal.windows_tz import tz_win
 
 from sitekit.problems import Problem
-from sitekit.site.model import DAYS, Fleet, Site
+from sitekit.site.model import DAY_NAMES, DAYS, Fleet, Site
 
 _DAY = 24 * 60
 _WEEK = 7 * _DAY
 _DAY_NUMBER = {day: number for number, day in enumerate(DAYS)}
 _WINDOW_TEXT = re.compile(r"(?P<day>[a-z]{3}) (?P<start>[0-9]{2}:[0-9]{2})"
                           r"-(?P<end_day>[a-z]{3}) (?P<end>[0-9]{2}:[0-9]{2})")
+
+
+# Defender's ScanScheduleDay, by number: 0 every day, 1 Sunday ... 7 Saturday, 8 never
+# (Set-MpPreference -ScanScheduleDay, Microsoft's Defender PowerShell reference). The
+# sitekit_defender module's `scan_day` choices and the lab's model are checked against it.
+DEFENDER_SCAN_DAYS = ("everyday", "sunday", "monday", "tuesday", "wednesday", "thursday",
+                      "friday", "saturday", "never")
+
+
+def weekday_names() -> tuple[str, ...]:
+    """The days of the week named in full, Monday first, as Windows and the roles name them."""
+    return DAY_NAMES
+
+
+def unknown_days(text: str | list[str] | None) -> list[str]:
+    """The names in "monday,tuesday" (or a list) that are no day of the week named in full."""
+    names = text.split(",") if isinstance(text, str) else list(text or ())
+    return [name for name in (str(n).strip() for n in names) if name not in DAY_NAMES]
 
 
 class WindowError(ValueError):

@@ -1,4 +1,9 @@
-"""sitekit_account_policy (plugins/modules): password and lockout policy in one call."""
+"""sitekit_account_policy (plugins/modules): password and lockout policy in one call.
+
+The Python twin of plugins/module_utils/Ansible.ModuleUtils.SitekitSecurityPolicy.psm1,
+which the module and sitekit_facts load: the same tables (a contract test reads them out of
+the PowerShell and compares) and the same rules (both run tests/data/vectors/account_policy.json).
+"""
 
 from __future__ import annotations
 
@@ -25,14 +30,34 @@ KEYS = {
 # https://learn.microsoft.com/en-us/previous-versions/windows/it-pro/windows-10/security/threat-protection/security-policy-settings/maximum-password-age
 # https://learn.microsoft.com/en-us/previous-versions/windows/it-pro/windows-10/security/threat-protection/security-policy-settings/account-lockout-duration
 NEVER = {"MaximumPasswordAge", "LockoutDuration"}
+# What Windows uses while secedit leaves a lockout value out (no lockout threshold set).
+UNSET = {"LockoutDuration": 30, "ResetLockoutCount": 30}
+# The audit's facts subsets (facts.schema.json): fact -> option, as sitekit_facts reports.
+FACTS = {
+    "password_policy": {"min_length": "min_password_length", "complexity": "password_complexity",
+                        "history": "password_history_size",
+                        "max_age_days": "max_password_age_days",
+                        "min_age_days": "min_password_age_days"},
+    "lockout_policy": {"threshold": "lockout_threshold",
+                       "duration_minutes": "lockout_duration_minutes",
+                       "window_minutes": "lockout_reset_minutes"},
+}
 
 
 def as_options(policy: dict[str, int]) -> dict[str, Any]:
     """A secedit [System Access] section as the module's option names and types."""
-    options: dict[str, Any] = {name: 0 if key in NEVER and policy[key] == -1 else policy[key]
-                               for name, (key, _, _) in KEYS.items()}
+    options: dict[str, Any] = {}
+    for name, (key, _, _) in KEYS.items():
+        value = int(policy.get(key, UNSET.get(key, 0)))
+        options[name] = 0 if key in NEVER and value == -1 else value
     options["password_complexity"] = bool(options["password_complexity"])
     return options
+
+
+def fact(policy: dict[str, int], subset: str) -> dict[str, Any]:
+    """One of the audit's facts subsets (password_policy, lockout_policy) of a section."""
+    options = as_options(policy)
+    return {name: options[option] for name, option in FACTS[subset].items()}
 
 
 def merged(current: dict[str, int], args: dict[str, Any]) -> dict[str, int]:
@@ -45,11 +70,12 @@ def merged(current: dict[str, int], args: dict[str, Any]) -> dict[str, int]:
         if not low <= value <= high:
             raise ModuleFailedError(f"{name} must be between {low} and {high}, got {value}")
         policy[key] = -1 if key in NEVER and value == 0 else value
-    duration, reset = max(policy["LockoutDuration"], 0), policy["ResetLockoutCount"]
-    if policy["LockoutBadCount"] and duration and reset > duration:
+    after = as_options(policy)
+    duration, reset = after["lockout_duration_minutes"], after["lockout_reset_minutes"]
+    if after["lockout_threshold"] and duration and reset > duration:
         raise ModuleFailedError(f"lockout_reset_minutes ({reset}) must not be longer than"
                                 f" lockout_duration_minutes ({duration})")
-    max_age, min_age = max(policy["MaximumPasswordAge"], 0), policy["MinimumPasswordAge"]
+    max_age, min_age = after["max_password_age_days"], after["min_password_age_days"]
     if max_age and min_age >= max_age:
         raise ModuleFailedError(f"min_password_age_days ({min_age}) must be less than"
                                 f" max_password_age_days ({max_age})")

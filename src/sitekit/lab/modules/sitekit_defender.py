@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from sitekit import timestamps
 from sitekit.lab import faults
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
@@ -73,7 +74,7 @@ def _status(defender: dict[str, Any], now: dt.datetime,
         "realtime_protection_enabled": defender["preferences"]["realtime_protection"],
         "is_tamper_protected": defender["is_tamper_protected"],
         "antivirus_signature_version": defender["antivirus_signature_version"],
-        "antivirus_signature_last_updated": updated.isoformat(),
+        "antivirus_signature_last_updated": timestamps.text(updated),
         "antivirus_signature_age_hours": int((now - updated).total_seconds() // 3600),
     }
 

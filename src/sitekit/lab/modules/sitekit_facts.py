@@ -22,9 +22,11 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+from sitekit import timestamps
 from sitekit.lab import faults, sqlbackup, sqlserver
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
+from sitekit.lab.modules import sitekit_account_policy as account_policy
 from sitekit.lab.modules._common import utcnow, zone
 from sitekit.lab.modules.sitekit_defender import signatures_updated
 from sitekit.lab.pki import pki_paths
@@ -32,6 +34,7 @@ from sitekit.lab.seed_base import BUILTIN_GROUP_SIDS, UPDATE_CLASSIFICATIONS, gr
 from sitekit.lab.seed_base import ensure as ensure_base
 from sitekit.lab.seed_stations import ensure as ensure_stations
 from sitekit.lab.state import find, host_state
+from sitekit.plan.schedule import weekday_names
 
 SUBSETS = ("os", "updates", "application", "sql_server", "defender", "backups", "disks",
            "sql_files", "services", "local_groups", "password_policy", "lockout_policy",
@@ -45,7 +48,8 @@ _W32TIME = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\W32Time\\Parameters"
 BOOTSTRAP_LISTENERS = ({"transport": "HTTPS", "port": 5986, "address": "*"},)
 # How long a scan takes in the lab, from its start to QuickScanEndTime / FullScanEndTime.
 _SCAN_MINUTES = {"quick": 4, "full": 50}
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# Monday first, as date.weekday() counts: the kit's one table of day names.
+_WEEKDAYS = weekday_names()
 
 
 class UnavailableError(Exception):
@@ -69,9 +73,7 @@ def iso(moment: dt.datetime | str | None) -> str | None:
     if moment is None:
         return None
     when = dt.datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return when.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return timestamps.text(when)
 
 
 def dotted(version: Any) -> str | None:
@@ -323,21 +325,16 @@ def _local_groups(ctx: _Host) -> dict[str, Any]:
 
 
 def _password_policy(ctx: _Host) -> dict[str, Any]:
-    """The password settings of secedit /export's [System Access] (-1 = never expires -> 0)."""
-    policy = ctx.state["account_policy"]
-    return {"min_length": int(policy["MinimumPasswordLength"]),
-            "complexity": bool(int(policy["PasswordComplexity"])),
-            "history": int(policy["PasswordHistorySize"]),
-            "max_age_days": max(int(policy["MaximumPasswordAge"]), 0),
-            "min_age_days": int(policy["MinimumPasswordAge"])}
+    """The password settings of secedit /export's [System Access] (-1 = never -> 0).
+
+    Read as sitekit_account_policy reads them (its twin's table).
+    """
+    return account_policy.fact(ctx.state["account_policy"], "password_policy")
 
 
 def _lockout_policy(ctx: _Host) -> dict[str, Any]:
     """The lockout settings of secedit /export's [System Access] (-1 = until unlocked -> 0)."""
-    policy = ctx.state["account_policy"]
-    return {"threshold": int(policy["LockoutBadCount"]),
-            "duration_minutes": max(int(policy["LockoutDuration"]), 0),
-            "window_minutes": int(policy["ResetLockoutCount"])}
+    return account_policy.fact(ctx.state["account_policy"], "lockout_policy")
 
 
 def _thumbprint(host: LabHost) -> str | None:
