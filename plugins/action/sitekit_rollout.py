@@ -49,7 +49,8 @@ class ActionModule(ActionBase):
         "error"))
     _requires_connection = False
 
-    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+    def run(self, tmp: str | None = None,
+            task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         """Return the work now (op=work) or keep a site's state (op=record)."""
         result = super().run(tmp, task_vars)
         args = self._task.args

@@ -183,7 +183,7 @@ def test_check_mode_rehearses_and_changes_nothing(rollout: dict[str, Any]) -> No
 
 
 def test_an_unreachable_site_is_deferred_and_the_batch_goes_on(rollout: dict[str, Any]) -> None:
-    rc, stats, output = rollout["deferred"]
+    rc, _, output = rollout["deferred"]
     assert rc == 0, output[-4000:]
     after, before = rollout["after_deferred"], rollout["opened"]
     status = rollout["status_deferred"]
@@ -209,7 +209,7 @@ def test_an_unreachable_site_is_deferred_and_the_batch_goes_on(rollout: dict[str
 
 def test_a_canary_that_will_not_start_is_rolled_back_with_its_data(
         rollout: dict[str, Any]) -> None:
-    rc, stats, output = rollout["rolled_back"]
+    rc, _, output = rollout["rolled_back"]
     assert rc == 0, output[-4000:]
     after, before = rollout["after_rolled_back"], rollout["opened"]
     status = rollout["status_rolled_back"]

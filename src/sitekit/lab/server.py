@@ -34,7 +34,6 @@ from spnego.channel_bindings import GssChannelBindings
 
 from sitekit.lab import faults, network
 from sitekit.lab.clock import CLOCK_FILE, set_clock_offset
-from sitekit.plan.fleet import planning_now
 from sitekit.lab.connection import Listener, reset, serve_connection
 from sitekit.lab.host import LabHost, require_loopback
 from sitekit.lab.modules import load_models
@@ -42,6 +41,7 @@ from sitekit.lab.ntlm import channel_bindings, write_credential_file
 from sitekit.lab.pki import PkiPaths, issue_pki
 from sitekit.lab.runner import execute
 from sitekit.lab.shell import ShellService
+from sitekit.plan.fleet import planning_now
 
 log = logging.getLogger(__name__)
 
@@ -264,8 +264,11 @@ def _keep_freed_memory() -> None:
 
 
 def clock_offset(lab_dir: Path) -> dt.timedelta:
-    """How far the lab's clock runs ahead: to SITEKIT_NOW when set (the planner's "now", so
-    windows open and close for the hosts as for the rollout), plus `sitekit lab advance`."""
+    """How far the lab's clock runs ahead of the controller's.
+
+    To SITEKIT_NOW when set (the planner's "now", so windows open and close for the hosts
+    as for the rollout), plus what `sitekit lab advance` added.
+    """
     offset = dt.timedelta(0)
     if os.environ.get("SITEKIT_NOW"):
         offset = planning_now() - dt.datetime.now(dt.UTC)

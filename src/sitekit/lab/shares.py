@@ -23,7 +23,8 @@ from sitekit.lab.filesystem import path_key
 from sitekit.site.model import Fleet
 
 
-def share_listing(fleet: Fleet, releases: Iterable[dict[str, Any]] = ()) -> dict[str, dict[str, Any]]:
+def share_listing(fleet: Fleet, releases: Iterable[dict[str, Any]] = ()
+                  ) -> dict[str, dict[str, Any]]:
     """The installers on the fleet's share: path key -> path, package, name, version, product.
 
     `releases` are the release files' `release` mappings: their application installers are

@@ -72,10 +72,13 @@ def work(fleet_dir: Path, release_id: str, history_path: Path,
             taken[site.ring] = taken.get(site.ring, 0) + 1
             go.append({"site": code, "ring": site.ring, "window_closes": stamp(slot.window_closes)})
         elif slot is not None:
+            inside = next_slot(site.schedule, now, 1) if site else None
+            why = (f"its maintenance window has less than the release's "
+                   f"{release.upgrade_minutes} minutes left" if inside and inside.start == now
+                   else "its maintenance window is closed")
             waiting.append({"site": code, "reason": (
-                f"its maintenance window is closed, or has less than the release's "
-                f"{release.upgrade_minutes} minutes left: the next opens for it at "
-                f"{slot.local_start:%a %Y-%m-%d %H:%M} local time ({stamp(slot.start)})")})
+                f"{why}: it starts at {slot.local_start:%a %Y-%m-%d %H:%M} local time "
+                f"({stamp(slot.start)})")})
         else:
             waiting.append({"site": code, "reason": "no maintenance window of the site is "
                             f"{release.upgrade_minutes} minutes long"})

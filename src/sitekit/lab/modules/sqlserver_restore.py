@@ -16,7 +16,6 @@ from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.state import find
 
 
-
 @register("lowlydba.sqlserver.restore", supports_check_mode=True)
 def restore(host: LabHost, args: dict[str, Any], check_mode: bool,
             diff: bool) -> dict[str, Any]:
