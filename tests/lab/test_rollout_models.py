@@ -107,3 +107,15 @@ def test_the_new_version_will_not_start_only_when_installed(station: LabHost) ->
 def test_win_command_runs_only_the_releases_schema_step(station: LabHost) -> None:
     other = call(station, "ansible.windows.win_command", {"cmd": "whoami.exe /all"})
     assert other["failed"] and "models win_command only" in other["msg"]
+
+
+def test_a_failing_schema_step_fails_as_win_command_does(station: LabHost) -> None:
+    entry = next(e for e in station.state["shares"].values() if e.get("upgrade_step"))
+    call(station, "ansible.windows.win_package", {
+        "path": entry["path"], "product_id": entry["product_id"], "state": "present"})
+    program = f'"{entry["install_dir"]}\\{entry["upgrade_step"]}" --database LotusPOS'
+    missing = call(station, "ansible.windows.win_command", {"cmd": program})
+    assert missing["failed"] and missing["rc"] == 2 and "not found" in missing["stderr"]
+    station.state.setdefault("lab", {})["faults"] = {"schema-upgrade-fails": {}}
+    failed = call(station, "ansible.windows.win_command", {"cmd": program})
+    assert failed["failed"] and failed["msg"] == "non-zero return code" and failed["rc"] == 1

@@ -57,3 +57,9 @@ def test_record_refuses_what_the_history_cannot_keep(tmp_path: Path, site: str, 
         record(tmp_path / "history.sqlite", EXAMPLE, RELEASE, site, state, engineer=engineer,
                now=NIGHT)
     assert not (tmp_path / "history.sqlite").exists()
+
+
+def test_a_site_an_interrupted_run_left_upgrading_is_taken_again(tmp_path: Path) -> None:
+    history = tmp_path / "history.sqlite"
+    record(history, EXAMPLE, RELEASE, "LIS01", "upgrading", engineer="Ana Costa", now=NIGHT)
+    assert [site["site"] for site in work(EXAMPLE, RELEASE, history, NIGHT)["go"]] == ["LIS01"]

@@ -58,7 +58,11 @@ def work(fleet_dir: Path, release_id: str, history_path: Path,
     inputs = {site.code: site for site in site_inputs(fleet, found.sites)[0]}
     go, waiting = [], []
     taken: dict[int, int] = {}
-    for code in status.eligible:
+    # A site left `upgrading` by an interrupted run is taken again first: the role resumes
+    # it (every step is idempotent) or rolls it back.
+    resumed = [site.site for ring in status.rings if ring.state == "open"
+               for site in ring.sites if site.state == "upgrading"]
+    for code in [*resumed, *status.eligible]:
         site = inputs.get(code)
         slot = next_slot(site.schedule, now, release.upgrade_minutes) if site else None
         if site is not None and slot is not None and slot.start == now:

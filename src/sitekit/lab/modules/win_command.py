@@ -39,14 +39,14 @@ def win_command(host: LabHost, args: dict[str, Any], check_mode: bool,
     database = _option(words, "--database")
     state = host_state(host)
     if faults.active(state, "schema-upgrade-fails") is not None:
-        raise ModuleFailedError("non-zero return code", **result, rc=1, stderr=(
+        raise ModuleFailedError("non-zero return code", **(result | {"rc": 1, "stderr": (
             f"{entry['name']} {entry['version']}: the upgrade of database {database} failed "
-            "and was rolled back (lab fault schema-upgrade-fails)"))
+            "and was rolled back (lab fault schema-upgrade-fails)")}))
     found = [(sql, key) for sql in (state.get("sql_instances") or {}).values()
              if (key := find(sql.get("databases") or {}, database or "")) is not None]
     if not found:
-        raise ModuleFailedError("non-zero return code", **result, rc=2,
-                                stderr=f"database {database!r} not found")
+        raise ModuleFailedError("non-zero return code", **(result | {
+            "rc": 2, "stderr": f"database {database!r} not found"}))
     for sql, key in found:
         sql["databases"][key]["schema_version"] = entry["version"]
     return result | {"rc": 0, "stdout": f"database {database} upgraded to {entry['version']}"}
