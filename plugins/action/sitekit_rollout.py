@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from sitekit.audit.history import HistoryError
 from sitekit.plan.fleet import planning_now
 from sitekit.problems import ProblemsFound
 from sitekit.rollout.run import record, work
@@ -73,5 +74,5 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(f"sitekit_rollout needs the option {missing}") from None
         except ProblemsFound as problems:
             raise AnsibleActionFail(problems.report()) from None
-        except (OSError, ValueError) as error:
+        except (HistoryError, OSError, ValueError) as error:  # busy, unreadable: say so
             raise AnsibleActionFail(str(error)) from None
