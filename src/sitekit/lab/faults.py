@@ -37,6 +37,12 @@ FAULTS = {
     "service-wont-start": "starting a service fails with error 1067 (service=NAME, default any)",
     "stale-signatures": "Defender signatures are 30 days old and updating them fails",
     "failed-backup": "SQL Server backups fail; the last good backup is 8 days old",
+    "installer-fails": "a release's MSI (not the fleet's pinned ones) ends in exit code 1603 "
+                       "(a fatal error during installation), as win_package reports it",
+    "new-version-wont-start": "the application server of a release (not the fleet's pinned "
+                              "version) terminates as it starts: error 1067",
+    "schema-upgrade-fails": "the release's database upgrade program exits with 1 and leaves "
+                            "the schema as it was",
 }
 
 
@@ -110,12 +116,23 @@ def parameter(params: dict[str, Any], fault: str, key: str) -> Any:
 
 def crashed(state: dict[str, Any], name: str) -> bool:
     """Whether the service-wont-start fault keeps a service from running (WinRM never)."""
+    if active(state, "new-version-wont-start") is not None and _release_service(state, name):
+        return True
     fault = active(state, "service-wont-start")
     if fault is None:
         return False
     if fault.get("service"):
         return str(fault["service"]).lower() == name.lower()
     return name.lower() != "winrm"
+
+
+def _release_service(state: dict[str, Any], name: str) -> bool:
+    """Whether `name` is the application server's service, installed from a release."""
+    packages = {code.upper() for code in state.get("packages", {})}
+    return any(entry.get("package") == "application_server" and entry.get("sha256")
+               and str(entry.get("service", "")).lower() == name.lower()
+               and str(entry.get("product_id", "")).upper() in packages
+               for entry in state.get("shares", {}).values())
 
 
 # Hosts rebooting now (reboot-mid-run), in the lab's process: host name -> until when.

@@ -39,3 +39,8 @@ def run_setup(host: LabHost, entry: dict[str, Any], arguments: str | list[str] |
             "path": f'"{install_dir}\\{service}.exe"', "username": "LocalSystem",
             "description": f"{entry['name']} {entry['version']}", "dependencies": [],
             "desktop_interact": False, "ports": [entry["port"]] if "port" in entry else []})
+        # An upgrade replaces the program: the registered service now runs the new version.
+        host_state(host)["services"][service]["description"] = f"{entry['name']} {entry['version']}"
+        if entry.get("upgrade_step"):  # the release's database upgrade program
+            filesystem.write_file(host, f"{install_dir}\\{entry['upgrade_step']}",
+                                  f"{entry['name']} {entry['version']} database upgrade".encode())

@@ -28,6 +28,7 @@ from sitekit.lab.state import seed_state
 from sitekit.lab.vault import write_secret_file, write_vault_vars
 from sitekit.plan.fleet import FleetPlan
 from sitekit.plan.flows import inbound
+from sitekit.site import strict_yaml
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,26 @@ def site_networks(plan: FleetPlan) -> dict[str, dict[str, object]]:
     }
 
 
+def read_releases(fleet_dir: Path) -> list[dict[str, Any]]:
+    """The fleet's release files (releases/*.yml), as written; `sitekit rollout` checks them.
+
+    The lab puts their installers on its share. A file that does not read as a release is
+    an error here too: a lab without the release's installers would fail later, unclearly.
+    """
+    directory = fleet_dir.parent if fleet_dir.is_file() else fleet_dir
+    found = []
+    for path in sorted((directory / "releases").glob("*.yml")):
+        try:
+            data = strict_yaml.plain(strict_yaml.load(path.read_text(encoding="utf-8")))
+        except yaml.YAMLError as error:
+            raise ValueError(f"{path}: {error}; check it with `sitekit rollout plan`") from None
+        if not isinstance(data, dict) or not isinstance(data.get("release"), dict):
+            raise ValueError(f"{path}: not a release file (no `release:` mapping); check it "
+                             "with `sitekit rollout plan`")
+        found.append(data["release"])
+    return found
+
+
 def prepare(layout: LabLayout, fleet_dir: Path, plan: FleetPlan, sites: list[str],
             port: int = DEFAULT_PORT) -> list[LabHost]:
     """Write everything the lab process and Ansible need; keep existing credentials and state."""
@@ -118,7 +139,7 @@ def prepare(layout: LabLayout, fleet_dir: Path, plan: FleetPlan, sites: list[str
     planned = plan_hosts(plan, username, password)
     hosts = [host for host, _, _ in planned]
     write_config(layout.root, hosts, port)
-    listing = share_listing(plan.fleet)
+    listing = share_listing(plan.fleet, read_releases(fleet_dir))
     segments = site_networks(plan)
     for host, kind, address in planned:
         state_file = layout.state_file(host.hostname)

@@ -41,6 +41,7 @@ from sitekit.lab.ntlm import channel_bindings, write_credential_file
 from sitekit.lab.pki import PkiPaths, issue_pki
 from sitekit.lab.runner import execute
 from sitekit.lab.shell import ShellService
+from sitekit.plan.fleet import planning_now
 
 log = logging.getLogger(__name__)
 
@@ -262,6 +263,22 @@ def _keep_freed_memory() -> None:
     mallopt(_M_TRIM_THRESHOLD, 64 * 2**20)
 
 
+def clock_offset(lab_dir: Path) -> dt.timedelta:
+    """How far the lab's clock runs ahead of the controller's.
+
+    To SITEKIT_NOW when set (the planner's "now", so windows open and close for the hosts
+    as for the rollout), plus what `sitekit lab advance` added.
+    """
+    offset = dt.timedelta(0)
+    if os.environ.get("SITEKIT_NOW"):
+        offset = planning_now() - dt.datetime.now(dt.UTC)
+    clock = lab_dir / CLOCK_FILE
+    if clock.exists():
+        offset += dt.timedelta(seconds=json.loads(clock.read_text(encoding="utf-8"))[
+            "offset_seconds"])
+    return offset
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve the lab described in --lab-dir until SIGTERM or SIGINT."""
     parser = argparse.ArgumentParser(prog="python -m sitekit.lab.server")
@@ -272,10 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     _keep_freed_memory()
     hosts, port = read_config(args.lab_dir)
-    clock = args.lab_dir / CLOCK_FILE
-    if clock.exists():
-        offset = json.loads(clock.read_text(encoding="utf-8"))["offset_seconds"]
-        set_clock_offset(dt.timedelta(seconds=offset))
+    set_clock_offset(clock_offset(args.lab_dir))
     server = LabServer(hosts, args.lab_dir, args.port or port)
     done = threading.Event()
 

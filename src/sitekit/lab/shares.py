@@ -16,15 +16,20 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import ntpath
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sitekit.lab.filesystem import path_key
 from sitekit.site.model import Fleet
 
 
-def share_listing(fleet: Fleet) -> dict[str, dict[str, Any]]:
-    """The installers on the fleet's share: path key -> path, package, name, version, product."""
+def share_listing(fleet: Fleet, releases: Iterable[dict[str, Any]] = ()
+                  ) -> dict[str, dict[str, Any]]:
+    """The installers on the fleet's share: path key -> path, package, name, version, product.
+
+    `releases` are the release files' `release` mappings: their application installers are
+    on the share too, each with the SHA-256 its release names (what Get-FileHash answers).
+    """
     software = fleet.software
     share = software["share"]
     sql = software["sql_server"]
@@ -55,11 +60,49 @@ def share_listing(fleet: Fleet) -> dict[str, dict[str, Any]]:
                               f"dbatools\\{dbatools['version']}\\dbatools.psm1",
                               f"dbatools.library\\{dbatools['library_version']}"
                               "\\dbatools.library.psd1"]})
+    for release in releases:
+        entries += _release_entries(fleet, release)
     listing = {}
     for entry in entries:
         path = ntpath.join(share, entry.pop("installer"))
         listing[path_key(path)] = {"path": path, **entry}
     return listing
+
+
+def _release_entries(fleet: Fleet, release: dict[str, Any]) -> list[dict[str, Any]]:
+    """A release's application server and client installers, as the fleet's are listed.
+
+    Each is a major upgrade of its kind: its MSI removes the fleet's product of the same
+    kind (the same UpgradeCode, another ProductCode), as Windows Installer's major
+    upgrades do. The server's install folder gains the release's schema upgrade program.
+    """
+    application = release.get("components", {}).get("application")
+    if not application:
+        return []
+    software, name = fleet.software, fleet.application["name"]
+    server, client = application["server"], application["client"]
+    step = release.get("database", {}).get("upgrade_step")
+    return [
+        {"package": "application_server", "installer": server["installer"],
+         "name": f"{name} Server", "version": application["version"],
+         "product_id": server["product_id"], "sha256": server["sha256"],
+         "service": software["application_server"]["service"],
+         "install_dir": software["application_server"]["install_dir"],
+         "port": fleet.application["server_port"],
+         "upgrade_step": step["executable"] if step else None},
+        {"package": "application_client", "installer": client["installer"],
+         "name": f"{name} Client", "version": application["version"],
+         "product_id": client["product_id"], "sha256": client["sha256"],
+         "install_dir": software["application_client"]["install_dir"],
+         "executable": software["application_client"]["executable"],
+         "file_version": client["file_version"]},
+    ]
+
+
+def family(state: dict[str, Any], package: str) -> set[str]:
+    """The product codes of every version of one kind of package on the share (upper case)."""
+    return {str(entry["product_id"]).upper() for entry in state.get("shares", {}).values()
+            if entry.get("package") == package and entry.get("product_id")}
 
 
 # Whether the running module's logon can reach the share; None outside a WinRM session

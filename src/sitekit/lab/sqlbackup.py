@@ -295,6 +295,8 @@ def backup(host: LabHost, settings: dict[str, Any], kind: str, at: dt.datetime,
         header = json.dumps({k: entry[k] for k in ("database", "type", "started", "first_lsn")})
         _write(host, path, f"SITEKIT LAB BACKUP {header}\r\n".encode())
         sql["backups"].append(entry)
+        if kind == "full":  # what a restore of this file brings back (the lab's bookkeeping)
+            sql.setdefault("lab_backup_content", {})[path.lower()] = content(db_state)
         if settings.get("copy_dir"):
             try:
                 entry["copy_path"] = _copy(host, path, ntpath.join(settings["copy_dir"], db,
@@ -305,6 +307,15 @@ def backup(host: LabHost, settings: dict[str, Any], kind: str, at: dt.datetime,
                 raise
         taken.append(entry)
     return taken
+
+
+# What a database holds that a restore brings back: its tables, their rows, its schema.
+CONTENT = ("tables", "table_rows", "schema_version")
+
+
+def content(db_state: dict[str, Any]) -> dict[str, Any]:
+    """A copy of what a full backup of the database holds."""
+    return json.loads(json.dumps({key: db_state[key] for key in CONTENT if key in db_state}))
 
 
 def _copy(host: LabHost, path: str, copy_to: str) -> str:

@@ -17,7 +17,7 @@ import ntpath
 import re
 from typing import Any
 
-from sitekit.lab import filesystem, installers, shares
+from sitekit.lab import faults, filesystem, installers, shares
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleCrashError, ModuleFailedError, register
 from sitekit.lab.state import find, host_state
@@ -54,14 +54,62 @@ def win_package(host: LabHost, args: dict[str, Any], check_mode: bool,
         return result | {"changed": True, "rc": 0}  # the module tests the path on a real run only
     name, version = _identity(host, args["path"], args["product_id"])
     if not check_mode:
+        entry = shares.installer(state, args["path"]) if shares.is_unc(args["path"]) else None
+        replaced = _major_upgrade(host, args, entry, version)
         packages[args["product_id"].upper()] = {"name": name, "version": version,
                                                 "publisher": "sitekit lab"}
         if product is not None and product != args["product_id"].upper():
             del packages[product]
-        if shares.is_unc(args["path"]):
-            installers.run_setup(host, shares.installer(state, args["path"]) or {},
-                                 args["arguments"], check_mode)
+        for older in replaced:
+            del packages[older]
+        if entry is not None:
+            installers.run_setup(host, entry, args["arguments"], check_mode)
     return result | {"changed": True, "rc": 0}
+
+
+# Windows Installer's exit codes (Microsoft Learn, "MsiExec.exe and InstMsi.exe error
+# messages"): 1603 a fatal error during installation, 1638 another version of this
+# product is already installed. win_package.ps1 fails on any rc outside
+# expected_return_code (0, 3010) with this message and the rc.
+_FATAL, _OTHER_VERSION = 1603, 1638
+
+
+def _fail_install(args: dict[str, Any], rc: int, stderr: str) -> ModuleFailedError:
+    command = f'msiexec.exe /i "{args["path"]}" /qn /norestart'
+    return ModuleFailedError(
+        f"unexpected rc from '{command}': see rc, stdout, and stderr for more details",
+        rc=rc, stdout="", stderr=stderr, reboot_required=False)
+
+
+def _major_upgrade(host: LabHost, args: dict[str, Any], entry: dict[str, Any] | None,
+                   version: str) -> list[str]:
+    """The products of the same kind this install removes (older versions: a major upgrade).
+
+    A newer version of the kind already installed refuses the install (1638): a rollback
+    removes the newer product first. The installer-fails fault ends a release's install in 1603.
+    """
+    state = host_state(host)
+    if entry is not None and entry.get("sha256") and \
+            faults.active(state, "installer-fails") is not None:
+        raise _fail_install(args, _FATAL, "Product: installation failed (lab fault "
+                                          "installer-fails). Error status: 1603.")
+    if entry is None or not entry.get("package"):
+        return []
+    older = []
+    for code in shares.family(state, entry["package"]) - {args["product_id"].upper()}:
+        installed = state["packages"].get(code)
+        if installed is None:
+            continue
+        if _version(installed["version"]) > _version(version):
+            raise _fail_install(args, _OTHER_VERSION, f"Another version of this product is "
+                                f"already installed ({installed['name']} "
+                                f"{installed['version']}).")
+        older.append(code)
+    return older
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text))
 
 
 def _installed(host: LabHost, args: dict[str, Any], product_installed: bool) -> bool:

@@ -6,14 +6,17 @@ import hashlib
 import ntpath
 from typing import Any
 
-from sitekit.lab import filesystem
+from sitekit.lab import filesystem, shares
 from sitekit.lab.host import LabHost
-from sitekit.lab.modules import register
+from sitekit.lab.modules import ModuleFailedError, register
+from sitekit.lab.state import host_state
 
 
 @register("ansible.windows.win_stat", supports_check_mode=True)
 def win_stat(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) -> dict[str, Any]:
     """Describe a file or directory; exists=false for neither."""
+    if shares.is_unc(args["path"]):
+        return _share_file(host, args)
     path = filesystem.expand(host, args["path"])
     is_file, is_dir = filesystem.is_file(host, path), filesystem.is_dir(host, path)
     if not (is_file or is_dir):
@@ -35,4 +38,26 @@ def win_stat(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) 
     elif args["get_size"]:
         stat["size"] = sum(len(filesystem.read_file(host, p))
                            for p in filesystem.files_below(host, path))
+    return {"changed": False, "stat": stat}
+
+
+def _share_file(host: LabHost, args: dict[str, Any]) -> dict[str, Any]:
+    """An installer on the fleet's share: its checksum is the one its release names.
+
+    Only a logon with network credentials (become) finds it, as Test-Path does on Windows.
+    The lab has no installer's bytes: a checksum it does not know fails loudly.
+    """
+    entry = shares.installer(host_state(host), args["path"])
+    if entry is None:
+        return {"changed": False, "stat": {"exists": False}}
+    name = ntpath.basename(entry["path"])
+    stat: dict[str, Any] = {"exists": True, "path": entry["path"], "filename": name,
+                            "isdir": False, "isreg": True, "islnk": False,
+                            "isshared": False, "extension": ntpath.splitext(name)[1]}
+    if args["get_checksum"]:
+        if args["checksum_algorithm"] != "sha256" or not entry.get("sha256"):
+            raise ModuleFailedError(f"the sitekit lab knows only the SHA-256 of a release's "
+                                    f"installers, not the {args['checksum_algorithm']} of "
+                                    f"{entry['path']}")
+        stat["checksum"] = entry["sha256"]
     return {"changed": False, "stat": stat}

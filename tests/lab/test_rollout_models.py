@@ -1,0 +1,121 @@
+"""The lab's answers for a rollout, called as ansible calls them (no WinRM, no playbook).
+
+A release's MSI is a major upgrade of the fleet's (the older product goes, as Windows
+Installer's major upgrades remove it), a downgrade over it is refused (1638), the
+installer-fails fault ends a release's install in 1603 as win_package reports it
+("unexpected rc from ..."), win_stat reads a release installer's SHA-256 on the share, and
+the release's schema step moves the database's schema.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sitekit.lab import faults, shares
+from sitekit.lab.host import LabHost
+from sitekit.lab.labdir import read_releases
+from sitekit.lab.modules import run_module
+from sitekit.lab.shares import share_listing
+from sitekit.lab.state import seed_state
+from sitekit.site.load import load_fleet_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "inventories" / "example"
+SHARE = "\\\\dist.lotus-kitchen.example\\packages"
+OLD = {"path": f"{SHARE}\\lotus-pos\\8.4.2\\LotusPOS-Client-8.4.2-x64.msi",
+       "product_id": "{C3D7F2B5-6E4A-4F8B-AD32-80B19E4F7C62}", "state": "present"}
+NEW = {"path": f"{SHARE}\\lotus-pos\\8.5.0\\LotusPOS-Client-8.5.0-x64.msi",
+       "product_id": "{C3D7F2B5-6E4A-4F8B-AD32-80B19E4F7C63}", "state": "present"}
+NEW_SHA256 = "41c0ab17471ca1ff5b6db6ce759ebb687813f5c59a6d67bc7a314327d55e03e0"
+
+
+@pytest.fixture
+def station() -> LabHost:
+    """A station as `lab up` seeds it, the fleet's and the releases' installers on the share."""
+    loaded = load_fleet_dir(EXAMPLE)
+    assert loaded.fleet is not None
+    host = LabHost("lis01-pos01", "127.0.0.1", "sitekit", "Lab-Passw0rd!")
+    host.state = seed_state("workstation", "lis01-pos01", random.Random(1), "sitekit")  # noqa: S311
+    host.state["shares"] = share_listing(loaded.fleet, read_releases(EXAMPLE))
+    return host
+
+
+def call(host: LabHost, module: str, args: dict[str, Any], check: bool = False) -> dict[str, Any]:
+    """Run a model as ansible does; its JSON result (rc 1 = failed)."""
+    result = run_module(host, module, {**copy.deepcopy(args), "_ansible_check_mode": check})
+    data: dict[str, Any] = json.loads(result.stdout)
+    assert bool(data.get("failed")) == (result.rc == 1), data
+    return data
+
+
+def versions(host: LabHost) -> dict[str, str]:
+    return {code: p["version"] for code, p in host.state["packages"].items()
+            if p["name"].startswith("Lotus")}
+
+
+def test_a_release_replaces_the_fleets_product_and_refuses_a_downgrade(station: LabHost) -> None:
+    assert call(station, "ansible.windows.win_package", OLD)["changed"]
+    assert call(station, "ansible.windows.win_package", NEW)["changed"]
+    assert versions(station) == {NEW["product_id"]: "8.5.0"}
+    refused = call(station, "ansible.windows.win_package", OLD)
+    assert refused["failed"] and refused["rc"] == 1638
+    assert refused["msg"].startswith("unexpected rc from ")
+    # The rollback's order: the release's product removed, then the fleet's installed.
+    assert call(station, "ansible.windows.win_package", {**NEW, "state": "absent"})["changed"]
+    assert call(station, "ansible.windows.win_package", OLD)["changed"]
+    assert versions(station) == {OLD["product_id"]: "8.4.2"}
+
+
+def test_installer_fails_ends_a_release_install_in_1603_and_changes_nothing(
+        station: LabHost) -> None:
+    call(station, "ansible.windows.win_package", OLD)
+    station.state.setdefault("lab", {})["faults"] = {"installer-fails": {}}
+    failed = call(station, "ansible.windows.win_package", NEW)
+    assert failed["failed"] and failed["rc"] == 1603
+    assert versions(station) == {OLD["product_id"]: "8.4.2"}
+    assert not call(station, "ansible.windows.win_package", OLD)["changed"]  # the fleet's: fine
+
+
+def test_win_stat_reads_a_release_installers_checksum_only_with_network_credentials(
+        station: LabHost) -> None:
+    args = {"path": NEW["path"], "get_checksum": True, "checksum_algorithm": "sha256"}
+    assert call(station, "ansible.windows.win_stat", args)["stat"]["checksum"] == NEW_SHA256
+    unknown = call(station, "ansible.windows.win_stat", {**args, "checksum_algorithm": "md5"})
+    assert unknown["failed"] and "knows only the SHA-256" in unknown["msg"]
+    missing = call(station, "ansible.windows.win_stat", {**args, "path": NEW["path"] + "x"})
+    assert missing["stat"] == {"exists": False}
+    with shares.logon(network_credentials=False):  # a WinRM logon without become: no share
+        assert call(station, "ansible.windows.win_stat", args)["stat"] == {"exists": False}
+
+
+def test_the_new_version_will_not_start_only_when_installed(station: LabHost) -> None:
+    station.state.setdefault("lab", {})["faults"] = {"new-version-wont-start": {}}
+    entry = next(e for e in station.state["shares"].values()
+                 if e["package"] == "application_server" and e.get("sha256"))
+    assert not faults.crashed(station.state, entry["service"])
+    station.state["packages"][entry["product_id"].upper()] = {"name": "x", "version": "8.5.0"}
+    assert faults.crashed(station.state, entry["service"])
+    assert not faults.crashed(station.state, "Spooler")
+
+
+def test_win_command_runs_only_the_releases_schema_step(station: LabHost) -> None:
+    other = call(station, "ansible.windows.win_command", {"cmd": "whoami.exe /all"})
+    assert other["failed"] and "models win_command only" in other["msg"]
+
+
+def test_a_failing_schema_step_fails_as_win_command_does(station: LabHost) -> None:
+    entry = next(e for e in station.state["shares"].values() if e.get("upgrade_step"))
+    call(station, "ansible.windows.win_package", {
+        "path": entry["path"], "product_id": entry["product_id"], "state": "present"})
+    program = f'"{entry["install_dir"]}\\{entry["upgrade_step"]}" --database LotusPOS'
+    missing = call(station, "ansible.windows.win_command", {"cmd": program})
+    assert missing["failed"] and missing["rc"] == 2 and "not found" in missing["stderr"]
+    station.state.setdefault("lab", {})["faults"] = {"schema-upgrade-fails": {}}
+    failed = call(station, "ansible.windows.win_command", {"cmd": program})
+    assert failed["failed"] and failed["msg"] == "non-zero return code" and failed["rc"] == 1

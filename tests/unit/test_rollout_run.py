@@ -1,0 +1,65 @@
+"""sitekit.rollout.run: the work the playbook may do now, and the states it keeps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from sitekit.rollout.run import record, work
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "inventories" / "example"
+RELEASE = "2026-12-lotus-8.5"
+NIGHT = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # Tuesday: LIS01 closed, window open
+
+
+@pytest.mark.parametrize(("now", "go", "waiting"), [
+    (NIGHT, ["LIS01"], ""),
+    # Lunch: the window is closed; the canary waits, with when its window opens next.
+    (NIGHT.replace(hour=13), [], "window is closed: it starts at Tue 2026-12-08 23:00 local time"),
+    # 09:30 in Lisbon: 30 minutes of the window left, the upgrade takes 90.
+    (NIGHT.replace(hour=9, minute=30), [],
+     "has less than the release's 90 minutes left: it starts at Tue 2026-12-08 23:00"),
+])
+def test_work_takes_a_site_only_inside_its_window_with_time_left(
+        tmp_path: Path, now: dt.datetime, go: list[str], waiting: str) -> None:
+    found = work(EXAMPLE, RELEASE, tmp_path / "history.sqlite", now)
+    assert [site["site"] for site in found["go"]] == go
+    if waiting:
+        assert [site["site"] for site in found["waiting"]] == ["LIS01"]
+        assert waiting in found["waiting"][0]["reason"]
+    assert found["components"]["application"]["version"] == "8.5.0"
+    assert found["database"]["upgrade_step"]["executable"] == "LotusPOS.DbUpgrade.exe"
+
+
+def test_a_done_site_is_not_taken_again_and_a_rolled_back_canary_halts(tmp_path: Path) -> None:
+    history = tmp_path / "history.sqlite"
+    record(history, EXAMPLE, RELEASE, "LIS01", "done", engineer="Ana Costa", now=NIGHT)
+    again = work(EXAMPLE, RELEASE, history, NIGHT)
+    assert again["go"] == [] and again["done"] == ["LIS01"]
+    record(history, EXAMPLE, RELEASE, "LIS01", "rolled_back", engineer="Ana Costa", now=NIGHT,
+           error="lis01-srv01: Error 1067")
+    halted = work(EXAMPLE, RELEASE, history, NIGHT + dt.timedelta(days=7))
+    assert halted["go"] == []
+    assert "canary LIS01 rolled back" in halted["halted"]
+
+
+@pytest.mark.parametrize(("site", "state", "engineer", "message"), [
+    ("LIS01", "done", " ", "say who runs the rollout"),
+    ("LIS01", "finished", "Ana Costa", "'finished' is not a rollout state"),
+    ("XXX01", "done", "Ana Costa", "XXX01 is not a site of"),
+])
+def test_record_refuses_what_the_history_cannot_keep(tmp_path: Path, site: str, state: str,
+                                                     engineer: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        record(tmp_path / "history.sqlite", EXAMPLE, RELEASE, site, state, engineer=engineer,
+               now=NIGHT)
+    assert not (tmp_path / "history.sqlite").exists()
+
+
+def test_a_site_an_interrupted_run_left_upgrading_is_taken_again(tmp_path: Path) -> None:
+    history = tmp_path / "history.sqlite"
+    record(history, EXAMPLE, RELEASE, "LIS01", "upgrading", engineer="Ana Costa", now=NIGHT)
+    assert [site["site"] for site in work(EXAMPLE, RELEASE, history, NIGHT)["go"]] == ["LIS01"]
