@@ -28,7 +28,7 @@ def test_the_example_policy_loads() -> None:
     policy, problems = load_policy(POLICY, fleet_data(), ["BER02", "LIS01", "LON01"])
     assert problems == []
     assert policy is not None
-    assert policy.version == "2026.12.1"
+    assert policy.version == "2026.12.2"
     assert len(policy.controls) == 37
     assert len(policy.by_kind["server"]) == 36
     assert len(policy.by_kind["cashier"]) == 27

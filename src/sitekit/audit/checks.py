@@ -517,6 +517,24 @@ class Check:
         """The expected value as text, when it does not depend on the host."""
         return self._expected_shown
 
+    def boundary(self) -> tuple[Any, ...]:
+        """The edge values this check still passes (empty where the operator has none).
+
+        Compared with a benchmark's recommended value: the check is weaker than it when it
+        passes an edge the benchmark fails.
+        """
+        if self._from_facts is not None:
+            return ()
+        value = self._expected
+        match self.op:
+            case "at_least" | "at_most" | "equals":
+                return (value,)
+            case "between":
+                return tuple(value)
+            case "zero_or_at_least":
+                return (0, value)
+        return ()
+
     def evaluate(self, facts: dict[str, Any], at: dt.datetime | None) -> tuple[str, str, str, str]:
         """(status, observed, expected, note) for one host's facts."""
         if not self._leafy:

@@ -16,8 +16,9 @@ from typing import Any
 
 import yaml
 
-from sitekit.audit.checks import Check, CheckError
+from sitekit.audit.checks import PASS, Check, CheckError
 from sitekit.audit.published import schema
+from sitekit.audit.references import table as references_table
 from sitekit.problems import Problem, display_path
 from sitekit.site import sqlserver, strict_yaml
 from sitekit.site.model import STATION_KINDS, dotted
@@ -47,6 +48,8 @@ class Control:
     applies_to: tuple[str, ...]
     check: Check
     suggestion: str
+    # The configuration standard's deviation (CS-01) for a CIS value it passes less than.
+    deviation: str | None = None
 
     @property
     def expected(self) -> str:
@@ -206,12 +209,90 @@ def _controls(shown: str, data: Any, fleet: dict[str, Any] | None,
             problems.append(_problem(shown, data, (*where, "check", error.field), str(error)))
             continue
         references = item.get("references", {})
+        applies_to = tuple(item.get("applies_to", STATION_KINDS))
+        found = len(problems)
+        for at, message in _reference_problems(item["id"], references, applies_to, check):
+            problems.append(_problem(shown, data, (*where, "references", *at), message))
+        if len(problems) > found:
+            continue
         controls.append(Control(
             id=item["id"], title=item["title"], area=item["area"], severity=item["severity"],
-            pci_dss=tuple(references.get("pci_dss", ())), cis=tuple(references.get("cis", ())),
-            applies_to=tuple(item.get("applies_to", STATION_KINDS)), check=check,
-            suggestion=item["suggestion"]))
+            pci_dss=tuple(references.get("pci_dss", ())),
+            cis=_cited(references.get("cis", ()), applies_to, check,
+                       references.get("deviation")),
+            applies_to=applies_to, check=check, suggestion=item["suggestion"],
+            deviation=references.get("deviation")))
     return controls
+
+
+def _reference_problems(control: str, references: dict[str, Any], kinds: tuple[str, ...],
+                        check: Check) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Each reference the table does not hold, and a CIS value the check passes less than.
+
+    A control that passes a value a cited CIS item fails (a weaker threshold) names the
+    deviation the written configuration standard records (PCI DSS 2.2.1); one that names a
+    deviation must have one.
+    """
+    table = references_table()
+    for index, number in enumerate(references.get("pci_dss", ())):
+        if number not in table.pci:
+            yield ("pci_dss", index), (
+                f"PCI DSS v{table.pci_version} has no requirement {number} among those "
+                "src/sitekit/audit/references.yml lists; check the number in the standard "
+                "and add it to the table with its title if it is right")
+    weaker = []
+    for index, number in enumerate(references.get("cis", ())):
+        for benchmark in table.for_kinds(kinds):
+            item = benchmark.items.get(number)
+            if item is None:
+                yield ("cis", index), (
+                    f"the {benchmark.title} v{benchmark.version} has no item {number} among "
+                    "those src/sitekit/audit/references.yml lists; cite the number this "
+                    "benchmark version gives the setting")
+            elif "recommended" in item and _weaker(check, item["recommended"]):
+                weaker.append(f"{number} ({item['title']})")
+    deviation = references.get("deviation")
+    if weaker and deviation is None:
+        yield ("cis",), (
+            f"{control} passes values that CIS {', '.join(sorted(set(weaker)))} fails: "
+            "meet the benchmark's value, or record the deviation in the configuration "
+            "standard (docs/configuration-standard.md) and name it as references.deviation")
+    elif deviation is not None and not weaker:
+        yield ("deviation",), (
+            f"{control} meets every CIS item it cites; remove the deviation {deviation}")
+
+
+def _weaker(check: Check, recommended: dict[str, Any]) -> bool:
+    """Whether the check passes a boundary value of its own that the CIS value fails."""
+    parts = check.fact.split(".")
+    if any(set(part) & set("*{}$") for part in parts):
+        return False
+    cis = Check(check.fact, recommended["op"], value=recommended["value"])
+    for value in check.boundary():
+        facts: dict[str, Any] = {}
+        node = facts
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+        if check.evaluate(facts, None)[0] == PASS and cis.evaluate(facts, None)[0] != PASS:
+            return True
+    return False
+
+
+def _cited(numbers: Iterable[str], kinds: tuple[str, ...], check: Check,
+           deviation: str | None) -> tuple[str, ...]:
+    """Each CIS item as the reports print it: number, title, the benchmarks, any deviation."""
+    out: list[str] = []
+    for number in numbers:
+        by_text: dict[str, list[str]] = {}
+        for benchmark in references_table().for_kinds(kinds):
+            item = benchmark.items[number]
+            text = f"{number} {item['title']}"
+            if deviation and "recommended" in item and _weaker(check, item["recommended"]):
+                text += f" [deviation {deviation}, configuration standard]"
+            by_text.setdefault(text, []).append(benchmark.short())
+        out.extend(f"{text} ({', '.join(names)})" for text, names in by_text.items())
+    return tuple(out)
 
 
 def _waivers(shown: str, data: Any, ids: set[str], sites: set[str] | None,
