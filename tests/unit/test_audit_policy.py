@@ -152,6 +152,10 @@ REASON = """    reason: >-
       Two floors and the year-end events grow the database past 8 GB until the January
       archive run; the DBA checks its size every week.
 """
+COMPENSATING = """    compensating_control: >-
+      The DBA checks the data file's size every week and archives closed business days when
+      it passes 9 GB, so the database stays below SQL Server Express's 10 GB limit.
+"""
 
 
 @pytest.mark.parametrize(("old", "new", "field", "message"), [
@@ -170,6 +174,12 @@ REASON = """    reason: >-
      "waivers[1].reason", "holds control characters"),
     ("approved_by: Daniel Okafor, Group IT", 'approved_by: "Daniel \\e[8mOkafor"',
      "waivers[1].approved_by", "holds control characters"),
+    # PCI DSS has no waivers: each records what compensates for the failing control.
+    (COMPENSATING, "", "waivers[1].compensating_control",
+     "add compensating_control: PCI DSS has no waivers, a waived control is not compliant; "
+     "say in 20 characters or more what makes up for SQL-02 failing at LON01"),
+    (COMPENSATING, '    compensating_control: "   weekly checks        "\n',
+     "waivers[1].compensating_control", "compensating_control is 13 characters"),
 ])
 def test_a_waiver_needs_a_real_reason_an_approver_and_a_near_expiry(
         tmp_path: Path, old: str, new: str, field: str, message: str) -> None:

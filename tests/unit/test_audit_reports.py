@@ -316,3 +316,14 @@ def test_the_chromium_check_catches_a_broken_page(tmp_path: Path) -> None:
                     "<script>undefinedFunction()</script></body></html>")
     _, log = chromium(page, tmp_path)
     assert console_errors(log)
+
+
+@pytest.mark.parametrize(("counts", "share"), [
+    ({"pass": 3, "fail": 0, "waived": 1, "unknown": 0}, 0.75),  # waived is not compliant
+    ({"pass": 0, "fail": 0, "waived": 2, "unknown": 0}, 0.0),
+    ({"pass": 2, "fail": 1, "waived": 0, "unknown": 1}, 0.5),
+    ({"pass": 0, "fail": 0, "waived": 0, "unknown": 0}, None),
+])
+def test_compliance_counts_pass_only(counts: dict[str, int], share: float | None) -> None:
+    from sitekit.audit.report import compliance  # noqa: PLC0415 - one function under test
+    assert compliance(counts) == share

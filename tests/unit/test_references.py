@@ -20,7 +20,7 @@ SUFFIXES = {".yml", ".yaml", ".md", ".py", ".ps1", ".psm1", ".j2", ".json"}
 _NUMBER = r"[0-9]+(?:\.[0-9]+)+"
 _CITATION = re.compile(
     rf"PCI DSS (?:v(?P<version>[0-9.]*[0-9]) )?(?:requirements? )?"
-    rf"(?P<numbers>{_NUMBER}(?:(?:, | and |-|–){_NUMBER})*)")
+    rf"(?P<numbers>{_NUMBER}(?:(?:, | and |-|\u2013){_NUMBER})*)")
 
 
 def _citing_files() -> list[Path]:

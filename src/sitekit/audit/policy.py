@@ -68,6 +68,9 @@ class Waiver:
     reason: str
     approved_by: str
     expires: dt.date
+    # What makes up for the control while it fails: PCI DSS has no waivers, so a waived
+    # control is not compliant; an assessor weighs this (PCI DSS v4.0.1 Appendix B).
+    compensating_control: str = ""
 
     def covers(self, site: str, host: str, kind: str) -> bool:
         """Whether it is about this host (whatever its expiry)."""
@@ -76,7 +79,8 @@ class Waiver:
 
     def describe(self) -> str:
         """Its reason and approval, as the reports quote it."""
-        return f"{self.reason} (approved by {self.approved_by}, expires {self.expires})"
+        return (f"{self.reason} Compensating control: {self.compensating_control} (approved by "
+                f"{self.approved_by}, expires {self.expires})")
 
 
 @dataclass
@@ -317,18 +321,9 @@ def _waivers(shown: str, data: Any, ids: set[str], sites: set[str] | None,
                 f"{host} is not a host of site {item['site']}: host names start with the "
                 "site code")))
         reason, approved_by = str(item["reason"]).strip(), str(item["approved_by"]).strip()
-        if len(reason) < MIN_REASON:
-            problems.append(_problem(shown, data, (*where, "reason"), (
-                f"the reason is {len(reason)} characters without its surrounding spaces; say "
-                f"why the control may fail here in {MIN_REASON} characters or more")))
-        if not approved_by:
-            problems.append(_problem(shown, data, (*where, "approved_by"), (
-                "say who approved the waiver (a name, and a role or team)")))
-        for key, text in (("reason", reason), ("approved_by", approved_by)):
-            if _CONTROL.search(text):
-                problems.append(_problem(shown, data, (*where, key), (
-                    "holds control characters (escape codes, bidi overrides ...); write "
-                    "plain text")))
+        compensating = str(item.get("compensating_control", "")).strip()
+        for key, message in _text_problems(item, reason, approved_by, compensating):
+            problems.append(_problem(shown, data, (*where, key), message))
         try:
             expires = dt.date.fromisoformat(item["expires"])
         except ValueError:
@@ -345,8 +340,33 @@ def _waivers(shown: str, data: Any, ids: set[str], sites: set[str] | None,
         waivers.append(Waiver(
             site=item["site"], host=host.lower() if host else None,
             kinds=tuple(item["kinds"]) if "kinds" in item else None, control=item["control"],
-            reason=reason, approved_by=approved_by, expires=expires))
+            reason=reason, approved_by=approved_by, expires=expires,
+            compensating_control=compensating))
     return waivers
+
+
+def _text_problems(item: dict[str, Any], reason: str, approved_by: str,
+                   compensating: str) -> Iterator[tuple[str, str]]:
+    """(field, message) for a waiver's reason, compensating control and approver."""
+    if len(compensating) < MIN_REASON:
+        said = (f"compensating_control is {len(compensating)} characters" if compensating
+                else "add compensating_control")
+        where = "every site" if item["site"] == "*" else item["site"]
+        yield "compensating_control", (
+            f"{said}: PCI DSS has no waivers, a waived control is not compliant; say in "
+            f"{MIN_REASON} characters or more what makes up for {item['control']} failing at "
+            f"{where} (PCI DSS Appendix B)")
+    if len(reason) < MIN_REASON:
+        yield "reason", (
+            f"the reason is {len(reason)} characters without its surrounding spaces; say "
+            f"why the control may fail here in {MIN_REASON} characters or more")
+    if not approved_by:
+        yield "approved_by", "say who approved the waiver (a name, and a role or team)"
+    for key, text in (("reason", reason), ("approved_by", approved_by),
+                      ("compensating_control", compensating)):
+        if _CONTROL.search(text):
+            yield key, ("holds control characters (escape codes, bidi overrides ...); write "
+                        "plain text")
 
 
 def _from_fleet(shown: str, data: Any, where: tuple[str | int, ...], item: Any, *,
