@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,12 @@ _NUMBER = r"[0-9]+(?:\.[0-9]+)+"
 _CITATION = re.compile(
     rf"PCI DSS (?:v(?P<version>[0-9.]*[0-9]) )?(?:requirements? )?"
     rf"(?P<numbers>{_NUMBER}(?:(?:, | and |-|\u2013){_NUMBER})*)")
+
+
+@pytest.fixture(autouse=True)
+def _release_table(tmp_path: Path) -> None:
+    """A policy copied to tmp_path finds the example's release table beside it."""
+    shutil.copy(EXAMPLE / "release-table.yml", tmp_path / "release-table.yml")
 
 
 def _citing_files() -> list[Path]:

@@ -16,9 +16,10 @@ from typing import Any
 
 import yaml
 
-from sitekit.audit.checks import PASS, Check, CheckError
+from sitekit.audit.checks import PASS, RELEASE_OPS, Check, CheckError
 from sitekit.audit.published import schema
 from sitekit.audit.references import table as references_table
+from sitekit.audit.releases import ReleaseTable, load_releases, releases_file
 from sitekit.problems import Problem, display_path
 from sitekit.site import sqlserver, strict_yaml
 from sitekit.site.model import STATION_KINDS, dotted
@@ -107,12 +108,15 @@ def policy_file(fleet_dir: Path) -> Path:
 
 def load_policy(path: Path, fleet: dict[str, Any] | None = None,
                 sites: Iterable[str] | None = None,
-                today: dt.date | None = None) -> tuple[Policy | None, list[Problem]]:
+                today: dt.date | None = None,
+                releases_path: Path | None = None) -> tuple[Policy | None, list[Problem]]:
     """Read and check a policy file; the policy (None if any problem) and every problem.
 
     `fleet` is the fleet file's `fleet:` mapping (for `value_from: fleet.*` and the fleet
     name); `sites` the fleet's site codes, which waivers must name; `today` (default:
-    planning_date()) bounds how far ahead a waiver may expire.
+    planning_date()) bounds how far ahead a waiver may expire. The release table
+    (`releases_path`, default: release-table.yml beside the policy) is read when a control
+    judges by it.
     """
     shown = display_path(path)
     data, problems = _read(path, shown)
@@ -133,7 +137,11 @@ def load_policy(path: Path, fleet: dict[str, Any] | None = None,
         problems.append(_problem(shown, data, ("fleet",), (
             f"this policy is for fleet {data['fleet']}, but the fleet file names "
             f"{fleet.get('name')}; use the fleet's own policy or fix `fleet:`")))
-    controls = _controls(shown, data, _with_sql(fleet), problems)
+    releases = None
+    if any(item["check"]["op"] in RELEASE_OPS for item in data["controls"]):
+        releases, found = load_releases(releases_path or releases_file(path))
+        problems.extend(found)
+    controls = _controls(shown, data, _with_sql(fleet), problems, releases)
     ids = {control.id for control in controls}
     if today is None:
         from sitekit.plan.fleet import planning_date  # noqa: PLC0415 - plan imports much
@@ -193,7 +201,7 @@ def _with_sql(fleet: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _controls(shown: str, data: Any, fleet: dict[str, Any] | None,
-              problems: list[Problem]) -> list[Control]:
+              problems: list[Problem], releases: ReleaseTable | None) -> list[Control]:
     controls: list[Control] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(data["controls"]):
@@ -208,7 +216,7 @@ def _controls(shown: str, data: Any, fleet: dict[str, Any] | None,
         try:
             check = Check(spec["fact"], spec["op"], value=spec.get("value"),
                           value_from=spec.get("value_from"), where=spec.get("where"),
-                          unit=spec.get("unit", ""), fleet=fleet)
+                          unit=spec.get("unit", ""), fleet=fleet, releases=releases)
         except CheckError as error:
             problems.append(_problem(shown, data, (*where, "check", error.field), str(error)))
             continue
