@@ -213,7 +213,7 @@ def faulted(lab: CliLab, provisioned: Run, tmp_path_factory: pytest.TempPathFact
     state = json.loads(path.read_text())
     state["updates"]["pending"].append({
         "kb": ["KB5048685"], "id": "lab-kb5048685", "reboot_required": True,
-        "title": "2026-12 Cumulative Update for Windows 11 Version 23H2 (KB5048685)",
+        "title": "2026-12 Cumulative Update for Windows 11 Version 25H2 (KB5048685)",
         "categories": ["Security Updates"]})
     path.write_text(json.dumps(state))
     lab.up("LIS01")

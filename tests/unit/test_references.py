@@ -109,3 +109,13 @@ def test_the_table_names_its_versions() -> None:
     assert {(b.key, b.version) for b in table().benchmarks} == {
         ("windows_server_2022", "3.0.0"), ("windows_11_enterprise", "3.0.0")}
     assert (EXAMPLE / "audit-policy.yml").read_text().count("v4.0.1") >= 1
+
+
+def test_the_compliance_document_cites_only_the_tables_requirements() -> None:
+    text = (ROOT / "docs" / "compliance.md").read_text(encoding="utf-8")
+    cells = re.findall(r"^\| ([0-9][^|]*) \|", text, flags=re.M)
+    # "8.4.x" is a group of requirements, not a number to look up.
+    numbers = {number for cell in cells
+               for number in re.findall(rf"(?<![0-9.]){_NUMBER}(?![0-9]|\.x)", cell)}
+    assert len(numbers) > 30
+    assert numbers - set(table().pci) == set()
