@@ -399,8 +399,7 @@ def _expected_text(  # noqa: PLR0912 - one case per operator
         case "version_equals":
             return f"= {value}"
         case "current_update":
-            return (f"a {value[0].title} update released within {value[1]} days "
-                    f"({value[0].file})")
+            return f"a {value[0].title} update released within {value[1]} days ({value[0].file})"
         case "supported_release":
             return f"a {value[0].title} feature release still serviced for its edition"
         case "contains":

@@ -215,4 +215,5 @@ def _product(shown: str, data: Any, key: str, item: Any, problems: list[Problem]
         updates.append(Update(update["version"], update.get("kb", ""),
                               _date(shown, data, (*where, "released"), update["released"],
                                     problems)))
-    return Product(key, item["title"], shown, tuple(updates), features)
+    # Results name the table by its file name: reports are read far from the controller.
+    return Product(key, item["title"], Path(shown).name, tuple(updates), features)
