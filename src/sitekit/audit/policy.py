@@ -193,11 +193,11 @@ def _problem(shown: str, data: Any, where: tuple[str | int, ...], message: str) 
 
 
 def _with_sql(fleet: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The fleet mapping and, as `sql`, its SQL Server instance's names (service, connect)."""
-    instance = ((fleet or {}).get("software") or {}).get("sql_server", {}).get("instance")
-    if fleet is None or not isinstance(instance, str):
+    """The fleet mapping and, as `sql`, its SQL Server instance's names and installed version."""
+    sql = ((fleet or {}).get("software") or {}).get("sql_server", {})
+    if fleet is None or not isinstance(sql.get("instance"), str):
         return fleet
-    return {**fleet, "sql": sqlserver.names(instance)}
+    return {**fleet, "sql": sqlserver.inventory_vars(sql)}
 
 
 def _controls(shown: str, data: Any, fleet: dict[str, Any] | None,

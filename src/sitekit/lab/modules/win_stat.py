@@ -6,15 +6,19 @@ import hashlib
 import ntpath
 from typing import Any
 
-from sitekit.lab import filesystem
+from sitekit.lab import filesystem, shares
+from sitekit.lab.errors import ModuleCrashError
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import register
+from sitekit.lab.state import host_state
 
 
 @register("ansible.windows.win_stat", supports_check_mode=True)
 def win_stat(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) -> dict[str, Any]:
     """Describe a file or directory; exists=false for neither."""
     path = filesystem.expand(host, args["path"])
+    if shares.is_unc(path):
+        return _on_share(host, path, args)
     is_file, is_dir = filesystem.is_file(host, path), filesystem.is_dir(host, path)
     if not (is_file or is_dir):
         return {"changed": False, "stat": {"exists": False}}
@@ -35,4 +39,30 @@ def win_stat(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) 
     elif args["get_size"]:
         stat["size"] = sum(len(filesystem.read_file(host, p))
                            for p in filesystem.files_below(host, path))
+    return {"changed": False, "stat": stat}
+
+
+def _on_share(host: LabHost, path: str, args: dict[str, Any]) -> dict[str, Any]:
+    """A file on the fleet's share: what the share lists, reached only with network credentials.
+
+    The lab holds no installer's bytes, only the SHA-256 the fleet records for the packages
+    it verifies (the SQL Server update); any other checksum of a share file is not modelled.
+    """
+    entry = shares.installer(host_state(host), path)
+    if entry is None:
+        return {"changed": False, "stat": {"exists": False}}
+    name = ntpath.basename(entry["path"])
+    stat: dict[str, Any] = {
+        "exists": True, "path": entry["path"], "filename": name, "isdir": False, "isreg": True,
+        "islnk": False, "isjunction": False, "isshared": False, "ishidden": False,
+        "isreadonly": False, "isarchive": True, "nlink": 1, "hlnk_targets": [],
+        "attributes": "Archive", "owner": "BUILTIN\\Administrators",
+        "extension": ntpath.splitext(name)[1]}
+    if args["get_checksum"]:
+        if args["checksum_algorithm"] != "sha256" or "sha256" not in entry:
+            raise ModuleCrashError(f"the lab does not model the {args['checksum_algorithm']} "
+                                   f"checksum of {entry['path']} on the share")
+        stat["checksum"] = entry["sha256"]
+    if args["get_size"]:
+        raise ModuleCrashError(f"the lab does not model the size of {entry['path']} on the share")
     return {"changed": False, "stat": stat}
