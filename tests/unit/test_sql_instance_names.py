@@ -85,7 +85,7 @@ def test_the_inventory_hands_every_host_the_instance_names(tmp_path: Path) -> No
     found = inventory.group(f"fleet_{plan.fleet.name}").vars["sitekit_sql"]
     # The version the server reports: the pinned update's, not the installer's RTM.
     assert found == {"instance": "MSSQLSERVER", "service": "MSSQLSERVER", "connect": "localhost",
-                     "version": "16.0.4255.1"}
+                     "version": "16.0.4265.3"}
     assert plan.fleet.software["sql_server"]["version"] == "16.0.1000.6"
 
 
@@ -104,15 +104,15 @@ def test_without_a_pinned_update_the_installers_version_is_installed(tmp_path: P
 
 
 @pytest.mark.parametrize(("old", "new", "field", "says"), [
-    ('version: "16.0.4255.1"', 'version: "15.0.4430.1"', "fleet.software.sql_server.update.version",
+    ('version: "16.0.4265.3"', 'version: "15.0.4430.1"', "fleet.software.sql_server.update.version",
      "not a Microsoft SQL Server 2022 Express version"),
-    ('version: "16.0.4255.1"', 'version: "16.0.1000.6"', "fleet.software.sql_server.update.version",
+    ('version: "16.0.4265.3"', 'version: "16.0.1000.6"', "fleet.software.sql_server.update.version",
      "not newer than the installer's 16.0.1000.6"),
-    ('version: "16.0.4255.1"', 'version: "16.0.4255"', "fleet.software.sql_server.update.version",
+    ('version: "16.0.4265.3"', 'version: "16.0.4255"', "fleet.software.sql_server.update.version",
      ""),
-    ("sha256: \"8641", "sha256: \"8641F", "fleet.software.sql_server.update.sha256", ""),
-    (r"installer: sql-server\2022\updates\SQLServer2022-KB5081477-x64.exe",
-     "installer: SQLServer2022-KB5081477-x64.exe", "fleet.software.sql_server.update.installer",
+    ("sha256: \"6452", "sha256: \"6452F", "fleet.software.sql_server.update.sha256", ""),
+    (r"installer: sql-server\2022\updates\SQLServer2022-KB5093420-x64.exe",
+     "installer: SQLServer2022-KB5093420-x64.exe", "fleet.software.sql_server.update.installer",
      ""),
 ])
 def test_a_wrong_update_pin_names_the_file_and_field(tmp_path: Path, old: str, new: str,
