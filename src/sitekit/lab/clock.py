@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import zoneinfo
+from pathlib import Path
 
 from tzlocal.windows_tz import win_tz
 
@@ -21,6 +23,18 @@ def set_clock_offset(offset: dt.timedelta) -> None:
     """Run the lab's clock `offset` ahead of the controller's."""
     global _clock_offset  # noqa: PLW0603 - one clock per lab process
     _clock_offset = offset
+
+
+def lab_clock(lab_dir: Path) -> dt.datetime:
+    """The clock of the lab in `lab_dir` as its process will run it (clock.json's offset).
+
+    For what is written before the lab process starts: a fresh host's install time, its
+    signatures and updates are as old as the lab's clock says, not the controller's.
+    """
+    clock = lab_dir / CLOCK_FILE
+    offset = json.loads(clock.read_text(encoding="utf-8"))["offset_seconds"] if \
+        clock.exists() else 0
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset)).replace(microsecond=0)
 
 
 def utcnow() -> dt.datetime:
