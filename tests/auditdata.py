@@ -1,7 +1,9 @@
 """Facts documents for the audit tests and benchmarks: a healthy host, and drifts from it.
 
 `healthy()` gives what a freshly provisioned host of the example fleet reports: it passes
-every control of inventories/example/audit-policy.yml. Tests change one thing at a time.
+every control of inventories/example/audit-policy.yml, its version floors judged by the test
+release table RELEASES (the example's table ends before the tests' months). Tests change one
+thing at a time.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 from sitekit.audit import facts as facts_format
 
 GATHERED = dt.datetime(2026, 12, 1, 2, 30, tzinfo=dt.UTC)
+# The release table the tests' version floors are judged by (a fixture: see its header).
+RELEASES = Path(__file__).parent / "data" / "release-table.yml"
 SERVICES = ("WinDefend", "mpssvc", "W32Time", "WinRM")
 SERVER_SERVICES = ("LotusPosServer", "MSSQL$SQLEXPRESS")
 
@@ -38,14 +42,14 @@ def healthy(host: str, site: str, kind: str, at: dt.datetime = GATHERED,
     facts: dict[str, Any] = {
         "os": {"caption": "Microsoft Windows Server 2022 Standard" if server
                else "Microsoft Windows 11 Enterprise",
-               "version": "10.0.20348.2762" if server else "10.0.22631.4317",
-               "build": 20348 if server else 22631, "ubr": 2762 if server else 4317,
+               "version": "10.0.20348.9911" if server else "10.0.26200.9911",
+               "build": 20348 if server else 26200, "ubr": 9911,
                "last_boot": ago(hours=20), "reboot_pending": False},
         "updates": {"installed": installed, "newest_installed": ago(days=12), "missing": []},
         "application": {"name": "Lotus POS", "version": "8.4.2",
                         "component": "server" if server else "client"},
         "defender": {"antivirus_enabled": True, "realtime_protection": True,
-                     "engine_version": "1.1.24090.11", "platform_version": "4.18.24090.11",
+                     "engine_version": "1.1.26099.2", "platform_version": "4.18.26099.2",
                      "signature_version": "1.419.163.0", "signature_last_updated": ago(hours=20),
                      "last_quick_scan": ago(days=1), "last_full_scan": ago(days=6)},
         "disks": {"C:": {"size_bytes": 256 * 2**30, "free_bytes": 160 * 2**30,
@@ -72,7 +76,7 @@ def healthy(host: str, site: str, kind: str, at: dt.datetime = GATHERED,
     }
     if server:
         facts["sql_server"] = {"instance": "SQLEXPRESS", "edition": "Express Edition (64-bit)",
-                               "version": "16.0.1000.6"}
+                               "version": "16.0.4299.2"}
         facts["backups"] = {"LotusPOS": {
             "recovery_model": "FULL", "last_full": ago(hours=3), "last_differential": None,
             "last_log": ago(minutes=20), "last_restore_test": ago(days=10),

@@ -63,7 +63,7 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Set a PCI DSS v4.0 password and lockout policy
+- name: Set a PCI DSS v4.0.1 password and lockout policy
   sitekit_account_policy:
     min_password_length: 12
     password_complexity: true

@@ -140,8 +140,8 @@ facts:
         reboot_pending.
       returned: when os is gathered
       type: dict
-      sample: {caption: Microsoft Windows Server 2022 Standard, version: 10.0.20348.2762,
-               build: 20348, ubr: 2762, last_boot: "2026-11-30T22:01:12Z",
+      sample: {caption: Microsoft Windows Server 2022 Standard, version: 10.0.20348.5499,
+               build: 20348, ubr: 5499, last_boot: "2026-11-30T22:01:12Z",
                reboot_pending: false}
     updates:
       description:
@@ -175,7 +175,7 @@ facts:
       returned: when defender is gathered
       type: dict
       sample: {antivirus_enabled: true, realtime_protection: true,
-               engine_version: 1.1.24090.11, platform_version: 4.18.24090.11,
+               engine_version: 1.1.26080.3, platform_version: 4.18.26040.7,
                signature_version: 1.419.163.0, signature_last_updated: "2026-11-30T07:00:00Z",
                last_quick_scan: "2026-12-01T00:04:00Z", last_full_scan: null}
     backups:

@@ -180,7 +180,7 @@ def build_inventory(plan: FleetPlan, *, loopback: bool = False,
         "sitekit_application": dict(fleet.application),
         "sitekit_software": fleet.software,
         # The SQL Server instance's service and connect string, derived once here.
-        "sitekit_sql": sqlserver.names(fleet.software["sql_server"]["instance"]),
+        "sitekit_sql": sqlserver.inventory_vars(fleet.software["sql_server"]),
         "sitekit_autologon": fleet.autologon or {"kinds": []},
         "sitekit_ntp_servers": list(fleet.ntp_servers),
     }

@@ -100,7 +100,7 @@ def generate(work: Path, sites: int) -> None:
     """The fleet, its policy and two months of facts (run in a child process)."""
     from sitekit.audit.evaluate import fleet_sites  # noqa: PLC0415
     from sitekit.site.load import load_fleet_dir  # noqa: PLC0415
-    from tests.auditdata import healthy, unreachable, write_fast  # noqa: PLC0415
+    from tests.auditdata import RELEASES, healthy, unreachable, write_fast  # noqa: PLC0415
     from tests.bench import fleetgen  # noqa: PLC0415
 
     rng = random.Random(11)  # noqa: S311 - reproducible test data
@@ -116,6 +116,8 @@ def generate(work: Path, sites: int) -> None:
     policy = (fleetgen.EXAMPLE / "audit-policy.yml").read_text()
     (fleet / "audit-policy.yml").write_text(
         policy.replace("site: LON01", "site: S00001").replace("LON01-SRV01", "S00001-SRV01"))
+    # The facts are of November and December 2026: judged by the tests' release table.
+    shutil.copy(RELEASES, fleet / "release-table.yml")
     loaded = load_fleet_dir(fleet)
     assert loaded.fleet is not None, loaded.problems
     for month, at in MONTHS:

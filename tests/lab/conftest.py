@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import itertools
 import json
 import os
@@ -17,9 +18,16 @@ from typing import Any
 import pytest
 
 from sitekit.lab import LabHost, LabServer, control
+from sitekit.lab.clock import CLOCK_FILE
 from sitekit.lab.labdir import LabLayout
 from sitekit.lab.server import read_config
 
+# A moment the example fleet's release table covers (inventories/example/release-table.yml
+# ends with August 2026's releases): every product the policy dates has a release within its
+# 62 days before this and for the two weeks after it (the Defender platform's newest is of
+# 2026-05-19, so not after 2026-07-20). The proofs that a lab site passes every control run
+# here; at the controller's date the table is older than the run (test_audit_gather).
+COVERED = dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.UTC)
 USER = "labadmin"
 PASSWORD = "Lab-Passw0rd!"  # noqa: S105 - the lab's throwaway test account
 _NEXT_OCTET = itertools.count(1)
@@ -91,6 +99,36 @@ class CliLab:
     def __init__(self, lab_dir: Path, port: int) -> None:
         self.layout = LabLayout(lab_dir)
         self.port = port
+        self.today: dt.date | None = None  # the date the lab was opened at, if not today
+        self.behind = dt.timedelta(0)  # how far the lab's clock runs behind the controller's
+
+    def open_at(self, moment: dt.datetime) -> None:
+        """Run the lab's clock from `moment` (before it first starts; it then moves on).
+
+        The lab's clock.json offset (what `sitekit lab advance` adds to), here negative: the
+        lab process and its hosts' seeds read it. Ansible and the audit take the date from
+        SITEKIT_TODAY, so the report judges the lab's facts as of their month.
+        """
+        self.layout.root.mkdir(parents=True, exist_ok=True)
+        offset = int((moment - dt.datetime.now(dt.UTC)).total_seconds())
+        (self.layout.root / CLOCK_FILE).write_text(json.dumps({"offset_seconds": offset}),
+                                                   encoding="utf-8")
+        self.today = moment.date()
+        self.behind = dt.datetime.now(dt.UTC) - moment
+
+    def opening_day_options(self) -> list[str]:
+        """What opening day needs on a lab whose clock runs behind the controller's.
+
+        Two checks compare the hosts with the controller's own clock, which cannot be set
+        back: preflight's clock skew (allowed here as far as the lab is behind, and the
+        hour a run takes) and acceptance's freshness of signatures and backups (left out;
+        test_opening_day proves it at the controller's date). Nothing the audit reads.
+        """
+        if not self.behind:
+            return []
+        allowed = int(self.behind.total_seconds()) + 3600
+        return ["-e", json.dumps({"preflight_max_clock_skew_seconds": allowed}),
+                "--skip-tags", "acceptance"]
 
     def sitekit(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run `sitekit lab ...` with this lab's directory."""
@@ -119,8 +157,10 @@ class CliLab:
         return json.loads(self.layout.state_file(host).read_text())
 
     def env(self) -> dict[str, str]:
-        """The environment a user sets: the vault password file, nothing else."""
-        return os.environ | {"ANSIBLE_VAULT_PASSWORD_FILE": str(self.layout.vault_password_file)}
+        """The environment a user sets: the vault password file (and the lab's date, if set)."""
+        today = {"SITEKIT_TODAY": self.today.isoformat()} if self.today else {}
+        return os.environ | today | {
+            "ANSIBLE_VAULT_PASSWORD_FILE": str(self.layout.vault_password_file)}
 
     def ansible(self, pattern: str, module: str, args: str = "", *options: str,
                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -158,9 +198,12 @@ class CliLab:
 
 
 @contextlib.contextmanager
-def cli_lab_at(lab_dir: Path, *sites: str) -> Iterator[CliLab]:
-    """Start a lab with the CLI; always `down` it afterwards, and check it is gone."""
+def cli_lab_at(lab_dir: Path, *sites: str, at: dt.datetime | None = None) -> Iterator[CliLab]:
+    """Start a lab with the CLI (its clock at `at`, if given); always `down` it afterwards,
+    and check it is gone."""
     lab = CliLab(lab_dir, free_port())
+    if at is not None:
+        lab.open_at(at)
     try:
         lab.up(*sites)
         yield lab

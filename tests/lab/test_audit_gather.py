@@ -22,7 +22,7 @@ from sitekit.audit.published import schema
 from sitekit.lab.modules.sitekit_facts import SUBSETS
 from sitekit.plan.schedule import weekday_names
 from tests.lab.adhoc import adhoc, calls, delta, modelled
-from tests.lab.conftest import ROOT, CliLab, cli_lab_at
+from tests.lab.conftest import COVERED, ROOT, CliLab, cli_lab_at
 
 pytestmark = pytest.mark.slow
 AUDIT = ROOT / "playbooks" / "monthly_audit.yml"
@@ -77,7 +77,9 @@ class Run:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliLab]:
-    with cli_lab_at(tmp_path_factory.mktemp("lab"), "LIS01") as started:
+    # At a date the example's release table covers, so every control can pass; at today's
+    # date the table is older than the run (test_audit_over_time).
+    with cli_lab_at(tmp_path_factory.mktemp("lab"), "LIS01", at=COVERED) as started:
         yield started
 
 
@@ -150,7 +152,7 @@ def test_wrong_options_fail(lab: CliLab, fresh: dict[str, Any], args: dict[str, 
 def provisioned(lab: CliLab, fresh: dict[str, Any],
                 tmp_path_factory: pytest.TempPathFactory) -> Run:
     """Opening day, then the audit."""
-    rc, output = playbook(lab, OPENING_DAY)
+    rc, output = playbook(lab, OPENING_DAY, *lab.opening_day_options())
     assert rc == 0, output[-4000:]
     return Run(lab, tmp_path_factory.mktemp("reports"))
 
@@ -170,7 +172,8 @@ def test_the_audit_writes_a_valid_facts_file_for_every_host(provisioned: Run) ->
     assert {schedule["full_day"], *schedule["other_days"].split(",")} == set(weekday_names())
     assert server["application"] == {"name": "Lotus POS Server", "version": "8.4.2",
                                      "component": "server"}
-    assert server["sql_server"]["version"] == "16.0.1000.6"
+    # SQL Server 2022 with the fleet's CU26 slipstreamed (software.sql_server.update).
+    assert server["sql_server"]["version"] == "16.0.4265.3"
     assert server["backups"]["LotusPOS"]["restore_test_result"] == "succeeded"
     assert server["backups"]["LotusPOS"]["last_log"] is not None
     assert server["services"]["MSSQL$SQLEXPRESS"]["state"] == "running"
@@ -187,8 +190,11 @@ def test_the_audit_makes_one_winrm_call_per_host(provisioned: Run) -> None:
 
 
 def test_a_freshly_provisioned_site_passes_every_control(provisioned: Run) -> None:
+    # Every control, the release-dated floors (OS-01/02, AV-04/05, SQL-01) included.
     assert provisioned.status("fail") == set()
     assert provisioned.status("unknown") == set()
+    assert {row["control"] for row in provisioned.rows if row["status"] == "pass"} >= {
+        "OS-01", "OS-02", "OS-03", "AV-04", "AV-05", "SQL-01"}
     # The deliberate exception opening day records: a waiver, not a pass.
     assert provisioned.status("waived") == {(CASHIER, "AUT-01"), (KITCHEN, "AUT-01")}
     for host in HOSTS:
@@ -218,7 +224,7 @@ def faulted(lab: CliLab, provisioned: Run, tmp_path_factory: pytest.TempPathFact
     state = json.loads(path.read_text())
     state["updates"]["pending"].append({
         "kb": ["KB5048685"], "id": "lab-kb5048685", "reboot_required": True,
-        "title": "2026-12 Cumulative Update for Windows 11 Version 23H2 (KB5048685)",
+        "title": f"{COVERED:%Y-%m} Cumulative Update for Windows 11 Version 25H2 (KB5048685)",
         "categories": ["Security Updates"]})
     path.write_text(json.dumps(state))
     lab.up("LIS01")

@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 import yaml
 
-from sitekit.lab import filesystem, sqlserver
+from sitekit.lab import filesystem, shares, sqlserver
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import run_module
 from sitekit.lab.shares import share_listing
 from sitekit.lab.state import seed_state
 from sitekit.site.load import load_fleet_dir
+from sitekit.site.sqlserver import installed_version
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "inventories" / "example"
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "pos_server"
@@ -34,7 +35,8 @@ MODULES = "C:\\Program Files\\WindowsPowerShell\\Modules"
 SETUP_ARGS = ('/Q /ACTION=Install /IACCEPTSQLSERVERLICENSETERMS /FEATURES=SQLENGINE '
               '/INSTANCENAME=SQLEXPRESS /SQLSYSADMINACCOUNTS="BUILTIN\\Administrators" '
               '/TCPENABLED=1 /SQLUSERDBDIR="C:\\SQLData" /SQLUSERDBLOGDIR="C:\\SQLLogs" '
-              '/SQLBACKUPDIR="C:\\SQLBackup"')
+              '/SQLBACKUPDIR="C:\\SQLBackup" /UPDATEENABLED=0')
+UPDATES = f"{SHARE}\\sql-server\\2022\\updates"
 SQL = "localhost\\SQLEXPRESS"
 MENU_COLUMNS = [{"name": "code", "type": "nvarchar(16)"}, {"name": "price", "type": "decimal(8,2)"}]
 
@@ -129,6 +131,71 @@ def test_sql_setup_creates_the_instance_once() -> None:
     assert host.state["services"]["MSSQL$SQLEXPRESS"]["state"] == "running"
     assert host.state["services"]["SQLAgent$SQLEXPRESS"]["start_mode"] == "disabled"
     assert "c:\\sqlbackup" in host.state["fs"]["dirs"]
+
+
+def test_sql_setup_slipstreams_the_fleets_update_from_the_share() -> None:
+    host = fresh_host()
+    loaded = load_fleet_dir(EXAMPLE)
+    assert loaded.fleet is not None
+    sql = loaded.fleet.software["sql_server"]
+    arguments = SETUP_ARGS.replace("/UPDATEENABLED=0",
+                                   f'/UPDATEENABLED=1 /UPDATESOURCE="{UPDATES}"')
+    check_real_again(host, "ansible.windows.win_package",
+                     {"path": SQL_SETUP, "arguments": arguments,
+                      "creates_service": "MSSQL$SQLEXPRESS"})
+    # The update's version, as the inventory tells pos_server, acceptance and the audit.
+    version = host.state["sql_instances"]["SQLEXPRESS"]["version"]
+    assert version == sql["update"]["version"] == installed_version(sql) != sql["version"]
+
+
+@pytest.mark.parametrize(("updates", "crashes", "why"), [
+    # Setup's default source is Microsoft Update: the sites (and the lab) have no internet.
+    ("", True, "does not model SQL Server setup searching Microsoft Update"),
+    ("/UPDATEENABLED=1 /UPDATESOURCE=MU", True, "Microsoft Update"),
+    (f'/UPDATEENABLED=1 /UPDATESOURCE="{UPDATES}\\CU99"', False,
+     "cannot be reached or does not exist"),
+    ("/UPDATEENABLED=maybe", False, "the valid values are True and False"),
+])
+def test_sql_setup_refuses_an_update_source_it_cannot_read(updates: str, crashes: bool,
+                                                           why: str) -> None:
+    host = fresh_host()
+    result = call(host, "ansible.windows.win_package",
+                  {"path": SQL_SETUP, "arguments": SETUP_ARGS.replace("/UPDATEENABLED=0", updates),
+                   "creates_service": "MSSQL$SQLEXPRESS"})
+    assert result["failed"], result
+    assert why in (result["msg"] if crashes else result["stdout"]), result
+    assert host.state["sql_instances"] == {}
+
+
+def test_a_logon_without_network_credentials_reaches_neither_setup_nor_its_updates() -> None:
+    host = fresh_host()
+    assert [entry["package"] for entry in shares.folder(host.state, UPDATES) or []] == \
+        ["sql_server_update"]
+    with shares.logon(network_credentials=False):  # a WinRM logon: the double hop
+        assert shares.folder(host.state, UPDATES) is None
+        result = call(host, "ansible.windows.win_package", {
+            "path": SQL_SETUP, "creates_service": "MSSQL$SQLEXPRESS",
+            "arguments": SETUP_ARGS.replace("/UPDATEENABLED=0",
+                                            f'/UPDATEENABLED=1 /UPDATESOURCE="{UPDATES}"')})
+    assert result["failed"], result
+    assert host.state["sql_instances"] == {}
+
+
+def test_win_stat_reads_the_updates_checksum_on_the_share_with_credentials_only() -> None:
+    host = fresh_host()
+    loaded = load_fleet_dir(EXAMPLE)
+    assert loaded.fleet is not None
+    update = loaded.fleet.software["sql_server"]["update"]
+    path = f"{SHARE}\\{update['installer']}"
+    args = {"path": path, "get_checksum": True, "checksum_algorithm": "sha256", "get_size": False}
+    result = call(host, "ansible.windows.win_stat", args)
+    assert (result["stat"]["exists"], result["stat"]["checksum"]) == (True, update["sha256"])
+    assert call(host, "ansible.windows.win_stat", {**args, "path": path + ".old"})["stat"] == \
+        {"exists": False}
+    with shares.logon(network_credentials=False):  # the double hop: no share at all
+        assert call(host, "ansible.windows.win_stat", args)["stat"] == {"exists": False}
+    crashed = call(host, "ansible.windows.win_stat", {**args, "checksum_algorithm": "md5"})
+    assert crashed["failed"] and "does not model the md5 checksum" in crashed["msg"]
 
 
 @pytest.mark.parametrize(("change", "needed"), [

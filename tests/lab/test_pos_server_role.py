@@ -26,8 +26,9 @@ def recap(output: str) -> dict[str, int]:
     return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
 
 
-# Tasks that run on the controller only: the argument spec, two asserts, the CSV read.
-CONTROLLER_TASKS = 4
+# Tasks that run on the controller only: the argument spec, three asserts (the settings,
+# dbatools, the SQL Server update's checksum), the CSV read.
+CONTROLLER_TASKS = 5
 
 
 def module_tasks(output: str) -> int:
@@ -62,6 +63,8 @@ def test_dry_run_first_run_and_second_run(cli_lab: CliLab) -> None:
     assert recap(first.stdout)["changed"] >= 12
     state = cli_lab.state(HOST)
     instance = state["sql_instances"]["SQLEXPRESS"]
+    # The fleet's CU slipstreamed from the share, not SQL Server 2022 RTM (16.0.1000.6).
+    assert instance["version"] == "16.0.4265.3"
     assert instance["tcp_port"] == 1433
     database = instance["databases"]["LotusPOS"]
     assert database["recovery_model"] == "FULL"
@@ -84,7 +87,7 @@ def test_dry_run_first_run_and_second_run(cli_lab: CliLab) -> None:
     made = {m: n - calls_before.get(m, 0) for m, n in calls_after.items()
             if n != calls_before.get(m, 0)}
     # One call per task that reached the host: never a loop, never a second round trip.
-    assert sum(made.values()) <= module_tasks(second.stdout) == 16, made
+    assert sum(made.values()) <= module_tasks(second.stdout) == 17, made
     # win_package, win_service, win_file, win_copy, database: two tasks each
     assert max(made.values()) <= 2, made
 
@@ -103,3 +106,15 @@ def test_a_bad_menu_stops_before_anything_is_installed(cli_lab: CliLab, tmp_path
     assert result.returncode != 0
     assert f"{tmp_path / 'menu.csv'}:2: column 'price'" in result.stdout
     assert modelled(cli_lab) == before
+
+
+def test_an_update_on_the_share_that_is_not_the_pinned_one_stops_setup(cli_lab: CliLab) -> None:
+    before = modelled(cli_lab)
+    pinned = {"kb": "KB5093420", "version": "16.0.4265.3", "sha256": "0" * 64,
+              "installer": "sql-server\\2022\\updates\\SQLServer2022-KB5093420-x64.exe"}
+    result = cli_lab.playbook(SCENARIO / "converge.yml", "-e",
+                              json.dumps({"pos_server_sql_update": pinned}))
+    assert result.returncode != 0
+    assert "but the fleet file pins KB5093420 with " + "0" * 64 in result.stdout
+    assert cli_lab.state(HOST)["sql_instances"] == {}
+    assert modelled(cli_lab)["services"] == before["services"]

@@ -15,8 +15,8 @@ from sitekit.lab.state import reboot, seed_state
 
 @pytest.mark.parametrize(("kind", "os_name", "version", "features"), [
     ("server", "Microsoft Windows Server 2022 Standard", "10.0.20348", True),
-    ("cashier", "Microsoft Windows 11 Enterprise", "10.0.22631", False),
-    ("kitchen", "Microsoft Windows 11 Enterprise", "10.0.22631", False),
+    ("cashier", "Microsoft Windows 11 Enterprise", "10.0.26200", False),
+    ("kitchen", "Microsoft Windows 11 Enterprise", "10.0.26200", False),
 ])
 def test_fresh_install_of_the_stated_build(kind: str, os_name: str, version: str,
                                            features: bool) -> None:

@@ -24,7 +24,7 @@ from sitekit.audit.evaluate import Evaluator, SiteInfo
 from sitekit.audit.policy import Policy, load_policy
 from sitekit.site.load import load_fleet_dir
 from sitekit.site.strict_yaml import plain
-from tests.auditdata import healthy
+from tests.auditdata import RELEASES, healthy
 from tests.conftest import EXAMPLE
 
 TODAY = dt.date(2026, 12, 1)
@@ -36,7 +36,8 @@ def _policy() -> Policy:
     loaded = load_fleet_dir(EXAMPLE)
     assert loaded.fleet is not None
     policy, problems = load_policy(EXAMPLE / "audit-policy.yml",
-                                   plain(loaded.fleet.source["fleet"]), today=TODAY)
+                                   plain(loaded.fleet.source["fleet"]), today=TODAY,
+                                   releases_path=RELEASES)
     assert policy is not None, problems
     return policy
 
@@ -206,7 +207,8 @@ def test_sitekit_report_takes_any_mutated_document(
                                                                       other_kind)))
         whole = json.dumps(document, allow_nan=True)
         (run / f"{host}.json").write_text(whole[:value] if how == "truncate" else whole)
-        status = main(["report", str(EXAMPLE), "--facts", str(work / "run"), "--site", "LIS01",
+        status = main(["report", str(EXAMPLE), "--releases", str(RELEASES),
+                       "--facts", str(work / "run"), "--site", "LIS01",
                        "--month", "2026-12", "--engineer", "Ana Costa", "--history",
                        str(work / "h.sqlite"), "--out", str(work / "out"), "--format", "json"])
         assert status == 0

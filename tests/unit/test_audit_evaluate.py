@@ -15,7 +15,7 @@ from sitekit.audit.evaluate import Evaluator, SiteInfo, fleet_sites
 from sitekit.audit.policy import Policy, Waiver, load_policy
 from sitekit.site.load import load_fleet_dir
 from sitekit.site.strict_yaml import plain
-from tests.auditdata import GATHERED, drift, healthy, unreachable, write_run
+from tests.auditdata import GATHERED, RELEASES, drift, healthy, unreachable, write_run
 from tests.conftest import EXAMPLE
 
 TODAY = dt.date(2026, 12, 1)
@@ -26,7 +26,7 @@ def example() -> tuple[Policy, list[SiteInfo]]:
     loaded = load_fleet_dir(EXAMPLE)
     assert loaded.fleet is not None
     policy, problems = load_policy(EXAMPLE / "audit-policy.yml",
-                                   plain(loaded.fleet.source["fleet"]))
+                                   plain(loaded.fleet.source["fleet"]), releases_path=RELEASES)
     assert policy is not None, problems
     return policy, fleet_sites(loaded.fleet, loaded.sites)
 
@@ -117,7 +117,7 @@ def test_an_unreachable_host_is_unknown_never_pass(
     result = Evaluator(policy, TODAY).host("BER02", unreachable("ber02-pos01", "BER02",
                                                                 "cashier"))
     assert not result.reachable
-    assert len(result.results) == 27
+    assert len(result.results) == 28
     assert {r.status for r in result.results} == {UNKNOWN}
     assert result.results[0].note.startswith("unreachable: ntlm: HTTPSConnectionPool")
 
@@ -237,7 +237,8 @@ def test_a_report_of_a_month_judges_only_that_months_facts(
     old = dt.datetime(2024, 12, 1, 2, 30, tzinfo=dt.UTC)
     write_run(tmp_path / "run", [healthy(host, site.code, kind, at=old)
                                  for site in sites for host, kind in site.hosts])
-    assert main(["report", str(EXAMPLE), "--facts", str(tmp_path / "run"), "--month", "2026-12",
+    assert main(["report", str(EXAMPLE), "--releases", str(RELEASES),
+                 "--facts", str(tmp_path / "run"), "--month", "2026-12",
                  "--engineer", "Ana Costa", "--history", str(tmp_path / "h.sqlite"), "--out",
                  str(tmp_path / "out"), "--format", "json"]) == 0
     kept = json.loads((tmp_path / "out" / "results.json").read_text())

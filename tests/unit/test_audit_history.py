@@ -23,7 +23,7 @@ import pytest
 from sitekit.audit.history import History, Lock
 from sitekit.audit.render import csvfmt
 from sitekit.cli import main
-from tests.auditdata import drift, healthy, write_fast, write_run
+from tests.auditdata import RELEASES, drift, healthy, write_fast, write_run
 from tests.conftest import EXAMPLE
 from tests.unit.test_audit_reports import NOV, example_hosts, month_facts
 
@@ -33,7 +33,8 @@ DEC = dt.datetime(2026, 12, 1, 2, 30, tzinfo=dt.UTC)
 
 def report(facts: Path, history: Path, out: Path, *extra: str, month: str = "2026-11",
            engineer: str = "Ana Costa") -> int:
-    return main(["report", str(EXAMPLE), "--facts", str(facts), "--month", month,
+    return main(["report", str(EXAMPLE), "--releases", str(RELEASES),
+                 "--facts", str(facts), "--month", month,
                  "--engineer", engineer, "--history", str(history), "--out", str(out), *extra])
 
 
@@ -109,7 +110,7 @@ def test_the_whole_fleet_again_replaces_every_site_and_keeps_one_month(
     assert report(november / "facts", history, tmp_path / "out2") == 0
     with History(history, readonly=True) as kept:
         assert kept.months("example") == ["2026-11"]
-        assert kept.db.execute("SELECT count(*) FROM results").fetchone()[0] == 729
+        assert kept.db.execute("SELECT count(*) FROM results").fetchone()[0] == 752
         assert kept.db.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
         assert len(kept.maintenance("example", "2026-11")["LIS01"]) == 1
 

@@ -21,7 +21,7 @@ from sitekit.audit.published import schema
 from sitekit.audit.render import renderers
 from sitekit.cli import main
 from sitekit.site.load import load_fleet_dir
-from tests.auditdata import drift, healthy, unreachable, write_run
+from tests.auditdata import RELEASES, drift, healthy, unreachable, write_run
 from tests.conftest import EXAMPLE
 
 OCT = dt.datetime(2026, 10, 1, 2, 30, tzinfo=dt.UTC)
@@ -63,7 +63,8 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> Path:
         patch.setenv("SITEKIT_TODAY", "2026-12-01")  # the day waivers are judged on
         for month, at, changes in (("2026-10", OCT, october), ("2026-11", NOV, november)):
             write_run(work / "facts" / month, month_facts(at, changes))
-            status = main(["report", str(EXAMPLE), "--facts", str(work / "facts" / month),
+            status = main(["report", str(EXAMPLE), "--releases", str(RELEASES),
+                           "--facts", str(work / "facts" / month),
                            "--month", month, "--engineer", "Ana Costa", "--history",
                            str(work / "history.sqlite"), "--out", str(work / "out" / month)])
             assert status == 0
@@ -85,7 +86,7 @@ def test_all_reports_are_written(audited: Path) -> None:
 def test_json_validates_against_its_published_schema(audited: Path) -> None:
     document = load_json(audited)
     jsonschema.validate(document, schema("report"))
-    assert document["counts"] == {"pass": 681, "fail": 2, "waived": 19, "unknown": 27}
+    assert document["counts"] == {"pass": 703, "fail": 2, "waived": 19, "unknown": 28}
     broken = json.loads(json.dumps(document))
     broken["sites"][0]["hosts"][0]["results"][0]["status"] = "ok"
     with pytest.raises(jsonschema.ValidationError):
@@ -105,8 +106,8 @@ def test_csv_has_one_row_per_host_and_control(audited: Path, host: str, control:
                                               status: str, observed: str) -> None:
     text = (audited / "out" / "2026-11" / "results.csv").read_text()
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert len(rows) == 729
-    assert len({(r["host"], r["control"]) for r in rows}) == 729
+    assert len(rows) == 752
+    assert len({(r["host"], r["control"]) for r in rows}) == 752
     row = next(r for r in rows if (r["host"], r["control"]) == (host, control))
     assert (row["status"], row["observed"], row["month"]) == (status, observed, "2026-11")
 
@@ -116,15 +117,15 @@ def test_junit_xml_parses_with_a_real_consumer(audited: Path) -> None:
     suites = {suite.name: suite for suite in xml}
     assert set(suites) == {"BER02", "LIS01", "LON01"}
     cases = [(suite.name, case) for suite in xml for case in suite]
-    assert len(cases) == 729
+    assert len(cases) == 752
     kinds: dict[str, int] = {}
     for _, case in cases:
         for result in case.result:
             kinds[type(result).__name__] = kinds.get(type(result).__name__, 0) + 1
-    assert kinds == {"Failure": 2, "Skipped": 19, "Error": 27}
+    assert kinds == {"Failure": 2, "Skipped": 19, "Error": 28}
     lon01 = suites["LON01"]
     assert (lon01.tests, lon01.failures, lon01.errors, lon01.skipped) == (
-        sum(1 for s, _ in cases if s == "LON01"), 1, 27, 11)
+        sum(1 for s, _ in cases if s == "LON01"), 1, 28, 11)
     disk = next(c for s, c in cases if c.classname == "LON01.lon01-kds02"
                 and c.name.startswith("DSK-01"))
     failure = disk.result[0]
@@ -174,13 +175,14 @@ def test_re_running_a_month_replaces_it(audited: Path, tmp_path: Path) -> None:
     shutil.copy(audited / "history.sqlite", history)
     facts = audited / "facts" / "2026-11"
     for _ in range(2):
-        assert main(["report", str(EXAMPLE), "--facts", str(facts), "--month", "2026-11",
+        assert main(["report", str(EXAMPLE), "--releases", str(RELEASES),
+                     "--facts", str(facts), "--month", "2026-11",
                      "--engineer", "Rui", "--history", str(history), "--out",
                      str(tmp_path / "out")]) == 0
     with History(history) as kept:
         assert kept.months("example") == ["2026-10", "2026-11"]
         rows = kept.db.execute("SELECT count(*) FROM results").fetchone()[0]
-        assert rows == 2 * 729
+        assert rows == 2 * 752
         assert len(kept.maintenance("example", "2026-11")["LIS01"]) == 1
 
 
@@ -188,7 +190,7 @@ def test_from_history_renders_the_same_reports(audited: Path, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(EXAMPLE), "--month", "2026-11", "--from-history", "--history",
                  str(audited / "history.sqlite"), "--out", str(tmp_path)]) == 0
-    assert "3 sites, 26 hosts; 2 fail, 27 unknown" in capsys.readouterr().out
+    assert "3 sites, 26 hosts; 2 fail, 28 unknown" in capsys.readouterr().out
     fresh = audited / "out" / "2026-11"
     for name in ("results.json", "results.csv", "junit.xml", "summary.html",
                  "sites/LIS01/inspection.html", "sites/LON01/maintenance.html"):
@@ -223,7 +225,8 @@ def test_usage_errors(audited: Path, argv: list[str], message: str,
 def test_engineer_from_the_environment(audited: Path, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SITEKIT_ENGINEER", "Joana Pires")
-    assert main(["report", str(EXAMPLE), "--facts", str(audited / "facts" / "2026-11"),
+    assert main(["report", str(EXAMPLE), "--releases", str(RELEASES),
+                 "--facts", str(audited / "facts" / "2026-11"),
                  "--month", "2026-11", "--history", str(tmp_path / "h.sqlite"), "--out",
                  str(tmp_path / "out"), "--format", "json"]) == 0
     assert json.loads((tmp_path / "out" / "results.json").read_text())["engineer"] == "Joana Pires"
@@ -235,13 +238,14 @@ def test_a_bad_policy_stops_the_report(audited: Path, tmp_path: Path,
     policy = tmp_path / "policy.yml"
     policy.write_text((EXAMPLE / "audit-policy.yml").read_text().replace(
         "op: max_age, value: 2d}", "op: max_age, value: two days}"))
-    assert main(["report", str(EXAMPLE), "--facts", str(audited / "facts" / "2026-11"),
+    assert main(["report", str(EXAMPLE), "--releases", str(RELEASES),
+                 "--facts", str(audited / "facts" / "2026-11"),
                  "--engineer", "Ana", "--policy", str(policy), "--history",
                  str(tmp_path / "h.sqlite")]) == 1
     err = capsys.readouterr().err
     assert "1 problem found in the audit policy:" in err
     assert f"{policy}:" in err
-    assert "controls[10].check.value: max_age needs a duration" in err
+    assert "controls[11].check.value: max_age needs a duration" in err
 
 
 # The inspection report, as a reader and a printer see it.
@@ -316,3 +320,14 @@ def test_the_chromium_check_catches_a_broken_page(tmp_path: Path) -> None:
                     "<script>undefinedFunction()</script></body></html>")
     _, log = chromium(page, tmp_path)
     assert console_errors(log)
+
+
+@pytest.mark.parametrize(("counts", "share"), [
+    ({"pass": 3, "fail": 0, "waived": 1, "unknown": 0}, 0.75),  # waived is not compliant
+    ({"pass": 0, "fail": 0, "waived": 2, "unknown": 0}, 0.0),
+    ({"pass": 2, "fail": 1, "waived": 0, "unknown": 1}, 0.5),
+    ({"pass": 0, "fail": 0, "waived": 0, "unknown": 0}, None),
+])
+def test_compliance_counts_pass_only(counts: dict[str, int], share: float | None) -> None:
+    from sitekit.audit.report import compliance  # noqa: PLC0415 - one function under test
+    assert compliance(counts) == share

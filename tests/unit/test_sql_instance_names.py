@@ -83,7 +83,49 @@ def test_the_inventory_hands_every_host_the_instance_names(tmp_path: Path) -> No
     inventory = build_inventory(plan)
     assert plan.fleet is not None
     found = inventory.group(f"fleet_{plan.fleet.name}").vars["sitekit_sql"]
-    assert found == {"instance": "MSSQLSERVER", "service": "MSSQLSERVER", "connect": "localhost"}
+    # The version the server reports: the pinned update's, not the installer's RTM.
+    assert found == {"instance": "MSSQLSERVER", "service": "MSSQLSERVER", "connect": "localhost",
+                     "version": "16.0.4265.3"}
+    assert plan.fleet.software["sql_server"]["version"] == "16.0.1000.6"
+
+
+def test_without_a_pinned_update_the_installers_version_is_installed(tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet"
+    shutil.copytree(EXAMPLE, fleet)
+    text = (fleet / "sitekit.yml").read_text()
+    start = text.index("      update:\n")
+    end = text.index("    application_server:")
+    (fleet / "sitekit.yml").write_text(text[:start] + text[end:])
+    plan = plan_fleet_dir(fleet)
+    assert plan.problems == []
+    assert plan.fleet is not None
+    assert build_inventory(plan).group(f"fleet_{plan.fleet.name}").vars["sitekit_sql"][
+        "version"] == "16.0.1000.6"
+
+
+@pytest.mark.parametrize(("old", "new", "field", "says"), [
+    ('version: "16.0.4265.3"', 'version: "15.0.4430.1"', "fleet.software.sql_server.update.version",
+     "not a Microsoft SQL Server 2022 Express version"),
+    ('version: "16.0.4265.3"', 'version: "16.0.1000.6"', "fleet.software.sql_server.update.version",
+     "not newer than the installer's 16.0.1000.6"),
+    ('version: "16.0.4265.3"', 'version: "16.0.4255"', "fleet.software.sql_server.update.version",
+     ""),
+    ("sha256: \"6452", "sha256: \"6452F", "fleet.software.sql_server.update.sha256", ""),
+    (r"installer: sql-server\2022\updates\SQLServer2022-KB5093420-x64.exe",
+     "installer: SQLServer2022-KB5093420-x64.exe", "fleet.software.sql_server.update.installer",
+     ""),
+])
+def test_a_wrong_update_pin_names_the_file_and_field(tmp_path: Path, old: str, new: str,
+                                                      field: str, says: str) -> None:
+    fleet = tmp_path / "fleet"
+    shutil.copytree(EXAMPLE, fleet)
+    text = (fleet / "sitekit.yml").read_text()
+    assert text.count(old) == 1, old
+    (fleet / "sitekit.yml").write_text(text.replace(old, new))
+    problems = load_fleet_dir(fleet).problems
+    found = [(p.file.endswith("sitekit.yml"), p.field) for p in problems]
+    assert found == [(True, field)], problems
+    assert says in problems[0].message
 
 
 def test_the_policy_judges_the_fleets_instance_service(tmp_path: Path) -> None:

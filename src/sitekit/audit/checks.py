@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from sitekit import timestamps
+from sitekit.audit.releases import ReleaseTable
 from sitekit.backup.schedule import chain_intervals
 
 PASS, FAIL, WAIVED, UNKNOWN = "pass", "fail", "waived", "unknown"
@@ -303,7 +304,9 @@ def _item_name(item: Any) -> str:
 OPERATORS = ("equals", "not_equals", "one_of", "at_least", "at_most", "between",
              "abs_at_most", "version_at_least", "version_at_most", "max_age", "contains",
              "not_contains", "subset_of", "count_at_most", "restorable_chain",
-             "zero_or_at_least", "version_equals")
+             "zero_or_at_least", "version_equals", "current_update", "supported_release")
+# The operators that judge by the fleet's release table (releases.py).
+RELEASE_OPS = ("current_update", "supported_release")
 
 
 def _operator(op: str, where: dict[str, Any] | None) -> Operator:
@@ -325,8 +328,32 @@ def _operator(op: str, where: dict[str, Any] | None) -> Operator:
         "not_contains": _not_contains,
         "subset_of": _subset_of,
         "count_at_most": _count_at_most(where),
+        "current_update": lambda observed, expected, at: expected[0].current(observed, at,
+                                                                             expected[1]),
+        "supported_release": lambda observed, expected, at: expected[0].supported(observed, at),
     }
     return table[op]
+
+
+def _release_value(op: str, value: Any, releases: ReleaseTable | None) -> Any:
+    """(product, days) from {product, max_age_days}: the release table's product, checked."""
+    wanted = "{product: KEY, max_age_days: N}" if op == "current_update" else "{product: KEY}"
+    keys = {"product", "max_age_days"} if op == "current_update" else {"product"}
+    if not isinstance(value, dict) or set(value) != keys or not isinstance(value["product"], str):
+        raise CheckError("value", f"{op} needs {wanted}, got {show(value)}")
+    days = value.get("max_age_days", 0)
+    if op == "current_update" and (not isinstance(days, int) or isinstance(days, bool)
+                                   or not 1 <= days <= 366):
+        raise CheckError("value", f"max_age_days is a whole number of days from 1 to 366, got "
+                                  f"{show(days)}")
+    if releases is None:
+        raise CheckError("op", f"{op} judges by the fleet's release table (release-table.yml "
+                               "beside the policy), which was not loaded")
+    product = releases.products.get(value["product"])
+    if product is None:
+        raise CheckError("value", f"{releases.file} has no product {value['product']}; use one "
+                                  f"of {', '.join(sorted(releases.products))}")
+    return product, days
 
 
 def _check_value(op: str, value: Any) -> Any:
@@ -390,6 +417,10 @@ def _expected_text(  # noqa: PLR0912 - one case per operator
             return f"0 or >= {num(value)}"
         case "version_equals":
             return f"= {value}"
+        case "current_update":
+            return f"a {value[0].title} update released within {value[1]} days ({value[0].file})"
+        case "supported_release":
+            return f"a {value[0].title} feature release still serviced for its edition"
         case "contains":
             return f"includes {show(value)}"
         case "not_contains":
@@ -501,7 +532,8 @@ class Check:
 
     def __init__(self, fact: str, op: str, *, value: Any = _MISSING, value_from: str | None = None,
                  where: dict[str, Any] | None = None, unit: str = "",
-                 fleet: dict[str, Any] | None = None) -> None:
+                 fleet: dict[str, Any] | None = None,
+                 releases: ReleaseTable | None = None) -> None:
         if op not in OPERATORS:
             raise CheckError("op", f"unknown operator {op}; use one of {', '.join(OPERATORS)}")
         if where and op != "count_at_most":
@@ -513,7 +545,12 @@ class Check:
         self._operator = _operator(op, where)
         self._from_facts: tuple[Any, ...] | None = None
         self._raw = value
-        if value_from is None:
+        if op in RELEASE_OPS:
+            if value_from is not None:
+                raise CheckError("value_from", f"{op} takes its product from `value`")
+            self._expected = _release_value(op, value, releases)
+            self._expected_shown = _expected_text(op, self._expected, value, unit, where)
+        elif value_from is None:
             self._expected = _check_value(op, value)
             self._expected_shown = _expected_text(op, self._expected, value, unit, where)
         elif value_from.startswith("fleet."):
@@ -544,6 +581,24 @@ class Check:
         Other judges of the same rule (the monitoring's alert rules) read it from here.
         """
         return self._expected
+
+    def boundary(self) -> tuple[Any, ...]:
+        """The edge values this check still passes (empty where the operator has none).
+
+        Compared with a benchmark's recommended value: the check is weaker than it when it
+        passes an edge the benchmark fails.
+        """
+        if self._from_facts is not None:
+            return ()
+        value = self._expected
+        match self.op:
+            case "at_least" | "at_most" | "equals":
+                return (value,)
+            case "between":
+                return tuple(value)
+            case "zero_or_at_least":
+                return (0, value)
+        return ()
 
     def evaluate(self, facts: dict[str, Any], at: dt.datetime | None) -> tuple[str, str, str, str]:
         """(status, observed, expected, note) for one host's facts."""

@@ -90,6 +90,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where the reports go (default: reports/<fleet>/<month>)")
     parser.add_argument("--policy", type=Path, metavar="FILE",
                         help="the baseline policy (default: <fleet dir>/audit-policy.yml)")
+    parser.add_argument("--releases", type=Path, metavar="FILE",
+                        help="the release table the version floors are judged by (default: "
+                             "release-table.yml beside the policy)")
     parser.add_argument("--site", action="append", default=[], metavar="CODE",
                         help="only this site (repeat for more); the run replaces only "
                              "these sites' results of the month in the history")
@@ -167,7 +170,8 @@ def _fresh(args: argparse.Namespace, month: str, engineer: str, today: dt.date) 
         return 1
     policy, problems = load_policy(args.policy or policy_file(args.fleet),
                                    strict_yaml.plain(fleet.source["fleet"]),
-                                   None if args.site else [site.code for site in loaded.sites])
+                                   None if args.site else [site.code for site in loaded.sites],
+                                   releases_path=args.releases)
     if policy is None:
         _report_problems(problems, "audit policy")
         return 1

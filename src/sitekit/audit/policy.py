@@ -16,8 +16,10 @@ from typing import Any
 
 import yaml
 
-from sitekit.audit.checks import Check, CheckError
+from sitekit.audit.checks import PASS, RELEASE_OPS, Check, CheckError
 from sitekit.audit.published import schema
+from sitekit.audit.references import table as references_table
+from sitekit.audit.releases import ReleaseTable, load_releases, releases_file
 from sitekit.problems import Problem, display_path
 from sitekit.site import sqlserver, strict_yaml
 from sitekit.site.model import STATION_KINDS, dotted
@@ -50,6 +52,8 @@ class ControlFields:
     cis: tuple[str, ...]
     applies_to: tuple[str, ...]
     suggestion: str
+    # The configuration standard's deviation (CS-01) for a CIS value it passes less than.
+    deviation: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +79,9 @@ class Waiver:
     reason: str
     approved_by: str
     expires: dt.date
+    # What makes up for the control while it fails: PCI DSS has no waivers, so a waived
+    # control is not compliant; an assessor weighs this (PCI DSS v4.0.1 Appendix B).
+    compensating_control: str = ""
 
     def covers(self, site: str, host: str, kind: str) -> bool:
         """Whether it is about this host (whatever its expiry)."""
@@ -83,7 +90,8 @@ class Waiver:
 
     def describe(self) -> str:
         """Its reason and approval, as the reports quote it."""
-        return f"{self.reason} (approved by {self.approved_by}, expires {self.expires})"
+        return (f"{self.reason} Compensating control: {self.compensating_control} (approved by "
+                f"{self.approved_by}, expires {self.expires})")
 
 
 @dataclass
@@ -110,12 +118,15 @@ def policy_file(fleet_dir: Path) -> Path:
 
 def load_policy(path: Path, fleet: dict[str, Any] | None = None,
                 sites: Iterable[str] | None = None,
-                today: dt.date | None = None) -> tuple[Policy | None, list[Problem]]:
+                today: dt.date | None = None,
+                releases_path: Path | None = None) -> tuple[Policy | None, list[Problem]]:
     """Read and check a policy file; the policy (None if any problem) and every problem.
 
     `fleet` is the fleet file's `fleet:` mapping (for `value_from: fleet.*` and the fleet
     name); `sites` the fleet's site codes, which waivers must name; `today` (default:
-    planning_date()) bounds how far ahead a waiver may expire.
+    planning_date()) bounds how far ahead a waiver may expire. The release table
+    (`releases_path`, default: release-table.yml beside the policy) is read when a control
+    judges by it.
     """
     shown = display_path(path)
     data, problems = _read(path, shown)
@@ -136,7 +147,11 @@ def load_policy(path: Path, fleet: dict[str, Any] | None = None,
         problems.append(_problem(shown, data, ("fleet",), (
             f"this policy is for fleet {data['fleet']}, but the fleet file names "
             f"{fleet.get('name')}; use the fleet's own policy or fix `fleet:`")))
-    controls = _controls(shown, data, _with_sql(fleet), problems)
+    releases = None
+    if any(item["check"]["op"] in RELEASE_OPS for item in data["controls"]):
+        releases, found = load_releases(releases_path or releases_file(path))
+        problems.extend(found)
+    controls = _controls(shown, data, _with_sql(fleet), problems, releases)
     ids = {control.id for control in controls}
     if today is None:
         from sitekit.plan.fleet import planning_date  # noqa: PLC0415 - plan imports much
@@ -188,15 +203,15 @@ def _problem(shown: str, data: Any, where: tuple[str | int, ...], message: str) 
 
 
 def _with_sql(fleet: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The fleet mapping and, as `sql`, its SQL Server instance's names (service, connect)."""
-    instance = ((fleet or {}).get("software") or {}).get("sql_server", {}).get("instance")
-    if fleet is None or not isinstance(instance, str):
+    """The fleet mapping and, as `sql`, its SQL Server instance's names and installed version."""
+    sql = ((fleet or {}).get("software") or {}).get("sql_server", {})
+    if fleet is None or not isinstance(sql.get("instance"), str):
         return fleet
-    return {**fleet, "sql": sqlserver.names(instance)}
+    return {**fleet, "sql": sqlserver.inventory_vars(sql)}
 
 
 def _controls(shown: str, data: Any, fleet: dict[str, Any] | None,
-              problems: list[Problem]) -> list[Control]:
+              problems: list[Problem], releases: ReleaseTable | None) -> list[Control]:
     controls: list[Control] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(data["controls"]):
@@ -211,17 +226,95 @@ def _controls(shown: str, data: Any, fleet: dict[str, Any] | None,
         try:
             check = Check(spec["fact"], spec["op"], value=spec.get("value"),
                           value_from=spec.get("value_from"), where=spec.get("where"),
-                          unit=spec.get("unit", ""), fleet=fleet)
+                          unit=spec.get("unit", ""), fleet=fleet, releases=releases)
         except CheckError as error:
             problems.append(_problem(shown, data, (*where, "check", error.field), str(error)))
             continue
         references = item.get("references", {})
+        applies_to = tuple(item.get("applies_to", STATION_KINDS))
+        found = len(problems)
+        for at, message in _reference_problems(item["id"], references, applies_to, check):
+            problems.append(_problem(shown, data, (*where, "references", *at), message))
+        if len(problems) > found:
+            continue
         controls.append(Control(
             id=item["id"], title=item["title"], area=item["area"], severity=item["severity"],
-            pci_dss=tuple(references.get("pci_dss", ())), cis=tuple(references.get("cis", ())),
-            applies_to=tuple(item.get("applies_to", STATION_KINDS)), check=check,
-            suggestion=item["suggestion"]))
+            pci_dss=tuple(references.get("pci_dss", ())),
+            cis=_cited(references.get("cis", ()), applies_to, check,
+                       references.get("deviation")),
+            applies_to=applies_to, check=check, suggestion=item["suggestion"],
+            deviation=references.get("deviation")))
     return controls
+
+
+def _reference_problems(control: str, references: dict[str, Any], kinds: tuple[str, ...],
+                        check: Check) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Each reference the table does not hold, and a CIS value the check passes less than.
+
+    A control that passes a value a cited CIS item fails (a weaker threshold) names the
+    deviation the written configuration standard records (PCI DSS 2.2.1); one that names a
+    deviation must have one.
+    """
+    table = references_table()
+    for index, number in enumerate(references.get("pci_dss", ())):
+        if number not in table.pci:
+            yield ("pci_dss", index), (
+                f"PCI DSS v{table.pci_version} has no requirement {number} among those "
+                "src/sitekit/audit/references.yml lists; check the number in the standard "
+                "and add it to the table with its title if it is right")
+    weaker = []
+    for index, number in enumerate(references.get("cis", ())):
+        for benchmark in table.for_kinds(kinds):
+            item = benchmark.items.get(number)
+            if item is None:
+                yield ("cis", index), (
+                    f"the {benchmark.title} v{benchmark.version} has no item {number} among "
+                    "those src/sitekit/audit/references.yml lists; cite the number this "
+                    "benchmark version gives the setting")
+            elif "recommended" in item and _weaker(check, item["recommended"]):
+                weaker.append(f"{number} ({item['title']})")
+    deviation = references.get("deviation")
+    if weaker and deviation is None:
+        yield ("cis",), (
+            f"{control} passes values that CIS {', '.join(sorted(set(weaker)))} fails: "
+            "meet the benchmark's value, or record the deviation in the configuration "
+            "standard (docs/configuration-standard.md) and name it as references.deviation")
+    elif deviation is not None and not weaker:
+        yield ("deviation",), (
+            f"{control} meets every CIS item it cites; remove the deviation {deviation}")
+
+
+def _weaker(check: Check, recommended: dict[str, Any]) -> bool:
+    """Whether the check passes a boundary value of its own that the CIS value fails."""
+    parts = check.fact.split(".")
+    if any(set(part) & set("*{}$") for part in parts):
+        return False
+    cis = Check(check.fact, recommended["op"], value=recommended["value"])
+    for value in check.boundary():
+        facts: dict[str, Any] = {}
+        node = facts
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+        if check.evaluate(facts, None)[0] == PASS and cis.evaluate(facts, None)[0] != PASS:
+            return True
+    return False
+
+
+def _cited(numbers: Iterable[str], kinds: tuple[str, ...], check: Check,
+           deviation: str | None) -> tuple[str, ...]:
+    """Each CIS item as the reports print it: number, title, the benchmarks, any deviation."""
+    out: list[str] = []
+    for number in numbers:
+        by_text: dict[str, list[str]] = {}
+        for benchmark in references_table().for_kinds(kinds):
+            item = benchmark.items[number]
+            text = f"{number} {item['title']}"
+            if deviation and "recommended" in item and _weaker(check, item["recommended"]):
+                text += f" [deviation {deviation}, configuration standard]"
+            by_text.setdefault(text, []).append(benchmark.short())
+        out.extend(f"{text} ({', '.join(names)})" for text, names in by_text.items())
+    return tuple(out)
 
 
 def _waivers(shown: str, data: Any, ids: set[str], sites: set[str] | None,
@@ -246,18 +339,9 @@ def _waivers(shown: str, data: Any, ids: set[str], sites: set[str] | None,
                 f"{host} is not a host of site {item['site']}: host names start with the "
                 "site code")))
         reason, approved_by = str(item["reason"]).strip(), str(item["approved_by"]).strip()
-        if len(reason) < MIN_REASON:
-            problems.append(_problem(shown, data, (*where, "reason"), (
-                f"the reason is {len(reason)} characters without its surrounding spaces; say "
-                f"why the control may fail here in {MIN_REASON} characters or more")))
-        if not approved_by:
-            problems.append(_problem(shown, data, (*where, "approved_by"), (
-                "say who approved the waiver (a name, and a role or team)")))
-        for key, text in (("reason", reason), ("approved_by", approved_by)):
-            if _CONTROL.search(text):
-                problems.append(_problem(shown, data, (*where, key), (
-                    "holds control characters (escape codes, bidi overrides ...); write "
-                    "plain text")))
+        compensating = str(item.get("compensating_control", "")).strip()
+        for key, message in _text_problems(item, reason, approved_by, compensating):
+            problems.append(_problem(shown, data, (*where, key), message))
         try:
             expires = dt.date.fromisoformat(item["expires"])
         except ValueError:
@@ -274,8 +358,33 @@ def _waivers(shown: str, data: Any, ids: set[str], sites: set[str] | None,
         waivers.append(Waiver(
             site=item["site"], host=host.lower() if host else None,
             kinds=tuple(item["kinds"]) if "kinds" in item else None, control=item["control"],
-            reason=reason, approved_by=approved_by, expires=expires))
+            reason=reason, approved_by=approved_by, expires=expires,
+            compensating_control=compensating))
     return waivers
+
+
+def _text_problems(item: dict[str, Any], reason: str, approved_by: str,
+                   compensating: str) -> Iterator[tuple[str, str]]:
+    """(field, message) for a waiver's reason, compensating control and approver."""
+    if len(compensating) < MIN_REASON:
+        said = (f"compensating_control is {len(compensating)} characters" if compensating
+                else "add compensating_control")
+        where = "every site" if item["site"] == "*" else item["site"]
+        yield "compensating_control", (
+            f"{said}: PCI DSS has no waivers, a waived control is not compliant; say in "
+            f"{MIN_REASON} characters or more what makes up for {item['control']} failing at "
+            f"{where} (PCI DSS Appendix B)")
+    if len(reason) < MIN_REASON:
+        yield "reason", (
+            f"the reason is {len(reason)} characters without its surrounding spaces; say "
+            f"why the control may fail here in {MIN_REASON} characters or more")
+    if not approved_by:
+        yield "approved_by", "say who approved the waiver (a name, and a role or team)"
+    for key, text in (("reason", reason), ("approved_by", approved_by),
+                      ("compensating_control", compensating)):
+        if _CONTROL.search(text):
+            yield key, ("holds control characters (escape codes, bidi overrides ...); write "
+                        "plain text")
 
 
 def _from_fleet(shown: str, data: Any, where: tuple[str | int, ...], item: Any, *,

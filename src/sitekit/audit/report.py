@@ -100,14 +100,18 @@ class TrendPoint:
 
     @property
     def compliance(self) -> float | None:
-        """Share of results that passed or are waived."""
+        """Share of results that passed (waived is not compliant)."""
         return compliance(self.counts)
 
 
 def compliance(counts: dict[str, int]) -> float | None:
-    """(pass + waived) / all results; unknown counts against, since it is not verified."""
+    """Pass / all results: waived and unknown count against.
+
+    PCI DSS has no waivers: a waived result is reported apart, never as compliant; an
+    unknown one is not verified.
+    """
     total = sum(counts.values())
-    return (counts[PASS] + counts[WAIVED]) / total if total else None
+    return counts[PASS] / total if total else None
 
 
 def _count(hosts: Iterable[HostResult]) -> dict[str, int]:
@@ -134,7 +138,7 @@ class SiteReport:
 
     @property
     def compliance(self) -> float | None:
-        """Share of results that passed or are waived."""
+        """Share of results that passed (waived is not compliant)."""
         return compliance(self.counts)
 
     def findings(self, status: str) -> list[Finding]:
@@ -168,7 +172,7 @@ class Group:
 
     @property
     def compliance(self) -> float | None:
-        """Share of results that passed or are waived."""
+        """Share of results that passed (waived is not compliant)."""
         return compliance(self.counts)
 
 
@@ -209,7 +213,7 @@ class Report:
 
     @property
     def compliance(self) -> float | None:
-        """Share of results that passed or are waived, over all sites."""
+        """Share of results that passed, over all sites (waived is not compliant)."""
         return compliance(self.counts)
 
     @cached_property
@@ -282,7 +286,7 @@ def assessment(report: Report, site: SiteReport) -> tuple[str, str]:
     percent = f"{share:.0%}" if share is not None else "no"
     parts = [f"{hosts} hosts audited against baseline {report.run.policy_version}: "
              f"{counts[PASS]} checks passed, {counts[FAIL]} failed, {counts[WAIVED]} waived, "
-             f"{counts[UNKNOWN]} unknown ({percent} compliant)."]
+             f"{counts[UNKNOWN]} unknown ({percent} compliant; waived is not compliant)."]
     if severe:
         rating = "action"
         parts.append(f"Critical or high-severity controls fail: {', '.join(severe)}; fix them "

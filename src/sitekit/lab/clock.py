@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
+import os
 import zoneinfo
+from pathlib import Path
 
 from tzlocal.windows_tz import win_tz
+
+from sitekit.plan.fleet import planning_now
 
 _FILETIME_EPOCH = dt.datetime(1601, 1, 1, tzinfo=dt.UTC)
 
@@ -21,6 +26,31 @@ def set_clock_offset(offset: dt.timedelta) -> None:
     """Run the lab's clock `offset` ahead of the controller's."""
     global _clock_offset  # noqa: PLW0603 - one clock per lab process
     _clock_offset = offset
+
+
+def clock_offset(lab_dir: Path) -> dt.timedelta:
+    """How far the clock of the lab in `lab_dir` runs ahead of the controller's.
+
+    To SITEKIT_NOW when set (the planner's "now", so windows open and close for the hosts
+    as for the rollout), plus what `sitekit lab advance` added (clock.json).
+    """
+    offset = dt.timedelta(0)
+    if os.environ.get("SITEKIT_NOW"):
+        offset = planning_now() - dt.datetime.now(dt.UTC)
+    clock = lab_dir / CLOCK_FILE
+    if clock.exists():
+        offset += dt.timedelta(seconds=json.loads(clock.read_text(encoding="utf-8"))[
+            "offset_seconds"])
+    return offset
+
+
+def lab_clock(lab_dir: Path) -> dt.datetime:
+    """The clock of the lab in `lab_dir` as its process will run it.
+
+    For what is written before the lab process starts: a fresh host's install time, its
+    signatures and updates are as old as the lab's clock says, not the controller's.
+    """
+    return (dt.datetime.now(dt.UTC) + clock_offset(lab_dir)).replace(microsecond=0)
 
 
 def utcnow() -> dt.datetime:

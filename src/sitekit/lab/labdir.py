@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from sitekit.inventory import loopback_address
+from sitekit.lab.clock import lab_clock
 from sitekit.lab.host import LabHost, dump_state
 from sitekit.lab.pki import pki_paths
 from sitekit.lab.server import CONFIG_FILE, DEFAULT_PORT, read_config, write_config
@@ -148,7 +149,7 @@ def prepare(layout: LabLayout, fleet_dir: Path, plan: FleetPlan, sites: list[str
         else:
             state_file.parent.mkdir(parents=True, exist_ok=True)
             state = seed_state(kind, host.hostname, secrets.SystemRandom(),
-                               volumes=plan.fleet.volumes_of(kind))
+                               now=lab_clock(layout.root), volumes=plan.fleet.volumes_of(kind))
         state["shares"] = listing  # the fleet's share as it is now, not as it was seeded
         state["planned_address"] = address  # what its peers on the site network see
         state["site_network"] = segments[host.hostname]  # its segment; the router's matrix

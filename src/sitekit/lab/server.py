@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
-import datetime as dt
 import json
 import logging
 import os
@@ -33,7 +32,7 @@ from types import FrameType, TracebackType
 from spnego.channel_bindings import GssChannelBindings
 
 from sitekit.lab import faults, network
-from sitekit.lab.clock import CLOCK_FILE, set_clock_offset
+from sitekit.lab.clock import clock_offset, set_clock_offset
 from sitekit.lab.connection import Listener, reset, serve_connection
 from sitekit.lab.host import LabHost, require_loopback
 from sitekit.lab.modules import load_models
@@ -41,7 +40,6 @@ from sitekit.lab.ntlm import channel_bindings, write_credential_file
 from sitekit.lab.pki import PkiPaths, issue_pki
 from sitekit.lab.runner import execute
 from sitekit.lab.shell import ShellService
-from sitekit.plan.fleet import planning_now
 
 log = logging.getLogger(__name__)
 
@@ -261,22 +259,6 @@ def _keep_freed_memory() -> None:
         return
     mallopt(_M_MMAP_THRESHOLD, 4 * 2**20)
     mallopt(_M_TRIM_THRESHOLD, 64 * 2**20)
-
-
-def clock_offset(lab_dir: Path) -> dt.timedelta:
-    """How far the lab's clock runs ahead of the controller's.
-
-    To SITEKIT_NOW when set (the planner's "now", so windows open and close for the hosts
-    as for the rollout), plus what `sitekit lab advance` added.
-    """
-    offset = dt.timedelta(0)
-    if os.environ.get("SITEKIT_NOW"):
-        offset = planning_now() - dt.datetime.now(dt.UTC)
-    clock = lab_dir / CLOCK_FILE
-    if clock.exists():
-        offset += dt.timedelta(seconds=json.loads(clock.read_text(encoding="utf-8"))[
-            "offset_seconds"])
-    return offset
 
 
 def main(argv: Sequence[str] | None = None) -> int:

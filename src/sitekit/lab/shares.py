@@ -51,6 +51,11 @@ def share_listing(fleet: Fleet, releases: Iterable[dict[str, Any]] = ()
          "executable": software["application_client"]["executable"],
          "file_version": software["application_client"]["file_version"]},
     ]
+    if sql.get("update"):  # the CU or GDR setup slipstreams, in a folder of its own
+        update = sql["update"]
+        entries.append({"package": "sql_server_update", "installer": update["installer"],
+                        "name": f"{sql['name']} {update['kb']}", "version": update["version"],
+                        "kb": update["kb"], "sha256": update["sha256"], "product_id": None})
     if "dbatools" in software:  # a zip of Save-Module's output: module\<version>\...
         dbatools = software["dbatools"]
         entries.append({
@@ -130,6 +135,20 @@ def installer(state: dict[str, Any], path: str) -> dict[str, Any] | None:
     if _network_credentials.get() is False:
         return None
     return state.get("shares", {}).get(path_key(path))
+
+
+def folder(state: dict[str, Any], path: str) -> list[dict[str, Any]] | None:
+    """The installers in a folder of the share, or None if the folder cannot be reached.
+
+    A folder exists when something the share lists is in it; as `installer`, a logon
+    without network credentials reaches none.
+    """
+    if _network_credentials.get() is False:
+        return None
+    key = path_key(path)
+    found = [entry for entry in state.get("shares", {}).values()
+             if path_key(ntpath.dirname(entry["path"])) == key]
+    return found or None
 
 
 def is_unc(path: str) -> bool:

@@ -26,7 +26,7 @@ import ntpath
 import re
 from typing import Any
 
-from sitekit.lab import filesystem
+from sitekit.lab import filesystem, shares
 from sitekit.lab.errors import ModuleCrashError, ModuleFailedError
 from sitekit.lab.host import LabHost
 from sitekit.lab.state import find, host_state
@@ -98,7 +98,7 @@ def install_instance(host: LabHost, product: dict[str, Any], arguments: str | li
 
     Fails as setup fails (a nonzero exit code) when the unattended install lacks what
     it requires: /Q or /QS, /ACTION=Install, /IACCEPTSQLSERVERLICENSETERMS, /FEATURES
-    with SQLENGINE, /INSTANCENAME and /SQLSYSADMINACCOUNTS.
+    with SQLENGINE, /INSTANCENAME and /SQLSYSADMINACCOUNTS, or cannot read its update source.
     """
     values = setup_arguments(arguments)
     args = {name: " ".join(words) for name, words in values.items()}
@@ -111,18 +111,15 @@ def install_instance(host: LabHost, product: dict[str, Any], arguments: str | li
         ("/SQLSYSADMINACCOUNTS", bool(values.get("SQLSYSADMINACCOUNTS"))),
     ) if not ok]
     if problems:
-        raise ModuleFailedError(
-            "unexpected rc from install: see rc, stdout, and stderr for more details",
-            rc=-2068578304, reboot_required=False,
-            stdout=f"The following error occurred: the unattended setup needs "
-                   f"{', '.join(problems)}\r\nError result: -2068578304\r\n", stderr="")
+        raise _setup_failed(f"the unattended setup needs {', '.join(problems)}")
+    version = _slipstreamed(host, product, args)
     name = args["INSTANCENAME"].upper()
     major = product["version"].split(".")[0]
     root = (f"C:\\Program Files\\Microsoft SQL Server\\{_MAJOR.get(major, 'MSSQL' + major)}."
             f"{name}\\MSSQL")
     data_dir = args.get("SQLUSERDBDIR") or args.get("INSTALLSQLDATADIR") or f"{root}\\DATA"
     instance = {
-        "name": name, "version": product["version"],
+        "name": name, "version": version,
         "edition": "Express Edition (64-bit)" if "express" in product["name"].lower()
         else "Standard Edition (64-bit)",
         "product": product["name"], "service": service_name(name),
@@ -159,6 +156,50 @@ def install_instance(host: LabHost, product: dict[str, Any], arguments: str | li
         '"C:\\Program Files\\Microsoft SQL Server\\90\\Shared\\sqlwriter.exe"', "LocalSystem"))
     instances(host)[name] = instance
     return instance
+
+
+def _slipstreamed(host: LabHost, product: dict[str, Any], args: dict[str, str]) -> str:
+    """The version setup installs: the installer's, or the newest update it slipstreams.
+
+    Setup looks for product updates unless /UPDATEENABLED is False or 0, by default on
+    Microsoft Update, else in /UPDATESOURCE (a folder: local, relative or a UNC share), and
+    installs the newest applicable one with the product. A source it cannot read fails the
+    install; a folder without an update for this version installs the installer's own.
+    https://learn.microsoft.com/sql/database-engine/install-windows/install-sql-server-from-the-command-prompt
+    https://learn.microsoft.com/sql/database-engine/install-windows/product-updates-in-sql-server-installation
+    """
+    enabled = args.get("UPDATEENABLED", "True").strip().lower()
+    if enabled in ("false", "0"):
+        return str(product["version"])
+    if enabled not in ("true", "1"):
+        raise _setup_failed(f"/UPDATEENABLED={args['UPDATEENABLED']}: the valid values are "
+                            "True and False or 1 and 0")
+    source = args.get("UPDATESOURCE", "MU")
+    if source.upper() == "MU":
+        # Not modelled: the lab's hosts, like the sites, have no internet nor update server.
+        raise ModuleCrashError(
+            "the lab does not model SQL Server setup searching Microsoft Update "
+            "(/UPDATEENABLED without /UPDATESOURCE, or UPDATESOURCE=MU); sites have no internet: "
+            "give /UPDATESOURCE=<the update's folder on the share>, or /UPDATEENABLED=0")
+    found = shares.folder(host_state(host), source) if shares.is_unc(source) else None
+    if found is None:
+        raise _setup_failed(f"the update source {source} cannot be reached or does not exist "
+                            "(a UNC folder needs the logon's network credentials)")
+    major = _version(product["version"])[0]
+    updates = [entry for entry in found if entry.get("package") == "sql_server_update"
+               and _version(entry["version"])[0] == major]
+    if not updates:
+        return str(product["version"])
+    return str(max(updates, key=lambda entry: _version(entry["version"]))["version"])
+
+
+def _setup_failed(why: str) -> ModuleFailedError:
+    """SQL Server setup's nonzero exit, as win_package reports it."""
+    return ModuleFailedError(
+        "unexpected rc from install: see rc, stdout, and stderr for more details",
+        rc=-2068578304, reboot_required=False,
+        stdout=f"The following error occurred: {why}\r\nError result: -2068578304\r\n",
+        stderr="")
 
 
 def _service(display: str, state: str, start: str, path: str, user: str) -> dict[str, Any]:

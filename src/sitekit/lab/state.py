@@ -24,17 +24,20 @@ from sitekit.lab.seed_base import (
 )
 from sitekit.lab.seed_stations import defender_seed, printing_seed
 
-# The stated builds: Windows Server 2022 (21H2) and Windows 11 Enterprise 23H2.
+# The stated builds, each with the newest cumulative update in the example fleet's release
+# table (inventories/example/release-table.yml): Windows Server 2022 with KB5120242
+# (20348.5499) and Windows 11 Enterprise 25H2 with KB5121003 (26200.9168), both of
+# 2026-08-11. 23H2 is out of servicing for Enterprise since 2026-11-10.
 SERVER_OS = {
     "name": "Microsoft Windows Server 2022 Standard",
     "product_name": "Windows Server 2022 Standard",
-    "edition": "ServerStandard", "version": "10.0.20348", "build": 20348, "ubr": 2762,
+    "edition": "ServerStandard", "version": "10.0.20348", "build": 20348, "ubr": 5499,
     "display_version": "21H2", "product_type": "server", "installation_type": "Server",
 }
 CLIENT_OS = {
     "name": "Microsoft Windows 11 Enterprise", "product_name": "Windows 10 Enterprise",
-    "edition": "Enterprise", "version": "10.0.22631", "build": 22631, "ubr": 4317,
-    "display_version": "23H2", "product_type": "workstation", "installation_type": "Client",
+    "edition": "Enterprise", "version": "10.0.26200", "build": 26200, "ubr": 9168,
+    "display_version": "25H2", "product_type": "workstation", "installation_type": "Client",
 }
 _NAME_CHARS = string.ascii_uppercase + string.digits
 
@@ -141,7 +144,7 @@ def _services(server: bool) -> dict[str, Any]:
                           depends=("RPCSS", "HTTP")),
         "WinDefend": _service("Microsoft Defender Antivirus Service", "running", "auto",
                               '"C:\\ProgramData\\Microsoft\\Windows Defender\\platform\\'
-                              '4.18.24090.11-0\\MsMpEng.exe"', depends=("RpcSs",)),
+                              '4.18.26040.7-0\\MsMpEng.exe"', depends=("RpcSs",)),
         "W32Time": _service("Windows Time", "running", "manual", svchost + "LocalService",
                             user="NT AUTHORITY\\LocalService"),
         "mpssvc": _service("Windows Defender Firewall", "running", "auto",
@@ -286,7 +289,7 @@ def _updates(server: bool, now: dt.datetime) -> dict[str, Any]:
                 "reboot_required": reboot, "id": f"lab-{kb.lower()}"}
 
     product = "Microsoft server operating system version 21H2" if server else \
-        "Windows 11 Version 23H2"
+        "Windows 11 Version 25H2"
     month = (now - dt.timedelta(days=40)).strftime("%Y-%m")
     return {
         "installed": [update("KB5041160", f"{month} Cumulative Update for {product} for"
@@ -306,7 +309,8 @@ def _defender(now: dt.datetime) -> dict[str, Any]:
     """Defender status as Get-MpComputerStatus reports it."""
     return {
         "antivirus_enabled": True, "realtime_protection_enabled": True,
-        "am_product_version": "4.18.24090.11", "am_engine_version": "1.1.24090.11",
+        # The newest platform and engine the example fleet's release table knows.
+        "am_product_version": "4.18.26040.7", "am_engine_version": "1.1.26080.3",
         "antivirus_signature_version": "1.419.163.0",
         "antivirus_signature_last_updated": (now - dt.timedelta(hours=20)).isoformat(),
     }

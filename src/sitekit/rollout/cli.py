@@ -25,6 +25,7 @@ from sitekit.rollout.planner import STOPPED, PlannedSite, SiteInput, plan_rollou
 from sitekit.rollout.release import Release, load_release, short
 from sitekit.site.load import load_fleet_dir
 from sitekit.site.model import Fleet, Site
+from sitekit.site.sqlserver import installed_version
 
 if TYPE_CHECKING:  # imported when used: the audit history is not needed to plan
     from sitekit.rollout.state import Event, SiteState
@@ -219,7 +220,7 @@ def current_versions(fleet: Fleet, release: Release) -> str:
     """What the fleet's files say sites run now, for the components the release moves."""
     software = fleet.software
     now = {"application": str(fleet.application["version"]),
-           "sql_server": str(software["sql_server"]["version"]),
+           "sql_server": installed_version(software["sql_server"]),
            "windows_updates": "as installed"}
     return short({name: now[name] for name in release.targets()})
 

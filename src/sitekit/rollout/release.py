@@ -25,6 +25,7 @@ from sitekit.problems import Problem, display_path
 from sitekit.site import schema, strict_yaml
 from sitekit.site.load import read_bytes
 from sitekit.site.model import Fleet, Site, dotted
+from sitekit.site.sqlserver import installed_version
 
 RELEASES_DIR = "releases"
 RELEASE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -212,10 +213,10 @@ def _check_versions(release: Release, fleet: Fleet, problem: Any) -> None:
                 f"{file_version} does not start with the application's version "
                 f"{application['version']}; give the new client executable's file version"))
     sql = components.get("sql_server")
-    if sql is not None and sql["version"] == software["sql_server"]["version"]:
+    if sql is not None and sql["version"] == installed_version(software["sql_server"]):
         problem(("components", "sql_server", "version"), (
             f"{sql['version']} is the SQL Server version the fleet runs now "
-            f"(software.sql_server.version in {fleet.file}); give the cumulative update's "
+            f"(software.sql_server in {fleet.file}); give the cumulative update's "
             "version, or leave `sql_server` out"))
     updates = components.get("windows_updates")
     if updates is not None:

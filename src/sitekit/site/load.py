@@ -16,7 +16,7 @@ import yaml
 
 from sitekit.kit import plugins_dir
 from sitekit.problems import Problem, display_path
-from sitekit.site import schema, strict_yaml
+from sitekit.site import schema, sqlserver, strict_yaml
 from sitekit.site.model import Fleet, Site, dotted
 
 FLEET_FILE_NAMES = ("sitekit.yml", "sitekit.yaml")
@@ -260,6 +260,9 @@ def _fleet(directory: Path, file: Path, data: Any, problems: list[Problem]) -> F
         problems.append(fleet.problem(("winrm", "ca_file"), (
             f"{ca_file} does not exist in {display_path(directory)}; put the site CA's "
             "certificate (PEM) there")))
+    update = sqlserver.update_problem(fleet.software["sql_server"])
+    if update is not None:
+        problems.append(fleet.problem(("software", "sql_server", *update[0]), update[1]))
     return fleet
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sitekit.audit.checks import FAIL, STATUSES, UNKNOWN, WAIVED
 from sitekit.audit.evaluate import Result
+from sitekit.audit.references import table as references_table
 from sitekit.audit.render.jinja import stream
 from sitekit.audit.report import (
     RATINGS,
@@ -66,7 +67,7 @@ def references(control: ControlInfo) -> str:
     """A control's references in one line."""
     parts = []
     if control.pci_dss:
-        parts.append("PCI DSS v4.0 " + ", ".join(control.pci_dss))
+        parts.append(f"PCI DSS v{references_table().pci_version} " + ", ".join(control.pci_dss))
     parts.extend(f"CIS {item}" for item in control.cis)
     return " · ".join(parts)
 

@@ -7,17 +7,18 @@ import ntpath
 from typing import Any
 
 from sitekit.lab import filesystem, shares
+from sitekit.lab.errors import ModuleCrashError
 from sitekit.lab.host import LabHost
-from sitekit.lab.modules import ModuleFailedError, register
+from sitekit.lab.modules import register
 from sitekit.lab.state import host_state
 
 
 @register("ansible.windows.win_stat", supports_check_mode=True)
 def win_stat(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) -> dict[str, Any]:
     """Describe a file or directory; exists=false for neither."""
-    if shares.is_unc(args["path"]):
-        return _share_file(host, args)
     path = filesystem.expand(host, args["path"])
+    if shares.is_unc(path):
+        return _on_share(host, path, args)
     is_file, is_dir = filesystem.is_file(host, path), filesystem.is_dir(host, path)
     if not (is_file or is_dir):
         return {"changed": False, "stat": {"exists": False}}
@@ -41,23 +42,27 @@ def win_stat(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) 
     return {"changed": False, "stat": stat}
 
 
-def _share_file(host: LabHost, args: dict[str, Any]) -> dict[str, Any]:
-    """An installer on the fleet's share: its checksum is the one its release names.
+def _on_share(host: LabHost, path: str, args: dict[str, Any]) -> dict[str, Any]:
+    """A file on the fleet's share: what the share lists, reached only with network credentials.
 
-    Only a logon with network credentials (become) finds it, as Test-Path does on Windows.
-    The lab has no installer's bytes: a checksum it does not know fails loudly.
+    The lab holds no installer's bytes, only the SHA-256 the fleet records for the packages
+    it verifies (the SQL Server update); any other checksum of a share file is not modelled.
     """
-    entry = shares.installer(host_state(host), args["path"])
+    entry = shares.installer(host_state(host), path)
     if entry is None:
         return {"changed": False, "stat": {"exists": False}}
     name = ntpath.basename(entry["path"])
-    stat: dict[str, Any] = {"exists": True, "path": entry["path"], "filename": name,
-                            "isdir": False, "isreg": True, "islnk": False,
-                            "isshared": False, "extension": ntpath.splitext(name)[1]}
+    stat: dict[str, Any] = {
+        "exists": True, "path": entry["path"], "filename": name, "isdir": False, "isreg": True,
+        "islnk": False, "isjunction": False, "isshared": False, "ishidden": False,
+        "isreadonly": False, "isarchive": True, "nlink": 1, "hlnk_targets": [],
+        "attributes": "Archive", "owner": "BUILTIN\\Administrators",
+        "extension": ntpath.splitext(name)[1]}
     if args["get_checksum"]:
-        if args["checksum_algorithm"] != "sha256" or not entry.get("sha256"):
-            raise ModuleFailedError(f"the sitekit lab knows only the SHA-256 of a release's "
-                                    f"installers, not the {args['checksum_algorithm']} of "
-                                    f"{entry['path']}")
+        if args["checksum_algorithm"] != "sha256" or "sha256" not in entry:
+            raise ModuleCrashError(f"the lab does not model the {args['checksum_algorithm']} "
+                                   f"checksum of {entry['path']} on the share")
         stat["checksum"] = entry["sha256"]
+    if args["get_size"]:
+        raise ModuleCrashError(f"the lab does not model the size of {entry['path']} on the share")
     return {"changed": False, "stat": stat}
