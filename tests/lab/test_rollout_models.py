@@ -84,10 +84,13 @@ def test_installer_fails_ends_a_release_install_in_1603_and_changes_nothing(
 
 def test_win_stat_reads_a_release_installers_checksum_only_with_network_credentials(
         station: LabHost) -> None:
-    args = {"path": NEW["path"], "get_checksum": True, "checksum_algorithm": "sha256"}
+    args = {"path": NEW["path"], "get_checksum": True, "checksum_algorithm": "sha256",
+            "get_size": False}
     assert call(station, "ansible.windows.win_stat", args)["stat"]["checksum"] == NEW_SHA256
     unknown = call(station, "ansible.windows.win_stat", {**args, "checksum_algorithm": "md5"})
-    assert unknown["failed"] and "knows only the SHA-256" in unknown["msg"]
+    assert unknown["failed"] and "does not model the md5 checksum" in unknown["msg"]
+    sized = call(station, "ansible.windows.win_stat", {**args, "get_size": True})
+    assert sized["failed"] and "does not model the size" in sized["msg"]
     missing = call(station, "ansible.windows.win_stat", {**args, "path": NEW["path"] + "x"})
     assert missing["stat"] == {"exists": False}
     with shares.logon(network_credentials=False):  # a WinRM logon without become: no share
