@@ -18,6 +18,7 @@ import pytest
 
 from tests.lab.conftest import ROOT, CliLab, free_port
 from tests.lab.test_audit_gather import CASHIER, KITCHEN, SERVER
+from tests.lab.test_audit_over_time import DATED
 from tests.lab.test_opening_day import run
 
 pytestmark = pytest.mark.slow
@@ -67,7 +68,13 @@ def test_opening_day_and_the_audit_on_the_default_instance(lab: CliLab, tmp_path
     assert facts["facts"]["backups"]["LotusPOS"]["restore_test_result"] == "succeeded"
     assert facts.get("unavailable", {}) == {}
     rows = list(csv.DictReader(next(reports.glob("[0-9]*/results.csv")).open()))
-    assert {(r["host"], r["control"]) for r in rows if r["status"] in ("fail", "unknown")} == set()
+    assert {(r["host"], r["control"]) for r in rows if r["status"] == "fail"} == set()
+    # Opened at today's date (so acceptance runs): the only unknowns are the release-dated
+    # floors, because the example's release table is older than the run (test_audit_over_time
+    # shows them passing at a date the table covers).
+    unknown = [r for r in rows if r["status"] == "unknown"]
+    assert {(r["host"], r["control"]) for r in unknown} <= DATED, unknown
+    assert all("the table is older than the run" in r["note"] for r in unknown), unknown
     assert {(r["host"], r["control"]) for r in rows if r["status"] == "waived"} == {
         (CASHIER, "AUT-01"), (KITCHEN, "AUT-01")}
     assert any(r["control"] == "SVC-02" and r["status"] == "pass" for r in rows)
