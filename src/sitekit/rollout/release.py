@@ -213,11 +213,18 @@ def _check_versions(release: Release, fleet: Fleet, problem: Any) -> None:
                 f"{file_version} does not start with the application's version "
                 f"{application['version']}; give the new client executable's file version"))
     sql = components.get("sql_server")
-    if sql is not None and sql["version"] == installed_version(software["sql_server"]):
-        problem(("components", "sql_server", "version"), (
-            f"{sql['version']} is the SQL Server version the fleet runs now "
-            f"(software.sql_server in {fleet.file}); give the cumulative update's "
-            "version, or leave `sql_server` out"))
+    if sql is not None:
+        running = installed_version(software["sql_server"])
+        if sql["version"] == running:
+            problem(("components", "sql_server", "version"), (
+                f"{sql['version']} is the SQL Server version the fleet runs now "
+                f"(software.sql_server in {fleet.file}); give the cumulative update's "
+                "version, or leave `sql_server` out"))
+        elif _numbers(sql["version"]) < _numbers(running):
+            problem(("components", "sql_server", "version"), (
+                f"{sql['version']} is older than the SQL Server version the fleet runs now "
+                f"({running}, software.sql_server in {fleet.file}): a release never moves a "
+                "site back; give a newer cumulative update's version, or leave `sql_server` out"))
     updates = components.get("windows_updates")
     if updates is not None:
         if ("kbs" in updates) == ("security_released_before" in updates):
@@ -300,3 +307,8 @@ def _check_rings(release: Release, sites: list[Site], problem: Any) -> None:
                 f"{code} is in ring {ring_of[code]}; canary sites go first, so they must be in "
                 f"the first ring ({first}): choose a ring {first} site or move this one"),
                 site=code)
+
+
+def _numbers(version: str) -> tuple[int, ...]:
+    """A dotted version as numbers, so 16.0.4265.3 sorts after 16.0.999.1."""
+    return tuple(int(part) for part in version.split("."))
