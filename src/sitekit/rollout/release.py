@@ -212,19 +212,8 @@ def _check_versions(release: Release, fleet: Fleet, problem: Any) -> None:
             problem(("components", "application", "client", "file_version"), (
                 f"{file_version} does not start with the application's version "
                 f"{application['version']}; give the new client executable's file version"))
-    sql = components.get("sql_server")
-    if sql is not None:
-        running = installed_version(software["sql_server"])
-        if sql["version"] == running:
-            problem(("components", "sql_server", "version"), (
-                f"{sql['version']} is the SQL Server version the fleet runs now "
-                f"(software.sql_server in {fleet.file}); give the cumulative update's "
-                "version, or leave `sql_server` out"))
-        elif _numbers(sql["version"]) < _numbers(running):
-            problem(("components", "sql_server", "version"), (
-                f"{sql['version']} is older than the SQL Server version the fleet runs now "
-                f"({running}, software.sql_server in {fleet.file}): a release never moves a "
-                "site back; give a newer cumulative update's version, or leave `sql_server` out"))
+    if "sql_server" in components:
+        _check_sql(components["sql_server"]["version"], fleet, problem)
     updates = components.get("windows_updates")
     if updates is not None:
         if ("kbs" in updates) == ("security_released_before" in updates):
@@ -307,6 +296,21 @@ def _check_rings(release: Release, sites: list[Site], problem: Any) -> None:
                 f"{code} is in ring {ring_of[code]}; canary sites go first, so they must be in "
                 f"the first ring ({first}): choose a ring {first} site or move this one"),
                 site=code)
+
+
+def _check_sql(version: str, fleet: Fleet, problem: Any) -> None:
+    """A release's SQL Server version moves the fleet forward: not the same, never older."""
+    running = installed_version(fleet.software["sql_server"])
+    if version == running:
+        problem(("components", "sql_server", "version"), (
+            f"{version} is the SQL Server version the fleet runs now "
+            f"(software.sql_server in {fleet.file}); give the cumulative update's "
+            "version, or leave `sql_server` out"))
+    elif _numbers(version) < _numbers(running):
+        problem(("components", "sql_server", "version"), (
+            f"{version} is older than the SQL Server version the fleet runs now "
+            f"({running}, software.sql_server in {fleet.file}): a release never moves a "
+            "site back; give a newer cumulative update's version, or leave `sql_server` out"))
 
 
 def _numbers(version: str) -> tuple[int, ...]:
