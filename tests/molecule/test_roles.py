@@ -21,11 +21,21 @@ SCENARIOS = sorted(ROOT.glob("roles/*/molecule/*/molecule.yml"))
 BIN = Path(sys.executable).parent
 
 
+# Roles that only make sense inside their playbook, each tested through it instead.
+PLAYBOOK_ONLY = {
+    # Needs an opened site, a release and the rollout's history: playbooks/rollout.yml
+    # drives it in tests/lab/test_rollout.py (upgrade, rollback, deferral, --check).
+    "rollout_site",
+}
+
+
 def test_every_role_has_a_scenario() -> None:
     roles = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "tasks").is_dir())
     with_scenario = sorted({p.parents[2].name for p in SCENARIOS})
     assert roles
-    assert roles == with_scenario
+    assert set(roles) >= PLAYBOOK_ONLY  # an entry for a role that no longer exists goes
+    assert sorted(set(roles) - PLAYBOOK_ONLY) == with_scenario
+    assert not PLAYBOOK_ONLY & set(with_scenario)  # one with a scenario leaves the list
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: f"{p.parents[2].name}")
