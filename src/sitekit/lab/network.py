@@ -127,3 +127,19 @@ def _address_in(remote: str, source: str) -> bool:
                    if part.strip() and part.strip().lower() != "localsubnet")
     except (AddrFormatError, ValueError):
         return False
+
+
+def refused_at_once(source: LabHost, target_name: str, port: int) -> bool:
+    """Whether a failing connection is refused at once (a TCP reset) rather than unanswered.
+
+    Only a target that is up, routed to and whose firewall lets the source in answers a
+    port nothing listens on with a reset; a host that is off, a router's drop and a
+    firewall's block (Windows Firewall drops, it does not reject) leave the connect
+    unanswered until the client's own timeout.
+    """
+    target = resolve(target_name)
+    if target is None or faults.active(target.state, "unreachable") is not None:
+        return False
+    address = str(source.state.get("planned_address", ""))
+    return (not _listens(target.state, port) and _routed(target.state, port, address)
+            and _firewall_allows(target.state, port, address))
