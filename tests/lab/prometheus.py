@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -39,6 +40,10 @@ class Prometheus:
             body = json.load(answer)
         assert body["status"] == "success", body
         return body["data"]
+
+    def query(self, expression: str) -> list[dict[str, Any]]:
+        """An instant query's vector: each sample's labels (`metric`) and `value`."""
+        return list(self.api(f"query?query={urllib.parse.quote(expression)}")["result"])
 
     def targets(self) -> list[dict[str, Any]]:
         """The active scrape targets with their health."""

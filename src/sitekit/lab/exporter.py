@@ -39,7 +39,7 @@ from typing import Any
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from sitekit.lab import faults, filesystem
+from sitekit.lab import faults, filesystem, sqlbackup
 from sitekit.lab.clock import utcnow
 from sitekit.lab.errors import ModuleFailedError
 from sitekit.lab.host import LabHost
@@ -110,6 +110,9 @@ def listening(host: LabHost) -> int | None:
 def collect(host: LabHost) -> list[Metric]:
     """Every metric the enabled collectors report from the host's state (under its lock)."""
     with host.lock:
+        # The scheduled jobs that came due have run and written their textfiles by now:
+        # time passes in the lab when something looks (sqlbackup.catch_up).
+        sqlbackup.catch_up(host)
         state = host.state
         families: list[Metric] = []
         success = GaugeMetricFamily("windows_exporter_collector_success",
