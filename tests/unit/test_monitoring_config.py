@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from sitekit.monitoring import cli as monitoring_cli
 from sitekit.monitoring.alertmanager import time_intervals
 from sitekit.monitoring.config import ALERTMANAGER, PROMETHEUS, RULES, TARGETS, build
 from sitekit.plan.schedule import Schedule, parse_window
@@ -348,10 +349,11 @@ def test_lab_targets_are_the_lab_addresses_and_the_interval_is_the_given_one(
 
 
 @pytest.mark.parametrize("interval", ["0s", "15", "1s1m", "fast"])
-def test_a_scrape_interval_that_is_no_duration_is_refused(tmp_path: Path, interval: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "sitekit.cli", "monitoring", "config",
-                           str(EXAMPLE), "--out", str(tmp_path), "--scrape-interval", interval],
-                          capture_output=True, text=True, cwd=ROOT, check=False)
-    assert done.returncode == 2
-    assert "is not a Prometheus duration" in done.stderr
+def test_a_scrape_interval_that_is_no_duration_is_refused(
+        tmp_path: Path, interval: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:  # argparse's usage error, before any work
+        monitoring_cli.main(["config", str(EXAMPLE), "--out", str(tmp_path),
+                             "--scrape-interval", interval])
+    assert exited.value.code == 2
+    assert "is not a Prometheus duration" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
