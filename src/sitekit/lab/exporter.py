@@ -21,9 +21,10 @@ and labels, each from its collector's source (internal/collector/<name>/<name>.g
                     _missed_runs{task}; states disabled, queued, ready, running, unknown
     mssql           windows_mssql_collector_success{collector, mssql_instance} (mssql.go),
                     windows_mssql_genstats_user_connections{mssql_instance}
-    textfile        every *.prom file of the textfile directories, and
-                    windows_textfile_scrape_error (textfile.go; the lab's files keep no
-                    modification time, so windows_textfile_mtime_seconds is not served)
+    textfile        every *.prom file below the textfile directories (textfile.go walks
+                    them); a file that does not parse is left out and the collector
+                    fails (its collector_success 0). The lab's files keep no modification
+                    time, so windows_textfile_mtime_seconds is not served.
 
 with windows_exporter_collector_success{collector} (pkg/collector/collection.go) for
 each. A collector the lab does not model fails the install loudly: the lab never serves
@@ -32,8 +33,8 @@ metrics it cannot back with state.
 
 from __future__ import annotations
 
-import ntpath
 import re
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -119,8 +120,9 @@ def collect(host: LabHost) -> list[Metric]:
                                     "windows_exporter: Whether the collector was successful.",
                                     labels=["collector"])
         for name in state["exporter"]["collectors"]:
-            families.extend(_COLLECTORS[name](host, state))
-            success.add_metric([name], 1)
+            found, ok = _COLLECTORS[name](host, state)
+            families.extend(found)
+            success.add_metric([name], float(ok))
         return [success, *families]
 
 
@@ -215,32 +217,39 @@ def _mssql(_host: LabHost, state: dict[str, Any]) -> list[Metric]:
     return [success, connections]
 
 
-def _textfile(host: LabHost, state: dict[str, Any]) -> list[Metric]:
-    """The *.prom files of the textfile folders, parsed (textfile.go).
+def _textfile(host: LabHost, state: dict[str, Any]) -> Collected:
+    """The *.prom files below the textfile folders, parsed (textfile.go's Collect).
 
-    A file that does not parse is left out, and windows_textfile_scrape_error is 1.
+    A file that does not parse, or a folder that does not exist, fails the collector
+    (errors.Join of each); the files that parse are still served.
     """
     found: list[Metric] = []
-    error = 0.0
+    ok = True
     for folder in state["exporter"]["textfile_dirs"]:
         if not filesystem.is_dir(host, folder):
+            ok = False  # "error reading textfile directory"
             continue
         for path in sorted(filesystem.files_below(host, folder)):
-            if ntpath.dirname(path).lower() != folder.rstrip("\\").lower() or \
-                    not path.lower().endswith(".prom"):
+            if not path.lower().endswith(".prom"):
                 continue
             try:
-                parsed = list(text_string_to_metric_families(
+                found.extend(text_string_to_metric_families(
                     filesystem.read_file(host, path).decode("utf-8")))
             except (ValueError, UnicodeDecodeError):
-                error = 1.0
-                continue
-            found.extend(parsed)
-    return [*found, GaugeMetricFamily("windows_textfile_scrape_error",
-                                             "1 if there was an error opening or reading a "
-                                             "file, 0 otherwise", value=error)]
+                ok = False  # "error scraping file"
+    return found, ok
 
 
-_COLLECTORS = {"service": _service, "logical_disk": _logical_disk, "cpu": _cpu,
-               "memory": _memory, "time": _time, "scheduled_task": _scheduled_task,
-               "mssql": _mssql, "textfile": _textfile}
+Collected = tuple[list[Metric], bool]  # the metrics, and whether the collector succeeded
+Collector = Callable[[LabHost, dict[str, Any]], Collected]
+
+
+def _always(collector: Callable[[LabHost, dict[str, Any]], list[Metric]]) -> Collector:
+    """A collector whose state the lab always has: it never fails."""
+    return lambda host, state: (collector(host, state), True)
+
+
+_COLLECTORS: dict[str, Collector] = {
+    "service": _always(_service), "logical_disk": _always(_logical_disk), "cpu": _always(_cpu),
+    "memory": _always(_memory), "time": _always(_time),
+    "scheduled_task": _always(_scheduled_task), "mssql": _always(_mssql), "textfile": _textfile}
