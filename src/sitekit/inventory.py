@@ -154,6 +154,9 @@ def _override(values: dict[str, Any], connection: dict[str, Any]) -> dict[str, A
     return {**values, **connection}
 
 
+METRICS_DIR = "C:\\ProgramData\\Sitekit\\Metrics"
+
+
 def loopback_address(address: str) -> str:
     """A planned address moved into 127.0.0.0/8 for the lab: 10.41.7.6 -> 127.41.7.6."""
     return str(IPAddress(0x7F000000 | (int(IPAddress(address)) & 0xFFFFFF)))
@@ -183,6 +186,11 @@ def build_inventory(plan: FleetPlan, *, loopback: bool = False,
         "sitekit_sql": sqlserver.inventory_vars(fleet.software["sql_server"]),
         "sitekit_autologon": fleet.autologon or {"kinds": []},
         "sitekit_ntp_servers": list(fleet.ntp_servers),
+        # The fleet's named ports (network.ports and the ones it derives: sql, winrm, ...).
+        "sitekit_ports": dict(fleet.ports),
+        # Where the kit's jobs write their textfile metrics for windows_exporter (the
+        # monitoring role points the exporter there; db_backup's jobs write there).
+        "sitekit_metrics_dir": METRICS_DIR,
     }
     for kind in STATION_KINDS:
         inventory.group(kind)

@@ -1,17 +1,24 @@
 """The db_backup role against a lab server: a check run changes nothing, the first run
-converges, the second changes nothing with one module call per task, verify passes."""
+converges, the second changes nothing with one module call per task, verify passes.
+
+Then the same site is monitored end to end: the monitoring role installs the exporter on
+its hosts, a real Prometheus scrapes them with the config `sitekit monitoring config`
+writes, and SQL Server stopped makes its alert fire until it runs again."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.lab.conftest import CliLab, cli_lab_at
+from sitekit.monitoring import metrics
+from tests.lab.conftest import BIN, ROOT, CliLab, cli_lab_at, free_port
+from tests.lab.prometheus import running_prometheus, shorten_holds
 from tests.lab.test_db_backup_modules import HOST, modelled, seed
 
 pytestmark = pytest.mark.slow
@@ -55,26 +62,26 @@ def runs(lab: CliLab) -> dict[str, Any]:
 
 def test_check_run_changes_nothing(runs: dict[str, Any]) -> None:
     assert runs["check"].returncode == 0, runs["check"].stdout[-3000:]
-    assert recap(runs["check"].stdout)["changed"] == 13
+    assert recap(runs["check"].stdout)["changed"] == 14
     assert runs["after_check"] == runs["before"]
 
 
 def test_first_run_converges_and_second_changes_nothing(runs: dict[str, Any]) -> None:
     assert runs["first"].returncode == 0, runs["first"].stdout[-3000:]
-    assert recap(runs["first"].stdout)["changed"] == 13
+    assert recap(runs["first"].stdout)["changed"] == 14
     assert runs["second"].returncode == 0, runs["second"].stdout[-3000:]
     assert recap(runs["second"].stdout)["changed"] == 0
 
 
 def test_second_run_makes_one_module_call_per_task(runs: dict[str, Any]) -> None:
-    # 15 tasks reach the host (the asserts run on the controller): the copy target's
-    # volume, 3 folders, their access rules, 2 templates (win_copy's query), 4 scheduled
+    # 16 tasks reach the host (the asserts run on the controller): the copy target's
+    # volume, 3 folders, their access rules, 2 templates (win_copy's query), 5 scheduled
     # tasks, info, full and log backup, restore test.
     assert runs["second_calls"] == {
         "ansible.windows.win_stat": 1,
         "ansible.legacy.sitekit_sql_backup_info": 1, "ansible.windows.win_file": 3,
         "ansible.legacy.sitekit_acl": 1,
-        "ansible.windows.win_copy": 2, "community.windows.win_scheduled_task": 4,
+        "ansible.windows.win_copy": 2, "community.windows.win_scheduled_task": 5,
         "ansible.legacy.sitekit_sql_backup": 2, "ansible.legacy.sitekit_sql_restore_test": 1}
 
 
@@ -106,3 +113,62 @@ def test_a_copy_target_on_a_missing_volume_fails_before_any_change(
     assert result.returncode != 0
     assert "has no volume E:, so the second copy of every backup" in result.stdout
     assert modelled(lab) == before
+
+
+MONITORING = ROOT / "roles" / "monitoring" / "molecule" / "default" / "converge.yml"
+
+
+def test_prometheus_scrapes_the_site_and_alerts_while_sql_server_is_stopped(
+        runs: dict[str, Any], lab: CliLab, tmp_path: Path) -> None:
+    """The real Prometheus on the config `sitekit monitoring config` writes for the lab."""
+    # An hour on: the log backup job runs, and rewrites the job's textfile metrics.
+    assert lab.sitekit("advance", "--hours", "1").returncode == 0
+    installed = lab.playbook(MONITORING)
+    assert installed.returncode == 0, installed.stdout[-3000:]
+    out = tmp_path / "monitoring"
+    result = subprocess.run(
+        [str(BIN / "sitekit"), "monitoring", "config", str(ROOT / "inventories" / "example"),
+         "--out", str(out), "--lab", "--scrape-interval", "1s",
+         "--alertmanager", f"127.0.0.1:{free_port()}"],  # none there: alerts are read back
+        capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    shorten_holds(out / "rules" / "sitekit.rules.yml")
+    hosts = {host.hostname for host in lab.hosts()}
+    sql = "MSSQL$SQLEXPRESS"
+    with running_prometheus(out, tmp_path) as prometheus:
+        def health() -> dict[str, set[str]]:
+            found: dict[str, set[str]] = {}
+            for target in prometheus.targets():
+                found.setdefault(target["health"], set()).add(target["labels"]["host"])
+            return found
+
+        # The lab runs LIS01 only: its hosts answer, the other sites' never do.
+        prometheus.wait(lambda: health().get("up") == hosts and
+                        len(health().get("down", ())) > 0, f"exactly {hosts} up")
+
+        # The job's textfile, through the exporter: the role's first full backup and restore
+        # test, the scheduled log backup.
+        def evidence() -> dict[tuple[str, str], float]:
+            found = prometheus.query(f'{{__name__=~"sitekit_.+", host="{HOST}"}}')
+            return {(r["metric"]["__name__"], r["metric"].get("type", "")): float(r["value"][1])
+                    for r in found}
+
+        wanted = {(metrics.BACKUP_LAST_SUCCESS, "full"), (metrics.BACKUP_LAST_SUCCESS, "log"),
+                  (metrics.RESTORE_TEST_LAST, ""), (metrics.RESTORE_TEST_SUCCESS, "")}
+        prometheus.wait(lambda: wanted <= set(evidence()), "the backup job's textfile metrics")
+        assert evidence()[(metrics.RESTORE_TEST_SUCCESS, "")] == 1
+
+        def sql_alert(state: str) -> Callable[[], bool]:
+            return lambda: any(a["labels"]["host"] == HOST and a["state"] == state
+                               for a in prometheus.alerts("SqlServerNotRunning"))
+
+        assert not sql_alert("firing")()
+        stopped = lab.ansible(HOST, "ansible.windows.win_service", f"name={sql} state=stopped")
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+        try:
+            prometheus.wait(sql_alert("firing"), f"SqlServerNotRunning firing for {HOST}")
+        finally:
+            started = lab.ansible(HOST, "ansible.windows.win_service", f"name={sql} state=started")
+            assert started.returncode == 0, started.stdout + started.stderr
+        prometheus.wait(lambda: not prometheus.alerts("SqlServerNotRunning"),
+                        "SqlServerNotRunning quiet again once SQL Server runs")

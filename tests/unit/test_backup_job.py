@@ -44,11 +44,12 @@ def test_the_job_implements_the_retention_rule_and_checks_its_backups() -> None:
 @pytest.mark.parametrize(("windows", "expected"), [
     (["tue 23:00-wed 10:00", "sun 23:00-tue 10:00", "wed 23:00-thu 10:00"],
      {"full_day": "sunday", "full_time": "23:00", "restore_test_day": "monday",
-      "restore_test_time": "01:00"}),
+      "restore_test_time": "01:00", "integrity_day": "monday", "integrity_time": "03:00"}),
     (["fri 01:30-fri 09:30", "sat 01:30-sat 09:30"],
      {"full_day": "friday", "full_time": "01:30", "restore_test_day": "friday",
       "restore_test_time": "03:30"}),
-    (["mon 23:00-tue 00:30"], {"full_day": "monday", "restore_test_time": "23:45"}),
+    (["mon 23:00-tue 00:30"], {"full_day": "monday", "restore_test_time": "23:45",
+                               "integrity_day": "tuesday", "integrity_time": "00:07"}),
 ])
 def test_the_schedule_follows_the_longest_window(windows: list[str],
                                                  expected: dict[str, str]) -> None:

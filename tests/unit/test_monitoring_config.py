@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from sitekit.monitoring import cli as monitoring_cli
 from sitekit.monitoring.alertmanager import time_intervals
 from sitekit.monitoring.config import ALERTMANAGER, PROMETHEUS, RULES, TARGETS, build
 from sitekit.plan.schedule import Schedule, parse_window
@@ -330,3 +331,29 @@ def test_out_naming_a_file_is_refused_and_nothing_is_written(tmp_path: Path) -> 
     assert done.returncode == 2
     assert "is a file" in done.stderr
     assert target.read_text() == "kept"
+
+
+def test_lab_targets_are_the_lab_addresses_and_the_interval_is_the_given_one(
+        tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "sitekit.cli", "monitoring", "config",
+                           str(EXAMPLE), "--out", str(tmp_path), "--lab",
+                           "--scrape-interval", "15s"],
+                          capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr
+    targets = {g["labels"]["host"]: g["targets"]
+               for g in json.loads((tmp_path / TARGETS).read_text())}
+    # The lab inventory's rule: 10.41.7.4 -> 127.41.7.4 (sitekit.inventory.loopback_address).
+    assert targets["lis01-srv01"] == ["127.41.7.4:9182"]
+    config = yaml.safe_load((tmp_path / PROMETHEUS).read_text())
+    assert config["global"] == {"scrape_interval": "15s", "evaluation_interval": "15s"}
+
+
+@pytest.mark.parametrize("interval", ["0s", "15", "1s1m", "fast"])
+def test_a_scrape_interval_that_is_no_duration_is_refused(
+        tmp_path: Path, interval: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:  # argparse's usage error, before any work
+        monitoring_cli.main(["config", str(EXAMPLE), "--out", str(tmp_path),
+                             "--scrape-interval", interval])
+    assert exited.value.code == 2
+    assert "is not a Prometheus duration" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())

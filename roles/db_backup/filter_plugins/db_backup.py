@@ -11,6 +11,7 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 
 from sitekit.backup.schedule import backup_schedule, full_interval_hours
+from sitekit.monitoring import metrics
 from sitekit.plan.schedule import WindowError, unknown_days
 
 
@@ -36,6 +37,14 @@ def db_backup_full_interval_hours(schedule: dict[str, str]) -> int:
         raise AnsibleFilterError(f"db_backup_full_interval_hours: {exc}") from None
 
 
+def db_backup_metric_names(_: object = None) -> dict[str, str]:
+    """The textfile metrics' names the job writes: the ones the alert rules read."""
+    return {"backup_last_success": metrics.BACKUP_LAST_SUCCESS,
+            "checkdb_last_good": metrics.CHECKDB_LAST_GOOD,
+            "restore_test_last": metrics.RESTORE_TEST_LAST,
+            "restore_test_success": metrics.RESTORE_TEST_SUCCESS}
+
+
 class FilterModule:
     """Filters of the db_backup role."""
 
@@ -43,4 +52,5 @@ class FilterModule:
         """The filters this plugin provides."""
         return {"db_backup_schedule": db_backup_schedule,
                 "db_backup_unknown_days": db_backup_unknown_days,
-                "db_backup_full_interval_hours": db_backup_full_interval_hours}
+                "db_backup_full_interval_hours": db_backup_full_interval_hours,
+                "db_backup_metric_names": db_backup_metric_names}

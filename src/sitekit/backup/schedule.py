@@ -20,24 +20,29 @@ def _clock(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
-def backup_schedule(windows: list[str] | None, restore_test_delay: int = 120) -> dict[str, str]:
-    """The full backup's day and time, the other days, the restore test's day and time.
+def backup_schedule(windows: list[str] | None, restore_test_delay: int = 120,
+                    integrity_delay: int = 240) -> dict[str, str]:
+    """The days and times of the full backup, the other backups, restore test and CHECKDB.
 
     The full backup starts when the longest window opens (the earliest such window of
     the week on a tie); the restore test `restore_test_delay` minutes later, or half-way
-    through a shorter window.
+    through a shorter window; DBCC CHECKDB of the live databases `integrity_delay` minutes
+    in, or three quarters through a shorter window, after the full backup and restore test.
     """
     if not windows:
         raise WindowError("the site has no maintenance window for the backups")
     longest = max(map(parse_window, windows), key=lambda w: (w.minutes, -w.week_start))
     number, start, length = longest.week_start // _DAY, longest.week_start % _DAY, longest.minutes
     restore = start + min(restore_test_delay, length // 2)
+    integrity = start + min(integrity_delay, length * 3 // 4)
     return {
         "full_day": DAY_NAMES[number],
         "full_time": _clock(start),
         "other_days": ",".join(name for name in DAY_NAMES if name != DAY_NAMES[number]),
         "restore_test_day": DAY_NAMES[(number + restore // _DAY) % 7],
         "restore_test_time": _clock(restore),
+        "integrity_day": DAY_NAMES[(number + integrity // _DAY) % 7],
+        "integrity_time": _clock(integrity),
     }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sitekit.lab import filesystem, sqlserver
+from sitekit.lab import exporter, filesystem, sqlserver
 from sitekit.lab.host import LabHost
 from sitekit.lab.state import host_state
 
@@ -20,6 +20,9 @@ def run_setup(host: LabHost, entry: dict[str, Any], arguments: str | list[str] |
         sqlserver.install_instance(host, entry, arguments, check_mode)
         return
     if check_mode:
+        return
+    if entry.get("package") == "windows_exporter":  # its service, from the MSI's properties
+        exporter.install(host, arguments)
         return
     if entry.get("package") == "application_client":
         # The MSI's program file carries the vendor's file version (not the product's).

@@ -1,5 +1,7 @@
 """Run the lab: one HTTPS WinRM listener per host address, in the background or as a process.
 
+Each host whose windows_exporter is installed also answers /metrics (metrics_server.py).
+
     LabServer(hosts, lab_dir).start() ... .stop()
     python -m sitekit.lab.server --lab-dir DIR     (hosts from DIR/lab.json)
 
@@ -35,6 +37,7 @@ from sitekit.lab import faults, network
 from sitekit.lab.clock import clock_offset, set_clock_offset
 from sitekit.lab.connection import Listener, reset, serve_connection
 from sitekit.lab.host import LabHost, require_loopback
+from sitekit.lab.metrics_server import MetricsServer
 from sitekit.lab.modules import load_models
 from sitekit.lab.ntlm import channel_bindings, write_credential_file
 from sitekit.lab.pki import PkiPaths, issue_pki
@@ -72,6 +75,7 @@ class LabServer:
         self._accept_thread: threading.Thread | None = None
         self._wake_r, self._wake_w = socket.socketpair()
         self._unauthenticated = threading.BoundedSemaphore(MAX_UNAUTHENTICATED)
+        self._metrics = MetricsServer(self.hosts)  # each host's windows_exporter, once installed
 
     @property
     def ca_path(self) -> Path:
@@ -108,6 +112,7 @@ class LabServer:
             target=self._accept_loop, args=(context,), name="lab-accept", daemon=True
         )
         self._accept_thread.start()
+        self._metrics.start()
         return self
 
     def _listen(self, host: LabHost, bindings: GssChannelBindings) -> None:
@@ -194,6 +199,7 @@ class LabServer:
         if self._accept_thread is not None:
             self._accept_thread.join(timeout=5)
         self._close_listeners()
+        self._metrics.stop()
         with self._lock:
             connections, threads = list(self._connections), list(self._threads)
         for sock in connections:

@@ -65,6 +65,12 @@ def share_listing(fleet: Fleet, releases: Iterable[dict[str, Any]] = ()
                               f"dbatools\\{dbatools['version']}\\dbatools.psm1",
                               f"dbatools.library\\{dbatools['library_version']}"
                               "\\dbatools.library.psd1"]})
+    if "windows_exporter" in software:  # the monitoring role's MSI (installers.py)
+        exporter = software["windows_exporter"]
+        entries.append({"package": "windows_exporter", "installer": exporter["installer"],
+                        "name": f"windows_exporter {exporter['version']}",
+                        "version": exporter["version"], "product_id": exporter["product_id"],
+                        "sha256": exporter["sha256"]})
     for release in releases:
         entries += _release_entries(fleet, release)
     listing = {}
@@ -90,14 +96,14 @@ def _release_entries(fleet: Fleet, release: dict[str, Any]) -> list[dict[str, An
     return [
         {"package": "application_server", "installer": server["installer"],
          "name": f"{name} Server", "version": application["version"],
-         "product_id": server["product_id"], "sha256": server["sha256"],
+         "product_id": server["product_id"], "sha256": server["sha256"], "release": True,
          "service": software["application_server"]["service"],
          "install_dir": software["application_server"]["install_dir"],
          "port": fleet.application["server_port"],
          "upgrade_step": step["executable"] if step else None},
         {"package": "application_client", "installer": client["installer"],
          "name": f"{name} Client", "version": application["version"],
-         "product_id": client["product_id"], "sha256": client["sha256"],
+         "product_id": client["product_id"], "sha256": client["sha256"], "release": True,
          "install_dir": software["application_client"]["install_dir"],
          "executable": software["application_client"]["executable"],
          "file_version": client["file_version"]},

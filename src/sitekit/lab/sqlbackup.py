@@ -47,7 +47,7 @@ from typing import Any
 
 from sitekit import timestamps
 from sitekit.backup.retention import expired
-from sitekit.lab import backupjob, filesystem
+from sitekit.lab import backupjob, filesystem, jobmetrics
 from sitekit.lab.backupjob import JobTraits
 from sitekit.lab.clock import utcnow, zone
 from sitekit.lab.host import LabHost
@@ -56,7 +56,7 @@ from sitekit.plan.schedule import weekday_names
 
 SCRIPT_NAME = "Invoke-SitekitBackup.ps1"
 JOB_TYPES = {"full": "full", "differential": "differential", "log": "log",
-             "restoretest": "restore_test"}
+             "restoretest": "restore_test", "integrity": "integrity"}
 EXTENSIONS = {"full": "bak", "differential": "dif", "log": "trn"}
 FAILED_BACKUP_AGE = dt.timedelta(days=8)
 # How far back a look at the schedule searches for the last run of a job.
@@ -400,6 +400,39 @@ def restore_test(host: LabHost, settings: dict[str, Any], at: dt.datetime,
     return tests
 
 
+def integrity_check(host: LabHost, settings: dict[str, Any],
+                    at: dt.datetime) -> list[dict[str, Any]]:
+    """DBCC CHECKDB of each database: the clean ones' last good time (LastGoodCheckDbTime).
+
+    The lab's databases have no corruption to find; a full disk fails CHECKDB's internal
+    snapshot, as on Windows (Msg 1823).
+    """
+    sql = target_instance(host.state, settings)
+    checked = []
+    for name in settings["databases"]:
+        db, db_state = target_database(sql, name)
+        if "disk-full" in host.state.get("lab", {}).get("faults", {}):
+            raise BackupError(f"DBCC CHECKDB ([{db}]) failed: A database snapshot cannot be "
+                              "created because it failed to start (Msg 1823): free space on "
+                              "the data volume, then run the integrity check again.")
+        db_state["last_good_checkdb"] = timestamps.text(at + dt.timedelta(seconds=30))
+        checked.append({"database": db, "last_good_checkdb": db_state["last_good_checkdb"]})
+    return checked
+
+
+def write_metrics(host: LabHost, settings: dict[str, Any]) -> None:
+    """Rewrite the job's textfile metrics (jobmetrics), if its settings name a file."""
+    metrics = settings.get("metrics")
+    sql = instance(host.state, settings["instance"])
+    if not metrics or sql is None:
+        return
+    try:  # the job creates the folder when the monitoring role has not yet
+        filesystem.make_dirs(host, ntpath.dirname(metrics["file"]))
+        filesystem.write_file(host, metrics["file"], jobmetrics.render(settings, sql))
+    except OSError as exc:  # a full disk
+        raise BackupError(f"could not write the metrics file {metrics['file']}: {exc}") from None
+
+
 def failures(tests: list[dict[str, Any]]) -> str:
     """What failed in a run of restore tests, as one message ("" when all passed)."""
     return "; ".join(f"restore test of {t['database']} failed: {t['message']}"
@@ -424,6 +457,8 @@ def restore_test_failure(tests: list[dict[str, Any]], job: JobTraits) -> str:
 def run_job(host: LabHost, settings: dict[str, Any], job: str, at: dt.datetime,
             origin: str, *, script: JobTraits) -> dict[str, Any]:
     """One run of the job (full, differential, log or restore_test) at `at`."""
+    if job == "integrity":
+        return {"checkdb": integrity_check(host, settings, at)}
     if job == "restore_test":
         tests = restore_test(host, settings, at, origin, job=script)
         if restore_test_failure(tests, script):
@@ -580,8 +615,11 @@ def _run_task(host: LabHost, when: dt.datetime, job: tuple[str, str, str],
             raise BackupError(f"the backup job {script} does not exist")
         traits = backupjob.read(host, script)
         run["locks_history"] = traits.locks_history
-        run |= run_job(host, read_settings(host, settings_path), kind, when, "schedule",
-                       script=traits)
+        settings = read_settings(host, settings_path)
+        try:
+            run |= run_job(host, settings, kind, when, "schedule", script=traits)
+        finally:  # the job's last step, whether its databases passed or not
+            write_metrics(host, settings)
         task["last_task_result"], task["last_task_message"] = 0, ""
     except BackupError as exc:
         task["last_task_result"], task["last_task_message"] = 1, str(exc)

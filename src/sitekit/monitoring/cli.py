@@ -1,11 +1,13 @@
 """`sitekit monitoring`: the Prometheus and Alertmanager configuration of a fleet.
 
 sitekit monitoring config FLEET --out DIR [--alertmanager HOST:PORT] [--webhook URL]
+                                          [--scrape-interval DURATION] [--lab]
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +15,16 @@ from pathlib import Path
 from sitekit.arguments import fleet_dir
 from sitekit.monitoring.config import Endpoints, build, write
 from sitekit.problems import ProblemsFound
+
+# Prometheus's duration: units from the largest down, each at most once (model.ParseDuration).
+_DURATION = re.compile(r"(?=\d)(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?")
+
+
+def _duration(text: str) -> str:
+    if not _DURATION.fullmatch(text) or not re.search(r"[1-9]", text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a Prometheus duration: write e.g. 15s, 1m or 1h30m")
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("--webhook", default=defaults.webhook, metavar="URL",
                         help=f"where Alertmanager posts them (default {defaults.webhook}, "
                         "the incident receiver)")
+    config.add_argument("--scrape-interval", type=_duration,
+                        default=defaults.scrape_interval, metavar="DURATION",
+                        help="how often Prometheus scrapes and evaluates "
+                        f"the rules, a Prometheus duration (default {defaults.scrape_interval})")
+    config.add_argument("--lab", action="store_true",
+                        help="scrape the hosts at their `sitekit lab` addresses (127.x.y.z, "
+                        "as the lab's inventory reaches them)")
     return parser
 
 
@@ -44,7 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"--out {args.out} is a file; give a directory")
     try:
-        files = build(args.fleet, Endpoints(args.alertmanager, args.webhook))
+        files = build(args.fleet, Endpoints(args.alertmanager, args.webhook,
+                                            args.scrape_interval), lab=args.lab)
     except ProblemsFound as error:
         sys.stderr.write(error.report() + "\n")
         return 1

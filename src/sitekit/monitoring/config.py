@@ -19,6 +19,7 @@ import yaml
 
 from sitekit.audit.policy import load_policy, policy_file
 from sitekit.audit.render import discard, publish, stage
+from sitekit.inventory import loopback_address
 from sitekit.monitoring import alertmanager, metrics
 from sitekit.monitoring.rules import alert_rules, rule_file
 from sitekit.monitoring.targets import exporter_port, file_sd
@@ -42,8 +43,12 @@ class Endpoints:
     scrape_interval: str = "1m"
 
 
-def build(fleet_dir: Path, endpoints: Endpoints | None = None) -> dict[str, str]:
-    """Every file's text by its path under DIR; raises ProblemsFound naming every problem."""
+def build(fleet_dir: Path, endpoints: Endpoints | None = None, *,
+          lab: bool = False) -> dict[str, str]:
+    """Every file's text by its path under DIR; raises ProblemsFound naming every problem.
+
+    `lab` points the targets at the hosts' lab addresses (the lab inventory's rule).
+    """
     endpoints = endpoints or Endpoints()
     plan = plan_fleet_dir(fleet_dir)
     plan.raise_for_problems()
@@ -57,7 +62,8 @@ def build(fleet_dir: Path, endpoints: Endpoints | None = None) -> dict[str, str]
     problems.extend(policy_problems)
     limits = thresholds(policy, problems) if policy is not None else None
     port = exporter_port(fleet, problems)
-    targets = file_sd(fleet, plan, port, problems) if port is not None else []
+    address = loopback_address if lab else str
+    targets = file_sd(fleet, plan, port, problems, address) if port is not None else []
     if problems or limits is None:
         raise ProblemsFound(problems)
     return {

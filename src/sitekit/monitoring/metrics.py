@@ -12,6 +12,8 @@ windows_exporter's metrics, as its collectors document them
 
 from __future__ import annotations
 
+from sitekit.site.model import WORKSTATION_KINDS
+
 # The scrape job every site host belongs to.
 JOB = "sitekit-windows"
 
@@ -21,6 +23,18 @@ COLLECTORS = {
                "textfile"),
     "station": ("cpu", "memory", "logical_disk", "service", "time", "textfile"),
 }
+
+
+
+def collectors(kind: str) -> tuple[str, ...]:
+    """The collectors of a host kind: the server's, or every station kind's."""
+    if kind == "server":
+        return COLLECTORS["server"]
+    if kind in WORKSTATION_KINDS:
+        return COLLECTORS["station"]
+    raise ValueError(f"no collectors for hosts of kind {kind!r}: the kinds are "
+                     f"server, {', '.join(WORKSTATION_KINDS)}")
+
 
 SERVICE_STATE = "windows_service_state"
 DISK_FREE = "windows_logical_disk_free_bytes"

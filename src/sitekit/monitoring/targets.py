@@ -7,6 +7,7 @@ never a target that would only ever be down.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sitekit.plan.fleet import FleetPlan
@@ -27,9 +28,12 @@ def exporter_port(fleet: Fleet, problems: list[Problem]) -> int | None:
     return port
 
 
-def file_sd(fleet: Fleet, plan: FleetPlan, port: int,
-            problems: list[Problem]) -> list[dict[str, Any]]:
-    """One file_sd target group per host: its address and port, and its labels."""
+def file_sd(fleet: Fleet, plan: FleetPlan, port: int, problems: list[Problem],
+            address: Callable[[str], str] = str) -> list[dict[str, Any]]:
+    """One file_sd target group per host: its address and port, and its labels.
+
+    `address` maps each planned address (the lab's loopback_address, for `--lab`).
+    """
     groups = []
     for site_plan in plan.sites:
         site = site_plan.site
@@ -44,7 +48,7 @@ def file_sd(fleet: Fleet, plan: FleetPlan, port: int,
                     f"{host.kind} to the `to:` of a flow from {SOURCE} on port {PORT}")))
                 return []
             groups.append({
-                "targets": [f"{host.address}:{port}"],
+                "targets": [f"{address(host.address)}:{port}"],
                 "labels": {"site": site.code, "city": site.city, "ring": str(site.rollout_ring),
                            "kind": host.kind, "host": host.name},
             })

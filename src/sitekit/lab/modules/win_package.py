@@ -58,14 +58,14 @@ def win_package(host: LabHost, args: dict[str, Any], check_mode: bool,
     if not check_mode:
         entry = shares.installer(state, args["path"]) if shares.is_unc(args["path"]) else None
         replaced = _major_upgrade(host, args, entry, version)
+        if entry is not None:  # first: a setup that fails leaves no product registered
+            installers.run_setup(host, entry, args["arguments"], check_mode)
         packages[args["product_id"].upper()] = {"name": name, "version": version,
                                                 "publisher": "sitekit lab"}
         if product is not None and product != args["product_id"].upper():
             del packages[product]
         for older in replaced:
             del packages[older]
-        if entry is not None:
-            installers.run_setup(host, entry, args["arguments"], check_mode)
     return result | {"changed": True, "rc": 0}
 
 
@@ -91,7 +91,7 @@ def _major_upgrade(host: LabHost, args: dict[str, Any], entry: dict[str, Any] | 
     removes the newer product first. The installer-fails fault ends a release's install in 1603.
     """
     state = host_state(host)
-    if entry is not None and entry.get("sha256") and \
+    if entry is not None and entry.get("release") and \
             faults.active(state, "installer-fails") is not None:
         raise _fail_install(args, _FATAL, "Product: installation failed (lab fault "
                                           "installer-fails). Error status: 1603.")
