@@ -37,14 +37,16 @@ options:
       - C(firewall) per profile, whether it is on and its default actions.
       - C(clock) the offset from O(ntp_server) and the time source in use.
       - C(autologon) whether Windows logs on by itself, and as whom.
+      - C(logging) the advanced audit policy per subcategory (auditpol; English Windows), whether
+        it overrides the legacy categories, and the Security log's effective size and mode.
     type: list
     elements: str
     default: [os, updates, application, sql_server, defender, backups, disks, sql_files,
               services, local_groups, password_policy, lockout_policy, winrm, firewall,
-              clock, autologon]
+              clock, autologon, logging]
     choices: [os, updates, application, sql_server, defender, backups, disks, sql_files,
               services, local_groups, password_policy, lockout_policy, winrm, firewall,
-              clock, autologon]
+              clock, autologon, logging]
   application_name:
     description:
       - The restaurant application's name (the fleet's C(application.name)); its package is

@@ -48,6 +48,10 @@ def _power(state: dict[str, Any]) -> Any:
     return state["power"]["active"]
 
 
+def _audit(state: dict[str, Any]) -> Any:
+    return state["audit_policy"]
+
+
 def _firewall(state: dict[str, Any]) -> Any:
     return state["firewall"]["profiles"]
 
@@ -73,6 +77,9 @@ CASES: list[tuple[str, dict[str, Any], Callable[[dict[str, Any]], Any]]] = [
      _policy),
     ("sitekit_local_accounts", ACCOUNTS, _accounts),
     ("community.windows.win_power_plan", {"name": "high performance"}, _power),
+    # auditpol's names compare case-insensitively, as the module's -notin does.
+    ("ansible.windows.win_audit_policy_system",
+     {"subcategory": "process creation", "audit_type": ["success", "failure"]}, _audit),
 ]
 
 
@@ -118,6 +125,9 @@ def test_misspelled_option_fails(module_lab: CliLab, module: str, args: dict[str
     ("sitekit_local_accounts", {"groups": [{"name": "POS X", "members": ["ghost"]}]},
      "ghost is not a valid account"),
     ("community.windows.win_power_plan", {"name": "Ultimate"}, "is not available"),
+    ("ansible.windows.win_audit_policy_system",
+     {"subcategory": "Process Creations", "audit_type": ["success"]},
+     "Invalid sub category provided"),
 ])
 def test_documented_failure_changes_nothing(module_lab: CliLab, module: str,
                                             args: dict[str, Any], message: str) -> None:
@@ -126,6 +136,18 @@ def test_documented_failure_changes_nothing(module_lab: CliLab, module: str,
     assert result.get("failed") is True
     assert message in result["msg"]
     assert modelled(module_lab) == before
+
+
+def test_audit_category_sets_each_subcategory(module_lab: CliLab) -> None:
+    # A category sets all its subcategories; the result is auditpol /get /r in lower case.
+    result = run(module_lab, "ansible.windows.win_audit_policy_system",
+                 {"category": "Logon/Logoff", "audit_type": ["failure", "none"]})
+    assert result["changed"] is True
+    assert result["current_audit_policy"]["other logon/logoff events"] == "failure"
+    assert set(result["current_audit_policy"].values()) == {"failure"}
+    assert len(result["current_audit_policy"]) == 11
+    assert modelled(module_lab)["audit_policy"]["Logon"] == ["failure"]
+    assert modelled(module_lab)["audit_policy"]["Process Termination"] == []
 
 
 def test_firewall_profile_off_then_on(module_lab: CliLab) -> None:
