@@ -61,5 +61,5 @@ def seed() -> dict[str, list[str]]:
 
 
 def fact_key(subcategory: str) -> str:
-    """A subcategory's key in the audit's facts: Other Logon/Logoff Events -> other_logon_logoff_events."""
+    """A subcategory's key in the facts: Other Logon/Logoff Events -> other_logon_logoff_events."""
     return re.sub(r"[^a-z0-9]+", "_", subcategory.lower()).strip("_")

@@ -406,7 +406,10 @@ def _autologon(ctx: _Host) -> dict[str, Any]:
 
 
 def _logging(ctx: _Host) -> dict[str, Any]:
-    """auditpol /get /category:*, SCENoApplyLegacyAuditPolicy, Get-WinEvent -ListLog Security.
+    """The audit policy, its override of the categories and the Security log, as Windows has them.
+
+    What auditpol /get /category:*, Lsa SCENoApplyLegacyAuditPolicy and Get-WinEvent -ListLog
+    Security show.
 
     The Event Log policy (MaxSize in KB, Retention "1" = keep events and stop logging when
     full, AutoBackupLogFiles "1" = archive then clear) wins over the log's own values
