@@ -119,16 +119,15 @@ class CliLab:
     def opening_day_options(self) -> list[str]:
         """What opening day needs on a lab whose clock runs behind the controller's.
 
-        Two checks compare the hosts with the controller's own clock, which cannot be set
-        back: preflight's clock skew (allowed here as far as the lab is behind, and the
-        hour a run takes) and acceptance's freshness of signatures and backups (left out;
-        test_opening_day proves it at the controller's date). Nothing the audit reads.
+        Preflight compares each host's clock with the controller's, which cannot be set
+        back: the skew it allows here is as far as the lab is behind, and the hour a run
+        takes. Everything else (acceptance judges ages by the host's own clock, as the
+        audit does) runs as it would at the lab's date.
         """
         if not self.behind:
             return []
         allowed = int(self.behind.total_seconds()) + 3600
-        return ["-e", json.dumps({"preflight_max_clock_skew_seconds": allowed}),
-                "--skip-tags", "acceptance"]
+        return ["-e", json.dumps({"preflight_max_clock_skew_seconds": allowed})]
 
     def sitekit(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run `sitekit lab ...` with this lab's directory."""

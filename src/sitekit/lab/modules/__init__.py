@@ -28,6 +28,7 @@ from sitekit.lab.modules.argspec import (
     OptionSpec,
     SpecNotFoundError,
     load_spec,
+    options_off_default,
     validate,
 )
 from sitekit.lab.process import ExecResult, json_result
@@ -53,6 +54,9 @@ class Registration:
     fqcn: str
     handler: Handler
     supports_check_mode: bool
+    # The options the model acts on: any other given at a value other than its default
+    # fails the task (a model that ignored it would answer what Windows does not).
+    implements: frozenset[str]
     # Options the .ps1 accepts that its spec cannot show: a legacy module's (win_copy's
     # _copy_mode, checked against its documentation) or those setup adds at run time.
     hidden: tuple[OptionSpec, ...] = ()
@@ -61,14 +65,18 @@ class Registration:
 REGISTRY: dict[str, Registration] = {}
 
 
-def register(fqcn: str, *, supports_check_mode: bool,
+def register(fqcn: str, *, supports_check_mode: bool, implements: tuple[str, ...],
              hidden: tuple[OptionSpec, ...] = ()) -> Callable[[Handler], Handler]:
-    """Register a handler for a module, as its .ps1 spec declares check-mode support."""
+    """Register a handler for a module, as its .ps1 spec declares check-mode support.
+
+    `implements` names the options the handler acts on; `hidden` ones are implemented too.
+    """
 
     def decorate(handler: Handler) -> Handler:
         if fqcn in REGISTRY:
             raise ValueError(f"{fqcn} is registered twice")
-        REGISTRY[fqcn] = Registration(fqcn, handler, supports_check_mode, hidden)
+        implemented = frozenset(implements) | {o.name for o in hidden}
+        REGISTRY[fqcn] = Registration(fqcn, handler, supports_check_mode, implemented, hidden)
         return handler
 
     return decorate
@@ -93,11 +101,19 @@ def run_module(host: LabHost, fqcn: str, args: dict[str, Any]) -> ExecResult:
     if registration is None:
         return _failed(f"the sitekit lab does not model the module {fqcn}", args)
     try:
-        invocation = validate(_with_hidden(load_spec(fqcn), registration.hidden), args)
+        spec = _with_hidden(load_spec(fqcn), registration.hidden)
+        invocation = validate(spec, args)
     except SpecNotFoundError as exc:
         return _failed(f"the sitekit lab cannot check arguments of {fqcn}: {exc}", args)
     except ArgumentError as exc:
         return _failed(str(exc), args)
+    unmodelled = [name for name in options_off_default(spec, args, invocation.params)
+                  if name not in registration.implements]
+    if unmodelled:
+        model = registration.handler.__module__.replace(".", "/")
+        return _failed(f"the sitekit lab does not model the option {', '.join(unmodelled)} of"
+                       f" {fqcn}: leave it at its default, or model it in src/{model}.py",
+                       args)
     name = str(invocation.internal.get("module_name") or fqcn.rsplit(".", 1)[-1])
     if invocation.check_mode and not registration.supports_check_mode:
         msg = f"remote module ({name}) does not support check mode"

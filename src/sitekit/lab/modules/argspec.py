@@ -700,3 +700,19 @@ def dotnet_type(value: Any) -> str:
     names = {str: "System.String", float: "System.Decimal", dict: "System.Collections.Hashtable",
              list: "System.Object[]"}
     return names.get(type(value), "System.Object")
+
+
+def options_off_default(spec: ModuleSpec, args: dict[str, Any],
+                        params: dict[str, Any]) -> list[str]:
+    """The top-level options a task gave at a value other than their default.
+
+    `args` as the task sent them (an alias counts as its option), `params` as validated.
+    """
+    given = []
+    for opt in spec.options:
+        if not any(name in args for name in (opt.name, *opt.aliases)):
+            continue
+        default = None if opt.default is None else convert(opt.type, opt.default)
+        if params.get(opt.name) != default:
+            given.append(opt.name)
+    return given

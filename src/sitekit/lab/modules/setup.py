@@ -159,7 +159,8 @@ def facts(host: LabHost, gather: set[str]) -> dict[str, Any]:
 
 # setup.ps1 turns any option it is given into a raw one (gather_facts may pass more).
 @register("ansible.windows.setup", supports_check_mode=True,
-          hidden=(OptionSpec("filter", type="raw"),))
+          hidden=(OptionSpec("filter", type="raw"),),
+          implements=("gather_subset",))
 def setup(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) -> dict[str, Any]:
     """Gather the requested fact subsets."""
     gather, warnings = subsets(list(args["gather_subset"] or ["all"]))

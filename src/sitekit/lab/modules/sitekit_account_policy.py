@@ -82,7 +82,10 @@ def merged(current: dict[str, int], args: dict[str, Any]) -> dict[str, int]:
     return policy
 
 
-@register("ansible.legacy.sitekit_account_policy", supports_check_mode=True)
+@register("ansible.legacy.sitekit_account_policy", supports_check_mode=True,
+          implements=("min_password_length", "password_complexity", "max_password_age_days",
+                      "min_password_age_days", "password_history_size", "lockout_threshold",
+                      "lockout_duration_minutes", "lockout_reset_minutes"))
 def sitekit_account_policy(host: LabHost, args: dict[str, Any], check_mode: bool,
                            diff: bool) -> dict[str, Any]:
     """Set the given policy options (secedit /configure); report what changed."""

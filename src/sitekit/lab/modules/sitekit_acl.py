@@ -74,7 +74,8 @@ def readers(state: dict[str, Any], path: str) -> set[str]:
     return {r["sid"] for r in acl_of(state, path)["rules"] if r["type"] == "allow"}
 
 
-@register("ansible.legacy.sitekit_acl", supports_check_mode=True)
+@register("ansible.legacy.sitekit_acl", supports_check_mode=True,
+          implements=("paths", "rules", "inherit_parent"))
 def sitekit_acl(host: LabHost, args: dict[str, Any], check_mode: bool,
                 diff: bool) -> dict[str, Any]:
     """Replace each folder's access list with exactly the rules given."""

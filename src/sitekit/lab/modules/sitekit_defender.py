@@ -103,7 +103,11 @@ def _next_version(version: str) -> str:
     return ".".join(parts)
 
 
-@register("ansible.legacy.sitekit_defender", supports_check_mode=True)
+@register("ansible.legacy.sitekit_defender", supports_check_mode=True,
+          implements=("realtime_protection", "behavior_monitoring", "scan_day", "scan_time",
+                      "scan_type", "quick_scan_time", "check_signatures_before_scan",
+                      "signature_update_interval", "exclusion_paths", "exclusion_processes",
+                      "exclusion_extensions", "signature_max_age_hours"))
 def sitekit_defender(host: LabHost, args: dict[str, Any], check_mode: bool,
                      diff: bool) -> dict[str, Any]:
     """Set preferences and exclusions, update stale signatures; report what changed."""

@@ -503,7 +503,9 @@ READERS: dict[str, Callable[[_Host], Any]] = {
 }
 
 
-@register("ansible.legacy.sitekit_facts", supports_check_mode=True)
+@register("ansible.legacy.sitekit_facts", supports_check_mode=True,
+          implements=("gather", "application_name", "services", "groups", "ntp_server",
+                      "sql_instance", "sql_connect", "databases"))
 def sitekit_facts(host: LabHost, args: dict[str, Any], check_mode: bool,
                   diff: bool) -> dict[str, Any]:
     """Read the requested subsets of the host's state; never changes anything."""

@@ -24,7 +24,9 @@ _RESULT_LISTS = ("users_created", "users_updated", "users_disabled", "users_remo
                  "members_removed")
 
 
-@register("ansible.legacy.sitekit_local_accounts", supports_check_mode=True)
+@register("ansible.legacy.sitekit_local_accounts", supports_check_mode=True,
+          implements=("users", "groups", "initial_password", "managed_description",
+                      "unlisted_users"))
 def sitekit_local_accounts(host: LabHost, args: dict[str, Any], check_mode: bool,
                            diff: bool) -> dict[str, Any]:
     """Apply the users and groups; return what was created, changed and removed."""

@@ -67,7 +67,8 @@ def _check(table: dict[str, Any]) -> None:
         keys.add(key)
 
 
-@register("ansible.legacy.sitekit_pos_data", supports_check_mode=True)
+@register("ansible.legacy.sitekit_pos_data", supports_check_mode=True,
+          implements=("sql_instance", "database", "tables"))
 def sitekit_pos_data(host: LabHost, args: dict[str, Any], check_mode: bool,
                      diff: bool) -> dict[str, Any]:
     """Bring each table to exactly its rows; report counts and changes per table."""

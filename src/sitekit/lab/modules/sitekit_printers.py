@@ -64,7 +64,8 @@ def _check(printers: list[dict[str, Any]], printing: dict[str, Any]) -> list[str
     return missing
 
 
-@register("ansible.legacy.sitekit_printers", supports_check_mode=True)
+@register("ansible.legacy.sitekit_printers", supports_check_mode=True,
+          implements=("printers", "marker", "purge"))
 def sitekit_printers(host: LabHost, args: dict[str, Any], check_mode: bool,
                      diff: bool) -> dict[str, Any]:
     """Add, update and remove printers; purge marked printers the list no longer has."""

@@ -34,7 +34,8 @@ def wanted_values(values: list[dict[str, Any]]) -> list[tuple[str, str, dict[str
     return wanted
 
 
-@register("ansible.legacy.sitekit_registry", supports_check_mode=True)
+@register("ansible.legacy.sitekit_registry", supports_check_mode=True,
+          implements=("values",))
 def sitekit_registry(host: LabHost, args: dict[str, Any], check_mode: bool,
                      diff: bool) -> dict[str, Any]:
     """Bring every listed value to its type and data, or remove it; report the changes."""

@@ -21,7 +21,8 @@ def _deployed(host: LabHost, args: dict[str, Any]) -> bool:
     return filesystem.is_file(host, args["script"]) and filesystem.is_file(host, args["settings"])
 
 
-@register("ansible.legacy.sitekit_sql_backup", supports_check_mode=True)
+@register("ansible.legacy.sitekit_sql_backup", supports_check_mode=True,
+          implements=("script", "settings", "type", "max_age_hours"))
 def sitekit_sql_backup(host: LabHost, args: dict[str, Any], check_mode: bool,
                        diff: bool) -> dict[str, Any]:
     """Back up the databases whose newest verified backup is too old; re-copy lost copies."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sitekit.lab import sqlbackup, sqlserver
+from sitekit.lab import filesystem, sqlbackup, sqlserver
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.state import host_state
@@ -14,7 +14,8 @@ def _when(entry: dict[str, Any] | None) -> str | None:
     return entry["finished"] if entry else None
 
 
-@register("ansible.legacy.sitekit_sql_backup_info", supports_check_mode=True)
+@register("ansible.legacy.sitekit_sql_backup_info", supports_check_mode=True,
+          implements=("instance", "service", "server", "databases", "settings"))
 def sitekit_sql_backup_info(host: LabHost, args: dict[str, Any], check_mode: bool,
                             diff: bool) -> dict[str, Any]:
     """Report the instance, the named (or all) databases and their last backups."""
@@ -32,6 +33,9 @@ def sitekit_sql_backup_info(host: LabHost, args: dict[str, Any], check_mode: boo
         raise ModuleFailedError(f"cannot query SQL Server instance {args['instance']}: "
                                 f"{exc.msg}") from exc
     names = args["databases"] or list(sql.get("databases") or {})
+    # The job's history (verified backups, restore tests) is found through its settings
+    # file; without one, or with a path that is not there, the module reads none.
+    history = bool(args["settings"]) and filesystem.is_file(host, args["settings"])
     databases: dict[str, Any] = {}
     for name in names:
         found = sqlbackup.database(sql, name)
@@ -39,8 +43,9 @@ def sitekit_sql_backup_info(host: LabHost, args: dict[str, Any], check_mode: boo
             databases[name] = {"exists": False}
             continue
         db, db_state = found
-        tests = [t for t in sql.get("restore_tests", []) if t["database"].lower() == db.lower()]
-        full = sqlbackup.newest(sql, db, "full")
+        tests = [t for t in sql.get("restore_tests", []) if t["database"].lower() == db.lower()
+                 ] if history else []
+        full = sqlbackup.newest(sql, db, "full") if history else None
         databases[db] = {
             "exists": True,
             "recovery_model": db_state.get("recovery_model"),

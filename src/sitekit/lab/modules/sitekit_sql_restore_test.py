@@ -16,7 +16,8 @@ from sitekit.lab.modules._common import utcnow
 from sitekit.lab.state import host_state
 
 
-@register("ansible.legacy.sitekit_sql_restore_test", supports_check_mode=True)
+@register("ansible.legacy.sitekit_sql_restore_test", supports_check_mode=True,
+          implements=("script", "settings", "max_age_hours"))
 def sitekit_sql_restore_test(host: LabHost, args: dict[str, Any], check_mode: bool,
                              diff: bool) -> dict[str, Any]:
     """Restore each database's newest chain to a scratch database unless tested recently."""

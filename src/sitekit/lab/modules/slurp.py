@@ -14,7 +14,8 @@ from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 
 
-@register("ansible.windows.slurp", supports_check_mode=True)
+@register("ansible.windows.slurp", supports_check_mode=True,
+          implements=("src",))
 def slurp(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) -> dict[str, Any]:
     """Return the file's bytes; fail as slurp.ps1 does for a directory or a missing path."""
     src = filesystem.expand(host, args["src"])

@@ -38,7 +38,9 @@ def _check_owner(host: LabHost, instance: dict[str, Any], owner: str, database: 
                                           "instance.")
 
 
-@register("lowlydba.sqlserver.database", supports_check_mode=True)
+@register("lowlydba.sqlserver.database", supports_check_mode=True,
+          implements=("database", "recovery_model", "data_file_path", "log_file_path", "owner",
+                      "state", "sql_instance", "sql_username"))
 def database(host: LabHost, args: dict[str, Any], check_mode: bool,
              diff: bool) -> dict[str, Any]:
     """Bring a database to its state: exists, owner, recovery model."""

@@ -9,7 +9,8 @@ from sitekit.lab.host import LabHost
 from sitekit.lab.modules import register
 
 
-@register("lowlydba.sqlserver.instance_info", supports_check_mode=True)
+@register("lowlydba.sqlserver.instance_info", supports_check_mode=True,
+          implements=("sql_instance", "sql_username"))
 def instance_info(host: LabHost, args: dict[str, Any], check_mode: bool,
                   diff: bool) -> dict[str, Any]:
     """Read-only: the instance's version, edition, collation and login mode."""

@@ -24,7 +24,9 @@ def windows_account_exists(host: LabHost, login: str) -> bool:
     return find(state["users"], name) is not None or find(state["groups"], name) is not None
 
 
-@register("lowlydba.sqlserver.login", supports_check_mode=True)
+@register("lowlydba.sqlserver.login", supports_check_mode=True,
+          implements=("login", "password", "enabled", "default_database", "skip_password_reset",
+                      "state", "sql_instance", "sql_username"))
 def login(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) -> dict[str, Any]:
     """Create, change or drop a login."""
     sqlserver.require_dbatools(host, "lowlydba.sqlserver.login")

@@ -16,7 +16,8 @@ from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.state import find
 
 
-@register("lowlydba.sqlserver.restore", supports_check_mode=True)
+@register("lowlydba.sqlserver.restore", supports_check_mode=True,
+          implements=("database", "path", "with_replace", "sql_instance", "sql_username"))
 def restore(host: LabHost, args: dict[str, Any], check_mode: bool,
             diff: bool) -> dict[str, Any]:
     """Restore `database` from the full backup at `path`."""

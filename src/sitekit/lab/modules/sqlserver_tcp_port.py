@@ -13,7 +13,8 @@ from sitekit.lab.host import LabHost
 from sitekit.lab.modules import register
 
 
-@register("lowlydba.sqlserver.tcp_port", supports_check_mode=True)
+@register("lowlydba.sqlserver.tcp_port", supports_check_mode=True,
+          implements=("port", "ip_address", "force", "sql_instance", "sql_username"))
 def tcp_port(host: LabHost, args: dict[str, Any], check_mode: bool,
              diff: bool) -> dict[str, Any]:
     """Set the instance's IPAll TcpPort (and clear its dynamic port)."""

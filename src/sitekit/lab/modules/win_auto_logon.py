@@ -41,7 +41,8 @@ def _account(state: dict[str, Any], username: str) -> tuple[str, str]:
 _NO_LOG = (OptionSpec(name="password", type="str", no_log=True),)
 
 
-@register("ansible.windows.win_auto_logon", supports_check_mode=True, hidden=_NO_LOG)
+@register("ansible.windows.win_auto_logon", supports_check_mode=True, hidden=_NO_LOG,
+          implements=("logon_count", "state", "username"))
 def win_auto_logon(host: LabHost, args: dict[str, Any], check_mode: bool,
                    diff: bool) -> dict[str, Any]:
     """Turn automatic logon on for an account, or off."""

@@ -20,7 +20,8 @@ from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.state import find, host_state
 
 
-@register("ansible.windows.win_command", supports_check_mode=False)
+@register("ansible.windows.win_command", supports_check_mode=False,
+          implements=("cmd", "argv"))
 def win_command(host: LabHost, args: dict[str, Any], check_mode: bool,
                 diff: bool) -> dict[str, Any]:
     """Run a release's database upgrade program; anything else is not modelled."""

@@ -30,7 +30,8 @@ def _sha1(data: bytes) -> str:
     return hashlib.sha1(data, usedforsecurity=False).hexdigest()
 
 
-@register("ansible.windows.win_copy", supports_check_mode=True, hidden=_HIDDEN)
+@register("ansible.windows.win_copy", supports_check_mode=True, hidden=_HIDDEN,
+          implements=("dest", "backup", "force", "src"))
 def win_copy(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) -> dict[str, Any]:
     """Dispatch on the action plugin's copy mode."""
     mode = args["_copy_mode"]

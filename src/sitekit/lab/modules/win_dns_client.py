@@ -10,7 +10,8 @@ from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.state import host_state
 
 
-@register("ansible.windows.win_dns_client", supports_check_mode=True)
+@register("ansible.windows.win_dns_client", supports_check_mode=True,
+          implements=("adapter_names", "dns_servers", "suffix_search_list"))
 def win_dns_client(host: LabHost, args: dict[str, Any], check_mode: bool,
                    diff: bool) -> dict[str, Any]:
     """Set (or with [] reset to DHCP) the DNS servers of the named adapters ('*' = all)."""

@@ -9,7 +9,8 @@ from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.state import find, host_state
 
 
-@register("ansible.windows.win_feature", supports_check_mode=True)
+@register("ansible.windows.win_feature", supports_check_mode=True,
+          implements=("name", "state"))
 def win_feature(host: LabHost, args: dict[str, Any], check_mode: bool,
                 diff: bool) -> dict[str, Any]:
     """Install or remove features; client Windows has no Install-WindowsFeature."""

@@ -9,7 +9,8 @@ from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 
 
-@register("ansible.windows.win_file", supports_check_mode=True)
+@register("ansible.windows.win_file", supports_check_mode=True,
+          implements=("path", "state"))
 def win_file(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) -> dict[str, Any]:
     """Bring a path to its state: absent, directory, file (must exist) or touch."""
     path = filesystem.expand(host, args["path"])

@@ -35,7 +35,8 @@ def winrm_allowed(rules: dict[str, Any], profile: str) -> bool:
         for rule in rules.values())
 
 
-@register("ansible.windows.win_firewall", supports_check_mode=True)
+@register("ansible.windows.win_firewall", supports_check_mode=True,
+          implements=("profiles", "state", "inbound_action", "outbound_action"))
 def win_firewall(host: LabHost, args: dict[str, Any], check_mode: bool,
                  diff: bool) -> dict[str, Any]:
     """Enable (with default actions) or disable the chosen profiles."""

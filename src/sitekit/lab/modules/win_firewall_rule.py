@@ -17,7 +17,10 @@ _DEFAULTS = {"description": "", "group": None, "direction": None, "action": "all
              "profiles": ["domain", "private", "public"], "icmp_type_code": None}
 
 
-@register("community.windows.win_firewall_rule", supports_check_mode=True)
+@register("community.windows.win_firewall_rule", supports_check_mode=True,
+          implements=("enabled", "state", "name", "group", "direction", "action", "description",
+                      "localip", "remoteip", "localport", "remoteport", "program", "service",
+                      "protocol", "profiles", "icmp_type_code"))
 def win_firewall_rule(host: LabHost, args: dict[str, Any], check_mode: bool,
                       diff: bool) -> dict[str, Any]:
     """Create, change or remove a rule; ports need a TCP or UDP protocol, as on Windows."""

@@ -10,7 +10,8 @@ from sitekit.lab.modules._accounts import resolve
 from sitekit.lab.state import find, host_state
 
 
-@register("ansible.windows.win_group", supports_check_mode=True)
+@register("ansible.windows.win_group", supports_check_mode=True,
+          implements=("description", "members", "name", "state"))
 def win_group(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) -> dict[str, Any]:
     """Create, update or remove a local group."""
     state = host_state(host)

@@ -10,7 +10,8 @@ from sitekit.lab.modules._accounts import group_of, qualified, resolve
 from sitekit.lab.state import host_state
 
 
-@register("ansible.windows.win_group_membership", supports_check_mode=True)
+@register("ansible.windows.win_group_membership", supports_check_mode=True,
+          implements=("name", "members", "state"))
 def win_group_membership(host: LabHost, args: dict[str, Any], check_mode: bool,
                          diff: bool) -> dict[str, Any]:
     """Add, remove or set exactly the given members."""

@@ -16,7 +16,8 @@ from sitekit.lab.state import host_state
 _VALID = re.compile(r"^(?!\d+$)[A-Za-z0-9-]{1,15}$")
 
 
-@register("ansible.windows.win_hostname", supports_check_mode=True)
+@register("ansible.windows.win_hostname", supports_check_mode=True,
+          implements=("name",))
 def win_hostname(host: LabHost, args: dict[str, Any], check_mode: bool,
                  diff: bool) -> dict[str, Any]:
     """Schedule a rename to args.name when it differs from the current name."""

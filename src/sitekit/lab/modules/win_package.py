@@ -25,7 +25,9 @@ from sitekit.lab.state import find, host_state
 _FILE_NAME = re.compile(r"^(?P<name>.+?)[-_ ]v?(?P<version>\d+(?:\.\d+)+)\.(msi|msp|exe)$", re.I)
 
 
-@register("ansible.windows.win_package", supports_check_mode=True)
+@register("ansible.windows.win_package", supports_check_mode=True,
+          implements=("arguments", "path", "product_id", "state", "creates_path", "creates_version",
+                      "creates_service"))
 def win_package(host: LabHost, args: dict[str, Any], check_mode: bool,
                 diff: bool) -> dict[str, Any]:
     """Install or remove a package, installed or not as win_package.ps1's Get-InstalledStatus."""

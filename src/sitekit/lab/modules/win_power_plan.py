@@ -10,7 +10,8 @@ from sitekit.lab.seed_base import ensure
 from sitekit.lab.state import host_state
 
 
-@register("community.windows.win_power_plan", supports_check_mode=True)
+@register("community.windows.win_power_plan", supports_check_mode=True,
+          implements=("name", "guid"))
 def win_power_plan(host: LabHost, args: dict[str, Any], check_mode: bool,
                    diff: bool) -> dict[str, Any]:
     """Activate the plan named by name or guid; only installed plans can be activated."""

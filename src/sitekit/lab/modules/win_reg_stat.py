@@ -21,7 +21,8 @@ def _describe(value: dict[str, Any]) -> dict[str, Any]:
     return {"type": _TYPES.get(value["type"], "REG_SZ"), "value": data, "raw_value": raw}
 
 
-@register("ansible.windows.win_reg_stat", supports_check_mode=True)
+@register("ansible.windows.win_reg_stat", supports_check_mode=True,
+          implements=("path", "name"))
 def win_reg_stat(host: LabHost, args: dict[str, Any], check_mode: bool,
                  diff: bool) -> dict[str, Any]:
     """exists, and the key's properties and sub keys (or one property's value)."""

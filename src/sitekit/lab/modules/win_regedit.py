@@ -41,7 +41,8 @@ def _convert(kind: str, data: Any) -> Any:
     return str(data)
 
 
-@register("ansible.windows.win_regedit", supports_check_mode=True)
+@register("ansible.windows.win_regedit", supports_check_mode=True,
+          implements=("path", "name", "data", "type", "state", "delete_key", "hive"))
 def win_regedit(host: LabHost, args: dict[str, Any], check_mode: bool,
                 diff: bool) -> dict[str, Any]:
     """Create or remove a key, or set or remove one of its values."""

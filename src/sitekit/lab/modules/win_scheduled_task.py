@@ -26,7 +26,12 @@ def _path(path: str) -> str:
     return "\\" + path.strip("\\") + ("\\" if path.strip("\\") else "")
 
 
-@register("community.windows.win_scheduled_task", supports_check_mode=True)
+@register("community.windows.win_scheduled_task", supports_check_mode=True,
+          implements=("name", "path", "state", "actions", "triggers", "display_name", "group",
+                      "logon_type", "run_level", "username", "author", "date", "description",
+                      "source", "version", "allow_demand_start", "enabled", "execution_time_limit",
+                      "hidden", "multiple_instances", "priority", "restart_count",
+                      "restart_interval", "start_when_available", "wake_to_run"))
 def win_scheduled_task(host: LabHost, args: dict[str, Any], check_mode: bool,
                        diff: bool) -> dict[str, Any]:
     r"""Create, change or remove a task at path\\name."""

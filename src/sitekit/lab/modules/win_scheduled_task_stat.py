@@ -21,7 +21,8 @@ _LOGON_TYPES = {"password": "TASK_LOGON_PASSWORD", "s4u": "TASK_LOGON_S4U",
                 "none": "TASK_LOGON_NONE"}
 
 
-@register("community.windows.win_scheduled_task_stat", supports_check_mode=True)
+@register("community.windows.win_scheduled_task_stat", supports_check_mode=True,
+          implements=("path", "name"))
 def win_scheduled_task_stat(host: LabHost, args: dict[str, Any], check_mode: bool,
                             diff: bool) -> dict[str, Any]:
     """Report the folder and, when named, the task."""

@@ -36,7 +36,9 @@ def _describe(services: dict[str, Any], name: str, state: dict[str, Any]) -> dic
     }
 
 
-@register("ansible.windows.win_service", supports_check_mode=True)
+@register("ansible.windows.win_service", supports_check_mode=True,
+          implements=("description", "desktop_interact", "display_name", "name", "path",
+                      "start_mode", "state", "username"))
 def win_service(host: LabHost, args: dict[str, Any], check_mode: bool,
                 diff: bool) -> dict[str, Any]:
     """Configure a service and bring it to the requested state."""

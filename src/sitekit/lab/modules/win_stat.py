@@ -13,7 +13,8 @@ from sitekit.lab.modules import register
 from sitekit.lab.state import host_state
 
 
-@register("ansible.windows.win_stat", supports_check_mode=True)
+@register("ansible.windows.win_stat", supports_check_mode=True,
+          implements=("path", "get_checksum", "get_size", "checksum_algorithm"))
 def win_stat(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) -> dict[str, Any]:
     """Describe a file or directory; exists=false for neither."""
     path = filesystem.expand(host, args["path"])

@@ -12,7 +12,8 @@ from sitekit.lab.state import host_state
 _KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\TimeZoneInformation"
 
 
-@register("ansible.windows.win_timezone", supports_check_mode=True)
+@register("ansible.windows.win_timezone", supports_check_mode=True,
+          implements=("timezone",))
 def win_timezone(host: LabHost, args: dict[str, Any], check_mode: bool,
                  diff: bool) -> dict[str, Any]:
     """Set the time zone (tzutil /s) when it differs."""

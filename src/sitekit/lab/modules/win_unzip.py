@@ -38,7 +38,8 @@ def _entries(host: LabHost, src: str) -> list[tuple[str, bytes]]:
                                 f"System.IO.Compression.ZipFile, Exception: {exc}") from None
 
 
-@register("community.windows.win_unzip", supports_check_mode=True)
+@register("community.windows.win_unzip", supports_check_mode=True,
+          implements=("src", "dest", "delete_archive", "recurse", "creates", "password"))
 def win_unzip(host: LabHost, args: dict[str, Any], check_mode: bool,
               diff: bool) -> dict[str, Any]:
     """Extract src into dest unless `creates` exists."""

@@ -26,7 +26,11 @@ _DEFINITIONS = "Definition Updates"
 _E_INSTALL_FAILURE = -2147023293  # 0x80070643, "Fatal error during installation"
 
 
-@register("ansible.windows.win_updates", supports_check_mode=True, hidden=_HIDDEN)
+# reboot and reboot_timeout are the action plugin's (plugins/action/win_updates.py reboots
+# through the connection, as the lab models reboots); the module passes them by.
+@register("ansible.windows.win_updates", supports_check_mode=True, hidden=_HIDDEN,
+          implements=("accept_list", "category_names", "reject_list", "state", "reboot",
+                      "reboot_timeout"))
 def win_updates(host: LabHost, args: dict[str, Any], check_mode: bool,
                 diff: bool) -> dict[str, Any]:
     """start, poll or cancel an update run."""

@@ -45,7 +45,11 @@ def _describe(state: dict[str, Any], name: str) -> dict[str, Any]:
     }
 
 
-@register("ansible.windows.win_user", supports_check_mode=True)
+@register("ansible.windows.win_user", supports_check_mode=True,
+          implements=("account_disabled", "account_locked", "description", "fullname", "groups",
+                      "groups_action", "home_directory", "login_script", "name", "password",
+                      "password_expired", "password_never_expires", "profile", "state",
+                      "update_password", "user_cannot_change_password"))
 def win_user(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) -> dict[str, Any]:
     """Create, update, query or remove a local user."""
     state = host_state(host)

@@ -13,7 +13,8 @@ from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 
 
-@register("ansible.windows.win_wait_for", supports_check_mode=True)
+@register("ansible.windows.win_wait_for", supports_check_mode=True,
+          implements=("host", "path", "port", "state", "timeout"))
 def win_wait_for(host: LabHost, args: dict[str, Any], check_mode: bool,
                  diff: bool) -> dict[str, Any]:
     """Succeed when host:port listens (started/present) or does not (stopped/absent)."""
