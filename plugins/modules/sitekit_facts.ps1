@@ -500,6 +500,10 @@ Function Get-ClockFact {
     $source = & w32tm.exe /query /source 2>&1
     if ($LASTEXITCODE -eq 0) {
         $fact.source = "$source".Trim()
+        if ($Reference) {
+            # The peer as w32tm shows it ("10.41.7.1,0x9") against the designated server (10.6.2).
+            $fact.designated = $fact.source.Split(",")[0].Trim() -eq $Reference.Trim()
+        }
     }
     return $fact
 }
@@ -546,7 +550,7 @@ Function Get-LoggingFact {
         audit_policy = $policy
         force_subcategories = if ($null -eq $force) { $null } else { [int]$force -eq 1 }
         security_log = @{
-            maximum_size_kb = [int64]($log.MaximumSizeInBytes / 1KB)
+            maximum_size_kb = [int64]($log.MaximumSizeInBytes / 1024)
             mode = $log.LogMode.ToString().ToLowerInvariant()
         }
     }

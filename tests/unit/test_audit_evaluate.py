@@ -84,6 +84,8 @@ DRIFTS = [
     ("public profile off", "cashier", "firewall.public.enabled", False, {"FW-01"}),
     ("clock behind", "kitchen", "clock.offset_seconds", -42.0, {"CLK-01"}),
     ("autologon on the office PC", "office", "autologon.enabled", True, {"AUT-01"}),
+    ("time from the internet", "cashier", "clock",
+     {"offset_seconds": 0.2, "source": "time.windows.com,0x9", "designated": False}, {"CLK-02"}),
     ("categories override subcategories", "server", "logging.force_subcategories", None,
      {"LOG-01"}),
     ("failed logons not audited", "cashier", "logging.audit_policy.logon", ["success"],
@@ -132,7 +134,7 @@ def test_an_unreachable_host_is_unknown_never_pass(
     result = Evaluator(policy, TODAY).host("BER02", unreachable("ber02-pos01", "BER02",
                                                                 "cashier"))
     assert not result.reachable
-    assert len(result.results) == 35
+    assert len(result.results) == 36
     assert {r.status for r in result.results} == {UNKNOWN}
     assert result.results[0].note.startswith("unreachable: ntlm: HTTPSConnectionPool")
 

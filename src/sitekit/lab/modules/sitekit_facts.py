@@ -395,7 +395,14 @@ def _clock(ctx: _Host) -> dict[str, Any]:
     if service is not None and service["state"] == "running":
         peers = str(_value(ctx.state, _W32TIME, "NtpServer") or "").split()
         clock["source"] = peers[0] if peers else "Local CMOS Clock"
+        if ctx.args["ntp_server"]:
+            clock["designated"] = designated(clock["source"], ctx.args["ntp_server"])
     return clock
+
+
+def designated(source: str, reference: str) -> bool:
+    """Whether w32tm's source ("10.41.7.1,0x9") is the designated server, by name or address."""
+    return source.split(",", 1)[0].strip().lower() == reference.strip().lower()
 
 
 def _autologon(ctx: _Host) -> dict[str, Any]:

@@ -28,7 +28,8 @@ def _current(policy: dict[str, list[str]], names: tuple[str, ...]) -> dict[str, 
             for name in names}
 
 
-@register("ansible.windows.win_audit_policy_system", supports_check_mode=True)
+@register("ansible.windows.win_audit_policy_system", supports_check_mode=True,
+          implements=("category", "subcategory", "audit_type"))
 def win_audit_policy_system(host: LabHost, args: dict[str, Any], check_mode: bool,
                             diff: bool) -> dict[str, Any]:
     """Set the flags of every subcategory targeted; changed when any differed."""
