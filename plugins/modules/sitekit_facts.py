@@ -257,8 +257,8 @@ facts:
         security_log (maximum_size_kb, mode circular, autobackup or retain).
       returned: when logging is gathered
       type: dict
-      sample: {audit_policy: {logon: [success, failure], file_system: []}, force_subcategories: true,
-               security_log: {maximum_size_kb: 196608, mode: circular}}
+      sample: {audit_policy: {logon: [success, failure], file_system: []},
+               force_subcategories: true, security_log: {maximum_size_kb: 196608, mode: circular}}
     autologon:
       description: enabled (Winlogon AutoAdminLogon = 1) and user (DefaultUserName when
         enabled).

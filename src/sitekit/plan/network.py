@@ -474,8 +474,11 @@ def _check_dhcp(site: Site, fleet: Fleet, subnet: IPNetwork, blocks: dict[str, B
 
 def _ntp_servers(fleet: Fleet, gateway: str,
                  problems: list[Problem]) -> tuple[str, ...] | None:
-    """The fleet's time servers for a site: `gateway` is the site's router (its NTP service
-    is the network team's), any other entry a name or address of the chain's own servers."""
+    """The fleet's designated time servers for a site (PCI DSS 10.6.2).
+
+    `gateway` is the site's router (its NTP service is the network team's); any other entry
+    names a server of the chain's own by name or address.
+    """
     resolved = []
     for i, entry in enumerate(fleet.ntp_servers):
         if entry == "server":
