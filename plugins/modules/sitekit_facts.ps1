@@ -500,10 +500,11 @@ Function Get-ClockFact {
     $source = & w32tm.exe /query /source 2>&1
     if ($LASTEXITCODE -eq 0) {
         $fact.source = "$source".Trim()
-        if ($Reference) {
-            # The peer as w32tm shows it ("10.41.7.1,0x9") against the designated server (10.6.2).
-            $fact.designated = $fact.source.Split(",")[0].Trim() -eq $Reference.Trim()
-        }
+    }
+    if ($Reference) {
+        # The peer as w32tm shows it ("10.41.7.1,0x9") against the designated server (10.6.2);
+        # no source (Windows Time not running) is not taking time from it.
+        $fact.designated = $fact.ContainsKey("source") -and $fact.source.Split(",")[0].Trim() -eq $Reference.Trim()
     }
     return $fact
 }

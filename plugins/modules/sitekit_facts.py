@@ -246,7 +246,8 @@ facts:
       sample: {domain: {enabled: true, default_inbound: block, default_outbound: allow}}
     clock:
       description: offset_seconds (local clock minus the reference; only with ntp_server),
-        source, and designated (the source is ntp_server; only with both).
+        source, and designated (the source is ntp_server, false without a source; only with
+        ntp_server).
       returned: when clock is gathered
       type: dict
       sample: {offset_seconds: 0.012, source: "10.41.7.1,0x9", designated: true}

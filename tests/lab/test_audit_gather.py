@@ -258,6 +258,7 @@ def test_each_fault_and_drift_shows_in_the_facts(faulted: Run) -> None:
     assert "intruder" not in administrators["expected"]
     assert cashier["facts"]["services"]["W32Time"]["state"] == "stopped"
     assert "source" not in cashier["facts"]["clock"]
+    assert cashier["facts"]["clock"]["designated"] is False
     assert kitchen["facts"]["disks"]["C:"]["free_bytes"] == 0
     assert kitchen["facts"]["disks"]["C:"]["free_percent"] == 0
 
@@ -272,8 +273,8 @@ def test_each_fault_and_drift_fails_exactly_its_controls(faulted: Run) -> None:
         (CASHIER, "AV-03"),
         # an extra local administrator: not a planned administrator, nor a planned member.
         (CASHIER, "ACC-01"), (CASHIER, "ACC-02"),
-        # Windows Time stopped.
-        (CASHIER, "SVC-01"),
+        # Windows Time stopped: nor does the till take time from the designated server.
+        (CASHIER, "SVC-01"), (CASHIER, "CLK-02"),
         # failed logons no longer audited.
         (CASHIER, "LOG-02"),
         # disk-full, and the missing security update.

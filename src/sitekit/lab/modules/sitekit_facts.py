@@ -395,8 +395,9 @@ def _clock(ctx: _Host) -> dict[str, Any]:
     if service is not None and service["state"] == "running":
         peers = str(_value(ctx.state, _W32TIME, "NtpServer") or "").split()
         clock["source"] = peers[0] if peers else "Local CMOS Clock"
-        if ctx.args["ntp_server"]:
-            clock["designated"] = designated(clock["source"], ctx.args["ntp_server"])
+    if ctx.args["ntp_server"]:
+        # No source (Windows Time not running): not taking time from the designated server.
+        clock["designated"] = designated(clock.get("source", ""), ctx.args["ntp_server"])
     return clock
 
 
