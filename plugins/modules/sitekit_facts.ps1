@@ -531,19 +531,27 @@ Function Get-LoggingFact {
     if ($LASTEXITCODE -ne 0) {
         throw "auditpol /get /category:* failed: $($output -join ' ')"
     }
-    $flags = @{
-        "No Auditing" = @(); "Success" = @("success"); "Failure" = @("failure")
-        "Success and Failure" = @("success", "failure")
-    }
     $policy = @{}
     foreach ($row in (@($output | Where-Object { "$_".Trim() }) | ConvertFrom-Csv)) {
         $inclusion = "$($row.'Inclusion Setting')"
-        if (-not $flags.ContainsKey($inclusion)) {
-            # auditpol prints names and settings in the display language; only English is read.
+        # auditpol prints names and settings in the display language; only English is read.
+        if ($inclusion -eq "No Auditing") {
+            $flags = [string[]]@()
+        }
+        elseif ($inclusion -eq "Success") {
+            $flags = [string[]]"success"
+        }
+        elseif ($inclusion -eq "Failure") {
+            $flags = [string[]]"failure"
+        }
+        elseif ($inclusion -eq "Success and Failure") {
+            $flags = [string[]]("success", "failure")
+        }
+        else {
             throw "auditpol shows '$inclusion' for $($row.Subcategory): not an English setting"
         }
         $key = ("$($row.Subcategory)".ToLowerInvariant() -replace '[^a-z0-9]+', '_').Trim('_')
-        $policy[$key] = [string[]]$flags[$inclusion]
+        $policy[$key] = $flags
     }
     $force = Get-RegistryValue -Path "HKLM:\SYSTEM\CurrentControlSet\Control\Lsa" -Name "SCENoApplyLegacyAuditPolicy"
     $log = Get-WinEvent -ListLog Security -ErrorAction Stop
