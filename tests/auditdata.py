@@ -21,6 +21,15 @@ GATHERED = dt.datetime(2026, 12, 1, 2, 30, tzinfo=dt.UTC)
 RELEASES = Path(__file__).parent / "data" / "release-table.yml"
 SERVICES = ("WinDefend", "mpssvc", "W32Time", "WinRM")
 SERVER_SERVICES = ("LotusPosServer", "MSSQL$SQLEXPRESS")
+# The audit subcategories windows_base sets to success and failure (facts' keys).
+_AUDITED = (
+    "credential_validation", "kerberos_authentication_service", "account_lockout",
+    "group_membership", "logoff", "logon", "other_logon_logoff_events", "special_logon",
+    "application_group_management", "security_group_management", "user_account_management",
+    "audit_policy_change", "authentication_policy_change", "authorization_policy_change",
+    "mpssvc_rule_level_policy_change", "other_policy_change_events", "ipsec_driver",
+    "other_system_events", "security_state_change", "security_system_extension",
+    "system_integrity", "process_creation", "sensitive_privilege_use")
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -69,10 +78,15 @@ def healthy(host: str, site: str, kind: str, at: dt.datetime = GATHERED,
         "firewall": {profile: {"enabled": True, "default_inbound": "block",
                                "default_outbound": "allow"}
                      for profile in ("domain", "private", "public")},
-        "clock": {"offset_seconds": 0.4, "source": "time.windows.com"},
+        "clock": {"offset_seconds": 0.4, "source": "10.41.7.1,0x9", "designated": True},
         # Opening day turns automatic logon on at the tills and kitchen screens (a waiver).
         "autologon": ({"enabled": True, "user": "kiosk"} if kind in ("cashier", "kitchen")
                       else {"enabled": False, "user": None}),
+        # What windows_base's audit policy and Event Log policy leave.
+        "logging": {"audit_policy": {name: ["success", "failure"] for name in _AUDITED}
+                    | {"file_system": [], "registry": []},
+                    "force_subcategories": True,
+                    "security_log": {"maximum_size_kb": 196608, "mode": "circular"}},
     }
     if server:
         facts["sql_server"] = {"instance": "SQLEXPRESS", "edition": "Express Edition (64-bit)",

@@ -19,9 +19,11 @@ $spec = @{
             type = "list"
             elements = "str"
             default = @("os", "updates", "application", "sql_server", "defender", "backups", "disks", "sql_files",
-                "services", "local_groups", "password_policy", "lockout_policy", "winrm", "firewall", "clock", "autologon")
+                "services", "local_groups", "password_policy", "lockout_policy", "winrm", "firewall", "clock", "autologon",
+                "logging")
             choices = @("os", "updates", "application", "sql_server", "defender", "backups", "disks", "sql_files",
-                "services", "local_groups", "password_policy", "lockout_policy", "winrm", "firewall", "clock", "autologon")
+                "services", "local_groups", "password_policy", "lockout_policy", "winrm", "firewall", "clock", "autologon",
+                "logging")
         }
         application_name = @{ type = "str" }
         services = @{ type = "list"; elements = "str"; default = @() }
@@ -499,6 +501,11 @@ Function Get-ClockFact {
     if ($LASTEXITCODE -eq 0) {
         $fact.source = "$source".Trim()
     }
+    if ($Reference) {
+        # The peer as w32tm shows it ("10.41.7.1,0x9") against the designated server (10.6.2);
+        # no source (Windows Time not running) is not taking time from it.
+        $fact.designated = $fact.ContainsKey("source") -and $fact.source.Split(",")[0].Trim() -eq $Reference.Trim()
+    }
     return $fact
 }
 
@@ -513,6 +520,49 @@ Function Get-AutologonFact {
         }
     }
     return @{ enabled = $enabled; user = $user }
+}
+
+Function Get-LoggingFact {
+    # The advanced audit policy (auditpol /get /category:* /r: CSV with Subcategory and
+    # Inclusion Setting), whether it overrides the legacy categories (CIS 2.3.2.1's value),
+    # and the Security log's effective size and mode (Group Policy's over the log's own).
+    $ErrorActionPreference = "Continue"  # auditpol's stderr is judged by its exit code
+    $output = & auditpol.exe /get /category:* /r 2>&1
+    if ($LASTEXITCODE -ne 0) {
+        throw "auditpol /get /category:* failed: $($output -join ' ')"
+    }
+    $policy = @{}
+    foreach ($row in (@($output | Where-Object { "$_".Trim() }) | ConvertFrom-Csv)) {
+        $inclusion = "$($row.'Inclusion Setting')"
+        # auditpol prints names and settings in the display language; only English is read.
+        if ($inclusion -eq "No Auditing") {
+            $flags = [string[]]@()
+        }
+        elseif ($inclusion -eq "Success") {
+            $flags = [string[]]"success"
+        }
+        elseif ($inclusion -eq "Failure") {
+            $flags = [string[]]"failure"
+        }
+        elseif ($inclusion -eq "Success and Failure") {
+            $flags = [string[]]("success", "failure")
+        }
+        else {
+            throw "auditpol shows '$inclusion' for $($row.Subcategory): not an English setting"
+        }
+        $key = ("$($row.Subcategory)".ToLowerInvariant() -replace '[^a-z0-9]+', '_').Trim('_')
+        $policy[$key] = $flags
+    }
+    $force = Get-RegistryValue -Path "HKLM:\SYSTEM\CurrentControlSet\Control\Lsa" -Name "SCENoApplyLegacyAuditPolicy"
+    $log = Get-WinEvent -ListLog Security -ErrorAction Stop
+    return @{
+        audit_policy = $policy
+        force_subcategories = if ($null -eq $force) { $null } else { [int]$force -eq 1 }
+        security_log = @{
+            maximum_size_kb = [int64]($log.MaximumSizeInBytes / 1024)
+            mode = $log.LogMode.ToString().ToLowerInvariant()
+        }
+    }
 }
 
 $instance = $null
@@ -560,6 +610,7 @@ foreach ($subset in $gather) {
             "firewall" { $facts.firewall = Get-FirewallFact }
             "clock" { $facts.clock = Get-ClockFact -Reference $module.Params.ntp_server }
             "autologon" { $facts.autologon = Get-AutologonFact }
+            "logging" { $facts.logging = Get-LoggingFact }
         }
     }
     catch {

@@ -35,16 +35,19 @@ options:
       - C(password_policy) and C(lockout_policy) the local policy (secedit /export).
       - C(winrm) the WinRM listeners and whether the service allows Basic or unencrypted.
       - C(firewall) per profile, whether it is on and its default actions.
-      - C(clock) the offset from O(ntp_server) and the time source in use.
+      - C(clock) the offset from O(ntp_server), the time source in use, and whether that source
+        is O(ntp_server) (the designated time server, PCI DSS 10.6.2).
       - C(autologon) whether Windows logs on by itself, and as whom.
+      - C(logging) the advanced audit policy per subcategory (auditpol; English Windows), whether
+        it overrides the legacy categories, and the Security log's effective size and mode.
     type: list
     elements: str
     default: [os, updates, application, sql_server, defender, backups, disks, sql_files,
               services, local_groups, password_policy, lockout_policy, winrm, firewall,
-              clock, autologon]
+              clock, autologon, logging]
     choices: [os, updates, application, sql_server, defender, backups, disks, sql_files,
               services, local_groups, password_policy, lockout_policy, winrm, firewall,
-              clock, autologon]
+              clock, autologon, logging]
   application_name:
     description:
       - The restaurant application's name (the fleet's C(application.name)); its package is
@@ -104,7 +107,7 @@ EXAMPLES = r"""
     application_name: Lotus POS
     services: [WinDefend, mpssvc, W32Time, WinRM, LotusPosServer, MSSQL$SQLEXPRESS]
     groups: [Administrators, Users, POS Administrators]
-    ntp_server: time.windows.com
+    ntp_server: 10.41.7.1
     sql_instance: "{{ sitekit_sql.instance }}"
     sql_connect: "{{ sitekit_sql.connect }}"
     databases: [LotusPOS]
@@ -242,11 +245,21 @@ facts:
       type: dict
       sample: {domain: {enabled: true, default_inbound: block, default_outbound: allow}}
     clock:
-      description: offset_seconds (local clock minus the reference; only with ntp_server) and
-        source.
+      description: offset_seconds (local clock minus the reference; only with ntp_server),
+        source, and designated (the source is ntp_server, false without a source; only with
+        ntp_server).
       returned: when clock is gathered
       type: dict
-      sample: {offset_seconds: 0.012, source: "time.windows.com,0x9"}
+      sample: {offset_seconds: 0.012, source: "10.41.7.1,0x9", designated: true}
+    logging:
+      description: audit_policy (per subcategory, its key auditpol's English name in lower case
+        with runs of other characters as _, the list of success and failure it records),
+        force_subcategories (Lsa SCENoApplyLegacyAuditPolicy is 1; null when not set) and
+        security_log (maximum_size_kb, mode circular, autobackup or retain).
+      returned: when logging is gathered
+      type: dict
+      sample: {audit_policy: {logon: [success, failure], file_system: []},
+               force_subcategories: true, security_log: {maximum_size_kb: 196608, mode: circular}}
     autologon:
       description: enabled (Winlogon AutoAdminLogon = 1) and user (DefaultUserName when
         enabled).

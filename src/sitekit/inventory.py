@@ -185,7 +185,6 @@ def build_inventory(plan: FleetPlan, *, loopback: bool = False,
         # The SQL Server instance's service and connect string, derived once here.
         "sitekit_sql": sqlserver.inventory_vars(fleet.software["sql_server"]),
         "sitekit_autologon": fleet.autologon or {"kinds": []},
-        "sitekit_ntp_servers": list(fleet.ntp_servers),
         # The fleet's named ports (network.ports and the ones it derives: sql, winrm, ...).
         "sitekit_ports": dict(fleet.ports),
         # Where the kit's jobs write their textfile metrics for windows_exporter (the
@@ -248,6 +247,8 @@ def site_vars(site_plan: SitePlan) -> dict[str, Any]:
             "gateway": network.gateway,
             "dns_servers": list(network.dns_servers),
         },
+        # The designated time servers (PCI DSS 10.6.2), `gateway` resolved for the site.
+        "sitekit_ntp_servers": list(network.ntp_servers),
         # The site's segments (PCI DSS 1.3): the cde is sitekit_network's subnet.
         "sitekit_segments": {
             name: {"vlan": seg.vlan, "subnet": seg.subnet, "gateway": seg.gateway,

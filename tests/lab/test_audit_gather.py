@@ -123,6 +123,13 @@ def test_every_subset_in_the_schema_shape(fresh: dict[str, Any], host: str, kind
     assert facts["os"]["version"].endswith(f".{facts['os']['build']}.{facts['os']['ubr']}")
     assert facts["clock"]["offset_seconds"] == 0
     assert "KB5044281" in [u["kb"] for u in facts["updates"]["missing"]]
+    # Windows' own audit policy and Security log, before windows_base sets them.
+    logging = facts["logging"]
+    assert logging["force_subcategories"] is None
+    assert logging["security_log"] == {"maximum_size_kb": 20480, "mode": "circular"}
+    assert logging["audit_policy"]["logon"] == ["success", "failure"]
+    assert logging["audit_policy"]["other_logon_logoff_events"] == []
+    assert len(logging["audit_policy"]) == 59
 
 
 @pytest.mark.parametrize("host", [SERVER, CASHIER])
@@ -218,6 +225,10 @@ def faulted(lab: CliLab, provisioned: Run, tmp_path_factory: pytest.TempPathFact
     stopped = adhoc(lab, CASHIER, "ansible.windows.win_service",
                     {"name": "W32Time", "state": "stopped"})
     assert stopped["changed"] is True, stopped
+    # Someone stops auditing failed logons on the till (auditpol /set).
+    unaudited = adhoc(lab, CASHIER, "ansible.windows.win_audit_policy_system",
+                      {"subcategory": "Logon", "audit_type": ["success"]})
+    assert unaudited["current_audit_policy"] == {"logon": "success"}, unaudited
     # Patch Tuesday came and went: the kitchen station has a security update missing.
     assert lab.sitekit("down").returncode == 0
     path = lab.layout.state_file(KITCHEN)
@@ -247,6 +258,7 @@ def test_each_fault_and_drift_shows_in_the_facts(faulted: Run) -> None:
     assert "intruder" not in administrators["expected"]
     assert cashier["facts"]["services"]["W32Time"]["state"] == "stopped"
     assert "source" not in cashier["facts"]["clock"]
+    assert cashier["facts"]["clock"]["designated"] is False
     assert kitchen["facts"]["disks"]["C:"]["free_bytes"] == 0
     assert kitchen["facts"]["disks"]["C:"]["free_percent"] == 0
 
@@ -261,8 +273,10 @@ def test_each_fault_and_drift_fails_exactly_its_controls(faulted: Run) -> None:
         (CASHIER, "AV-03"),
         # an extra local administrator: not a planned administrator, nor a planned member.
         (CASHIER, "ACC-01"), (CASHIER, "ACC-02"),
-        # Windows Time stopped.
-        (CASHIER, "SVC-01"),
+        # Windows Time stopped: nor does the till take time from the designated server.
+        (CASHIER, "SVC-01"), (CASHIER, "CLK-02"),
+        # failed logons no longer audited.
+        (CASHIER, "LOG-02"),
         # disk-full, and the missing security update.
         (KITCHEN, "DSK-01"), (KITCHEN, "UPD-02")}
     assert faulted.status("unknown") == set()

@@ -48,6 +48,10 @@ def _power(state: dict[str, Any]) -> Any:
     return state["power"]["active"]
 
 
+def _audit(state: dict[str, Any]) -> Any:
+    return state["audit_policy"]
+
+
 def _firewall(state: dict[str, Any]) -> Any:
     return state["firewall"]["profiles"]
 
@@ -73,6 +77,10 @@ CASES: list[tuple[str, dict[str, Any], Callable[[dict[str, Any]], Any]]] = [
      _policy),
     ("sitekit_local_accounts", ACCOUNTS, _accounts),
     ("community.windows.win_power_plan", {"name": "high performance"}, _power),
+    # A category sets each of its subcategories; auditpol's names compare case-insensitively,
+    # as the module's -notin does. (A subcategory: test_audit_gather.py's drift.)
+    ("ansible.windows.win_audit_policy_system",
+     {"category": "logon/logoff", "audit_type": ["failure", "none"]}, _audit),
 ]
 
 
@@ -118,6 +126,9 @@ def test_misspelled_option_fails(module_lab: CliLab, module: str, args: dict[str
     ("sitekit_local_accounts", {"groups": [{"name": "POS X", "members": ["ghost"]}]},
      "ghost is not a valid account"),
     ("community.windows.win_power_plan", {"name": "Ultimate"}, "is not available"),
+    ("ansible.windows.win_audit_policy_system",
+     {"subcategory": "Process Creations", "audit_type": ["success"]},
+     "Invalid sub category provided"),
 ])
 def test_documented_failure_changes_nothing(module_lab: CliLab, module: str,
                                             args: dict[str, Any], message: str) -> None:

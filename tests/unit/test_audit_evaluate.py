@@ -84,6 +84,23 @@ DRIFTS = [
     ("public profile off", "cashier", "firewall.public.enabled", False, {"FW-01"}),
     ("clock behind", "kitchen", "clock.offset_seconds", -42.0, {"CLK-01"}),
     ("autologon on the office PC", "office", "autologon.enabled", True, {"AUT-01"}),
+    ("time from the internet", "cashier", "clock",
+     {"offset_seconds": 0.2, "source": "time.windows.com,0x9", "designated": False}, {"CLK-02"}),
+    ("categories override subcategories", "server", "logging.force_subcategories", None,
+     {"LOG-01"}),
+    ("failed logons not audited", "cashier", "logging.audit_policy.logon", ["success"],
+     {"LOG-02"}),
+    ("user changes not audited (server)", "server",
+     "logging.audit_policy.user_account_management", [], {"LOG-03"}),
+    ("user changes not audited (station)", "kitchen",
+     "logging.audit_policy.user_account_management", ["success"], {"LOG-04"}),
+    ("audit policy changes not audited", "office", "logging.audit_policy.audit_policy_change",
+     ["failure"], {"LOG-05"}),
+    ("new processes not audited", "server", "logging.audit_policy.process_creation", [],
+     {"LOG-06"}),
+    ("small Security log", "office", "logging.security_log.maximum_size_kb", 20480, {"LOG-07"}),
+    ("Security log stops when full", "cashier", "logging.security_log.mode", "retain",
+     {"LOG-08"}),
 ]
 
 
@@ -117,7 +134,7 @@ def test_an_unreachable_host_is_unknown_never_pass(
     result = Evaluator(policy, TODAY).host("BER02", unreachable("ber02-pos01", "BER02",
                                                                 "cashier"))
     assert not result.reachable
-    assert len(result.results) == 28
+    assert len(result.results) == 36
     assert {r.status for r in result.results} == {UNKNOWN}
     assert result.results[0].note.startswith("unreachable: ntlm: HTTPSConnectionPool")
 

@@ -35,10 +35,10 @@ def test_the_example_policy_loads() -> None:
     policy, problems = load_policy(POLICY, fleet_data(), ["BER02", "LIS01", "LON01"])
     assert problems == []
     assert policy is not None
-    assert policy.version == "2026.12.2"
-    assert len(policy.controls) == 38
-    assert len(policy.by_kind["server"]) == 36
-    assert len(policy.by_kind["cashier"]) == 28
+    assert policy.version == "2026.12.3"
+    assert len(policy.controls) == 47
+    assert len(policy.by_kind["server"]) == 44
+    assert len(policy.by_kind["cashier"]) == 36
     ids = [control.id for control in policy.controls]
     assert len(set(ids)) == len(ids)
     assert all(control.suggestion for control in policy.controls)
@@ -46,6 +46,12 @@ def test_the_example_policy_loads() -> None:
     assert pwd.pci_dss == ("8.3.6",)
     assert pwd.cis[0].startswith("1.1.4 ")
     assert next(c for c in policy.controls if c.id == "APP-01").expected == "8.4.2"
+    # CIS numbers section 17.2 per benchmark: each control cites its own benchmark's items.
+    by_id = {control.id: control for control in policy.controls}
+    assert by_id["LOG-03"].cis[1] == ("17.2.5 (L1) Ensure 'Audit Security Group Management' is set "
+                                      "to include 'Success' (Windows Server 2022 v3.0.0)")
+    assert by_id["LOG-04"].cis[1].startswith("17.2.2 ")
+    assert by_id["LOG-04"].cis[1].endswith("(Windows 11 Enterprise v3.0.0)")
 
 
 def test_the_opening_day_exception_is_a_waiver_with_its_reason() -> None:

@@ -93,7 +93,8 @@ def _windows_base_values(**changes: Any) -> dict[str, Any]:
     defaults = yaml.safe_load((ROOT / "roles" / "windows_base" / "defaults" / "main.yml")
                               .read_text())
     values = {name: defaults[name] for name in defaults
-              if name.startswith(("windows_base_password_", "windows_base_lockout_"))}
+              if name.startswith(("windows_base_password_", "windows_base_lockout_",
+                                  "windows_base_security_log_"))}
     return values | changes
 
 
@@ -115,6 +116,14 @@ def test_windows_base_refuses_what_the_audit_would_fail_naming_the_control() -> 
     assert any(f.startswith("windows_base_lockout_duration_minutes is 15 minutes, which fails "
                             "LCK-02") for f in failures)
     assert any(f.startswith("windows_base_password_min_length is 8 characters") for f in failures)
+
+
+def test_windows_base_refuses_a_security_log_the_audit_would_fail() -> None:
+    values = _windows_base_values(windows_base_security_log_max_kb=20480)
+    assert _windows_base_filter()(values, str(EXAMPLE), "cashier") == [
+        "windows_base_security_log_max_kb is 20480 KB, which fails LOG-07 (The Security log holds "
+        "at least 196,608 KB) of inventories/example/audit-policy.yml: expected >= 196608 KB; set "
+        "windows_base_security_log_max_kb to a value the audit accepts"]
 
 
 def test_acceptance_keeps_no_threshold_of_its_own() -> None:

@@ -23,6 +23,7 @@ VARIABLES = {
     "lockout_policy.threshold": "windows_base_lockout_threshold",
     "lockout_policy.duration_minutes": "windows_base_lockout_duration_minutes",
     "lockout_policy.window_minutes": "windows_base_lockout_reset_minutes",
+    "logging.security_log.maximum_size_kb": "windows_base_security_log_max_kb",
 }
 
 
@@ -31,10 +32,13 @@ def windows_base_policy_failures(values: dict[str, Any], fleet_dir: str, kind: s
 
     `values` are the role's variables by name (VARIABLES' values).
     """
-    facts: dict[str, dict[str, Any]] = {}
+    facts: dict[str, Any] = {}
     for fact, variable in VARIABLES.items():
-        section, key = fact.split(".")
-        facts.setdefault(section, {})[key] = values[variable]
+        *sections, key = fact.split(".")
+        node = facts
+        for section in sections:
+            node = node.setdefault(section, {})
+        node[key] = values[variable]
     try:
         return failing(str(fleet_dir), str(kind), facts, VARIABLES)
     except (OSError, ValueError) as exc:

@@ -49,6 +49,15 @@ class Table:
         return (b for b in self.benchmarks if set(b.kinds) & set(kinds))
 
 
+def _merged(items: dict[str, Any]) -> dict[str, Any]:
+    """A benchmark's items: those it shares with the other (`<<: *items`), then its own.
+
+    The strict loader reads a merge key as a plain key, so the merge is done here.
+    """
+    own = dict(items)
+    return {**own.pop("<<", {}), **own}
+
+
 @cache
 def table() -> Table:
     """The references table, read once."""
@@ -56,7 +65,7 @@ def table() -> Table:
     data = strict_yaml.plain(strict_yaml.load(text))
     benchmarks = tuple(
         Benchmark(key, str(item["title"]), str(item["version"]), tuple(item["kinds"]),
-                  {str(number): entry for number, entry in item["items"].items()})
+                  {str(number): entry for number, entry in _merged(item["items"]).items()})
         for key, item in data["cis"].items())
     pci = data["pci_dss"]
     return Table(str(pci["version"]), {str(k): str(v) for k, v in pci["requirements"].items()},

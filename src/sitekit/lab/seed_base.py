@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sitekit.lab import auditpol
+
 # The three power plans every install has (powercfg /list); Balanced is active. Their GUIDs
 # are the same on every install and language, their names are localised ("Höchstleistung"
 # on German Windows): GUID_TYPICAL_POWER_SAVINGS, GUID_MIN_POWER_SAVINGS and
@@ -137,10 +139,11 @@ _WSMAN = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WSMAN"
 
 
 def windows_base_state(server: bool) -> dict[str, Any]:
-    """The power plans and local account policy of a fresh install."""
+    """The power plans, local account policy and audit policy of a fresh install."""
     return {
         "power": {"active": BALANCED, "plans": dict(POWER_PLANS)},
         "account_policy": dict(_SERVER_POLICY if server else _CLIENT_POLICY),
+        "audit_policy": auditpol.seed(),
     }
 
 

@@ -58,6 +58,8 @@ class NetworkPlan:
     broadcast: str
     blocks: dict[str, Range]
     dns_servers: tuple[str, ...]
+    # The designated time servers (PCI DSS 10.6.2): the fleet's, `gateway` resolved.
+    ntp_servers: tuple[str, ...]
     addresses: dict[tuple[str, int], str]  # (block, number) -> address
     devices: tuple[tuple[str, str, str, str], ...]  # (block, name, mac, address)
     segments: dict[str, Segment]
@@ -140,7 +142,8 @@ def plan_network(site: Site, fleet: Fleet, problems: list[Problem]) -> NetworkPl
     if len(problems) > before or gateway is None:
         return None
     dns = _dns_servers(site, fleet, gateway, addresses, problems)
-    if dns is None:
+    ntp = _ntp_servers(fleet, gateway, problems)
+    if dns is None or ntp is None:
         return None
     return NetworkPlan(
         subnet=str(subnet.cidr),
@@ -154,6 +157,7 @@ def plan_network(site: Site, fleet: Fleet, problems: list[Problem]) -> NetworkPl
             for name, b in blocks.items()
         },
         dns_servers=dns,
+        ntp_servers=ntp,
         addresses=addresses,
         devices=devices,
         segments=segments,
@@ -466,6 +470,24 @@ def _check_dhcp(site: Site, fleet: Fleet, subnet: IPNetwork, blocks: dict[str, B
             f"{_ip(subnet.first + scope.offset)}-{_ip(subnet.first + scope.last)}) "
             f"is too small for {handhelds} handhelds; enlarge network.blocks.dhcp or use a "
             "larger subnet"))
+
+
+def _ntp_servers(fleet: Fleet, gateway: str,
+                 problems: list[Problem]) -> tuple[str, ...] | None:
+    """The fleet's designated time servers for a site (PCI DSS 10.6.2).
+
+    `gateway` is the site's router (its NTP service is the network team's); any other entry
+    names a server of the chain's own by name or address.
+    """
+    resolved = []
+    for i, entry in enumerate(fleet.ntp_servers):
+        if entry == "server":
+            problems.append(fleet.problem(("network", "ntp_servers", i), (
+                "the site's server does not serve time (Windows Time's NTP server is off); "
+                "name `gateway` or the chain's internal time servers")))
+            return None
+        resolved.append(gateway if entry == "gateway" else entry)
+    return tuple(resolved)
 
 
 def _dns_servers(site: Site, fleet: Fleet, gateway: str, addresses: dict[tuple[str, int], str],

@@ -23,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from sitekit import timestamps
-from sitekit.lab import faults, sqlbackup, sqlserver
+from sitekit.lab import auditpol, faults, sqlbackup, sqlserver
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.modules import sitekit_account_policy as account_policy
@@ -38,11 +38,16 @@ from sitekit.plan.schedule import weekday_names
 
 SUBSETS = ("os", "updates", "application", "sql_server", "defender", "backups", "disks",
            "sql_files", "services", "local_groups", "password_policy", "lockout_policy",
-           "winrm", "firewall", "clock", "autologon")
+           "winrm", "firewall", "clock", "autologon", "logging")
 _DOTTED = re.compile(r"^\d+(?:\.\d+)*")
 _WINLOGON = "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon"
 _WSMAN = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WSMAN\\Service"
 _WINRM_POLICY = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\WinRM\\Service"
+_LSA = "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Lsa"
+_EVENTLOG_POLICY = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\EventLog\\Security"
+_EVENTLOG = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\EventLog\\Security"
+# The Security log of a fresh install: 20,480 KB, overwriting the oldest events as needed.
+_SECURITY_LOG_KB = 20480
 _W32TIME = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\W32Time\\Parameters"
 # What the WinRM bootstrap leaves: one HTTPS listener on every address.
 BOOTSTRAP_LISTENERS = ({"transport": "HTTPS", "port": 5986, "address": "*"},)
@@ -390,7 +395,15 @@ def _clock(ctx: _Host) -> dict[str, Any]:
     if service is not None and service["state"] == "running":
         peers = str(_value(ctx.state, _W32TIME, "NtpServer") or "").split()
         clock["source"] = peers[0] if peers else "Local CMOS Clock"
+    if ctx.args["ntp_server"]:
+        # No source (Windows Time not running): not taking time from the designated server.
+        clock["designated"] = designated(clock.get("source", ""), ctx.args["ntp_server"])
     return clock
+
+
+def designated(source: str, reference: str) -> bool:
+    """Whether w32tm's source ("10.41.7.1,0x9") is the designated server, by name or address."""
+    return source.split(",", 1)[0].strip().lower() == reference.strip().lower()
 
 
 def _autologon(ctx: _Host) -> dict[str, Any]:
@@ -398,6 +411,37 @@ def _autologon(ctx: _Host) -> dict[str, Any]:
     enabled = str(_value(ctx.state, _WINLOGON, "AutoAdminLogon") or "0") == "1"
     user = _value(ctx.state, _WINLOGON, "DefaultUserName") if enabled else None
     return {"enabled": enabled, "user": user or None}
+
+
+def _logging(ctx: _Host) -> dict[str, Any]:
+    """The audit policy, its override of the categories and the Security log, as Windows has them.
+
+    What auditpol /get /category:*, Lsa SCENoApplyLegacyAuditPolicy and Get-WinEvent -ListLog
+    Security show.
+
+    The Event Log policy (MaxSize in KB, Retention "1" = keep events and stop logging when
+    full, AutoBackupLogFiles "1" = archive then clear) wins over the log's own values
+    (MaxSize in bytes, Retention 0xFFFFFFFF = never overwrite): Microsoft's "Control Event
+    Log behavior when the log file reaches its maximum size" and "Specify the maximum log
+    file size" policy documentation (wevtapi's EventLog ADMX).
+    """
+    policy = ensure_base(ctx.state)["audit_policy"]
+    force = _value(ctx.state, _LSA, "SCENoApplyLegacyAuditPolicy")
+    size = _value(ctx.state, _EVENTLOG_POLICY, "MaxSize")
+    if size is None:
+        local = _value(ctx.state, _EVENTLOG, "MaxSize")
+        size = int(local) // 1024 if local is not None else _SECURITY_LOG_KB
+    retain = _value(ctx.state, _EVENTLOG_POLICY, "Retention")
+    if retain is None:
+        retain = "1" if int(_value(ctx.state, _EVENTLOG, "Retention") or 0) in (-1, 0xFFFFFFFF) \
+            else "0"
+    backup = str(_value(ctx.state, _EVENTLOG_POLICY, "AutoBackupLogFiles") or "0") == "1"
+    mode = "circular" if str(retain) != "1" else ("autobackup" if backup else "retain")
+    return {"audit_policy": {auditpol.fact_key(name): [flag for flag in ("success", "failure")
+                                                       if flag in flags]
+                             for name, flags in policy.items()},
+            "force_subcategories": None if force is None else int(force) == 1,
+            "security_log": {"maximum_size_kb": int(size), "mode": mode}}
 
 
 def _scans_since(preferences: dict[str, Any], tz: Any, since: dt.datetime,
@@ -463,7 +507,7 @@ READERS: dict[str, Callable[[_Host], Any]] = {
     "defender": _defender, "backups": _backups, "disks": _disks, "sql_files": _sql_files,
     "services": _services, "local_groups": _local_groups,
     "password_policy": _password_policy, "lockout_policy": _lockout_policy, "winrm": _winrm,
-    "firewall": _firewall, "clock": _clock, "autologon": _autologon,
+    "firewall": _firewall, "clock": _clock, "autologon": _autologon, "logging": _logging,
 }
 
 
