@@ -93,8 +93,8 @@ HANDHELD = {"segment": "handheld", "subnet": "10.64.1.0/25", "inbound": []}  # B
 @pytest.mark.parametrize(("station", "handheld", "port", "reason"), [
     ("ber02-pos01", False, 1433, ""),  # same segment (cde): the router is not in the way
     ("ber02-pos01", False, 8443, ""),
-    ("ber02-ofc01", False, 8443, ""),  # back office -> application and SQL: flows of the matrix
-    ("ber02-ofc01", False, 1433, ""),
+    ("ber02-ofc01", False, 8443, ""),  # back office -> application: a flow of the matrix
+    ("ber02-ofc01", False, 1433, "the site's router drops 1433/tcp from back_office"),
     ("ber02-ofc01", False, 5986, "the site's router drops 5986/tcp from back_office"),
     ("ber02-pos01", True, 8443, ""),  # handheld -> application: a flow of the matrix
     ("ber02-pos01", True, 1433, "the site's router drops 1433/tcp from handheld to BER02-SRV01"),
@@ -119,3 +119,18 @@ def test_a_guest_address_reaches_nothing_in_the_cde() -> None:
         up, why = network.connects(source, "BER02-SRV01", port)
         assert not up
         assert "router drops" in why
+
+
+def test_the_guest_vantage_point_sits_in_the_guest_segment_and_reaches_nothing() -> None:
+    plan = plan_fleet_dir(EXAMPLE, only=["BER02"], today=TODAY)
+    vantage = site_networks(plan)["ber02-guest"]
+    assert vantage == {"segment": "guest", "subnet": "172.16.2.0/24", "inbound": []}
+    srv, _ = _segmented("ber02-pos01")
+    guest = LabHost("ber02-guest", "127.16.2.254", "u", "p",
+                    state={"hostname": "BER02-GUEST", "planned_address": "172.16.2.254",
+                           "site_network": vantage})
+    network.attach([srv, guest])
+    for port in (1433, 8443, 5986, 9182):
+        up, why = network.connects(guest, "10.40.2.10", port)
+        assert not up
+        assert why  # the router or nothing listening, never an answer
