@@ -47,11 +47,12 @@ options:
     default: false
   guest_vantage:
     description:
-      - Add each site's guest vantage point, host C(<code>-guest) in the groups
-        C(site_<code>) and C(guest_vantage), a Windows device on the guest Wi-Fi at the
-        last address of the guest DHCP scope, reached over WinRM. Acceptance's segmentation
-        test (PCI DSS 11.4.5) probes every cardholder-data host from it; every other play
-        leaves the group out. The lab serves one per site.
+      - Add each site's guest vantage point, host C(<code>-guest) in the group
+        C(site_<code>_guest), under C(site_<code>) and C(guest_vantage), a Windows device
+        on the guest Wi-Fi at the last address of the guest DHCP scope, reached over
+        WinRM. Acceptance's segmentation test (PCI DSS 11.4.5) probes every
+        cardholder-data host from it; every other play leaves the group out. The lab
+        serves one per site.
     type: bool
     default: false
   connection:

@@ -18,7 +18,6 @@ from sitekit.audit.checks import PASS
 from sitekit.audit.checks import Check as AuditCheck
 from sitekit.audit.policy import Policy
 
-
 # The stations: each probes the server's ports the matrix names.
 STATION_PROBERS = frozenset({"cashier", "kitchen", "office"})
 
@@ -134,13 +133,16 @@ def probes(target: str, inbound: list[dict[str, Any]], source: str,
 def probe_checks(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """win_wait_for results over `probes` (loop items with failed, msg) as checks.
 
-    An allowed flow passes when it connects; a denied one when nothing answers.
+    An allowed flow passes when it connects; a denied one when nothing answers. The role
+    registers the probes with `failed_when: false`, which overwrites `failed` (ansible-core's
+    TaskExecutor), so a probe that timed out is known by its message: win_wait_for sets
+    `msg` only when it fails (ansible.windows' win_wait_for.ps1, Fail-Json).
     """
     checks = []
     for result in results:
         probe = result["item"]
         where = f"{probe['target']}:{probe['port']}"
-        answered = not result.get("failed")
+        answered = not result.get("failed") and not result.get("msg")
         if probe["allowed"]:
             checks.append(Check(f"reaches {where} ({', '.join(probe['flows'])})", "connects",
                                 "connects" if answered else str(result.get("msg", "failed")),

@@ -197,10 +197,13 @@ def build_inventory(plan: FleetPlan, *, loopback: bool = False,
     for site_plan in plan.sites:
         _add_site(inventory, fleet_group, site_plan)
         found = vantage_host(site_plan) if vantage else None
-        if found is not None:
+        if found is not None:  # in a group of its own under the site, as a kind's hosts
             name, values = found
-            inventory.group(site_group(site_plan.site.code)).hosts.append(name)
-            inventory.group(GUEST_VANTAGE).hosts.append(name)
+            site_name = site_group(site_plan.site.code)
+            own = f"{site_name}_guest"
+            inventory.group(site_name).children.append(own)
+            inventory.group(GUEST_VANTAGE).children.append(own)
+            inventory.group(own).hosts.append(name)
             inventory.hosts[name] = values
     if loopback:
         for values in inventory.hosts.values():

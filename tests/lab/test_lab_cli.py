@@ -18,7 +18,9 @@ pytestmark = pytest.mark.slow
 def test_up_serves_the_planned_hosts_on_loopback(cli_lab: CliLab) -> None:
     hosts = {h.hostname: h.address for h in cli_lab.hosts()}
     assert hosts == {"lis01-srv01": "127.41.7.4", "lis01-pos01": "127.41.7.6",
-                     "lis01-kds01": "127.41.7.10"}
+                     "lis01-kds01": "127.41.7.10",
+                     # the guest vantage point: 172.16.41.254, the last guest DHCP address
+                     "lis01-guest": "127.16.41.254"}
     assert all(not port_closed(a, cli_lab.port) for a in hosts.values())
     assert cli_lab.pid is not None
 

@@ -26,10 +26,12 @@ def _site_hosts(code: str) -> list[dict[str, Any]]:
 
 def test_the_inventory_adds_each_sites_guest_vantage_point_only_when_asked() -> None:
     plan = plan_fleet_dir(EXAMPLE, today=TODAY)
-    assert build_inventory(plan).groups[GUEST_VANTAGE].hosts == []
+    assert build_inventory(plan).groups[GUEST_VANTAGE].children == []
     inventory = build_inventory(plan, vantage=True, loopback=True)
-    assert inventory.groups[GUEST_VANTAGE].hosts == ["ber02-guest", "lis01-guest", "lon01-guest"]
-    assert "lis01-guest" in inventory.groups["site_lis01"].hosts
+    assert inventory.groups[GUEST_VANTAGE].children == [
+        "site_ber02_guest", "site_lis01_guest", "site_lon01_guest"]
+    assert "site_lis01_guest" in inventory.groups["site_lis01"].children
+    assert inventory.groups["site_lis01_guest"].hosts == ["lis01-guest"]
     lis01 = inventory.hosts["lis01-guest"]
     # The last address of LIS01's guest DHCP scope, reached on loopback in the lab.
     assert (lis01["sitekit_address"], lis01["ansible_host"]) == ("172.16.41.254", "127.16.41.254")
@@ -73,9 +75,14 @@ def test_the_guest_vantage_point_probes_every_cde_host_and_expects_no_answer() -
 
 
 def _result(target: str, port: int, *, allowed: bool, failed: bool) -> dict[str, Any]:
-    return {"item": {"target": target, "port": port, "allowed": allowed,
-                     "flows": ["pos-sql"] if allowed else []},
-            "failed": failed, "msg": "timeout while waiting" if failed else ""}
+    """A looped win_wait_for result as registered under `failed_when: false`: `failed` is
+    false either way, and a probe that timed out carries the module's message."""
+    found = {"item": {"target": target, "port": port, "allowed": allowed,
+                      "flows": ["pos-sql"] if allowed else []},
+             "failed": False, "failed_when_result": False, "elapsed": 0, "wait_attempts": 1}
+    if failed:
+        found["msg"] = f"timeout while waiting for {target}:{port} to start listening"
+    return found
 
 
 def test_probe_checks_pass_an_allowed_flow_that_connects_and_a_denied_one_that_does_not() -> None:
