@@ -20,7 +20,8 @@ PLANNED = {"address": "10.41.7.4", "subnet": "10.41.7.0/26",
 RULES = [{"name": "POS SQL Server (TCP-In)", "protocol": "tcp", "local_ports": ["1433"],
           "remote_addresses": ["10.41.7.0/255.255.255.192"]},
          {"name": "Windows Remote Management (HTTPS-In, sitekit)", "protocol": "tcp",
-          "local_ports": ["5986"], "remote_addresses": ["10.39.0.10", "10.39.0.20/255.255.255.254"]},
+          "local_ports": ["5986"],
+          "remote_addresses": ["10.39.0.10", "10.39.0.20/255.255.255.254"]},
          {"name": "Windows Remote Management (HTTP-In)", "protocol": "tcp",
           "local_ports": ["5985"], "remote_addresses": ["Any"]}]
 

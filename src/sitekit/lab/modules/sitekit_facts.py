@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
-from netaddr import AddrFormatError, IPNetwork
 from cryptography.hazmat.primitives import hashes
+from netaddr import AddrFormatError, IPNetwork
 
 from sitekit import timestamps
 from sitekit.lab import faults, sqlbackup, sqlserver
