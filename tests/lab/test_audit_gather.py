@@ -218,6 +218,12 @@ def faulted(lab: CliLab, provisioned: Run, tmp_path_factory: pytest.TempPathFact
     stopped = adhoc(lab, CASHIER, "ansible.windows.win_service",
                     {"name": "W32Time", "state": "stopped"})
     assert stopped["changed"] is True, stopped
+    # Someone opens SQL Server to every address for a test and forgets it (NET-02).
+    opened = adhoc(lab, SERVER, "community.windows.win_firewall_rule",
+                   {"name": "SQL test (TCP-In)", "direction": "in", "action": "allow",
+                    "protocol": "tcp", "localport": "1433", "remoteip": "any",
+                    "enabled": True, "state": "present"})
+    assert opened["changed"] is True, opened
     # Patch Tuesday came and went: the kitchen station has a security update missing.
     assert lab.sitekit("down").returncode == 0
     path = lab.layout.state_file(KITCHEN)
@@ -257,6 +263,8 @@ def test_each_fault_and_drift_fails_exactly_its_controls(faulted: Run) -> None:
         (SERVER, "BAK-01"), (SERVER, "BAK-02"),
         # service-wont-start: the application's service is stopped.
         (SERVER, "SVC-02"),
+        # SQL Server opened to any address, wider than the flow matrix.
+        (SERVER, "NET-02"),
         # stale-signatures.
         (CASHIER, "AV-03"),
         # an extra local administrator: not a planned administrator, nor a planned member.
