@@ -36,9 +36,9 @@ def test_the_example_policy_loads() -> None:
     assert problems == []
     assert policy is not None
     assert policy.version == "2026.12.2"
-    assert len(policy.controls) == 38
-    assert len(policy.by_kind["server"]) == 36
-    assert len(policy.by_kind["cashier"]) == 28
+    assert len(policy.controls) == 40
+    assert len(policy.by_kind["server"]) == 38
+    assert len(policy.by_kind["cashier"]) == 30
     ids = [control.id for control in policy.controls]
     assert len(set(ids)) == len(ids)
     assert all(control.suggestion for control in policy.controls)
