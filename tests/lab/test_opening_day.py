@@ -89,7 +89,9 @@ def test_check_mode_rehearses_the_whole_run_and_changes_nothing(runs: dict[str, 
     rc, stats, output = runs["check"]
     assert rc == 0, output[-4000:]
     assert runs["after_check"] == runs["before"]
-    assert all(s["changed"] > 0 for s in stats.values()), stats
+    # Each site's guest vantage point only probes, in check mode too.
+    assert all(s["changed"] > 0 for host, s in stats.items() if not host.endswith("-guest")), \
+        stats
 
 
 def test_first_run_brings_every_site_up(runs: dict[str, Any], fleet_lab: CliLab) -> None:
