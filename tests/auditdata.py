@@ -36,6 +36,16 @@ def _iso(moment: dt.datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+# A host's firewall rules as Windows reports them, and the flow matrix's inbound flows.
+_WINRM_RULE = {"name": "Windows Remote Management (HTTPS-In, sitekit)", "protocol": "tcp",
+               "local_ports": ["5986"],
+               "remote_addresses": ["10.39.0.10", "10.39.0.20/255.255.255.254"]}
+_SQL_RULE = {"name": "POS SQL Server (TCP-In)", "protocol": "tcp", "local_ports": ["1433"],
+             "remote_addresses": ["10.41.7.0/255.255.255.192"]}
+_INBOUND = [{"port": 5986, "sources": ["10.39.0.10/32", "10.39.0.20/31"]},
+            {"port": 1433, "sources": ["10.41.7.0/26"]}]
+
+
 def healthy(host: str, site: str, kind: str, at: dt.datetime = GATHERED,
             admins: tuple[str, ...] = ("sitekit", "acosta")) -> dict[str, Any]:
     """A compliant facts document for one host."""
@@ -78,6 +88,11 @@ def healthy(host: str, site: str, kind: str, at: dt.datetime = GATHERED,
         "firewall": {profile: {"enabled": True, "default_inbound": "block",
                                "default_outbound": "allow"}
                      for profile in ("domain", "private", "public")},
+        # In its planned segment, WinRM open to the controller and monitoring only (NET-01/02).
+        "network": {"addresses": ["10.41.7.4/26" if server else "10.41.7.6/26"],
+                    "inbound_rules": [_WINRM_RULE, *([_SQL_RULE] if server else [])]},
+        "planned_network": {"address": "10.41.7.4" if server else "10.41.7.6",
+                            "subnet": "10.41.7.0/26", "inbound": _INBOUND[:2 if server else 1]},
         "clock": {"offset_seconds": 0.4, "source": "10.41.7.1,0x9", "designated": True},
         # Opening day turns automatic logon on at the tills and kitchen screens (a waiver).
         "autologon": ({"enabled": True, "user": "kiosk"} if kind in ("cashier", "kitchen")

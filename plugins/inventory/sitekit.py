@@ -45,6 +45,16 @@ options:
         serves it; 10.41.7.6 is reached at 127.41.7.6.
     type: bool
     default: false
+  guest_vantage:
+    description:
+      - Add each site's guest vantage point, host C(<code>-guest) in the group
+        C(site_<code>_guest), under C(site_<code>) and C(guest_vantage), a Windows device
+        on the guest Wi-Fi at the last address of the guest DHCP scope, reached over
+        WinRM. Acceptance's segmentation test (PCI DSS 11.4.5) probes every
+        cardholder-data host from it; every other play leaves the group out. The lab
+        serves one per site.
+    type: bool
+    default: false
   connection:
     description:
       - Connection variables that replace the fleet's, e.g. the lab's CA as
@@ -133,7 +143,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             source = Path(path).parent / self.get_option("source")
         elif not self.get_option("fleet"):
             raise AnsibleParserError(f"{path}: set `fleet:` (the fleet's settings) or `source:`")
-        options = {name: self.get_option(name) for name in ("sites", "loopback", "connection")}
+        options = {name: self.get_option(name)
+                   for name in ("sites", "loopback", "connection", "guest_vantage")}
         self._refuse_connection_in_compose(path)
         try:
             fingerprint = _fingerprint(Path(path), fleet_file(source), options)
@@ -339,10 +350,10 @@ def _code_digest() -> str:
 
 
 def _plan(path: Path, sites: list[str], loopback: bool,
-          connection: dict[str, Any]) -> Inventory:
+          connection: dict[str, Any], guest_vantage: bool) -> Inventory:
     try:
         return build_inventory(plan_fleet_dir(path, only=sites), loopback=loopback,
-                               connection=connection)
+                               connection=connection, vantage=guest_vantage)
     except ProblemsFound as found:
         raise AnsibleParserError(found.report()) from None
     except ValueError as error:  # a connection override that would weaken the connection

@@ -19,11 +19,11 @@ $spec = @{
             type = "list"
             elements = "str"
             default = @("os", "updates", "application", "sql_server", "defender", "backups", "disks", "sql_files",
-                "services", "local_groups", "password_policy", "lockout_policy", "winrm", "firewall", "clock", "autologon",
-                "logging")
+                "services", "local_groups", "password_policy", "lockout_policy", "winrm", "firewall", "network", "clock",
+                "autologon", "logging")
             choices = @("os", "updates", "application", "sql_server", "defender", "backups", "disks", "sql_files",
-                "services", "local_groups", "password_policy", "lockout_policy", "winrm", "firewall", "clock", "autologon",
-                "logging")
+                "services", "local_groups", "password_policy", "lockout_policy", "winrm", "firewall", "network", "clock",
+                "autologon", "logging")
         }
         application_name = @{ type = "str" }
         services = @{ type = "list"; elements = "str"; default = @() }
@@ -484,6 +484,36 @@ Function Get-FirewallFact {
     return $fact
 }
 
+Function Get-NetworkFact {
+    # The host's IPv4 addresses (address/prefix) but loopback and link-local, and every enabled
+    # inbound allow rule of the active policy with its protocol, local ports and remote
+    # addresses as Windows reports them ("Any", "10.41.7.0/255.255.255.192", "LocalSubnet").
+    # The filters are read once for all rules (-All) and joined by InstanceID: one query each,
+    # not one per rule.
+    $addresses = @(Get-NetIPAddress -AddressFamily IPv4 |
+            Where-Object { $_.IPAddress -notlike "127.*" -and $_.IPAddress -notlike "169.254.*" } |
+            ForEach-Object { "$($_.IPAddress)/$($_.PrefixLength)" } | Sort-Object)
+    $ports = @{}
+    foreach ($filter in Get-NetFirewallPortFilter -All -PolicyStore ActiveStore) {
+        $ports[$filter.InstanceID] = $filter
+    }
+    $remotes = @{}
+    foreach ($filter in Get-NetFirewallAddressFilter -All -PolicyStore ActiveStore) {
+        $remotes[$filter.InstanceID] = $filter
+    }
+    $rules = @(Get-NetFirewallRule -PolicyStore ActiveStore -Direction Inbound -Action Allow -Enabled True |
+            Sort-Object -Property DisplayName | ForEach-Object {
+                $port = $ports[$_.InstanceID]
+                @{
+                    name = "$($_.DisplayName)"
+                    protocol = "$($port.Protocol)".ToLowerInvariant()
+                    local_ports = @($port.LocalPort | ForEach-Object { "$_" })
+                    remote_addresses = @($remotes[$_.InstanceID].RemoteAddress | ForEach-Object { "$_" })
+                }
+            })
+    return @{ addresses = $addresses; inbound_rules = $rules }
+}
+
 Function Get-ClockFact {
     param([String]$Reference)
     $ErrorActionPreference = "Continue"  # w32tm's stderr is judged by its output, not thrown
@@ -608,6 +638,7 @@ foreach ($subset in $gather) {
             }
             "winrm" { $facts.winrm = Get-WinRMFact }
             "firewall" { $facts.firewall = Get-FirewallFact }
+            "network" { $facts.network = Get-NetworkFact }
             "clock" { $facts.clock = Get-ClockFact -Reference $module.Params.ntp_server }
             "autologon" { $facts.autologon = Get-AutologonFact }
             "logging" { $facts.logging = Get-LoggingFact }

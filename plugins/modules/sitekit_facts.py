@@ -35,6 +35,8 @@ options:
       - C(password_policy) and C(lockout_policy) the local policy (secedit /export).
       - C(winrm) the WinRM listeners and whether the service allows Basic or unencrypted.
       - C(firewall) per profile, whether it is on and its default actions.
+      - C(network) the host's IPv4 addresses and its enabled inbound allow firewall rules
+        with their local ports and remote addresses.
       - C(clock) the offset from O(ntp_server), the time source in use, and whether that source
         is O(ntp_server) (the designated time server, PCI DSS 10.6.2).
       - C(autologon) whether Windows logs on by itself, and as whom.
@@ -44,10 +46,10 @@ options:
     elements: str
     default: [os, updates, application, sql_server, defender, backups, disks, sql_files,
               services, local_groups, password_policy, lockout_policy, winrm, firewall,
-              clock, autologon, logging]
+              network, clock, autologon, logging]
     choices: [os, updates, application, sql_server, defender, backups, disks, sql_files,
               services, local_groups, password_policy, lockout_policy, winrm, firewall,
-              clock, autologon, logging]
+              network, clock, autologon, logging]
   application_name:
     description:
       - The restaurant application's name (the fleet's C(application.name)); its package is
@@ -244,6 +246,14 @@ facts:
       returned: when firewall is gathered
       type: dict
       sample: {domain: {enabled: true, default_inbound: block, default_outbound: allow}}
+    network:
+      description: addresses (IPv4 address/prefix, but loopback and link-local) and
+        inbound_rules, each enabled inbound allow rule's name, protocol, local_ports and
+        remote_addresses as Windows reports them.
+      returned: when network is gathered
+      type: dict
+      sample: {addresses: [10.41.7.4/26], inbound_rules: [{name: sitekit-sql, protocol: tcp,
+               local_ports: ["1433"], remote_addresses: [10.41.7.0/255.255.255.192]}]}
     clock:
       description: offset_seconds (local clock minus the reference; only with ntp_server),
         source, and designated (the source is ntp_server, false without a source; only with

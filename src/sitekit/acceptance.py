@@ -11,10 +11,15 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from netaddr import IPNetwork
+
 from sitekit import timestamps
 from sitekit.audit.checks import PASS
 from sitekit.audit.checks import Check as AuditCheck
 from sitekit.audit.policy import Policy
+
+# The stations: each probes the server's ports the matrix names.
+STATION_PROBERS = frozenset({"cashier", "kitchen", "office"})
 
 
 @dataclass(frozen=True)
@@ -83,11 +88,69 @@ def _judged(name: str, facts: dict[str, Any], fact: str, op: str, value: Any, *,
                  status == PASS)
 
 
-def port_checks(target: str, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """win_wait_for results (port, failed, msg) as checks."""
-    return [asdict(Check(f"reaches {target}:{r['port']}", "connects",
-                         "connects" if not r.get("failed") else str(r.get("msg", "failed")),
-                         not r.get("failed"))) for r in results]
+def probe_targets(kind: str, hosts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The hosts of a site a host of `kind` probes: {address, inbound, subnet} each.
+
+    `hosts` are the site's hosts' variables (sitekit_kind, sitekit_address, sitekit_inbound,
+    sitekit_segment, sitekit_segments). A station probes the server; the guest vantage
+    point every host in a cardholder-data segment (PCI DSS 11.4.5); the server nothing.
+    """
+    found = []
+    for host in hosts:
+        segment = host["sitekit_segments"][host["sitekit_segment"]]
+        wanted = (host["sitekit_kind"] == "server" if kind in STATION_PROBERS
+                  else kind == "vantage" and host["sitekit_kind"] != "vantage"
+                  and segment["cardholder_data"])
+        if wanted:
+            found.append({"address": host["sitekit_address"],
+                          "inbound": host.get("sitekit_inbound", []),
+                          "subnet": segment["subnet"]})
+    return found
+
+
+def probes(target: str, inbound: list[dict[str, Any]], source: str,
+           target_subnet: str) -> list[dict[str, Any]]:
+    """What a host in the segment `source` (its subnet) probes on `target`, by the matrix.
+
+    `inbound` is the target's `sitekit_inbound` (per port, the flows and source CIDRs the
+    plan's flow matrix lets in). A port the matrix opens to the source's segment must
+    connect; one it does not must be refused where the site's router stands between the
+    two (another segment). Within one segment only the hosts' firewalls decide, so those
+    ports are not probed.
+    """
+    subnet = IPNetwork(source)
+    between = subnet != IPNetwork(target_subnet)
+    found = []
+    for entry in inbound:
+        allowed = any(subnet in IPNetwork(cidr) for cidr in entry["sources"])
+        if allowed or between:
+            found.append({"target": target, "port": int(entry["port"]),
+                          "flows": list(entry["flows"]) if allowed else [],
+                          "allowed": allowed})
+    return found
+
+
+def probe_checks(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """win_wait_for results over `probes` (loop items with failed, msg) as checks.
+
+    An allowed flow passes when it connects; a denied one when nothing answers. The role
+    registers the probes with `failed_when: false`, which overwrites `failed` (ansible-core's
+    TaskExecutor), so a probe that timed out is known by its message: win_wait_for sets
+    `msg` only when it fails (ansible.windows' win_wait_for.ps1, Fail-Json).
+    """
+    checks = []
+    for result in results:
+        probe = result["item"]
+        where = f"{probe['target']}:{probe['port']}"
+        answered = not result.get("failed") and not result.get("msg")
+        if probe["allowed"]:
+            checks.append(Check(f"reaches {where} ({', '.join(probe['flows'])})", "connects",
+                                "connects" if answered else str(result.get("msg", "failed")),
+                                answered))
+        else:
+            checks.append(Check(f"refused at {where} (no flow in the matrix)", "no answer",
+                                "connects" if answered else "no answer", not answered))
+    return [asdict(check) for check in checks]
 
 
 def data_checks(tables: list[dict[str, Any]], result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -133,7 +196,7 @@ def _time(text: str) -> dt.datetime:
 
 
 def site_record(site: dict[str, Any], hosts: list[dict[str, Any]], engineer: str,
-                when: str, missing: list[str]) -> dict[str, Any]:
+                when: str, missing: list[str], *, guest_segment: bool = True) -> dict[str, Any]:
     """The handover record of one site: what was installed, what was checked, by whom, when.
 
     `hosts` are {host, kind, checks, facts, exception}; `missing` the site's hosts that did
@@ -154,7 +217,37 @@ def site_record(site: dict[str, Any], hosts: list[dict[str, Any]], engineer: str
                         "checks": host["checks"], "exception": host.get("exception")})
     failed = [f"{e['host']}: {c['check']}" for e in entries for c in e["checks"]
               if not c["passed"]]
+    segmentation = segmentation_result(entries, guest_segment=guest_segment)
+    if segmentation["result"] == "not tested":
+        failed.append(f"segmentation test (PCI DSS 11.4.5): {segmentation['note']}")
     return {"site": site, "engineer": engineer, "when": when, "hosts": entries,
-            "not_checked": sorted(missing), "failed": failed,
+            "not_checked": sorted(missing), "failed": failed, "segmentation": segmentation,
             "result": "accepted" if not failed and not missing else "not accepted"}
+
+
+def segmentation_result(entries: list[dict[str, Any]], *, guest_segment: bool) -> dict[str, Any]:
+    """The site's segmentation test (PCI DSS 11.4.5) from acceptance's probes.
+
+    Passed when the guest vantage point reached nothing in the cardholder-data environment
+    and every flow the matrix allows connected from the stations; not tested when no guest
+    vantage point took part (a site with a guest segment must have one).
+    """
+    vantages = [e for e in entries if e["kind"] == "vantage"]
+    allowed = [c for e in entries if e["kind"] != "vantage" for c in e["checks"]
+               if c["check"].startswith(("reaches ", "refused at "))]
+    if not vantages:
+        note = ("no guest vantage point took part: run acceptance with the site's "
+                "<code>-guest host (the inventory's guest_vantage option)") if guest_segment \
+            else "the site has no guest segment"
+        return {"requirement": "PCI DSS 11.4.5", "result": "not tested" if guest_segment
+                else "not applicable", "note": note, "probes": 0, "failed_probes": []}
+    probes = [c for e in vantages for c in e["checks"]] + allowed
+    answered = [f"{e['host']}: {c['check']}" for e in (*vantages, *entries)
+                for c in e["checks"] if not c["passed"]
+                and (e["kind"] == "vantage" or c in allowed)]
+    return {"requirement": "PCI DSS 11.4.5", "result": "failed" if answered else "passed",
+            "note": (f"from the guest segment ({', '.join(e['host'] for e in vantages)}) "
+                     f"nothing in the cardholder-data environment answered"
+                     if not answered else "see the failed probes"),
+            "probes": len(probes), "failed_probes": sorted(set(answered))}
 

@@ -15,13 +15,17 @@ from typing import Any
 from netaddr import IPAddress
 
 from sitekit.plan.fleet import FleetPlan
-from sitekit.plan.flows import inbound
+from sitekit.plan.flows import guest_vantage, inbound
 from sitekit.plan.site import PlannedHost, SitePlan
 from sitekit.site import schema, sqlserver
 from sitekit.site.model import STATION_KINDS, WORKSTATION_KINDS, Fleet, city_slug
 
 # Groups whose members are other groups: kind groups under `workstations`.
 WORKSTATIONS = "workstations"
+# The segmentation test's vantage points (PCI DSS 11.4.5): one device per site in its guest
+# segment. Every play but acceptance leaves them out (`hosts: all:!guest_vantage`).
+GUEST_VANTAGE = "guest_vantage"
+VANTAGE_KIND = "vantage"
 
 
 @dataclass
@@ -163,11 +167,13 @@ def loopback_address(address: str) -> str:
 
 
 def build_inventory(plan: FleetPlan, *, loopback: bool = False,
-                    connection: dict[str, Any] | None = None) -> Inventory:
+                    connection: dict[str, Any] | None = None,
+                    vantage: bool = False) -> Inventory:
     """Turn a problem-free fleet plan into hosts, groups and variables.
 
     `loopback` and `connection` point the same inventory at the lab: every host at its
-    address moved into 127.0.0.0/8, and the lab's CA and port.
+    address moved into 127.0.0.0/8, and the lab's CA and port. `vantage` adds each site's
+    guest vantage point (`vantage_host`) for acceptance's segmentation test.
     """
     plan.raise_for_problems()
     fleet = plan.fleet
@@ -194,8 +200,18 @@ def build_inventory(plan: FleetPlan, *, loopback: bool = False,
     for kind in STATION_KINDS:
         inventory.group(kind)
     inventory.group(WORKSTATIONS).children = list(WORKSTATION_KINDS)
+    inventory.group(GUEST_VANTAGE)  # always there, so plays can leave it out
     for site_plan in plan.sites:
         _add_site(inventory, fleet_group, site_plan)
+        found = vantage_host(site_plan) if vantage else None
+        if found is not None:  # in a group of its own under the site, as a kind's hosts
+            name, values = found
+            site_name = site_group(site_plan.site.code)
+            own = f"{site_name}_guest"
+            inventory.group(site_name).children.append(own)
+            inventory.group(GUEST_VANTAGE).children.append(own)
+            inventory.group(own).hosts.append(name)
+            inventory.hosts[name] = values
     if loopback:
         for values in inventory.hosts.values():
             values["ansible_host"] = loopback_address(values["ansible_host"])
@@ -224,6 +240,22 @@ def _add_site(inventory: Inventory, fleet_group: Group, site_plan: SitePlan) -> 
         for host in hosts:
             kind_group.hosts.append(host.name)
             inventory.hosts[host.name] = host_vars(site_plan, host)
+
+
+def vantage_host(site_plan: SitePlan) -> tuple[str, dict[str, Any]] | None:
+    """The site's guest vantage point: a device in its guest segment, at a guest's address.
+
+    Acceptance probes every cardholder-data host from it and expects no answer (PCI DSS
+    11.4.5). None when the site has no guest segment.
+    """
+    address = guest_vantage(site_plan.network)
+    if address is None:
+        return None
+    code = site_plan.site.code
+    return f"{code.lower()}-guest", {"ansible_host": address, "sitekit_address": address,
+                                     "sitekit_kind": VANTAGE_KIND,
+                                     "sitekit_segment": "guest",
+                                     "sitekit_computer_name": f"{code}-GUEST"}
 
 
 def site_vars(site_plan: SitePlan) -> dict[str, Any]:
@@ -290,6 +322,9 @@ def host_vars(site_plan: SitePlan, host: PlannedHost) -> dict[str, Any]:
     printers = {p.name: p for p in site_plan.printers}
     values: dict[str, Any] = {
         "ansible_host": host.address,
+        # The planned address, where the site's other hosts reach it (ansible_host is
+        # where Ansible does: the same, or the lab's loopback).
+        "sitekit_address": host.address,
         "sitekit_segment": host.segment,
         "sitekit_computer_name": host.computer_name,
         "sitekit_number": host.number,

@@ -172,7 +172,15 @@ def test_the_audit_writes_a_valid_facts_file_for_every_host(provisioned: Run) ->
         assert (doc["host"], doc["site"], doc["reachable"]) == (host, "LIS01", True)
         assert "error" not in doc, doc.get("error")
     server = provisioned.facts[SERVER]["facts"]
-    assert set(server) == set(SUBSETS) | {"backup_schedule"}
+    assert set(server) == set(SUBSETS) | {"backup_schedule", "planned_network"}
+    # The plan beside the network facts, as NET-01 and NET-02 judge them.
+    assert server["network"]["addresses"] == ["10.41.7.4/26"]
+    assert server["planned_network"]["address"] == "10.41.7.4"
+    assert {e["port"] for e in server["planned_network"]["inbound"]} == {1433, 5986, 8443, 9182}
+    rules = {r["name"]: r for r in server["network"]["inbound_rules"]}
+    assert "Windows Remote Management (HTTPS-In)" not in rules  # the bootstrap's, removed
+    assert rules["Windows Remote Management (HTTPS-In, sitekit)"]["remote_addresses"] == [
+        "10.39.0.10", "10.39.0.20/255.255.255.254"]
     # The days db_backup runs on this server, as the playbook hands them to BAK-01: the
     # example sets none, so the role's default from the windows, a full and daily others.
     schedule = server["backup_schedule"]
@@ -185,7 +193,8 @@ def test_the_audit_writes_a_valid_facts_file_for_every_host(provisioned: Run) ->
     assert server["backups"]["LotusPOS"]["last_log"] is not None
     assert server["services"]["MSSQL$SQLEXPRESS"]["state"] == "running"
     station = provisioned.facts[CASHIER]["facts"]
-    assert set(station) == set(SUBSETS) - {"sql_server", "backups", "sql_files"}
+    assert set(station) == set(SUBSETS) - {"sql_server", "backups", "sql_files"} | {
+        "planned_network"}
     assert station["application"]["component"] == "client"
     assert station["autologon"] == {"enabled": True, "user": "pos-station"}
     for group in station["local_groups"].values():
@@ -229,6 +238,12 @@ def faulted(lab: CliLab, provisioned: Run, tmp_path_factory: pytest.TempPathFact
     unaudited = adhoc(lab, CASHIER, "ansible.windows.win_audit_policy_system",
                       {"subcategory": "Logon", "audit_type": ["success"]})
     assert unaudited["current_audit_policy"] == {"logon": "success"}, unaudited
+    # Someone opens SQL Server to every address for a test and forgets it (NET-02).
+    opened = adhoc(lab, SERVER, "community.windows.win_firewall_rule",
+                   {"name": "SQL test (TCP-In)", "direction": "in", "action": "allow",
+                    "protocol": "tcp", "localport": "1433", "remoteip": "any",
+                    "enabled": True, "state": "present"})
+    assert opened["changed"] is True, opened
     # Patch Tuesday came and went: the kitchen station has a security update missing.
     assert lab.sitekit("down").returncode == 0
     path = lab.layout.state_file(KITCHEN)
@@ -269,6 +284,8 @@ def test_each_fault_and_drift_fails_exactly_its_controls(faulted: Run) -> None:
         (SERVER, "BAK-01"), (SERVER, "BAK-02"),
         # service-wont-start: the application's service is stopped.
         (SERVER, "SVC-02"),
+        # SQL Server opened to any address, wider than the flow matrix.
+        (SERVER, "NET-02"),
         # stale-signatures.
         (CASHIER, "AV-03"),
         # an extra local administrator: not a planned administrator, nor a planned member.

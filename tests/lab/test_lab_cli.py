@@ -18,7 +18,9 @@ pytestmark = pytest.mark.slow
 def test_up_serves_the_planned_hosts_on_loopback(cli_lab: CliLab) -> None:
     hosts = {h.hostname: h.address for h in cli_lab.hosts()}
     assert hosts == {"lis01-srv01": "127.41.7.4", "lis01-pos01": "127.41.7.6",
-                     "lis01-kds01": "127.41.7.10"}
+                     "lis01-kds01": "127.41.7.10",
+                     # the guest vantage point: 172.16.41.254, the last guest DHCP address
+                     "lis01-guest": "127.16.41.254"}
     assert all(not port_closed(a, cli_lab.port) for a in hosts.values())
     assert cli_lab.pid is not None
 
@@ -46,7 +48,7 @@ def test_credentials_reach_ansible_through_a_vault_file(cli_lab: CliLab) -> None
 def test_ansible_runs_with_only_the_inventory_and_vault_password_changed(cli_lab: CliLab) -> None:
     result = cli_lab.ansible("site_lis01", "ansible.windows.win_ping")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("SUCCESS") == 3
+    assert result.stdout.count("SUCCESS") == 4  # its 3 hosts and its guest vantage point
     without = {k: v for k, v in cli_lab.env().items() if k != "ANSIBLE_VAULT_PASSWORD_FILE"}
     denied = cli_lab.ansible("lis01-srv01", "ansible.windows.win_ping", env=without)
     assert denied.returncode != 0

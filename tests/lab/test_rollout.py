@@ -197,7 +197,8 @@ def test_an_unreachable_site_is_deferred_and_the_batch_goes_on(rollout: dict[str
     # LIS01: the whole site at the release, with the schema step, kept done.
     assert site_of(status, "LIS01")["state"] == "done"
     assert site_of(status, "LIS01")["engineer"] == "Test Engineer"
-    for host in (h for h in after if h.startswith("lis01")):
+    # Every host of the site but its guest vantage point, which the rollout leaves out.
+    for host in (h for h in after if h.startswith("lis01") and not h.endswith("-guest")):
         assert application(after[host]) == {"8.5.0"}, host
     assert database(after["lis01-srv01"])["schema_version"] == "8.5.0"
     assert after["lis01-srv01"]["services"]["LotusPosServer"]["state"] == "running"
@@ -216,7 +217,7 @@ def test_a_canary_that_will_not_start_is_rolled_back_with_its_data(
     ber02 = site_of(status, "BER02")
     assert ber02["state"] == "rolled_back"
     assert "Error 1067" in ber02["error"]
-    for host in (h for h in after if h.startswith("ber02")):
+    for host in (h for h in after if h.startswith("ber02") and not h.endswith("-guest")):
         assert application(after[host]) == {"8.4.2"}, host
     server = after["ber02-srv01"]
     assert server["services"]["LotusPosServer"]["state"] == "running"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from sitekit.acceptance import data_checks, failures, host_checks, port_checks, site_record
+from sitekit.acceptance import data_checks, failures, host_checks, site_record
 from sitekit.audit.settings import fleet_policy
 from tests.conftest import EXAMPLE
 
@@ -103,12 +103,7 @@ def test_a_station_is_not_checked_for_sql_or_backups() -> None:
         "service", "service", "application", "AV-01", "AV-02", "AV-03"]
 
 
-def test_ports_and_data() -> None:
-    ports = port_checks("10.41.7.4", [{"port": 8443, "failed": False},
-                                      {"port": 1433, "failed": True,
-                                       "msg": "timeout while waiting"}])
-    assert failures(ports) == ["reaches 10.41.7.4:1433: expected connects, found timeout while "
-                               "waiting"]
+def test_data() -> None:
     tables = [{"name": "MenuItems", "rows": [{}] * 3}, {"name": "DiningTables", "rows": [{}] * 2}]
     result = {"changes": {"MenuItems": {"inserted": 0, "updated": 0, "deleted": 0,
                                         "created": False},
@@ -123,7 +118,7 @@ def test_ports_and_data() -> None:
 def test_site_record_accepts_only_a_complete_passing_site() -> None:
     host = {"host": "lis01-srv01", "kind": "server", "checks": host_checks(GOOD, EXPECTED),
             "facts": GOOD | {"os": {"version": "10.0.20348.2762"}}, "exception": None}
-    record = site_record({"code": "LIS01"}, [host], "Ana", NOW, [])
+    record = site_record({"code": "LIS01"}, [host], "Ana", NOW, [], guest_segment=False)
     assert record["result"] == "accepted"
     assert record["hosts"][0]["installed"] == {"Windows": "10.0.20348.2762",
                                                "application": "8.4.2",
@@ -131,5 +126,6 @@ def test_site_record_accepts_only_a_complete_passing_site() -> None:
     assert site_record({"code": "LIS01"}, [host], "Ana", NOW, ["lis01-kds01"])["result"] == \
         "not accepted"
     bad = host | {"checks": host_checks(_with("application", None), EXPECTED)}
-    assert site_record({"code": "LIS01"}, [bad], "Ana", NOW, [])["failed"] == [
+    assert site_record({"code": "LIS01"}, [bad], "Ana", NOW, [],
+                       guest_segment=False)["failed"] == [
         "lis01-srv01: application version"]

@@ -134,7 +134,7 @@ def test_an_unreachable_host_is_unknown_never_pass(
     result = Evaluator(policy, TODAY).host("BER02", unreachable("ber02-pos01", "BER02",
                                                                 "cashier"))
     assert not result.reachable
-    assert len(result.results) == 36
+    assert len(result.results) == 38
     assert {r.status for r in result.results} == {UNKNOWN}
     assert result.results[0].note.startswith("unreachable: ntlm: HTTPSConnectionPool")
 

@@ -36,9 +36,9 @@ def test_the_example_policy_loads() -> None:
     assert problems == []
     assert policy is not None
     assert policy.version == "2026.12.3"
-    assert len(policy.controls) == 47
-    assert len(policy.by_kind["server"]) == 44
-    assert len(policy.by_kind["cashier"]) == 36
+    assert len(policy.controls) == 49
+    assert len(policy.by_kind["server"]) == 46
+    assert len(policy.by_kind["cashier"]) == 38
     ids = [control.id for control in policy.controls]
     assert len(set(ids)) == len(ids)
     assert all(control.suggestion for control in policy.controls)

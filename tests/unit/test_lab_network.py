@@ -4,6 +4,8 @@ there and the server's firewall lets the station's planned address in."""
 from __future__ import annotations
 
 import copy
+import json
+import random
 from typing import Any
 
 import pytest
@@ -11,6 +13,8 @@ import pytest
 from sitekit.lab import network
 from sitekit.lab.host import LabHost
 from sitekit.lab.labdir import site_networks
+from sitekit.lab.modules import run_module
+from sitekit.lab.state import seed_state
 from sitekit.plan.fleet import plan_fleet_dir
 from tests.conftest import EXAMPLE, TODAY
 
@@ -93,8 +97,8 @@ HANDHELD = {"segment": "handheld", "subnet": "10.64.1.0/25", "inbound": []}  # B
 @pytest.mark.parametrize(("station", "handheld", "port", "reason"), [
     ("ber02-pos01", False, 1433, ""),  # same segment (cde): the router is not in the way
     ("ber02-pos01", False, 8443, ""),
-    ("ber02-ofc01", False, 8443, ""),  # back office -> application and SQL: flows of the matrix
-    ("ber02-ofc01", False, 1433, ""),
+    ("ber02-ofc01", False, 8443, ""),  # back office -> application: a flow of the matrix
+    ("ber02-ofc01", False, 1433, "the site's router drops 1433/tcp from back_office"),
     ("ber02-ofc01", False, 5986, "the site's router drops 5986/tcp from back_office"),
     ("ber02-pos01", True, 8443, ""),  # handheld -> application: a flow of the matrix
     ("ber02-pos01", True, 1433, "the site's router drops 1433/tcp from handheld to BER02-SRV01"),
@@ -119,3 +123,43 @@ def test_a_guest_address_reaches_nothing_in_the_cde() -> None:
         up, why = network.connects(source, "BER02-SRV01", port)
         assert not up
         assert "router drops" in why
+
+
+def test_the_guest_vantage_point_sits_in_the_guest_segment_and_reaches_nothing() -> None:
+    plan = plan_fleet_dir(EXAMPLE, only=["BER02"], today=TODAY)
+    vantage = site_networks(plan)["ber02-guest"]
+    assert vantage == {"segment": "guest", "subnet": "172.16.2.0/24", "inbound": []}
+    srv, _ = _segmented("ber02-pos01")
+    guest = LabHost("ber02-guest", "127.16.2.254", "u", "p",
+                    state={"hostname": "BER02-GUEST", "planned_address": "172.16.2.254",
+                           "site_network": vantage})
+    network.attach([srv, guest])
+    for port in (1433, 8443, 5986, 9182):
+        up, why = network.connects(guest, "10.40.2.10", port)
+        assert not up
+        assert why  # the router or nothing listening, never an answer
+
+
+def test_the_lab_reports_its_address_and_inbound_rules_as_windows_does() -> None:
+    """sitekit_facts' network subset in the lab: the planned address with its segment's
+    prefix; rules' remote addresses as Get-NetFirewallAddressFilter shows them."""
+    host = LabHost("lis01-srv01", "127.41.7.4", "u", "p",
+                   state=seed_state("server", "lis01-srv01", random.Random(1)))  # noqa: S311
+    host.state |= {"planned_address": "10.41.7.4",
+                   "site_network": {"segment": "cde", "subnet": "10.41.7.0/26", "inbound": []}}
+    host.state["firewall"]["rules"] |= {
+        "sql": SQL_RULE | {"name": "POS SQL Server (TCP-In)",
+                           "remoteip": "10.41.7.0/26,10.39.0.10/32"},
+        "off": SQL_RULE | {"name": "off", "enabled": False}}
+    result = run_module(host, "ansible.legacy.sitekit_facts",
+                        {"gather": ["network"], "_ansible_check_mode": False,
+                         "_ansible_diff": False})
+    network_facts = json.loads(result.stdout)["facts"]["network"]
+    assert network_facts["addresses"] == ["10.41.7.4/26"]
+    rules = {rule["name"]: rule for rule in network_facts["inbound_rules"]}
+    assert "off" not in rules  # enabled allow rules only
+    assert rules["POS SQL Server (TCP-In)"] == {
+        "name": "POS SQL Server (TCP-In)", "protocol": "tcp", "local_ports": ["1433"],
+        "remote_addresses": ["10.41.7.0/255.255.255.192", "10.39.0.10"]}
+    # The WinRM bootstrap's rule (Ansible's set-up guide) is open to any address.
+    assert rules["Windows Remote Management (HTTPS-In)"]["remote_addresses"] == ["Any"]

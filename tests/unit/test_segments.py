@@ -64,7 +64,8 @@ def test_flow_matrix_allows_what_is_listed_and_denies_the_rest(
     allowed = {(r["source"], r["target"], r["port"]) for r in rows[:-1]}
     assert ("cde", "BER02-SRV01", "1433") in allowed
     assert ("back_office", "BER02-SRV01", "8443") in allowed
-    assert ("back_office", "BER02-SRV01", "1433") in allowed  # the office station's client
+    # Office stations sit outside the cde: the application server only, never SQL Server.
+    assert ("back_office", "BER02-SRV01", "1433") not in allowed
     assert ("handheld", "BER02-SRV01", "8443") in allowed
     assert ("handheld", "BER02-SRV01", "1433") not in allowed  # handhelds: application only
     assert ("monitoring", "BER02-POS01", "9182") in allowed
@@ -81,8 +82,7 @@ def test_network_json_matches_the_csvs(capsys: pytest.CaptureFixture[str]) -> No
         "cde", "management", "back_office", "handheld", "guest"]
     sql = next(f for f in lon01["flows"] if f["name"] == "pos-sql")
     assert sql["port"] == 1433
-    assert sql["sources"] == [{"name": "cde", "address": "10.50.0.0/23"},
-                              {"name": "back_office", "address": "10.61.6.64/27"}]
+    assert sql["sources"] == [{"name": "cde", "address": "10.50.0.0/23"}]
     assert sql["targets"] == [{"name": "LON01-SRV01", "address": "10.50.0.10"}]
 
 
@@ -90,7 +90,7 @@ def test_inventory_hands_each_kind_its_inbound_flows() -> None:
     inventory = build_inventory(plan_fleet_dir(EXAMPLE, today=TODAY))
     server = inventory.groups["site_ber02_server"].vars["sitekit_inbound"]
     by_port = {entry["port"]: entry for entry in server}
-    assert by_port[1433]["sources"] == ["10.40.2.0/24", "10.61.0.64/27"]
+    assert by_port[1433]["sources"] == ["10.40.2.0/24"]
     assert by_port[8443]["sources"] == ["10.40.2.0/24", "10.61.0.64/27", "10.64.1.0/25"]
     assert by_port[8443]["flows"] == ["pos-application"]
     cashier = inventory.groups["site_ber02_cashier"].vars["sitekit_inbound"]

@@ -7,7 +7,15 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from sitekit.acceptance import data_checks, failures, host_checks, port_checks, site_record
+from sitekit.acceptance import (
+    data_checks,
+    failures,
+    host_checks,
+    probe_checks,
+    probe_targets,
+    probes,
+    site_record,
+)
 from sitekit.audit.settings import fleet_policy
 
 
@@ -24,12 +32,29 @@ def acceptance_host_checks(facts: dict[str, Any], expected: dict[str, Any]) -> l
         raise AnsibleFilterError(f"acceptance_host_checks: {exc}") from exc
 
 
-def acceptance_port_check(result: dict[str, Any], target: str, port: int) -> list[Any]:
-    """A win_wait_for result as a check; nothing when the probe did not run (the server)."""
+def acceptance_probes(site_hosts: list[str], hostvars: Mapping[str, Any], kind: str,
+                      source_subnet: str) -> list[Any]:
+    """The ports a host of `kind` in the subnet `source_subnet` probes, by the flow matrix.
+
+    `site_hosts` are the names of its site's hosts (groups['site_<code>']).
+    """
+    keys = ("sitekit_kind", "sitekit_address", "sitekit_inbound", "sitekit_segment",
+            "sitekit_segments")
+    hosts = [{key: hostvars[name][key] for key in keys if key in hostvars[name]}
+             for name in site_hosts]
+    found = []
+    targets = probe_targets(kind, hosts)
+    for target in targets:
+        found += probes(str(target["address"]), list(target["inbound"]), str(source_subnet),
+                        str(target["subnet"]))
+    return found
+
+
+def acceptance_probe_checks(result: dict[str, Any]) -> list[Any]:
+    """A looped win_wait_for over acceptance_probes as checks; nothing when it did not run."""
     if not result or result.get("skipped"):
         return []
-    return port_checks(str(target), [{"port": int(port), "failed": bool(result.get("failed")),
-                                      "msg": result.get("msg", "")}])
+    return probe_checks([r for r in result.get("results", []) if not r.get("skipped")])
 
 
 def acceptance_data_checks(result: dict[str, Any], tables: list[dict[str, Any]]) -> list[Any]:
@@ -69,7 +94,8 @@ def acceptance_site_record(play_hosts: list[str], hostvars: Mapping[str, Any],
                       "exception": host.get("acceptance_exception")})
     first = hostvars[hosts[0]["host"]] if hosts else {}
     return site_record(dict(first.get("sitekit_site", {"code": site})), hosts, run["engineer"],
-                       run["when"], sorted(members - set(play_hosts)))
+                       run["when"], sorted(members - set(play_hosts)),
+                       guest_segment="guest" in first.get("sitekit_segments", {}))
 
 
 class FilterModule:
@@ -78,7 +104,8 @@ class FilterModule:
     def filters(self) -> dict[str, Callable[..., Any]]:
         """Name -> filter."""
         return {"acceptance_host_checks": acceptance_host_checks,
-                "acceptance_port_check": acceptance_port_check,
+                "acceptance_probes": acceptance_probes,
+                "acceptance_probe_checks": acceptance_probe_checks,
                 "acceptance_data_checks": acceptance_data_checks,
                 "acceptance_exception": acceptance_exception,
                 "acceptance_site_record": acceptance_site_record,

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from sitekit import timestamps
+from sitekit.audit.netchecks import in_subnet, scopes_within
 from sitekit.audit.releases import ReleaseTable
 from sitekit.backup.schedule import chain_intervals
 
@@ -304,7 +305,8 @@ def _item_name(item: Any) -> str:
 OPERATORS = ("equals", "not_equals", "one_of", "at_least", "at_most", "between",
              "abs_at_most", "version_at_least", "version_at_most", "max_age", "contains",
              "not_contains", "subset_of", "count_at_most", "restorable_chain",
-             "zero_or_at_least", "version_equals", "current_update", "supported_release")
+             "zero_or_at_least", "version_equals", "current_update", "supported_release",
+             "in_subnet", "scopes_within")
 # The operators that judge by the fleet's release table (releases.py).
 RELEASE_OPS = ("current_update", "supported_release")
 
@@ -331,6 +333,8 @@ def _operator(op: str, where: dict[str, Any] | None) -> Operator:
         "current_update": lambda observed, expected, at: expected[0].current(observed, at,
                                                                              expected[1]),
         "supported_release": lambda observed, expected, at: expected[0].supported(observed, at),
+        "in_subnet": in_subnet,
+        "scopes_within": scopes_within,
     }
     return table[op]
 
@@ -430,6 +434,12 @@ def _expected_text(  # noqa: PLR0912 - one case per operator
         case "count_at_most":
             which = f" ({show(where)})" if where else ""
             return f"at most {value}{which}"
+        case "in_subnet":
+            return f"within {show(value)}"
+        case "scopes_within":
+            return "each port open to at most: " + "; ".join(
+                f"{e['port']} from {', '.join(e['sources']) or 'nothing'}"
+                for e in value) if isinstance(value, list) else show(value)
     raise AssertionError(op)
 
 

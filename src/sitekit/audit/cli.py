@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sitekit.arguments import fleet_dir
+from sitekit.audit import segmentation
 from sitekit.audit.evaluate import Evaluator, fleet_sites
 from sitekit.audit.history import History, HistoryError, Lock
 from sitekit.audit.policy import Policy, load_policy, policy_file
@@ -93,6 +94,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--releases", type=Path, metavar="FILE",
                         help="the release table the version floors are judged by (default: "
                              "release-table.yml beside the policy)")
+    parser.add_argument("--records", type=Path, metavar="DIR",
+                        help="the handover records, whose newest segmentation test the "
+                             "maintenance records name (default: <fleet dir>/records)")
     parser.add_argument("--site", action="append", default=[], metavar="CODE",
                         help="only this site (repeat for more); the run replaces only "
                              "these sites' results of the month in the history")
@@ -203,6 +207,13 @@ def _fresh(args: argparse.Namespace, month: str, engineer: str, today: dt.date) 
         return 1
 
 
+def _segmentation_test(args: argparse.Namespace, fleet: Fleet, code: str,
+                       today: dt.date) -> str:
+    """The site's last segmentation test (PCI DSS 11.4.5), from its handover records."""
+    records = args.records or Path(fleet.directory) / "records"
+    return segmentation.sentence(segmentation.last_test(records, code), today)
+
+
 def _fresh_locked(args: argparse.Namespace, *, month: str, engineer: str, today: dt.date,
                   policy: Policy, fleet: Fleet, audited: list[Site], every_site: list[Site],
                   history_path: Path, out: Path) -> int:
@@ -231,8 +242,10 @@ def _fresh_locked(args: argparse.Namespace, *, month: str, engineer: str, today:
         kept = history.maintenance(fleet.name, month)
         for site in report.sites:  # the month's manual records stay, and come first
             manual = [m for m in kept.get(site.site.code, ()) if m.source == "manual"]
-            site.maintenance = sorted([*manual, audit_record(report, site, today)],
-                                      key=lambda m: m.date)
+            site.maintenance = sorted(
+                [*manual, audit_record(report, site, today,
+                                       _segmentation_test(args, fleet, site.site.code, today))],
+                key=lambda m: m.date)
         earlier = [point for point in history.trend(fleet.name, month) if point.month != month]
     missing = sorted({site.code for site in every_site}
                      - {s.site.code for s in month_report.sites})

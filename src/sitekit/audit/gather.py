@@ -67,13 +67,16 @@ def document(result: Mapping[str, Any], *, host: str, site: str, kind: str,
              plan_groups: Iterable[Mapping[str, Any]] = (),
              built_in: Mapping[str, Iterable[str]] | None = None,
              backup_schedule: Mapping[str, str] | None = None,
+             planned_network: Mapping[str, Any] | None = None,
              now: dt.datetime | None = None) -> dict[str, Any]:
     """The facts document of one host from its registered sitekit_facts result.
 
     Unreachable: reachable false, the error, no facts. A failed module: reachable, the
     error, no facts. Otherwise the facts, each local group with the members the plan
     expects, the days db_backup runs on the host (`backup_schedule`, beside its backups:
-    BAK-01 judges them by it), and the subsets that could not be read named in `error`.
+    BAK-01 judges them by it), what the plan says of its network (`planned_network`:
+    address, segment subnet, inbound flows; NET-01 and NET-02 judge the network facts by it)
+    and the subsets that could not be read named in `error`.
     """
     gathered = timestamps.text(now or dt.datetime.now(dt.UTC))
     out: dict[str, Any] = {"format": FORMAT, "host": host, "site": site, "kind": kind,
@@ -91,6 +94,13 @@ def document(result: Mapping[str, Any], *, host: str, site: str, kind: str,
     if backup_schedule is not None and "backups" in facts:
         facts["backup_schedule"] = {"full_day": str(backup_schedule["full_day"]),
                                     "other_days": str(backup_schedule["other_days"])}
+    if planned_network is not None and "network" in facts:
+        facts["planned_network"] = {
+            "address": str(planned_network["address"]),
+            "subnet": str(planned_network["subnet"]),
+            "inbound": [{"port": int(entry["port"]),
+                         "sources": [str(cidr) for cidr in entry["sources"]]}
+                        for entry in planned_network.get("inbound") or []]}
     out["facts"] = facts
     out["gathered_at"] = str(result.get("gathered_at") or gathered)
     unavailable = result.get("unavailable") or {}

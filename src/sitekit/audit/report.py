@@ -349,8 +349,12 @@ def compare(site: SiteReport, previous_month: str,
     return changes
 
 
-def audit_record(report: Report, site: SiteReport, date: dt.date) -> MaintenanceRecord:
-    """The maintenance record `sitekit report` keeps for a site's monthly check."""
+def audit_record(report: Report, site: SiteReport, date: dt.date,
+                 segmentation: str = "") -> MaintenanceRecord:
+    """The maintenance record `sitekit report` keeps for a site's monthly check.
+
+    `segmentation` says when the site's segmentation was last tested (audit.segmentation).
+    """
     problems = site.findings(FAIL)
     listed = "; ".join(f"{f.result.control} on {f.host}" for f in problems[:12])
     more = f" and {len(problems) - 12} more" if len(problems) > 12 else ""
@@ -362,7 +366,7 @@ def audit_record(report: Report, site: SiteReport, date: dt.date) -> Maintenance
                      f"({len(site.unreachable)} host(s) without facts).")
     actions = (f"Monthly routine check: {len(site.hosts)} hosts audited against baseline "
                f"{report.run.policy_version} ({len(report.controls)} controls); inspection "
-               "report written.")
+               "report written." + (f" {segmentation}" if segmentation else ""))
     result = "Compliant." if not problems and not unknown else (
         f"{len(problems)} open, {unknown} unknown.")
     cause = ""

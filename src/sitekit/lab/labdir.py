@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from sitekit.inventory import loopback_address
+from sitekit.inventory import VANTAGE_KIND, loopback_address, vantage_host
 from sitekit.lab.clock import lab_clock
 from sitekit.lab.host import LabHost, dump_state
 from sitekit.lab.pki import pki_paths
@@ -83,13 +83,21 @@ class LabLayout:
 
 def plan_hosts(plan: FleetPlan, username: str,
                password: str) -> list[tuple[LabHost, str, str]]:
-    """One virtual host per planned host, at its loopback address: kind, planned address."""
-    return [
-        (LabHost(host.name, loopback_address(host.address), username, password), host.kind,
-         host.address)
-        for site in plan.sites
-        for host in site.hosts
-    ]
+    """One virtual host per planned host, at its loopback address: kind, planned address.
+
+    And each site's guest vantage point, a guest's device on its guest Wi-Fi.
+    """
+    planned = []
+    for site in plan.sites:
+        planned += [(LabHost(host.name, loopback_address(host.address), username, password),
+                     host.kind, host.address) for host in site.hosts]
+        vantage = vantage_host(site)
+        if vantage is not None:
+            name, values = vantage
+            address = values["ansible_host"]
+            planned.append((LabHost(name, loopback_address(address), username, password),
+                            VANTAGE_KIND, address))
+    return planned
 
 
 def site_networks(plan: FleetPlan) -> dict[str, dict[str, object]]:
@@ -98,15 +106,18 @@ def site_networks(plan: FleetPlan) -> dict[str, dict[str, object]]:
     The lab's site network reads these (sitekit.lab.network): traffic between segments
     passes the site's router, which allows only the flows of the matrix.
     """
-    return {
-        host.name: {
-            "segment": host.segment,
-            "subnet": site.network.segments[host.segment].subnet,
-            "inbound": inbound(site.flows, host.kind),
-        }
-        for site in plan.sites
-        for host in site.hosts
-    }
+    networks: dict[str, dict[str, object]] = {}
+    for site in plan.sites:
+        for host in site.hosts:
+            networks[host.name] = {"segment": host.segment,
+                                   "subnet": site.network.segments[host.segment].subnet,
+                                   "inbound": inbound(site.flows, host.kind)}
+        vantage = vantage_host(site)
+        if vantage is not None:  # the matrix lets nothing into a guest's device
+            networks[vantage[0]] = {"segment": "guest",
+                                    "subnet": site.network.segments["guest"].subnet,
+                                    "inbound": []}
+    return networks
 
 
 def read_releases(fleet_dir: Path) -> list[dict[str, Any]]:
@@ -190,6 +201,7 @@ def _write_inventory(layout: LabLayout, fleet_dir: Path, sites: list[str], usern
         "source": str(fleet_dir.resolve()),
         "sites": [code.upper() for code in sites],
         "loopback": True,
+        "guest_vantage": True,  # each site's guest device, for the segmentation test
         "connection": {
             "ansible_port": port,
             "ansible_user": username,

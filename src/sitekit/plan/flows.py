@@ -119,3 +119,15 @@ def inbound(flows: tuple[Flow, ...], kind: str) -> list[dict[str, Any]]:
                 found.append(cidr)
     return [{"port": port, "protocol": "tcp", "flows": names[port], "sources": sources[port]}
             for port in sorted(names)]
+
+
+def guest_vantage(network: NetworkPlan) -> str | None:
+    """Where the segmentation test (PCI DSS 11.4.5) probes the site from: a guest's address.
+
+    The last address of the guest segment's DHCP scope, which a guest's device could lease;
+    None when the site has no guest segment (nothing to test from).
+    """
+    guest = network.segments.get("guest")
+    if guest is None or guest.dhcp is None:
+        return None
+    return guest.dhcp.last

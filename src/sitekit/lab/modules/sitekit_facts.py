@@ -21,6 +21,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from netaddr import AddrFormatError, IPNetwork
 
 from sitekit import timestamps
 from sitekit.lab import auditpol, faults, sqlbackup, sqlserver
@@ -38,7 +39,7 @@ from sitekit.plan.schedule import weekday_names
 
 SUBSETS = ("os", "updates", "application", "sql_server", "defender", "backups", "disks",
            "sql_files", "services", "local_groups", "password_policy", "lockout_policy",
-           "winrm", "firewall", "clock", "autologon", "logging")
+           "winrm", "firewall", "network", "clock", "autologon", "logging")
 _DOTTED = re.compile(r"^\d+(?:\.\d+)*")
 _WINLOGON = "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon"
 _WSMAN = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WSMAN\\Service"
@@ -382,6 +383,47 @@ def _firewall(ctx: _Host) -> dict[str, Any]:
             for name, profile in ctx.state["firewall"]["profiles"].items()}
 
 
+def _network(ctx: _Host) -> dict[str, Any]:
+    """Get-NetIPAddress (IPv4) and the enabled inbound allow rules, as Windows reports them.
+
+    The lab host holds one address, its planned one, with its segment's prefix. Windows
+    reports a rule's remote subnet as address/netmask and a single address bare
+    (Get-NetFirewallAddressFilter), its protocol upper case and "Any" for any.
+    """
+    address, network = ctx.state.get("planned_address"), ctx.state.get("site_network")
+    if not address or not network:
+        raise UnavailableError("the lab host has no planned address (run `sitekit lab up`)")
+    prefix = IPNetwork(str(network["subnet"])).prefixlen
+    rules = [{"name": str(rule.get("name", name)),
+              "protocol": str(rule.get("protocol", "any")).lower(),
+              "local_ports": _windows_list(str(rule.get("localport", "any")), ports=True),
+              "remote_addresses": _windows_list(str(rule.get("remoteip", "any")), ports=False)}
+             for name, rule in sorted(ctx.state["firewall"]["rules"].items())
+             if rule.get("enabled") and rule.get("direction") == "in"
+             and rule.get("action") == "allow"]
+    return {"addresses": [f"{address}/{prefix}"], "inbound_rules": rules}
+
+
+def _windows_list(text: str, *, ports: bool) -> list[str]:
+    """A rule's "any", "1433,8443" or "10.41.7.0/26,10.39.0.10" as Windows lists it."""
+    found = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        if part.lower() in ("any", "*"):
+            found.append("Any")
+        elif ports or part.lower() == "localsubnet":
+            found.append("LocalSubnet" if part.lower() == "localsubnet" else part)
+        else:
+            try:
+                net = IPNetwork(part)
+            except (AddrFormatError, ValueError):
+                found.append(part)
+                continue
+            found.append(str(net.ip) if net.prefixlen == 32 else f"{net.ip}/{net.netmask}")
+    return found
+
+
 def _clock(ctx: _Host) -> dict[str, Any]:
     """The offset from w32tm /stripchart and the source from w32tm /query /source.
 
@@ -507,7 +549,8 @@ READERS: dict[str, Callable[[_Host], Any]] = {
     "defender": _defender, "backups": _backups, "disks": _disks, "sql_files": _sql_files,
     "services": _services, "local_groups": _local_groups,
     "password_policy": _password_policy, "lockout_policy": _lockout_policy, "winrm": _winrm,
-    "firewall": _firewall, "clock": _clock, "autologon": _autologon, "logging": _logging,
+    "firewall": _firewall, "network": _network, "clock": _clock, "autologon": _autologon,
+    "logging": _logging,
 }
 
 
