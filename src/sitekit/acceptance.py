@@ -130,26 +130,28 @@ def probes(target: str, inbound: list[dict[str, Any]], source: str,
     return found
 
 
-def probe_checks(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """win_wait_for results over `probes` (loop items with failed, msg) as checks.
+def probe_checks(probes: list[dict[str, Any]], result: dict[str, Any]) -> list[dict[str, Any]]:
+    """sitekit_port_probe's result over `probes` (from `probes()`) as checks.
 
-    An allowed flow passes when it connects; a denied one when nothing answers. The role
-    registers the probes with `failed_when: false`, which overwrites `failed` (ansible-core's
-    TaskExecutor), so a probe that timed out is known by its message: win_wait_for sets
-    `msg` only when it fails (ansible.windows' win_wait_for.ps1, Fail-Json).
+    An allowed flow passes when it connects; a denied one when nothing answers. A probe
+    run that failed as a whole (the host did not answer) fails every check with its reason.
     """
+    answers = result.get("probes") or []
     checks = []
-    for result in results:
-        probe = result["item"]
+    for index, probe in enumerate(probes):
         where = f"{probe['target']}:{probe['port']}"
-        answered = not result.get("failed") and not result.get("msg")
+        answer = answers[index] if index < len(answers) and not result.get("failed") else {
+            "open": None, "error": str(result.get("msg") or "not probed")}
+        opened = answer["open"] is True
         if probe["allowed"]:
             checks.append(Check(f"reaches {where} ({', '.join(probe['flows'])})", "connects",
-                                "connects" if answered else str(result.get("msg", "failed")),
-                                answered))
+                                "connects" if opened else str(answer.get("error") or "failed"),
+                                opened))
         else:
+            observed = ("connects" if opened else "no answer" if answer["open"] is False
+                        else str(answer.get("error")))
             checks.append(Check(f"refused at {where} (no flow in the matrix)", "no answer",
-                                "connects" if answered else "no answer", not answered))
+                                observed, answer["open"] is False))
     return [asdict(check) for check in checks]
 
 

@@ -95,3 +95,28 @@ def test_stopped_succeeds_once_the_port_is_closed(station: LabHost) -> None:
     rc, result, _ = wait_for(station, port=1433, state="stopped", timeout=5)
     assert rc == 0
     assert result["wait_attempts"] == 1
+
+
+def test_the_port_probe_waits_once_for_every_unanswered_connect(station: LabHost,
+                                                                server: LabHost) -> None:
+    """sitekit_port_probe starts every connect before it waits (its .ps1): three dropped
+    ports cost one connect_timeout, a reset answers at once, an open port connects."""
+    server.state["services"]["MSSQL$SQLEXPRESS"]["state"] = "running"
+    probes = [{"host": "10.41.7.4", "port": port} for port in (1433, 8443, 9182, 5986)]
+    started = time.monotonic()
+    result = run_module(station, "ansible.legacy.sitekit_port_probe",
+                        {"probes": probes, "connect_timeout": 1})
+    took = time.monotonic() - started
+    answers = json.loads(result.stdout)
+    assert result.rc == 0, answers
+    assert [(a["port"], a["open"]) for a in answers["probes"]] == [
+        (1433, True), (8443, False), (9182, False), (5986, False)]
+    assert answers["probes"][1]["error"] == "no answer within 1 s"
+    assert 1 <= took < 2
+    server.state["services"]["MSSQL$SQLEXPRESS"]["state"] = "stopped"
+    started = time.monotonic()
+    refused = json.loads(run_module(station, "ansible.legacy.sitekit_port_probe",
+                                    {"probes": probes[:1], "connect_timeout": 5}).stdout)
+    assert refused["probes"][0]["open"] is False
+    assert "actively refused" in refused["probes"][0]["error"]
+    assert time.monotonic() - started < 1

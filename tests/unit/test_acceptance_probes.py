@@ -74,27 +74,33 @@ def test_the_guest_vantage_point_probes_every_cde_host_and_expects_no_answer() -
     assert probe_targets("server", hosts) == []
 
 
-def _result(target: str, port: int, *, allowed: bool, failed: bool) -> dict[str, Any]:
-    """A looped win_wait_for result as registered under `failed_when: false`: `failed` is
-    false either way, and a probe that timed out carries the module's message."""
-    found = {"item": {"target": target, "port": port, "allowed": allowed,
-                      "flows": ["pos-sql"] if allowed else []},
-             "failed": False, "failed_when_result": False, "elapsed": 0, "wait_attempts": 1}
-    if failed:
-        found["msg"] = f"timeout while waiting for {target}:{port} to start listening"
-    return found
+def _checks(*answers: tuple[str, int, bool, bool]) -> list[dict[str, Any]]:
+    """probe_checks over (target, port, allowed, opened): the plan's probes and
+    sitekit_port_probe's answers in the same order."""
+    planned = [{"target": t, "port": p, "allowed": allowed,
+                "flows": ["pos-sql"] if allowed else []} for t, p, allowed, _ in answers]
+    result = {"changed": False, "probes": [
+        {"host": t, "port": p, "open": opened,
+         "error": None if opened else "no answer within 5 s"} for t, p, _, opened in answers]}
+    return probe_checks(planned, result)
 
 
 def test_probe_checks_pass_an_allowed_flow_that_connects_and_a_denied_one_that_does_not() -> None:
-    checks = probe_checks([_result("10.40.2.10", 1433, allowed=True, failed=False),
-                           _result("10.40.2.10", 5986, allowed=False, failed=True),
-                           _result("10.40.2.10", 8443, allowed=True, failed=True),
-                           _result("10.40.2.10", 9182, allowed=False, failed=False)])
+    checks = _checks(("10.40.2.10", 1433, True, True), ("10.40.2.10", 5986, False, False),
+                     ("10.40.2.10", 8443, True, False), ("10.40.2.10", 9182, False, True))
     assert [(c["check"], c["passed"]) for c in checks] == [
         ("reaches 10.40.2.10:1433 (pos-sql)", True),
         ("refused at 10.40.2.10:5986 (no flow in the matrix)", True),
         ("reaches 10.40.2.10:8443 (pos-sql)", False),
         ("refused at 10.40.2.10:9182 (no flow in the matrix)", False)]
+    assert checks[2]["observed"] == "no answer within 5 s"
+
+
+def test_a_probe_run_that_failed_fails_every_probe_with_its_reason() -> None:
+    planned = [{"target": "10.40.2.10", "port": 1433, "allowed": False, "flows": []}]
+    checks = probe_checks(planned, {"failed": True, "msg": "the host did not answer"})
+    assert [(c["passed"], c["observed"]) for c in checks] == [
+        (False, "the host did not answer")]
 
 
 def _entry(host: str, kind: str, checks: list[dict[str, Any]]) -> dict[str, Any]:
@@ -102,19 +108,19 @@ def _entry(host: str, kind: str, checks: list[dict[str, Any]]) -> dict[str, Any]
 
 
 def test_the_segmentation_test_passes_only_when_nothing_answers_from_the_guest_segment() -> None:
-    refused = probe_checks([_result("10.40.2.10", 1433, allowed=False, failed=True)])
-    reached = probe_checks([_result("10.40.2.10", 1433, allowed=True, failed=False)])
+    refused = _checks(("10.40.2.10", 1433, False, False))
+    reached = _checks(("10.40.2.10", 1433, True, True))
     station = _entry("ber02-pos01", "cashier", reached)
     good = segmentation_result([station, _entry("ber02-guest", "vantage", refused)],
                                guest_segment=True)
     assert (good["result"], good["probes"], good["failed_probes"]) == ("passed", 2, [])
-    answered = probe_checks([_result("10.40.2.10", 1433, allowed=False, failed=False)])
+    answered = _checks(("10.40.2.10", 1433, False, True))
     bad = segmentation_result([station, _entry("ber02-guest", "vantage", answered)],
                               guest_segment=True)
     assert bad["result"] == "failed"
     assert bad["failed_probes"] == [
         "ber02-guest: refused at 10.40.2.10:1433 (no flow in the matrix)"]
-    broken = probe_checks([_result("10.40.2.10", 1433, allowed=True, failed=True)])
+    broken = _checks(("10.40.2.10", 1433, True, False))
     assert segmentation_result([_entry("ber02-pos01", "cashier", broken),
                                 _entry("ber02-guest", "vantage", refused)],
                                guest_segment=True)["result"] == "failed"

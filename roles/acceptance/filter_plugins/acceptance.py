@@ -50,11 +50,16 @@ def acceptance_probes(site_hosts: list[str], hostvars: Mapping[str, Any], kind: 
     return found
 
 
-def acceptance_probe_checks(result: dict[str, Any]) -> list[Any]:
-    """A looped win_wait_for over acceptance_probes as checks; nothing when it did not run."""
+def acceptance_probe_targets(probes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """acceptance_probes as sitekit_port_probe's `probes` (host and port only)."""
+    return [{"host": probe["target"], "port": probe["port"]} for probe in probes]
+
+
+def acceptance_probe_checks(result: dict[str, Any], probes: list[dict[str, Any]]) -> list[Any]:
+    """sitekit_port_probe's answers to acceptance_probes as checks; nothing when it did not run."""
     if not result or result.get("skipped"):
         return []
-    return probe_checks([r for r in result.get("results", []) if not r.get("skipped")])
+    return probe_checks(probes, result)
 
 
 def acceptance_data_checks(result: dict[str, Any], tables: list[dict[str, Any]]) -> list[Any]:
@@ -105,6 +110,7 @@ class FilterModule:
         """Name -> filter."""
         return {"acceptance_host_checks": acceptance_host_checks,
                 "acceptance_probes": acceptance_probes,
+                "acceptance_probe_targets": acceptance_probe_targets,
                 "acceptance_probe_checks": acceptance_probe_checks,
                 "acceptance_data_checks": acceptance_data_checks,
                 "acceptance_exception": acceptance_exception,
