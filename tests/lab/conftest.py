@@ -177,6 +177,21 @@ class CliLab:
         return subprocess.run(command, capture_output=True, text=True, cwd=ROOT,
                               env=env or self.env(), timeout=300, check=False)
 
+    def playbook_stats(self, playbook: Path, *options: str,
+                       env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
+        """Run a playbook with the JSON callback: rc, per-host stats, the whole output.
+
+        `env` is added to the lab's own environment (the vault password file, its date).
+        """
+        env = self.env() | {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"} | (env or {})
+        result = self.playbook(playbook, *options, env=env)
+        output = result.stdout + result.stderr
+        try:
+            stats = json.loads(result.stdout)["stats"]
+        except (json.JSONDecodeError, KeyError):
+            pytest.fail(f"no JSON result (rc {result.returncode}):\n{output[-4000:]}")
+        return result.returncode, stats, output
+
     @staticmethod
     def run_tool(tool: str, *args: str,
                  env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

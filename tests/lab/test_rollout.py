@@ -7,10 +7,18 @@ follows:
 
 1. outside every window: nothing changes, nothing is kept;
 2. --check inside the window: nothing changes, nothing is kept;
-3. BER02's kitchen station does not answer: BER02 is deferred, LIS01 is upgraded;
-4. BER02 answers again but its new application server will not start: BER02 is rolled
+3. BER02's kitchen station does not answer: BER02 is deferred, LIS01 is upgraded (with
+   the release's Windows update and its restart), in a budget of module calls per host;
+4. (a history of its own) BER02's kitchen station does not come back from the restart:
+   BER02 fails, its application untouched;
+5. BER02 answers again but its new application server will not start: BER02 is rolled
    back (previous versions, database restored) and the later ring halts; LIS01, done,
-   is not touched.
+   is not touched;
+6. (a history of its own, both sites) LIS01's backup fails: no upgrade there; BER02's
+   kitchen station's installer ends in 1603 after the server was upgraded: the whole
+   site is rolled back, server and database too;
+7. (a history of its own) an order is taken at BER02 after the nightly backup, then its
+   schema step fails: the database is restored from the pre-upgrade backup, order and all.
 """
 
 from __future__ import annotations
@@ -37,6 +45,11 @@ RELEASE = "2026-12-lotus-8.5"
 NIGHT = "2026-12-08T01:00:00Z"
 NOON = "2026-12-08T13:00:00Z"  # both open for lunch: no window
 SITES = ("LIS01", "BER02")
+KB = "KB5048667"
+# A table the restaurant writes to after opening day (the test's stand-in for an order).
+ORDER = {"name": "LateOrders", "key": "Id",
+         "columns": [{"name": "Id", "type": "int"}, {"name": "Item", "type": "nvarchar(60)"}],
+         "rows": [{"Id": 1, "Item": "taken after the nightly backup"}]}
 
 
 def two_canaries(tmp: Path) -> Path:
@@ -50,6 +63,10 @@ def two_canaries(tmp: Path) -> Path:
         site.write_text(text)
     release = fleet / "releases" / f"{RELEASE}.yml"
     text = release.read_text().replace("sites: [LIS01]", "sites: [LIS01, BER02]")
+    # A Windows update from the share, which needs a restart, instead of the date form.
+    text = text.replace('security_released_before: "2026-12-10"', (
+        f"kbs:\n        - {{kb: {KB}, installer: windows\\2026-12\\windows10.0-"
+        f"{KB.lower()}-x64.msu,\n           sha256: {'7e' * 32}}}"))
     text = "\n".join(line for line in text.splitlines() if "{ring: 2," not in line) + "\n"
     release.write_text(text)
     return fleet
@@ -75,24 +92,43 @@ class Rollout:
     def __init__(self, lab: CliLab, fleet: Path, history: Path) -> None:
         self.lab, self.fleet, self.history = lab, fleet, history
 
-    def run(self, now: str, *options: str) -> tuple[int, dict[str, Any], str]:
+    def run(self, now: str, *options: str,
+            history: Path | None = None) -> tuple[int, dict[str, Any], str]:
         """The rollout playbook at `now`: rc, per-host stats, the whole output."""
-        env = self.lab.env() | {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-                                "SITEKIT_ENGINEER": "Test Engineer", "SITEKIT_NOW": now}
-        result = self.lab.playbook(PLAYBOOK, "-e", f"release={RELEASE}",
-                                   "-e", f"rollout_history={self.history}", *options, env=env)
-        output = result.stdout + result.stderr
-        try:
-            stats = json.loads(result.stdout)["stats"]
-        except (json.JSONDecodeError, KeyError):
-            pytest.fail(f"no JSON result (rc {result.returncode}):\n{output[-4000:]}")
-        return result.returncode, stats, output
+        kept = history or self.history
+        return self.lab.playbook_stats(
+            PLAYBOOK, "-e", f"release={RELEASE}", "-e", f"rollout_history={kept}", *options,
+            env={"SITEKIT_ENGINEER": "Test Engineer", "SITEKIT_NOW": now})
 
-    def status(self, now: str) -> dict[str, Any]:
+    def afresh(self, name: str, faults: dict[str, str], *options: str) -> dict[str, Any]:
+        """A run from a history of its own (every site pending again), with `faults` injected.
+
+        A site rolled back is not taken again in one history; a new one rolls it out afresh.
+        The faults are cleared after the run; the module calls each host answered are kept.
+        """
+        for host, fault in faults.items():
+            self.fault(host, fault)
+        history = self.history.with_name(f"{name}.sqlite")
+        before = self.calls()
+        outcome = {"run": self.run(NIGHT, *options, history=history), "states": self.states()}
+        outcome["calls"] = {host: {module: count - before[host].get(module, 0)
+                                   for module, count in counted.items()
+                                   if count > before[host].get(module, 0)}
+                            for host, counted in self.calls().items()}
+        outcome["status"] = self.status(NIGHT, history)
+        for host in faults:
+            self.fault(host, "clear")
+        return outcome
+
+    def alone(self, name: str, host: str, fault: str, *options: str) -> dict[str, Any]:
+        """BER02 alone (LIS01, done, is left out), afresh, with `fault` on `host`."""
+        return self.afresh(name, {host: fault}, "--limit", "localhost,site_ber02", *options)
+
+    def status(self, now: str, history: Path | None = None) -> dict[str, Any]:
         """`sitekit rollout status --format json` of the history."""
         result = subprocess.run(
             [str(BIN / "sitekit"), "rollout", "status", str(self.fleet), "--release", RELEASE,
-             "--history", str(self.history), "--format", "json"],
+             "--history", str(history or self.history), "--format", "json"],
             capture_output=True, text=True, cwd=ROOT, timeout=60, check=False,
             env=os.environ | {"SITEKIT_NOW": now})
         assert result.returncode == 0, result.stderr
@@ -106,6 +142,11 @@ class Rollout:
             state.pop("lab", None)
             found[host.hostname] = state
         return found
+
+    def calls(self) -> dict[str, dict[str, int]]:
+        """The module calls each host has answered so far, per module (the lab counts them)."""
+        return {host.hostname: dict(self.lab.state(host.hostname).get("lab", {}).get(
+            "module_calls", {})) for host in self.lab.hosts()}
 
     def fault(self, host: str, *fault: str) -> None:
         """Inject (or clear) a fault."""
@@ -152,14 +193,36 @@ def rollout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         runs["after_check"] = out.states()
         runs["kept_after_check"] = out.history.exists()
         out.fault("ber02-kds01", "unreachable")
+        calls = out.calls()
         runs["deferred"] = out.run(NIGHT)
+        runs["calls"] = {host: {name: count - calls[host].get(name, 0)
+                                for name, count in counted.items()
+                                if count > calls[host].get(name, 0)}
+                         for host, counted in out.calls().items()}
         runs["after_deferred"] = out.states()
         runs["status_deferred"] = out.status(NIGHT)
         out.fault("ber02-kds01", "clear")
+        # BER02's kitchen station does not come back from the updates' restart (a history
+        # of its own: the main one goes on below). A short wait for it: 10 s.
+        runs["no_come_back"] = out.alone("no-come-back", "ber02-kds01", "no-come-back",
+                                         "-e", "rollout_site_reboot_timeout=10")
         out.fault("ber02-srv01", "new-version-wont-start")
         runs["rolled_back"] = out.run(NIGHT)
         runs["after_rolled_back"] = out.states()
         runs["status_rolled_back"] = out.status(NIGHT)
+        out.fault("ber02-srv01", "clear")
+        # The failure paths. Both sites afresh: BER02's kitchen station's installer ends in
+        # 1603 after its server was upgraded; LIS01's backup fails (one run for both).
+        runs["station_1603"] = runs["no_backup"] = out.afresh(
+            "station-1603", {"ber02-kds01": "installer-fails", "lis01-srv01": "failed-backup"})
+        # An order taken after the last backups (the nightly one, the runs' before): the
+        # rollback must restore the one taken right before this change, which holds it.
+        ordered = lab.ansible("ber02-srv01", "sitekit_pos_data", json.dumps({
+            "sql_instance": "{{ sitekit_sql.connect }}", "database": "LotusPOS",
+            "tables": [ORDER]}))
+        assert ordered.returncode == 0, ordered.stdout + ordered.stderr
+        runs["ordered"] = out.states()
+        runs["schema"] = out.alone("schema", "ber02-srv01", "schema-upgrade-fails")
         yield runs
     finally:
         lab.down_and_check()
@@ -201,6 +264,10 @@ def test_an_unreachable_site_is_deferred_and_the_batch_goes_on(rollout: dict[str
     for host in (h for h in after if h.startswith("lis01") and not h.endswith("-guest")):
         assert application(after[host]) == {"8.5.0"}, host
     assert database(after["lis01-srv01"])["schema_version"] == "8.5.0"
+    # The release's Windows update on every host, finished by a restart.
+    for host in (h for h in after if h.startswith("lis01")):
+        assert [h["state"] for h in after[host]["hotfixes"].values()] == ["Installed"], host
+        assert after[host]["boot_time"] > before[host]["boot_time"], host
     assert after["lis01-srv01"]["services"]["LotusPosServer"]["state"] == "running"
     backups = next(iter(after["lis01-srv01"]["sql_instances"].values()))["backups"]
     fresh = [b for b in backups if b["origin"] == "sitekit_sql_backup" and b["type"] == "full"
@@ -248,3 +315,103 @@ def test_no_secret_in_any_output(rollout: dict[str, Any]) -> None:
     for secret in secrets:
         for text in texts:
             assert secret not in text
+
+
+def ber02(after: dict[str, Any]) -> dict[str, Any]:
+    """BER02's hosts in a snapshot of states."""
+    return {h: s for h, s in after.items() if h.startswith("ber02")}
+
+
+def test_a_failed_backup_means_no_upgrade(rollout: dict[str, Any]) -> None:
+    outcome = rollout["no_backup"]
+    rc, _, output = outcome["run"]
+    assert rc == 0, output[-4000:]
+    site = site_of(outcome["status"], "LIS01")
+    assert site["state"] == "failed"
+    assert site["error"].startswith("no upgrade without a backup: lis01-srv01: the pre-upgrade "
+                                    "backup failed"), site["error"]
+    # Nothing past the backup ran at the site: no installer, no schema step, no service
+    # started for the new version (LIS01 runs the release already: its modules would say).
+    upgrading = {"ansible.windows.win_package", "ansible.windows.win_command",
+                 "ansible.windows.win_wait_for", "lowlydba.sqlserver.restore"}
+    for host, calls in outcome["calls"].items():
+        if host.startswith("lis01"):
+            assert not upgrading & set(calls), (host, calls)
+            assert outcome["states"][host]["packages"] == rollout["after_rolled_back"][host][
+                "packages"], host
+    # Stopped for the backup, started again: the restaurant opens as it closed.
+    assert outcome["states"]["lis01-srv01"]["services"]["LotusPosServer"]["state"] == "running"
+
+
+def test_a_station_installer_failing_rolls_the_whole_site_back(
+        rollout: dict[str, Any]) -> None:
+    outcome = rollout["station_1603"]
+    rc, stats, output = outcome["run"]
+    assert rc == 0, output[-4000:]
+    site = site_of(outcome["status"], "BER02")
+    assert site["state"] == "rolled_back", site
+    assert "ber02-kds01" in site["error"] and "rc 1603" in site["error"], site["error"]
+    # The server had been upgraded (the release's MSI, the schema step) and is back too
+    # (the release's product removed, the fleet's reinstalled, the database restored):
+    # never a new server with old clients.
+    calls = outcome["calls"]["ber02-srv01"]
+    assert calls["ansible.windows.win_package"] == 3, calls
+    assert calls["ansible.windows.win_command"] == 1, calls
+    assert calls["lowlydba.sqlserver.restore"] == 1, calls
+    assert stats["ber02-srv01"]["changed"] > 0
+    for host, state in ber02(outcome["states"]).items():
+        assert application(state) == {"8.4.2"}, host
+    server = outcome["states"]["ber02-srv01"]
+    assert server["services"]["LotusPosServer"]["state"] == "running"
+    assert "schema_version" not in database(server)  # the schema step ran: restored
+
+
+def test_a_failed_schema_upgrade_restores_the_database_with_its_data(
+        rollout: dict[str, Any]) -> None:
+    outcome = rollout["schema"]
+    rc, _, output = outcome["run"]
+    assert rc == 0, output[-4000:]
+    site = site_of(outcome["status"], "BER02")
+    assert site["state"] == "rolled_back", site
+    assert "ber02-srv01 at \"Upgrade the database schema" in site["error"], site["error"]
+    server = outcome["states"]["ber02-srv01"]
+    assert application(server) == {"8.4.2"}
+    assert "schema_version" not in database(server)
+    rows = database(server)["table_rows"]
+    # The initial data and the order taken after the nightly backup are both there.
+    assert rows == database(rollout["ordered"]["ber02-srv01"])["table_rows"]
+    assert rows["LateOrders"] == [{"Id": "1", "Item": "taken after the nightly backup"}]
+    assert rows["MenuItems"] == database(rollout["opened"]["ber02-srv01"])["table_rows"][
+        "MenuItems"]
+
+
+def test_a_host_that_does_not_come_back_fails_its_site(rollout: dict[str, Any]) -> None:
+    outcome = rollout["no_come_back"]
+    _, stats, output = outcome["run"]
+    kds = stats["ber02-kds01"]
+    assert kds["rescued"] + kds["unreachable"] >= 1, output[-4000:]
+    site = site_of(outcome["status"], "BER02")
+    assert site["state"] == "failed", site
+    assert site["error"].startswith(
+        "the Windows updates failed, the application was not changed: ber02-kds01 did not "
+        "come back after the restart (Timed out waiting for"), site["error"]
+    assert site["error"].endswith("an engineer must switch it on and check it"), site["error"]
+    # The application was not touched anywhere on the site; the other hosts restarted fine.
+    for host, state in ber02(outcome["states"]).items():
+        assert application(state) == {"8.4.2"}, host
+    server = outcome["states"]["ber02-srv01"]
+    assert server["services"]["LotusPosServer"]["state"] == "running"
+    assert all(s["failures"] == 0 for h, s in stats.items() if h != "ber02-kds01"), stats
+
+
+# Module calls per host for one site's whole upgrade (LIS01: the Windows update with its
+# restart, the backup, the application and the schema step), measured in this lab: the
+# pre-checks' one sitekit_facts call, one win_stat per installer, one install per package,
+# and no call the outcome does not need. A new call must earn its place here.
+CALL_BUDGET = {"lis01-srv01": 12, "lis01-pos01": 6}
+
+
+@pytest.mark.parametrize("host", sorted(CALL_BUDGET))
+def test_one_sites_upgrade_takes_few_module_calls(rollout: dict[str, Any], host: str) -> None:
+    calls = rollout["calls"][host]
+    assert sum(calls.values()) <= CALL_BUDGET[host], calls

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from sitekit.lab import faults, shares
+from sitekit.lab import faults, shares, state
 from sitekit.lab.host import LabHost
 from sitekit.lab.labdir import read_releases
 from sitekit.lab.modules import run_module
@@ -122,3 +122,51 @@ def test_a_failing_schema_step_fails_as_win_command_does(station: LabHost) -> No
     station.state.setdefault("lab", {})["faults"] = {"schema-upgrade-fails": {}}
     failed = call(station, "ansible.windows.win_command", {"cmd": program})
     assert failed["failed"] and failed["msg"] == "non-zero return code" and failed["rc"] == 1
+
+
+UPDATE = {"kb": "KB5048667", "installer": "windows\\2026-12\\windows10.0-kb5048667-x64.msu",
+          "sha256": "7e" * 32}
+
+
+@pytest.fixture
+def patched(station: LabHost) -> LabHost:
+    """The station with a release carrying one Windows update's .msu on the share."""
+    loaded = load_fleet_dir(EXAMPLE)
+    assert loaded.fleet is not None
+    release = {"components": {"windows_updates": {"kbs": [UPDATE]}}}
+    station.state["shares"] = share_listing(loaded.fleet, [release])
+    return station
+
+
+def test_win_hotfix_installs_from_the_share_and_a_restart_finishes_it(patched: LabHost) -> None:
+    source = {"source": f"{SHARE}\\{UPDATE['installer']}", "hotfix_kb": "KB5048667"}
+    checked = call(patched, "ansible.windows.win_hotfix", source, check=True)
+    assert checked["changed"] and not checked["reboot_required"]
+    assert not patched.state.get("hotfixes")
+    first = call(patched, "ansible.windows.win_hotfix", source)
+    assert first["changed"] and first["reboot_required"] and first["kb"] == "KB5048667"
+    # Staged, not finished: no change, still asking for the restart (InstallPending).
+    again = call(patched, "ansible.windows.win_hotfix", source)
+    assert not again["changed"] and again["reboot_required"]
+    state.reboot(patched.state)
+    done = call(patched, "ansible.windows.win_hotfix", source)
+    assert not done["changed"] and not done["reboot_required"]
+    assert [h["state"] for h in patched.state["hotfixes"].values()] == ["Installed"]
+    removed = call(patched, "ansible.windows.win_hotfix", {"hotfix_kb": "KB5048667",
+                                                           "state": "absent"})
+    assert removed["changed"] and removed["reboot_required"]
+    state.reboot(patched.state)
+    assert patched.state["hotfixes"] == {}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ({"source": f"{SHARE}\\windows\\2026-12\\other.msu"}, "the path set for source "),
+    ({"source": f"{SHARE}\\{UPDATE['installer']}", "hotfix_kb": "KB5000001"},
+     "the hotfix KB KB5000001 does not match with the source msu KB KB5048667"),
+    ({}, "source must be set when state=present"),
+    ({"state": "absent"}, "either hotfix_identifier or hotfix_kb needs to be set"),
+])
+def test_win_hotfix_refuses_what_the_module_refuses(patched: LabHost, args: dict[str, Any],
+                                                     message: str) -> None:
+    failed = call(patched, "ansible.windows.win_hotfix", args)
+    assert failed["failed"] and failed["msg"].startswith(message), failed

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Callable
 
-from sitekit.lab import filesystem
+from sitekit.lab import faults, filesystem
 from sitekit.lab.host import LabHost
 from sitekit.lab.process import ExecResult, not_modelled
 from sitekit.lab.state import AUTOLOGON_KEY, find, host_state, reboot
@@ -119,6 +119,8 @@ def _ps_shutdown(host: LabHost, m: re.Match[str]) -> ExecResult:
     if m.group("remove") == "True":
         state["registry"].pop(AUTOLOGON_KEY, None)
     reboot(state)
+    if faults.active(state, "no-come-back") is not None:
+        state["lab"]["stuck_in_reboot"] = True  # down from the next request on
     return _out(json.dumps({"stdout": "", "stderr": "", "rc": 0}))
 
 

@@ -193,7 +193,7 @@ class _Connection:
             except _TooLargeError as exc:
                 self._write(413, {}, b"", close=True)
                 raise _ClosedError(str(exc)) from exc
-            if faults.rebooting(hostname):
+            if faults.rebooting(hostname) or faults.stuck(self._listener.service.host.state):
                 raise ConnectionResetError(f"{hostname} is rebooting")
             status, headers, body, close = self._respond(request)
             self._write(status, headers, body, close)

@@ -43,6 +43,9 @@ FAULTS = {
                               "version) terminates as it starts: error 1067",
     "schema-upgrade-fails": "the release's database upgrade program exits with 1 and leaves "
                             "the schema as it was",
+    "no-come-back": "the host does not come back after its next reboot (win_reboot's "
+                    "shutdown.exe /r): it refuses connections until the fault is cleared, as a "
+                    "machine stuck at boot until someone switches it on again",
 }
 
 
@@ -156,6 +159,12 @@ def rebooting(hostname: str) -> bool:
     return until is not None
 
 
+def stuck(state: dict[str, Any]) -> bool:
+    """Whether the host rebooted under no-come-back and is still down."""
+    return bool(state.get("lab", {}).get("stuck_in_reboot")) and \
+        active(state, "no-come-back") is not None
+
+
 def active(state: dict[str, Any], name: str) -> dict[str, Any] | None:
     """The parameters of an injected fault, or None if it is not injected."""
     found = state.get("lab", {}).get("faults", {}).get(name)
@@ -223,6 +232,8 @@ def _apply(host: LabHost, faults: dict[str, dict[str, Any]]) -> None:
         from sitekit.lab import sqlbackup  # noqa: PLC0415 - sqlbackup imports the modules
 
         sqlbackup.fail_backups(host)
+    if "no-come-back" not in faults:
+        lab.pop("stuck_in_reboot", None)  # switched on again
     if ("wrong-credentials" in faults or "wrong-credentials" in before) and \
             host.state_file is not None:
         _write_accounts(host, wrong="wrong-credentials" in faults)

@@ -158,7 +158,8 @@ class LabServer:
             return
         listener = self._listeners[listener_sock]
         host = listener.service.host
-        if "unreachable" in faults.refresh(host) or faults.rebooting(host.hostname):
+        if "unreachable" in faults.refresh(host) or faults.rebooting(host.hostname) or \
+                faults.stuck(host.state):
             # A host that is off, or restarting: the connection is reset before TLS starts.
             reset(raw)
             raw.close()

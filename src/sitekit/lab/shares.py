@@ -81,19 +81,24 @@ def share_listing(fleet: Fleet, releases: Iterable[dict[str, Any]] = ()
 
 
 def _release_entries(fleet: Fleet, release: dict[str, Any]) -> list[dict[str, Any]]:
-    """A release's application server and client installers, as the fleet's are listed.
+    """A release's Windows updates (.msu) and application installers, as the fleet's are listed.
 
     Each is a major upgrade of its kind: its MSI removes the fleet's product of the same
     kind (the same UpgradeCode, another ProductCode), as Windows Installer's major
     upgrades do. The server's install folder gains the release's schema upgrade program.
     """
+    updates = [{"package": "windows_update", "installer": update["installer"],
+                "name": f"Update for Windows ({update['kb']})", "version": update["kb"],
+                "kb": update["kb"], "sha256": update["sha256"], "product_id": None}
+               for update in release.get("components", {}).get("windows_updates", {}).get(
+                   "kbs", [])]
     application = release.get("components", {}).get("application")
     if not application:
-        return []
+        return updates
     software, name = fleet.software, fleet.application["name"]
     server, client = application["server"], application["client"]
     step = release.get("database", {}).get("upgrade_step")
-    return [
+    return [*updates,
         {"package": "application_server", "installer": server["installer"],
          "name": f"{name} Server", "version": application["version"],
          "product_id": server["product_id"], "sha256": server["sha256"], "release": True,

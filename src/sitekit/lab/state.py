@@ -330,6 +330,13 @@ def reboot(state: dict[str, Any], now: dt.datetime | None = None) -> None:
         state["hostname"] = state["pending_hostname"]
     state["pending_hostname"] = None
     state["reboot_pending"] = False
+    # DISM finishes staged packages (win_hotfix) during the restart.
+    hotfixes = state.get("hotfixes", {})
+    for identifier, hotfix in list(hotfixes.items()):
+        if hotfix["state"] == "InstallPending":
+            hotfix["state"] = "Installed"
+        elif hotfix["state"] == "UninstallPending":
+            del hotfixes[identifier]
     previous = dt.datetime.fromisoformat(state["boot_time"])
     # Two reboots within a second must still show different boot times.
     state["boot_time"] = max(now, previous + dt.timedelta(seconds=1)).isoformat()

@@ -73,7 +73,8 @@ class Release:
             out["sql_server"] = f"{sql['version']} ({sql['cumulative_update']})"
         if "windows_updates" in components:
             updates = components["windows_updates"]
-            out["windows_updates"] = (", ".join(updates["kbs"]) if "kbs" in updates else
+            out["windows_updates"] = (", ".join(u["kb"] for u in updates["kbs"])
+                                      if "kbs" in updates else
                                       f"security before {updates['security_released_before']}")
         return out
 
@@ -214,19 +215,7 @@ def _check_versions(release: Release, fleet: Fleet, problem: Any) -> None:
                 f"{application['version']}; give the new client executable's file version"))
     if "sql_server" in components:
         _check_sql(components["sql_server"]["version"], fleet, problem)
-    updates = components.get("windows_updates")
-    if updates is not None:
-        if ("kbs" in updates) == ("security_released_before" in updates):
-            problem(("components", "windows_updates"), (
-                "give either `kbs` (a list of KB numbers) or `security_released_before` "
-                "(a date), not both"))
-        if "security_released_before" in updates:
-            text = updates["security_released_before"]
-            try:
-                dt.date.fromisoformat(text)
-            except ValueError:
-                problem(("components", "windows_updates", "security_released_before"),
-                        f"{text} is not a date; write YYYY-MM-DD")
+    _check_updates(components.get("windows_updates"), problem)
     checksums: dict[str, tuple[str | int, ...]] = {}
     for path, item in _installers(components):
         digest = item["sha256"].lower()
@@ -237,6 +226,30 @@ def _check_versions(release: Release, fleet: Fleet, problem: Any) -> None:
         checksums.setdefault(digest, path)
 
 
+def _check_updates(updates: dict[str, Any] | None, problem: Any) -> None:
+    """One form of Windows updates; each KB once; a real date."""
+    if updates is None:
+        return
+    if ("kbs" in updates) == ("security_released_before" in updates):
+        problem(("components", "windows_updates"), (
+            "give either `kbs` (each update's KB, .msu installer and sha256) or "
+            "`security_released_before` (a date), not both"))
+    seen: dict[str, int] = {}
+    for index, update in enumerate(updates.get("kbs", [])):
+        if update["kb"].upper() in seen:
+            problem(("components", "windows_updates", "kbs", index, "kb"), (
+                f"{update['kb']} is listed twice (also item {seen[update['kb'].upper()]}); "
+                "give each update once"))
+        seen.setdefault(update["kb"].upper(), index)
+    if "security_released_before" in updates:
+        text = updates["security_released_before"]
+        try:
+            dt.date.fromisoformat(text)
+        except ValueError:
+            problem(("components", "windows_updates", "security_released_before"),
+                    f"{text} is not a date; write YYYY-MM-DD")
+
+
 def _installers(components: dict[str, Any]) -> list[tuple[tuple[str | int, ...], Any]]:
     found: list[tuple[tuple[str | int, ...], Any]] = []
     if "application" in components:
@@ -244,6 +257,8 @@ def _installers(components: dict[str, Any]) -> list[tuple[tuple[str | int, ...],
                   for part in ("server", "client")]
     if "sql_server" in components:
         found.append((("components", "sql_server"), components["sql_server"]))
+    found += [(("components", "windows_updates", "kbs", index), update) for index, update
+              in enumerate(components.get("windows_updates", {}).get("kbs", []))]
     return found
 
 
