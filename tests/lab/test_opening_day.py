@@ -8,6 +8,7 @@ go on) and a re-run after the fault is cleared converges. No secret appears anyw
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex

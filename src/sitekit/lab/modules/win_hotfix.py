@@ -27,7 +27,8 @@ def _identifier(kb: str) -> str:
     return f"Package_for_RollupFix~31bf3856ad364e35~amd64~~{kb.upper()}"
 
 
-@register("ansible.windows.win_hotfix", supports_check_mode=True)
+@register("ansible.windows.win_hotfix", supports_check_mode=True,
+          implements=("hotfix_identifier", "hotfix_kb", "state", "source"))
 def win_hotfix(host: LabHost, args: dict[str, Any], check_mode: bool,
                diff: bool) -> dict[str, Any]:
     """Install (from source) or remove (by KB or identifier) a hotfix."""
