@@ -225,6 +225,17 @@ def test_legacy_modules_are_checked_against_their_documentation_and_say_so() -> 
     assert any("legacy" in n for n in spec.notes)
 
 
+def test_a_legacy_modules_dicts_reach_its_code_as_given() -> None:
+    # Get-AnsibleParam -type list checks no elements: win_scheduled_task reads its triggers
+    # itself, so a list of days is not turned into text by the documented `str`.
+    spec = load_spec("community.windows.win_scheduled_task")
+    assert spec.legacy is True
+    trigger = {"type": "weekly", "days_of_week": ["monday", "friday"], "bogus": 1}
+    params = validate(spec, {"name": "t", "triggers": [trigger]}).params
+    assert params["triggers"] == [trigger]
+    assert load_spec("ansible.windows.win_service").legacy is False
+
+
 def test_the_code_wins_over_the_documentation(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "sitekit_code_wins.ps1").write_text(

@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +89,9 @@ class ModuleSpec(Rules):
     source: str = ""
     # What was not read from the code, and why: each a documentation fallback.
     notes: tuple[str, ...] = ()
+    # A legacy module (Parse-Args, Get-AnsibleParam): its list and dict options reach its
+    # code as given, unchecked (Ansible.ModuleUtils.Legacy.psm1, Get-AnsibleParam).
+    legacy: bool = False
 
     @property
     def short_name(self) -> str:
@@ -148,6 +151,8 @@ def load_spec(fqcn: str) -> ModuleSpec:
         code = psspec.read(script, _collections_roots(), own_modules_dir().parent / "module_utils")
     except psspec.SpecSourceError as exc:
         spec = _replace_notes(load_doc_spec(fqcn), f"{exc}: checked against its documentation")
+        if "Parse-Args" in script.read_text(encoding="utf-8", errors="replace"):
+            spec = replace(spec, legacy=True)
     else:
         spec = _spec_from_code(fqcn, code)
     for note in spec.notes:
@@ -156,8 +161,7 @@ def load_spec(fqcn: str) -> ModuleSpec:
 
 
 def _replace_notes(spec: ModuleSpec, *notes: str) -> ModuleSpec:
-    return ModuleSpec(spec.fqcn, spec.options, supports_check_mode=spec.supports_check_mode,
-                      source=spec.source, notes=spec.notes + notes)
+    return replace(spec, notes=spec.notes + notes)
 
 
 def own_modules_dir() -> Path:
@@ -387,6 +391,7 @@ def validate(spec: ModuleSpec, args: dict[str, Any]) -> Invocation:
         ignore_unknown=_bool(internal.get("ignore_unknown_opts", False)),
         # Checking stops after the unsupported-parameter check (CheckArguments).
         skip_check_mode=bool(internal.get("check_mode")) and spec.supports_check_mode is False,
+        legacy=spec.legacy,
     )
     try:
         _check(spec, params, [], run)
@@ -406,6 +411,7 @@ class _Run:
     module_name: str
     ignore_unknown: bool
     skip_check_mode: bool = False
+    legacy: bool = False
     no_log: set[str] = field(default_factory=set)
 
 
@@ -521,6 +527,10 @@ def _check_suboptions(
     """Convert list elements and check dict suboptions, as CheckSubOption does."""
     value = params.get(opt.name)
     if not (opt.type == "dict" or (opt.type == "list" and opt.elements)):
+        return
+    # Get-AnsibleParam hands a legacy module its dicts and lists of dicts as given: the
+    # module's own code checks them, in its own words (the model does too).
+    if run.legacy and "dict" in (opt.type, opt.elements):
         return
     if opt.type == "dict":
         params[opt.name] = _sub_spec(opt, value, context, run)
