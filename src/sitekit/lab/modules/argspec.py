@@ -43,7 +43,13 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ArgumentError(Exception):
-    """Arguments Ansible.Basic would reject; the message is Ansible.Basic's."""
+    """Arguments Ansible.Basic would reject; the message is Ansible.Basic's.
+
+    `no_log_values` are the secrets found before the check failed: FailJson masks them in
+    the invocation it returns, as after any other failure.
+    """
+
+    no_log_values: frozenset[str] = frozenset()
 
 
 class SpecNotFoundError(LookupError):
@@ -395,6 +401,9 @@ def validate(spec: ModuleSpec, args: dict[str, Any]) -> Invocation:
     )
     try:
         _check(spec, params, [], run)
+    except ArgumentError as exc:
+        exc.no_log_values = frozenset(run.no_log)
+        raise
     except _SkippedError:
         return Invocation(params, internal, run.no_log, skipped=True)
     return Invocation(params, internal, run.no_log)
