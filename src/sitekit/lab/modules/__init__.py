@@ -116,7 +116,9 @@ def run_module(host: LabHost, fqcn: str, args: dict[str, Any]) -> ExecResult:
                        args, frozenset(invocation.no_log_values))
     name = str(invocation.internal.get("module_name") or fqcn.rsplit(".", 1)[-1])
     if invocation.check_mode and not registration.supports_check_mode:
-        msg = f"remote module ({name}) does not support check mode"
+        # Parse-Args (a legacy module) does not name the module.
+        msg = "remote module does not support check mode" if spec.legacy else \
+            f"remote module ({name}) does not support check mode"
         skipped = {"changed": False, "skipped": True, "msg": msg}
         return json_result(skipped | _invocation(invocation))
     result: dict[str, Any] = {"changed": False}

@@ -392,6 +392,8 @@ def validate(spec: ModuleSpec, args: dict[str, Any]) -> Invocation:
     for key in ("check_mode", "diff"):
         if key in internal:
             internal[key] = _bool(internal[key])
+    if spec.legacy:
+        return _legacy(spec, params, internal)
     run = _Run(
         module_name=str(internal.get("module_name") or spec.short_name),
         ignore_unknown=_bool(internal.get("ignore_unknown_opts", False)),
@@ -407,6 +409,80 @@ def validate(spec: ModuleSpec, args: dict[str, Any]) -> Invocation:
     except _SkippedError:
         return Invocation(params, internal, run.no_log, skipped=True)
     return Invocation(params, internal, run.no_log)
+
+
+# -- a legacy module: each option read by Get-AnsibleParam (Ansible.ModuleUtils.Legacy) ---
+
+
+def _legacy(spec: ModuleSpec, params: dict[str, Any], internal: dict[str, Any]) -> Invocation:
+    """Read each option as Get-AnsibleParam does, in the documented order.
+
+    The name, then each alias, looked up case-insensitively (the arguments are a
+    Hashtable); a missing required option and a value outside the choices fail in its
+    words; values convert its way (a bool never fails, an int that is none is $null); an
+    option the module does not read is ignored, as Parse-Args ignores it.
+    """
+    given = {key.lower(): (key, value) for key, value in params.items()}
+    read: dict[str, Any] = {}
+    no_log: set[str] = set()
+    for opt in spec.options:
+        found = next((given[n.lower()] for n in (opt.name, *opt.aliases) if n.lower() in given),
+                     None)
+        if found is None:
+            if opt.required:
+                raise ArgumentError(f"Get-AnsibleParam: Missing required argument: {opt.name}")
+            read[opt.name] = copy.deepcopy(opt.default)
+            continue
+        name, value = found
+        if opt.choices and not any(_str(c).lower() == _str(value).lower() for c in opt.choices):
+            raise ArgumentError(f"Get-AnsibleParam: Argument {name} needs to be one of"
+                                f" {','.join(_str(c) for c in opt.choices)} but was"
+                                f" {_ps_text(value)}.")
+        read[opt.name] = None if value is None else _legacy_convert(opt, name, value)
+        if opt.no_log and value not in (None, ""):
+            no_log.add(_str(value))
+    return Invocation(read, internal, no_log)
+
+
+def _legacy_convert(opt: OptionSpec, name: str, value: Any) -> Any:
+    """Get-AnsibleParam's -type conversions."""
+    if opt.type == "str":
+        return _ps_text(value) if isinstance(value, list) else _str(value)
+    if opt.type == "bool":  # ConvertTo-Bool: anything but these is false
+        return value is True or _str(value).lower() in ("yes", "on", "1", "true")
+    if opt.type in ("int", "float"):  # -as [int] / [float]: $null when it is not one
+        if isinstance(value, bool):
+            return int(value)
+        try:
+            number = float(_str(value).strip())
+        except ValueError:
+            return None
+        if opt.type == "float":
+            return number
+        rounded = round(number)  # .NET rounds half to even, as round() does
+        return rounded if -(2**31) <= rounded < 2**31 else None
+    if opt.type == "list":
+        if isinstance(value, list):
+            return value
+        if isinstance(value, str):
+            return [s.strip() for s in value.split(",")]
+        if isinstance(value, int) and not isinstance(value, bool):
+            return [value]
+        raise ArgumentError(f"Get-AnsibleParam: Parameter '{name}' is not a YAML list.")
+    if opt.type == "path":
+        try:
+            return _path(value)
+        except ValueError:
+            raise ArgumentError(f"Get-AnsibleParam: Parameter '{name}' has an invalid path"
+                                f" '{_str(value)}' specified.") from None
+    return value
+
+
+def _ps_text(value: Any) -> str:
+    """A value as PowerShell interpolates it into a string: a list's items space-joined."""
+    if isinstance(value, list):
+        return " ".join(_ps_text(v) for v in value)
+    return _str(value)
 
 
 class _SkippedError(Exception):
