@@ -199,3 +199,16 @@ def test_a_new_task_in_check_mode_is_only_validated(server: LabHost) -> None:
     assert result["changed"] is True
     assert "failed" not in result
     assert "\\Sitekit\\Lab task" not in server.state["scheduled_tasks"]
+
+
+def test_logon_types_are_the_codes_not_the_documentations(server: LabHost) -> None:
+    # The documentation offers token_or_password; the code's -validateset (what Windows
+    # runs) takes interactive_token_or_password and refuses the other in its own words.
+    refused = call(server, TASK, task(logon_type="token_or_password"))
+    assert refused["msg"] == (
+        "Get-AnsibleParam: Argument logon_type needs to be one of none,password,s4u,"
+        "interactive_token,group,service_account,interactive_token_or_password but was"
+        " token_or_password.")
+    assert call(server, TASK, task(logon_type="interactive_token_or_password"))["changed"]
+    principal = call(server, STAT, {"path": "\\Sitekit\\", "name": "Lab task"})["principal"]
+    assert principal["logon_type"] == "TASK_LOGON_INTERACTIVE_TOKEN_OR_PASSWORD"

@@ -17,6 +17,7 @@ import functools
 import json
 import logging
 import os
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -157,13 +158,38 @@ def load_spec(fqcn: str) -> ModuleSpec:
         code = psspec.read(script, _collections_roots(), own_modules_dir().parent / "module_utils")
     except psspec.SpecSourceError as exc:
         spec = _replace_notes(load_doc_spec(fqcn), f"{exc}: checked against its documentation")
-        if "Parse-Args" in script.read_text(encoding="utf-8", errors="replace"):
-            spec = replace(spec, legacy=True)
+        text = script.read_text(encoding="utf-8", errors="replace")
+        if "Parse-Args" in text:
+            spec = _with_code_choices(replace(spec, legacy=True), text)
     else:
         spec = _spec_from_code(fqcn, code)
     for note in spec.notes:
         log.info("%s: %s", fqcn, note)
     return spec
+
+
+_QUOTED_LIST = r'"[^"]*"(?:\s*,\s*"[^"]*")*'
+_VALIDATESET = re.compile(r'Get-AnsibleParam\b[^\n]*?-name\s+"(\w+)"[^\n]*?-validateset\s+'
+                          rf'({_QUOTED_LIST}|\$\w+)', re.IGNORECASE)
+
+
+def _with_code_choices(spec: ModuleSpec, text: str) -> ModuleSpec:
+    """A legacy module's choices from its Get-AnsibleParam -validateset, where it has one.
+
+    The code is what Windows runs: win_scheduled_task's documentation offers
+    `token_or_password` where its code takes `interactive_token_or_password`.
+    """
+    def values(found: str) -> tuple[str, ...]:
+        if found.startswith("$"):  # a variable: its assignment of a quoted list
+            assigned = re.search(rf"^\s*\{found}\s*=\s*({_QUOTED_LIST})", text,
+                                 re.IGNORECASE | re.MULTILINE)
+            found = assigned.group(1) if assigned else ""
+        return tuple(re.findall(r'"([^"]*)"', found))
+
+    choices = {m.group(1).lower(): values(m.group(2)) for m in _VALIDATESET.finditer(text)}
+    options = tuple(replace(o, choices=choices[o.name.lower()])
+                    if choices.get(o.name.lower()) else o for o in spec.options)
+    return replace(spec, options=options)
 
 
 def _replace_notes(spec: ModuleSpec, *notes: str) -> ModuleSpec:
