@@ -225,6 +225,17 @@ def test_legacy_modules_are_checked_against_their_documentation_and_say_so() -> 
     assert any("legacy" in n for n in spec.notes)
 
 
+def test_a_legacy_modules_dicts_reach_its_code_as_given() -> None:
+    # Get-AnsibleParam -type list checks no elements: win_scheduled_task reads its triggers
+    # itself, so a list of days is not turned into text by the documented `str`.
+    spec = load_spec("community.windows.win_scheduled_task")
+    assert spec.legacy is True
+    trigger = {"type": "weekly", "days_of_week": ["monday", "friday"], "bogus": 1}
+    params = validate(spec, {"name": "t", "triggers": [trigger]}).params
+    assert params["triggers"] == [trigger]
+    assert load_spec("ansible.windows.win_service").legacy is False
+
+
 def test_the_code_wins_over_the_documentation(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "sitekit_code_wins.ps1").write_text(
@@ -252,3 +263,34 @@ def test_every_model_declares_check_mode_as_its_modules_code_does() -> None:
         spec = load_spec(fqcn)
         if spec.supports_check_mode is not None:  # None: a legacy module, read from its docs
             assert registration.supports_check_mode == spec.supports_check_mode, fqcn
+
+
+# -- legacy modules: Get-AnsibleParam's rules and words (Ansible.ModuleUtils.Legacy.psm1) --
+
+@pytest.mark.parametrize(("module", "args", "message"), [
+    ("ansible.windows.win_reg_stat", {"name": "x"},
+     "Get-AnsibleParam: Missing required argument: path"),
+    ("community.windows.win_scheduled_task", {"name": "t", "State": "gone"},
+     "Get-AnsibleParam: Argument State needs to be one of absent,present but was gone."),
+    ("community.windows.win_firewall_rule", {"name": "r", "profiles": {"a": 1}},
+     "Get-AnsibleParam: Parameter 'profiles' is not a YAML list."),
+])
+def test_a_legacy_module_refuses_in_get_ansibleparams_words(
+        module: str, args: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as failed:
+        validate(load_spec(module), args)
+    assert str(failed.value) == message
+
+
+def test_a_legacy_module_reads_its_options_get_ansibleparams_way() -> None:
+    spec = load_spec("community.windows.win_firewall_rule")
+    params = validate(spec, {"Name": "r", "enable": "maybe", "profile": "domain, private",
+                             "nmae": "typo", "_ansible_bogus": 1}).params
+    # Any case and the aliases; a bool that is no true word is false; a string list splits;
+    # an option the module never reads is ignored, as Parse-Args ignores it.
+    assert (params["name"], params["enabled"], params["profiles"]) == (
+        "r", False, ["domain", "private"])
+    assert "nmae" not in params
+    assert "_ansible_bogus" not in params
+    assert validate(load_spec("community.windows.win_scheduled_task"),
+                    {"name": "t", "priority": "high"}).params["priority"] is None  # -as [int]

@@ -106,17 +106,19 @@ def run_module(host: LabHost, fqcn: str, args: dict[str, Any]) -> ExecResult:
     except SpecNotFoundError as exc:
         return _failed(f"the sitekit lab cannot check arguments of {fqcn}: {exc}", args)
     except ArgumentError as exc:
-        return _failed(str(exc), args)
+        return _failed(str(exc), args, exc.no_log_values)
     unmodelled = [name for name in options_off_default(spec, args, invocation.params)
                   if name not in registration.implements]
     if unmodelled:
         model = registration.handler.__module__.replace(".", "/")
         return _failed(f"the sitekit lab does not model the option {', '.join(unmodelled)} of"
                        f" {fqcn}: leave it at its default, or model it in src/{model}.py",
-                       args)
+                       args, frozenset(invocation.no_log_values))
     name = str(invocation.internal.get("module_name") or fqcn.rsplit(".", 1)[-1])
     if invocation.check_mode and not registration.supports_check_mode:
-        msg = f"remote module ({name}) does not support check mode"
+        # Parse-Args (a legacy module) does not name the module.
+        msg = "remote module does not support check mode" if spec.legacy else \
+            f"remote module ({name}) does not support check mode"
         skipped = {"changed": False, "skipped": True, "msg": msg}
         return json_result(skipped | _invocation(invocation))
     result: dict[str, Any] = {"changed": False}
@@ -161,20 +163,23 @@ def _with_hidden(spec: ModuleSpec, hidden: tuple[OptionSpec, ...]) -> ModuleSpec
 
 def _invocation(invocation: Invocation) -> dict[str, Any]:
     """Build the invocation key with no_log values masked."""
-    def mask(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: mask(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [mask(v) for v in value]
-        if value is not None and str(value) in invocation.no_log_values:
-            return NO_LOG_MASK
-        return value
-
-    return {"invocation": {"module_args": mask(invocation.params)}}
+    return {"invocation": {"module_args": _masked(invocation.params,
+                                                  frozenset(invocation.no_log_values))}}
 
 
-def _failed(msg: str, args: dict[str, Any]) -> ExecResult:
-    """Fail before the module ran, as Ansible.Basic does, with rc 1."""
+def _masked(value: Any, secrets: frozenset[str]) -> Any:
+    """A value with every no_log value in it replaced by Ansible.Basic's mask."""
+    if isinstance(value, dict):
+        return {k: _masked(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, secrets) for v in value]
+    if value is not None and str(value) in secrets:
+        return NO_LOG_MASK
+    return value
+
+
+def _failed(msg: str, args: dict[str, Any], secrets: frozenset[str] = frozenset()) -> ExecResult:
+    """Fail before the module ran, as Ansible.Basic does, with rc 1 and secrets masked."""
     module_args = {k: v for k, v in args.items() if not k.startswith("_ansible_")}
-    return json_result({"failed": True, "msg": msg, "invocation": {"module_args": module_args}},
-                       rc=1)
+    return json_result({"failed": True, "msg": msg,
+                        "invocation": {"module_args": _masked(module_args, secrets)}}, rc=1)

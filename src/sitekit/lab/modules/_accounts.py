@@ -41,3 +41,18 @@ def group_of(state: dict[str, Any], name: str) -> str:
     if key is None:
         raise ModuleFailedError(f"group '{name}' not found")
     return key
+
+
+# The service accounts' well-known SIDs, by the names NTAccount.Translate resolves for them
+# (Microsoft docs, "Well-known SIDs"); Convert-ToSID also takes the SID itself.
+_SERVICE_SIDS = {"S-1-5-18": ("SYSTEM", "NT AUTHORITY\\SYSTEM"),
+                 "S-1-5-19": ("LOCAL SERVICE", "NT AUTHORITY\\LOCAL SERVICE"),
+                 "S-1-5-20": ("NETWORK SERVICE", "NT AUTHORITY\\NETWORK SERVICE")}
+
+
+def service_sid(name: str) -> str | None:
+    """The SID of SYSTEM, LOCAL SERVICE or NETWORK SERVICE by any of its names, else None."""
+    for sid, names in _SERVICE_SIDS.items():
+        if name.upper() == sid or name.upper() in names:
+            return sid
+    return None

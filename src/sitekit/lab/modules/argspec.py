@@ -17,8 +17,9 @@ import functools
 import json
 import logging
 import os
+import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,13 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ArgumentError(Exception):
-    """Arguments Ansible.Basic would reject; the message is Ansible.Basic's."""
+    """Arguments Ansible.Basic would reject; the message is Ansible.Basic's.
+
+    `no_log_values` are the secrets found before the check failed: FailJson masks them in
+    the invocation it returns, as after any other failure.
+    """
+
+    no_log_values: frozenset[str] = frozenset()
 
 
 class SpecNotFoundError(LookupError):
@@ -89,6 +96,9 @@ class ModuleSpec(Rules):
     source: str = ""
     # What was not read from the code, and why: each a documentation fallback.
     notes: tuple[str, ...] = ()
+    # A legacy module (Parse-Args, Get-AnsibleParam): its list and dict options reach its
+    # code as given, unchecked (Ansible.ModuleUtils.Legacy.psm1, Get-AnsibleParam).
+    legacy: bool = False
 
     @property
     def short_name(self) -> str:
@@ -148,6 +158,9 @@ def load_spec(fqcn: str) -> ModuleSpec:
         code = psspec.read(script, _collections_roots(), own_modules_dir().parent / "module_utils")
     except psspec.SpecSourceError as exc:
         spec = _replace_notes(load_doc_spec(fqcn), f"{exc}: checked against its documentation")
+        text = script.read_text(encoding="utf-8", errors="replace")
+        if "Parse-Args" in text:
+            spec = _with_code_choices(replace(spec, legacy=True), text)
     else:
         spec = _spec_from_code(fqcn, code)
     for note in spec.notes:
@@ -155,9 +168,32 @@ def load_spec(fqcn: str) -> ModuleSpec:
     return spec
 
 
+_QUOTED_LIST = r'"[^"]*"(?:\s*,\s*"[^"]*")*'
+_VALIDATESET = re.compile(r'Get-AnsibleParam\b[^\n]*?-name\s+"(\w+)"[^\n]*?-validateset\s+'
+                          rf'({_QUOTED_LIST}|\$\w+)', re.IGNORECASE)
+
+
+def _with_code_choices(spec: ModuleSpec, text: str) -> ModuleSpec:
+    """A legacy module's choices from its Get-AnsibleParam -validateset, where it has one.
+
+    The code is what Windows runs: win_scheduled_task's documentation offers
+    `token_or_password` where its code takes `interactive_token_or_password`.
+    """
+    def values(found: str) -> tuple[str, ...]:
+        if found.startswith("$"):  # a variable: its assignment of a quoted list
+            assigned = re.search(rf"^\s*\{found}\s*=\s*({_QUOTED_LIST})", text,
+                                 re.IGNORECASE | re.MULTILINE)
+            found = assigned.group(1) if assigned else ""
+        return tuple(re.findall(r'"([^"]*)"', found))
+
+    choices = {m.group(1).lower(): values(m.group(2)) for m in _VALIDATESET.finditer(text)}
+    options = tuple(replace(o, choices=choices[o.name.lower()])
+                    if choices.get(o.name.lower()) else o for o in spec.options)
+    return replace(spec, options=options)
+
+
 def _replace_notes(spec: ModuleSpec, *notes: str) -> ModuleSpec:
-    return ModuleSpec(spec.fqcn, spec.options, supports_check_mode=spec.supports_check_mode,
-                      source=spec.source, notes=spec.notes + notes)
+    return replace(spec, notes=spec.notes + notes)
 
 
 def own_modules_dir() -> Path:
@@ -382,17 +418,97 @@ def validate(spec: ModuleSpec, args: dict[str, Any]) -> Invocation:
     for key in ("check_mode", "diff"):
         if key in internal:
             internal[key] = _bool(internal[key])
+    if spec.legacy:
+        return _legacy(spec, params, internal)
     run = _Run(
         module_name=str(internal.get("module_name") or spec.short_name),
         ignore_unknown=_bool(internal.get("ignore_unknown_opts", False)),
         # Checking stops after the unsupported-parameter check (CheckArguments).
         skip_check_mode=bool(internal.get("check_mode")) and spec.supports_check_mode is False,
+        legacy=spec.legacy,
     )
     try:
         _check(spec, params, [], run)
+    except ArgumentError as exc:
+        exc.no_log_values = frozenset(run.no_log)
+        raise
     except _SkippedError:
         return Invocation(params, internal, run.no_log, skipped=True)
     return Invocation(params, internal, run.no_log)
+
+
+# -- a legacy module: each option read by Get-AnsibleParam (Ansible.ModuleUtils.Legacy) ---
+
+
+def _legacy(spec: ModuleSpec, params: dict[str, Any], internal: dict[str, Any]) -> Invocation:
+    """Read each option as Get-AnsibleParam does, in the documented order.
+
+    The name, then each alias, looked up case-insensitively (the arguments are a
+    Hashtable); a missing required option and a value outside the choices fail in its
+    words; values convert its way (a bool never fails, an int that is none is $null); an
+    option the module does not read is ignored, as Parse-Args ignores it.
+    """
+    given = {key.lower(): (key, value) for key, value in params.items()}
+    read: dict[str, Any] = {}
+    no_log: set[str] = set()
+    for opt in spec.options:
+        found = next((given[n.lower()] for n in (opt.name, *opt.aliases) if n.lower() in given),
+                     None)
+        if found is None:
+            if opt.required:
+                raise ArgumentError(f"Get-AnsibleParam: Missing required argument: {opt.name}")
+            read[opt.name] = copy.deepcopy(opt.default)
+            continue
+        name, value = found
+        if opt.choices and not any(_str(c).lower() == _str(value).lower() for c in opt.choices):
+            raise ArgumentError(f"Get-AnsibleParam: Argument {name} needs to be one of"
+                                f" {','.join(_str(c) for c in opt.choices)} but was"
+                                f" {_ps_text(value)}.")
+        read[opt.name] = None if value is None else _legacy_convert(opt, name, value)
+        if opt.no_log and value not in (None, ""):
+            no_log.add(_str(value))
+    return Invocation(read, internal, no_log)
+
+
+def _legacy_convert(opt: OptionSpec, name: str, value: Any) -> Any:
+    """Get-AnsibleParam's -type conversions."""
+    if opt.type == "str":
+        return _ps_text(value) if isinstance(value, list) else _str(value)
+    if opt.type == "bool":  # ConvertTo-Bool: anything but these is false
+        return value is True or _str(value).lower() in ("yes", "on", "1", "true")
+    if opt.type in ("int", "float"):  # -as [int] / [float]: $null when it is not one
+        if isinstance(value, bool):
+            return int(value)
+        try:
+            number = float(_str(value).strip())
+        except ValueError:
+            return None
+        if opt.type == "float":
+            return number
+        rounded = round(number)  # .NET rounds half to even, as round() does
+        return rounded if -(2**31) <= rounded < 2**31 else None
+    if opt.type == "list":
+        if isinstance(value, list):
+            return value
+        if isinstance(value, str):
+            return [s.strip() for s in value.split(",")]
+        if isinstance(value, int) and not isinstance(value, bool):
+            return [value]
+        raise ArgumentError(f"Get-AnsibleParam: Parameter '{name}' is not a YAML list.")
+    if opt.type == "path":
+        try:
+            return _path(value)
+        except ValueError:
+            raise ArgumentError(f"Get-AnsibleParam: Parameter '{name}' has an invalid path"
+                                f" '{_str(value)}' specified.") from None
+    return value
+
+
+def _ps_text(value: Any) -> str:
+    """A value as PowerShell interpolates it into a string: a list's items space-joined."""
+    if isinstance(value, list):
+        return " ".join(_ps_text(v) for v in value)
+    return _str(value)
 
 
 class _SkippedError(Exception):
@@ -406,6 +522,7 @@ class _Run:
     module_name: str
     ignore_unknown: bool
     skip_check_mode: bool = False
+    legacy: bool = False
     no_log: set[str] = field(default_factory=set)
 
 
@@ -521,6 +638,10 @@ def _check_suboptions(
     """Convert list elements and check dict suboptions, as CheckSubOption does."""
     value = params.get(opt.name)
     if not (opt.type == "dict" or (opt.type == "list" and opt.elements)):
+        return
+    # Get-AnsibleParam hands a legacy module its dicts and lists of dicts as given: the
+    # module's own code checks them, in its own words (the model does too).
+    if run.legacy and "dict" in (opt.type, opt.elements):
         return
     if opt.type == "dict":
         params[opt.name] = _sub_spec(opt, value, context, run)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sitekit.lab.host import LabHost
-from sitekit.lab.modules import register
+from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.modules.win_regedit import normalise
 from sitekit.lab.state import find, host_state
 
@@ -14,9 +15,15 @@ _TYPES = {"string": "REG_SZ", "expandstring": "REG_EXPAND_SZ", "dword": "REG_DWO
           "none": "REG_NONE"}
 
 
-def _describe(value: dict[str, Any]) -> dict[str, Any]:
-    """A value as the module returns it: type, value and raw value."""
-    data = value["data"]
+def _describe(value: dict[str, Any]) -> dict[str, Any] | None:
+    """A value as the module returns it: type, value and raw value; None when it has none.
+
+    GetValue returns $null only for a value that is not there: the module then reports
+    it as missing (Get-PropertyValue), never as a value of null data.
+    """
+    data = value.get("data")
+    if data is None:
+        return None
     raw = [f"0x{b:02x}" for b in data] if value["type"] == "binary" else data
     return {"type": _TYPES.get(value["type"], "REG_SZ"), "value": data, "raw_value": raw}
 
@@ -26,6 +33,11 @@ def _describe(value: dict[str, Any]) -> dict[str, Any]:
 def win_reg_stat(host: LabHost, args: dict[str, Any], check_mode: bool,
                  diff: bool) -> dict[str, Any]:
     """exists, and the key's properties and sub keys (or one property's value)."""
+    # The module's own check (win_reg_stat.ps1), stricter than win_regedit's: a hive's
+    # short name and a colon.
+    if not re.match(r"HK(CC|CR|CU|LM|U):\\", args["path"], re.IGNORECASE):
+        raise ModuleFailedError(f"path: {args['path']} is not a valid registry path, see module"
+                                " documentation for examples.")
     registry = host_state(host)["registry"]
     path = normalise(args["path"])
     key = find(registry, path)
@@ -34,11 +46,13 @@ def win_reg_stat(host: LabHost, args: dict[str, Any], check_mode: bool,
     values = registry[key]
     if args["name"] is not None:
         name = find(values, args["name"])
-        if name is None:
+        described = _describe(values[name]) if name is not None else None
+        if described is None:
             return {"changed": False, "exists": False}
-        return {"changed": False, "exists": True, **_describe(values[name])}
+        return {"changed": False, "exists": True, **described}
     prefix = key.lower() + "\\"
     sub_keys = sorted({k[len(prefix):].split("\\")[0] for k in registry
                        if k.lower().startswith(prefix)})
     return {"changed": False, "exists": True, "sub_keys": sub_keys,
-            "properties": {name: _describe(value) for name, value in values.items()}}
+            "properties": {name: described for name, value in values.items()
+                           if (described := _describe(value)) is not None}}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
+from sitekit.lab.errors import ModuleCrashError
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.state import find, host_state
@@ -41,6 +44,127 @@ def _convert(kind: str, data: Any) -> Any:
     return str(data)
 
 
+_UINT32, _UINT64 = 2**32 - 1, 2**64 - 1
+
+
+def _data(kind: str, data: Any, named: bool) -> Any:
+    """The data as win_regedit.ps1 converts it for its type (its "convert the data" block).
+
+    None stays None only for the default value of a string key: then no value is written.
+    A number is kept unsigned, as win_reg_stat reads it back ([UInt32]/[UInt64]).
+    """
+    if kind in ("binary", "none"):
+        return _bytes("" if data is None else data)
+    if kind in ("dword", "qword"):
+        return _number(kind, 0 if data is None else data)
+    if kind == "multistring":
+        if data is None:
+            return []
+        return [_text(d) for d in data] if isinstance(data, list) else [_text(data)]
+    if data is None:
+        return "" if named else None
+    return _text(data)
+
+
+def _text(value: Any) -> str:
+    """ToString() of a JSON value as PowerShell gives it."""
+    return ("True" if value else "False") if isinstance(value, bool) else str(value)
+
+
+def _bytes(data: Any) -> list[int]:
+    """Binary data: a reg export string ("hex:be,ef"), one small int, or a list of bytes."""
+    if isinstance(data, str):
+        return _hex_string(data)
+    if isinstance(data, int) and not isinstance(data, bool):
+        if data > 255:
+            raise ModuleFailedError(f"cannot convert binary data '{data}' to byte array, please"
+                                    " specify this value as a yaml byte array or a comma"
+                                    " separated hex value string")
+        return [_byte(data)]
+    if isinstance(data, list):
+        return [_byte(b) for b in data]
+    return [_byte(data)]
+
+
+def _byte(value: Any) -> int:
+    """A [byte] cast: a number 0-255, or a string of one (decimal, or 0x hex)."""
+    text = _text(value).strip()
+    try:
+        number = _uint64(text)
+    except ModuleCrashError:
+        number = -1
+    if not 0 <= number <= 255:
+        raise ModuleCrashError(f'Cannot convert value "{text}" to type "System.Byte". Error:'
+                               ' "Value was either too large or too small for an unsigned byte."')
+    return number
+
+
+def _hex_string(text: str) -> list[int]:
+    """Convert-RegExportHexStringToByteArray, step by step."""
+    text = re.sub(r"[^a-f0-9\\,x\-:]", "", re.sub(r"^hex:", "", text.lower())).replace(",", ":")
+    if not text:
+        return []
+    if len(text) == 1:
+        return [int(text, 16)]
+    if ":" not in text:
+        # An odd length with no separator converts to nothing, as the module's code does.
+        return [_to_byte(text[i:i + 2]) for i in range(0, len(text), 2)] \
+            if len(text) % 2 == 0 else []
+    return [_to_byte(part) for part in re.split(":+", text)]
+
+
+def _to_byte(part: str) -> int:
+    """[System.Convert]::ToByte(part, 16): a 0x prefix is allowed, anything else throws."""
+    digits = part[2:] if part.startswith("0x") else part
+    if not re.fullmatch(r"[0-9a-f]+", digits):
+        raise ModuleCrashError('Exception calling "ToByte" with "2" argument(s): "Could not find'
+                               ' any recognizable digits."')
+    if int(digits, 16) > 255:
+        raise ModuleCrashError('Exception calling "ToByte" with "2" argument(s): "Value was'
+                               ' either too large or too small for an unsigned byte."')
+    return int(digits, 16)
+
+
+def _number(kind: str, data: Any) -> int:
+    """A dword or qword: a string as [UInt64], a decimal only without remainder, in range."""
+    too_large = False
+    if isinstance(data, str):
+        number = _uint64(data)
+    elif isinstance(data, float):
+        if data % 1:
+            raise ModuleFailedError(f"data '{data}' cannot be a decimal or float value with a"
+                                    " remainder when type is dword or qword")
+        too_large = data > _UINT64
+        number = 0 if too_large else int(data)
+    elif isinstance(data, int):  # a JSON integer (a bool is one too)
+        number = int(data)
+    else:
+        raise ModuleCrashError(f'Cannot convert the "{_text(data)}" value of type'
+                               f' "{type(data).__name__}" to type "System.Int64".')
+    limit, shown = (_UINT32, "0xffffffff") if kind == "dword" else (_UINT64, "0xffffffffffffffff")
+    if too_large or number > limit:
+        raise ModuleFailedError(f"data cannot be larger than {shown} when type is {kind}")
+    # A negative number is stored as its two's complement, read back unsigned.
+    return number & limit
+
+
+def _uint64(text: str) -> int:
+    """[UInt64]"text": decimal (rounded half to even) or 0x hex; anything else throws."""
+    stripped = text.strip()
+    try:
+        if stripped.lower().startswith("0x"):
+            number = int(stripped[2:], 16)
+        else:
+            number = int(Decimal(stripped).to_integral_value(ROUND_HALF_EVEN))
+    except (ValueError, InvalidOperation):
+        raise ModuleCrashError(f'Cannot convert value "{text}" to type "System.UInt64". Error:'
+                               ' "Input string was not in a correct format."') from None
+    if not 0 <= number <= _UINT64:
+        raise ModuleCrashError(f'Cannot convert value "{text}" to type "System.UInt64". Error:'
+                               ' "Value was either too large or too small for a UInt64."')
+    return number
+
+
 @register("ansible.windows.win_regedit", supports_check_mode=True,
           implements=("path", "name", "data", "type", "state", "delete_key", "hive"))
 def win_regedit(host: LabHost, args: dict[str, Any], check_mode: bool,
@@ -60,9 +184,14 @@ def win_regedit(host: LabHost, args: dict[str, Any], check_mode: bool,
         if key is None and not check_mode:
             registry[path] = {}
         return result | {"changed": key is None}
+    data = _data(args["type"], args["data"], named=bool(name))
+    if data is None:  # the default value with no data: the key only, as the module does
+        if key is None and not check_mode:
+            registry[path] = {}
+        return result | {"changed": key is None}
     value_name = find(values, name) or name
     current = values.get(value_name)
-    wanted = {"type": args["type"], "data": _convert(args["type"], args["data"])}
+    wanted = {"type": args["type"], "data": data}
     if current == wanted:
         return result | {"changed": False}
     if not check_mode:

@@ -17,7 +17,7 @@ from sitekit.lab.state import host_state
 _LOGON_TYPES = {"password": "TASK_LOGON_PASSWORD", "s4u": "TASK_LOGON_S4U",
                 "interactive_token": "TASK_LOGON_INTERACTIVE_TOKEN", "group": "TASK_LOGON_GROUP",
                 "service_account": "TASK_LOGON_SERVICE_ACCOUNT",
-                "token_or_password": "TASK_LOGON_INTERACTIVE_TOKEN_OR_PASSWORD",
+                "interactive_token_or_password": "TASK_LOGON_INTERACTIVE_TOKEN_OR_PASSWORD",
                 "none": "TASK_LOGON_NONE"}
 
 
