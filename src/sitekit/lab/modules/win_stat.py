@@ -13,8 +13,10 @@ from sitekit.lab.modules import register
 from sitekit.lab.state import host_state
 
 
+# `follow` resolves links to their target; the lab's file system has no links, so every
+# path is its own target, followed or not (fetch asks win_stat with follow=True).
 @register("ansible.windows.win_stat", supports_check_mode=True,
-          implements=("path", "get_checksum", "get_size", "checksum_algorithm"))
+          implements=("path", "get_checksum", "get_size", "checksum_algorithm", "follow"))
 def win_stat(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) -> dict[str, Any]:
     """Describe a file or directory; exists=false for neither."""
     path = filesystem.expand(host, args["path"])
