@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import inspect
 import json
-import random
 from typing import Any
 
 import pytest
@@ -20,15 +19,13 @@ import pytest
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import REGISTRY, load_models, run_module
 from sitekit.lab.modules.argspec import load_spec
-from sitekit.lab.state import seed_state
+from tests.lab.models import seeded
 
 
 @pytest.fixture
 def server() -> LabHost:
     """A server as `lab up` seeds it."""
-    host = LabHost("lis01-srv01", "127.0.0.1", "sitekit", "Lab-Passw0rd!")
-    host.state = seed_state("server", "lis01-srv01", random.Random(1), "sitekit")  # noqa: S311
-    return host
+    return seeded("server", "lis01-srv01")
 
 
 def call(host: LabHost, module: str, args: dict[str, Any]) -> tuple[int, dict[str, Any]]:

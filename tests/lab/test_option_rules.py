@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import copy
 import json
-import random
 from typing import Any
 
 import pytest
 
 from sitekit.lab.host import LabHost
-from sitekit.lab.modules import run_module
 from sitekit.lab.modules.argspec import NO_LOG_MASK
-from sitekit.lab.state import seed_state
+from tests.lab.models import call, seeded
 
 RULE = "community.windows.win_firewall_rule"
 WINRM = ("Windows Remote Management (HTTP-In)", "Windows Remote Management (HTTPS-In)")
@@ -27,17 +25,9 @@ WINRM = ("Windows Remote Management (HTTP-In)", "Windows Remote Management (HTTP
 @pytest.fixture
 def server() -> LabHost:
     """A server as `lab up` seeds it."""
-    host = LabHost("lis01-srv01", "127.0.0.1", "sitekit", "Lab-Passw0rd!")
-    host.state = seed_state("server", "lis01-srv01", random.Random(1), "sitekit")  # noqa: S311
-    return host
+    return seeded("server", "lis01-srv01")
 
 
-def call(host: LabHost, module: str, args: dict[str, Any], check: bool = False) -> dict[str, Any]:
-    """Run a model as ansible does; its JSON result (rc 1 = failed)."""
-    result = run_module(host, module, {**copy.deepcopy(args), "_ansible_check_mode": check})
-    data: dict[str, Any] = json.loads(result.stdout)
-    assert bool(data.get("failed")) == (result.rc == 1), data
-    return data
 
 
 REFUSED = [

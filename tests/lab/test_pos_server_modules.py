@@ -18,11 +18,11 @@ import yaml
 
 from sitekit.lab import filesystem, shares, sqlserver
 from sitekit.lab.host import LabHost
-from sitekit.lab.modules import run_module
 from sitekit.lab.shares import share_listing
 from sitekit.lab.state import seed_state
 from sitekit.site.load import load_fleet_dir
 from sitekit.site.sqlserver import installed_version
+from tests.lab.models import call
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "inventories" / "example"
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "pos_server"
@@ -51,14 +51,6 @@ def fresh_host() -> LabHost:
     return host
 
 
-def call(host: LabHost, fqcn: str, args: dict[str, Any], check: bool = False,
-         diff: bool = False) -> dict[str, Any]:
-    """Run a model as ansible does, returning the module's JSON result (rc 1 = failed)."""
-    result = run_module(host, fqcn, {**copy.deepcopy(args), "_ansible_check_mode": check,
-                                     "_ansible_diff": diff})
-    data: dict[str, Any] = json.loads(result.stdout)
-    assert bool(data.get("failed")) == (result.rc == 1), data
-    return data
 
 
 def modelled(host: LabHost) -> dict[str, Any]:

@@ -10,15 +10,12 @@ are called as Ansible calls them (run_module), no WinRM.
 from __future__ import annotations
 
 import copy
-import json
-import random
 from typing import Any
 
 import pytest
 
 from sitekit.lab.host import LabHost
-from sitekit.lab.modules import run_module
-from sitekit.lab.state import seed_state
+from tests.lab.models import call, seeded
 
 REGEDIT = "ansible.windows.win_regedit"
 STAT = "ansible.windows.win_reg_stat"
@@ -28,17 +25,9 @@ KEY = "HKLM:\\SOFTWARE\\Sitekit\\Lab"
 @pytest.fixture
 def server() -> LabHost:
     """A server as `lab up` seeds it."""
-    host = LabHost("lis01-srv01", "127.0.0.1", "sitekit", "Lab-Passw0rd!")
-    host.state = seed_state("server", "lis01-srv01", random.Random(1), "sitekit")  # noqa: S311
-    return host
+    return seeded("server", "lis01-srv01")
 
 
-def call(host: LabHost, module: str, args: dict[str, Any]) -> dict[str, Any]:
-    """Run a model as ansible does; its JSON result (rc 1 = failed)."""
-    result = run_module(host, module, copy.deepcopy(args))
-    data: dict[str, Any] = json.loads(result.stdout)
-    assert bool(data.get("failed")) == (result.rc == 1), data
-    return data
 
 
 REFUSED = [

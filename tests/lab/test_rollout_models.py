@@ -9,8 +9,6 @@ the release's schema step moves the database's schema.
 
 from __future__ import annotations
 
-import copy
-import json
 import random
 from pathlib import Path
 from typing import Any
@@ -20,10 +18,10 @@ import pytest
 from sitekit.lab import faults, shares, state
 from sitekit.lab.host import LabHost
 from sitekit.lab.labdir import read_releases
-from sitekit.lab.modules import run_module
 from sitekit.lab.shares import share_listing
 from sitekit.lab.state import seed_state
 from sitekit.site.load import load_fleet_dir
+from tests.lab.models import call
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "inventories" / "example"
@@ -46,12 +44,6 @@ def station() -> LabHost:
     return host
 
 
-def call(host: LabHost, module: str, args: dict[str, Any], check: bool = False) -> dict[str, Any]:
-    """Run a model as ansible does; its JSON result (rc 1 = failed)."""
-    result = run_module(host, module, {**copy.deepcopy(args), "_ansible_check_mode": check})
-    data: dict[str, Any] = json.loads(result.stdout)
-    assert bool(data.get("failed")) == (result.rc == 1), data
-    return data
 
 
 def versions(host: LabHost) -> dict[str, str]:

@@ -488,13 +488,11 @@ def _legacy_convert(opt: OptionSpec, name: str, value: Any) -> Any:
         rounded = round(number)  # .NET rounds half to even, as round() does
         return rounded if -(2**31) <= rounded < 2**31 else None
     if opt.type == "list":
-        if isinstance(value, list):
-            return value
-        if isinstance(value, str):
-            return [s.strip() for s in value.split(",")]
-        if isinstance(value, int) and not isinstance(value, bool):
-            return [value]
-        raise ArgumentError(f"Get-AnsibleParam: Parameter '{name}' is not a YAML list.")
+        try:
+            return _list(value)
+        except ValueError:
+            raise ArgumentError(f"Get-AnsibleParam: Parameter '{name}' is not a YAML list."
+                                ) from None
     if opt.type == "path":
         try:
             return _path(value)
