@@ -73,6 +73,8 @@ def _audit(lab: CliLab, reports: Path, day: int) -> dict[str, Any]:
     facts = {path.stem: json.loads(path.read_text())
              for path in (reports / "facts").glob("*/LIS01/*.json")}
     assert sorted(facts) == sorted((SERVER, CASHIER, KITCHEN))
+    assert all(doc["reachable"] and not doc.get("error") for doc in facts.values()), {
+        host: doc.get("error") for host, doc in facts.items()}
     now = max(dt.datetime.fromisoformat(doc["gathered_at"].replace("Z", "+00:00"))
               for doc in facts.values()) + dt.timedelta(minutes=1)
     evaluator = Evaluator(_policy(), now.date(), now=now)

@@ -55,6 +55,8 @@ from sitekit.lab.state import find
 from sitekit.plan.schedule import weekday_names
 
 SCRIPT_NAME = "Invoke-SitekitBackup.ps1"
+# The job's -Type -> its kind, in the order runs due at the same time go (a log backup
+# needs a full before it; the restore test and the integrity check read what is there).
 JOB_TYPES = {"full": "full", "differential": "differential", "log": "log",
              "restoretest": "restore_test", "integrity": "integrity"}
 EXTENSIONS = {"full": "bak", "differential": "dif", "log": "trn"}
@@ -588,8 +590,7 @@ def catch_up(host: LabHost, now: dt.datetime | None = None) -> list[dict[str, An
         if when is not None:
             due.append((when, job, task))
     runs = []
-    # A full backup scheduled with a log backup runs first: the log needs a full before it.
-    order = {"full": 0, "differential": 1, "log": 2, "restore_test": 3}
+    order = {kind: rank for rank, kind in enumerate(JOB_TYPES.values())}
     due.sort(key=lambda d: (d[0], order[d[1][0]]))
     for when in sorted({d[0] for d in due}):
         together = [d for d in due if d[0] == when]
