@@ -265,7 +265,7 @@ def test_an_unreachable_site_is_deferred_and_the_batch_goes_on(rollout: dict[str
         assert application(after[host]) == {"8.5.0"}, host
     assert database(after["lis01-srv01"])["schema_version"] == "8.5.0"
     # The release's Windows update on every host, finished by a restart.
-    for host in (h for h in after if h.startswith("lis01")):
+    for host in (h for h in after if h.startswith("lis01") and not h.endswith("-guest")):
         assert [h["state"] for h in after[host]["hotfixes"].values()] == ["Installed"], host
         assert after[host]["boot_time"] > before[host]["boot_time"], host
     assert after["lis01-srv01"]["services"]["LotusPosServer"]["state"] == "running"
@@ -318,8 +318,8 @@ def test_no_secret_in_any_output(rollout: dict[str, Any]) -> None:
 
 
 def ber02(after: dict[str, Any]) -> dict[str, Any]:
-    """BER02's hosts in a snapshot of states."""
-    return {h: s for h, s in after.items() if h.startswith("ber02")}
+    """BER02's hosts in a snapshot of states (not its guest vantage point: not the site's)."""
+    return {h: s for h, s in after.items() if h.startswith("ber02") and not h.endswith("-guest")}
 
 
 def test_a_failed_backup_means_no_upgrade(rollout: dict[str, Any]) -> None:
