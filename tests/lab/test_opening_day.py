@@ -95,8 +95,10 @@ def test_first_run_brings_every_site_up(runs: dict[str, Any], fleet_lab: CliLab)
     assert vantages == {f"{code.lower()}-guest" for code in SITES}
     assert all(s["changed"] > 0 and s["failures"] == 0 for host, s in stats.items()
                if host not in vantages), stats
-    assert all(stats[host]["changed"] == 0 and stats[host]["failures"] == 0
-               for host in vantages), stats
+    # Nothing fails there; a run-once task delegated to the controller (the handover
+    # records' folders) may count its change on whichever host runs it, a guest's too.
+    assert all(stats[host]["failures"] == 0 and stats[host]["unreachable"] == 0
+               and stats[host]["changed"] <= 1 for host in vantages), stats
     state = fleet_lab.state("lon01-srv01")
     assert state["hostname"] == "LON01-SRV01"
     assert state["services"]["LotusPosServer"]["state"] == "running"
