@@ -32,6 +32,11 @@ _AUDITED = (
     "system_integrity", "process_creation", "sensitive_privilege_use")
 
 
+def hardening(kind: str) -> dict[str, Any]:
+    """The hardening facts windows_base leaves on a host of this kind."""
+    return {"inactivity_timeout_seconds": 900 if kind in ("server", "office") else None}
+
+
 def _iso(moment: dt.datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
@@ -102,6 +107,8 @@ def healthy(host: str, site: str, kind: str, at: dt.datetime = GATHERED,
                     | {"file_system": [], "registry": []},
                     "force_subcategories": True,
                     "security_log": {"maximum_size_kb": 196608, "mode": "circular"}},
+        # What windows_base's security options leave (the idle lock not on the tills).
+        "hardening": hardening(kind),
     }
     if server:
         facts["sql_server"] = {"instance": "SQLEXPRESS", "edition": "Express Edition (64-bit)",

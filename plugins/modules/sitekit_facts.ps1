@@ -20,10 +20,10 @@ $spec = @{
             elements = "str"
             default = @("os", "updates", "application", "sql_server", "defender", "backups", "disks", "sql_files",
                 "services", "local_groups", "password_policy", "lockout_policy", "winrm", "firewall", "network", "clock",
-                "autologon", "logging")
+                "autologon", "logging", "hardening")
             choices = @("os", "updates", "application", "sql_server", "defender", "backups", "disks", "sql_files",
                 "services", "local_groups", "password_policy", "lockout_policy", "winrm", "firewall", "network", "clock",
-                "autologon", "logging")
+                "autologon", "logging", "hardening")
         }
         application_name = @{ type = "str" }
         services = @{ type = "list"; elements = "str"; default = @() }
@@ -595,6 +595,21 @@ Function Get-LoggingFact {
     }
 }
 
+Function Get-HardeningFact {
+    # Security options as the CIS items audit them: each registry value's data, $null when
+    # it is not set (Windows then applies its default, which the audit does not assume).
+    $policies = "HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies"
+    $values = [Ordered]@{
+        inactivity_timeout_seconds = @("$policies\System", "InactivityTimeoutSecs")
+    }
+    $fact = [Ordered]@{}
+    foreach ($name in $values.Keys) {
+        $data = Get-RegistryValue -Path $values[$name][0] -Name $values[$name][1]
+        $fact[$name] = if ($null -eq $data) { $null } else { [int64]$data }
+    }
+    return $fact
+}
+
 $instance = $null
 if ($gather | Where-Object { $_ -in @("sql_server", "backups", "sql_files") }) {
     $instance = Get-SqlInstanceName
@@ -642,6 +657,7 @@ foreach ($subset in $gather) {
             "clock" { $facts.clock = Get-ClockFact -Reference $module.Params.ntp_server }
             "autologon" { $facts.autologon = Get-AutologonFact }
             "logging" { $facts.logging = Get-LoggingFact }
+            "hardening" { $facts.hardening = Get-HardeningFact }
         }
     }
     catch {

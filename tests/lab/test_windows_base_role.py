@@ -101,6 +101,11 @@ def test_first_run_changes_the_hosts(runs: dict[str, Any]) -> None:
         assert audit["Process Termination"] == audit["File System"] == []
         lsa = state["registry"]["HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Lsa"]
         assert lsa["SCENoApplyLegacyAuditPolicy"]["data"] == 1
+        # The idle lock on the server only: the till and kitchen screen log on by themselves.
+        system = state["registry"].get(
+            "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System", {})
+        assert system.get("InactivityTimeoutSecs", {}).get("data") == (
+            900 if host == "lis01-srv01" else None)
 
 
 def test_windows_update_installs_inside_the_maintenance_window(runs: dict[str, Any]) -> None:

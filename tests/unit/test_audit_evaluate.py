@@ -101,6 +101,9 @@ DRIFTS = [
     ("small Security log", "office", "logging.security_log.maximum_size_kb", 20480, {"LOG-07"}),
     ("Security log stops when full", "cashier", "logging.security_log.mode", "retain",
      {"LOG-08"}),
+    ("server never locks", "server", "hardening.inactivity_timeout_seconds", None, {"IDL-01"}),
+    ("office locks after an hour", "office", "hardening.inactivity_timeout_seconds", 3600,
+     {"IDL-02"}),
 ]
 
 

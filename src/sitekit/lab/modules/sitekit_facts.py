@@ -39,7 +39,7 @@ from sitekit.plan.schedule import weekday_names
 
 SUBSETS = ("os", "updates", "application", "sql_server", "defender", "backups", "disks",
            "sql_files", "services", "local_groups", "password_policy", "lockout_policy",
-           "winrm", "firewall", "network", "clock", "autologon", "logging")
+           "winrm", "firewall", "network", "clock", "autologon", "logging", "hardening")
 _DOTTED = re.compile(r"^\d+(?:\.\d+)*")
 _WINLOGON = "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon"
 _WSMAN = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WSMAN\\Service"
@@ -49,6 +49,12 @@ _EVENTLOG_POLICY = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\EventLog\\Sec
 _EVENTLOG = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\EventLog\\Security"
 # The Security log of a fresh install: 20,480 KB, overwriting the oldest events as needed.
 _SECURITY_LOG_KB = 20480
+# The security options the hardening subset reads, as the .ps1's table names them: the
+# registry value each is (its data as an integer, None when not set).
+_POLICIES = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies"
+HARDENING_VALUES: dict[str, tuple[str, str]] = {
+    "inactivity_timeout_seconds": (f"{_POLICIES}\\System", "InactivityTimeoutSecs"),
+}
 _W32TIME = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\W32Time\\Parameters"
 # What the WinRM bootstrap leaves: one HTTPS listener on every address.
 BOOTSTRAP_LISTENERS = ({"transport": "HTTPS", "port": 5986, "address": "*"},)
@@ -486,6 +492,15 @@ def _logging(ctx: _Host) -> dict[str, Any]:
             "security_log": {"maximum_size_kb": int(size), "mode": mode}}
 
 
+def _hardening(ctx: _Host) -> dict[str, Any]:
+    """Each security option's registry data (Get-ItemProperty), None when it is not set."""
+    out: dict[str, Any] = {}
+    for fact, (key, name) in HARDENING_VALUES.items():
+        data = _value(ctx.state, key, name)
+        out[fact] = None if data is None else int(data)
+    return out
+
+
 def _scans_since(preferences: dict[str, Any], tz: Any, since: dt.datetime,
                  now: dt.datetime) -> dict[str, dt.datetime | None]:
     """The end of the last quick and full scan Defender's schedule ran in (since, now].
@@ -550,7 +565,7 @@ READERS: dict[str, Callable[[_Host], Any]] = {
     "services": _services, "local_groups": _local_groups,
     "password_policy": _password_policy, "lockout_policy": _lockout_policy, "winrm": _winrm,
     "firewall": _firewall, "network": _network, "clock": _clock, "autologon": _autologon,
-    "logging": _logging,
+    "logging": _logging, "hardening": _hardening,
 }
 
 
