@@ -34,7 +34,14 @@ _AUDITED = (
 
 def hardening(kind: str) -> dict[str, Any]:
     """The hardening facts windows_base leaves on a host of this kind."""
-    return {"inactivity_timeout_seconds": 900 if kind in ("server", "office") else None}
+    return {"inactivity_timeout_seconds": 900 if kind in ("server", "office") else None,
+            "smb1_server": 0, "smb1_client_start": 4, "smb_server_signing": 1,
+            "smb_client_signing": 1, "llmnr": 0, "netbios": 0, "netbt_node_type": 2,
+            "lm_compatibility_level": 5, "wdigest_logon_credential": 0, "tls10_server": 0,
+            "tls10_client": 0, "tls11_server": 0, "tls11_client": 0, "rdp_deny_connections": 1,
+            "rdp_nla": 1, "rdp_max_idle_ms": 900000,
+            "administrator": {"name": "Administrator", "enabled": False},
+            "guest": {"name": "Guest", "enabled": False}}
 
 
 def _iso(moment: dt.datetime) -> str:

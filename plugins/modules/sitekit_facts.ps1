@@ -599,13 +599,39 @@ Function Get-HardeningFact {
     # Security options as the CIS items audit them: each registry value's data, $null when
     # it is not set (Windows then applies its default, which the audit does not assume).
     $policies = "HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies"
+    $services = "HKLM:\SYSTEM\CurrentControlSet\Services"
+    $dnsClient = "HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\DNSClient"
+    $schannel = "HKLM:\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols"
+    $rdp = "HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services"
     $values = [Ordered]@{
         inactivity_timeout_seconds = @("$policies\System", "InactivityTimeoutSecs")
+        smb1_server = @("$services\LanmanServer\Parameters", "SMB1")
+        smb1_client_start = @("$services\mrxsmb10", "Start")
+        smb_server_signing = @("$services\LanmanServer\Parameters", "RequireSecuritySignature")
+        smb_client_signing = @("$services\LanmanWorkstation\Parameters", "RequireSecuritySignature")
+        llmnr = @($dnsClient, "EnableMulticast")
+        netbios = @($dnsClient, "EnableNetbios")
+        netbt_node_type = @("$services\NetBT\Parameters", "NodeType")
+        lm_compatibility_level = @("HKLM:\SYSTEM\CurrentControlSet\Control\Lsa", "LmCompatibilityLevel")
+        wdigest_logon_credential = @("HKLM:\SYSTEM\CurrentControlSet\Control\SecurityProviders\WDigest", "UseLogonCredential")
+        tls10_server = @("$schannel\TLS 1.0\Server", "Enabled")
+        tls10_client = @("$schannel\TLS 1.0\Client", "Enabled")
+        tls11_server = @("$schannel\TLS 1.1\Server", "Enabled")
+        tls11_client = @("$schannel\TLS 1.1\Client", "Enabled")
+        rdp_deny_connections = @($rdp, "fDenyTSConnections")
+        rdp_nla = @($rdp, "UserAuthentication")
+        rdp_max_idle_ms = @($rdp, "MaxIdleTime")
     }
     $fact = [Ordered]@{}
     foreach ($name in $values.Keys) {
         $data = Get-RegistryValue -Path $values[$name][0] -Name $values[$name][1]
         $fact[$name] = if ($null -eq $data) { $null } else { [int64]$data }
+    }
+    # The built-in Administrator (RID 500) and Guest (RID 501), by SID: their names are
+    # localised and may have been renamed.
+    foreach ($account in @(@("administrator", "-500"), @("guest", "-501"))) {
+        $user = Get-LocalUser | Where-Object { $_.SID.Value.EndsWith($account[1]) } | Select-Object -First 1
+        $fact[$account[0]] = if ($null -eq $user) { $null } else { @{ name = $user.Name; enabled = [bool]$user.Enabled } }
     }
     return $fact
 }

@@ -52,9 +52,34 @@ _SECURITY_LOG_KB = 20480
 # The security options the hardening subset reads, as the .ps1's table names them: the
 # registry value each is (its data as an integer, None when not set).
 _POLICIES = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies"
+_SERVICES = "HKLM:\\SYSTEM\\CurrentControlSet\\Services"
+_DNS_CLIENT = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\DNSClient"
+_SCHANNEL = "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols"
+_RDP = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
 HARDENING_VALUES: dict[str, tuple[str, str]] = {
     "inactivity_timeout_seconds": (f"{_POLICIES}\\System", "InactivityTimeoutSecs"),
+    "smb1_server": (f"{_SERVICES}\\LanmanServer\\Parameters", "SMB1"),
+    "smb1_client_start": (f"{_SERVICES}\\mrxsmb10", "Start"),
+    "smb_server_signing": (f"{_SERVICES}\\LanmanServer\\Parameters", "RequireSecuritySignature"),
+    "smb_client_signing": (f"{_SERVICES}\\LanmanWorkstation\\Parameters",
+                           "RequireSecuritySignature"),
+    "llmnr": (_DNS_CLIENT, "EnableMulticast"),
+    "netbios": (_DNS_CLIENT, "EnableNetbios"),
+    "netbt_node_type": (f"{_SERVICES}\\NetBT\\Parameters", "NodeType"),
+    "lm_compatibility_level": (_LSA, "LmCompatibilityLevel"),
+    "wdigest_logon_credential": (
+        "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\WDigest",
+        "UseLogonCredential"),
+    "tls10_server": (f"{_SCHANNEL}\\TLS 1.0\\Server", "Enabled"),
+    "tls10_client": (f"{_SCHANNEL}\\TLS 1.0\\Client", "Enabled"),
+    "tls11_server": (f"{_SCHANNEL}\\TLS 1.1\\Server", "Enabled"),
+    "tls11_client": (f"{_SCHANNEL}\\TLS 1.1\\Client", "Enabled"),
+    "rdp_deny_connections": (_RDP, "fDenyTSConnections"),
+    "rdp_nla": (_RDP, "UserAuthentication"),
+    "rdp_max_idle_ms": (_RDP, "MaxIdleTime"),
 }
+# The built-in accounts the hardening subset names, by the RID that ends their SID.
+_BUILTIN_ACCOUNTS = {"administrator": "-500", "guest": "-501"}
 _W32TIME = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\W32Time\\Parameters"
 # What the WinRM bootstrap leaves: one HTTPS listener on every address.
 BOOTSTRAP_LISTENERS = ({"transport": "HTTPS", "port": 5986, "address": "*"},)
@@ -498,6 +523,12 @@ def _hardening(ctx: _Host) -> dict[str, Any]:
     for fact, (key, name) in HARDENING_VALUES.items():
         data = _value(ctx.state, key, name)
         out[fact] = None if data is None else int(data)
+    # Get-LocalUser by SID: the built-in accounts' names are localised and may be renamed.
+    for fact, rid in _BUILTIN_ACCOUNTS.items():
+        found = next((name for name, user in ctx.state["users"].items()
+                      if user["sid"].endswith(rid)), None)
+        out[fact] = None if found is None else {"name": found,
+                                                "enabled": bool(ctx.state["users"][found]["enabled"])}
     return out
 
 
