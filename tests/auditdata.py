@@ -39,7 +39,8 @@ def hardening(kind: str) -> dict[str, Any]:
             "smb_client_signing": 1, "llmnr": 0, "netbios": 0, "netbt_node_type": 2,
             "lm_compatibility_level": 5, "wdigest_logon_credential": 0, "tls10_server": 0,
             "tls10_client": 0, "tls11_server": 0, "tls11_client": 0, "rdp_deny_connections": 1,
-            "rdp_nla": 1, "rdp_max_idle_ms": 900000,
+            "rdp_nla": 1, "rdp_max_idle_ms": 900000, "autoplay_drive_types": 255,
+            "autorun_off": 1, "autoplay_non_volume_off": 1, "removable_drive_scanning_disabled": 0,
             "administrator": {"name": "Administrator", "enabled": False},
             "guest": {"name": "Guest", "enabled": False}}
 

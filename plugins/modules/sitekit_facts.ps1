@@ -621,6 +621,10 @@ Function Get-HardeningFact {
         rdp_deny_connections = @($rdp, "fDenyTSConnections")
         rdp_nla = @($rdp, "UserAuthentication")
         rdp_max_idle_ms = @($rdp, "MaxIdleTime")
+        autoplay_drive_types = @("$policies\Explorer", "NoDriveTypeAutoRun")
+        autorun_off = @("$policies\Explorer", "NoAutorun")
+        autoplay_non_volume_off = @("HKLM:\SOFTWARE\Policies\Microsoft\Windows\Explorer", "NoAutoplayfornonVolume")
+        removable_drive_scanning_disabled = @("HKLM:\SOFTWARE\Policies\Microsoft\Windows Defender\Scan", "DisableRemovableDriveScanning")
     }
     $fact = [Ordered]@{}
     foreach ($name in $values.Keys) {

@@ -117,6 +117,10 @@ DRIFTS = [
     ("Remote Desktop on", "office", "hardening.rdp_deny_connections", 0, {"HRD-09"}),
     ("Remote Desktop without NLA", "server", "hardening.rdp_nla", 0, {"HRD-10"}),
     ("Remote Desktop never idles out", "server", "hardening.rdp_max_idle_ms", 0, {"HRD-11"}),
+    ("AutoPlay for CD drives", "cashier", "hardening.autoplay_drive_types", 0x91, {"HRD-12"}),
+    ("AutoRun commands run", "kitchen", "hardening.autorun_off", 0, {"HRD-13"}),
+    ("removable drives not scanned", "office", "hardening.removable_drive_scanning_disabled",
+     1, {"AV-07"}),
     ("Guest on", "cashier", "hardening.guest.enabled", True, {"ACC-03"}),
     ("built-in Administrator on", "server", "hardening.administrator.enabled", True, {"ACC-04"}),
 ]
@@ -152,7 +156,7 @@ def test_an_unreachable_host_is_unknown_never_pass(
     result = Evaluator(policy, TODAY).host("BER02", unreachable("ber02-pos01", "BER02",
                                                                 "cashier"))
     assert not result.reachable
-    assert len(result.results) == 51
+    assert len(result.results) == 54
     assert {r.status for r in result.results} == {UNKNOWN}
     assert result.results[0].note.startswith("unreachable: ntlm: HTTPSConnectionPool")
 

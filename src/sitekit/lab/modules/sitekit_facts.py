@@ -77,6 +77,13 @@ HARDENING_VALUES: dict[str, tuple[str, str]] = {
     "rdp_deny_connections": (_RDP, "fDenyTSConnections"),
     "rdp_nla": (_RDP, "UserAuthentication"),
     "rdp_max_idle_ms": (_RDP, "MaxIdleTime"),
+    "autoplay_drive_types": (f"{_POLICIES}\\Explorer", "NoDriveTypeAutoRun"),
+    "autorun_off": (f"{_POLICIES}\\Explorer", "NoAutorun"),
+    "autoplay_non_volume_off": ("HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\Explorer",
+                                "NoAutoplayfornonVolume"),
+    "removable_drive_scanning_disabled": (
+        "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows Defender\\Scan",
+        "DisableRemovableDriveScanning"),
 }
 # The built-in accounts the hardening subset names, by the RID that ends their SID.
 _BUILTIN_ACCOUNTS = {"administrator": "-500", "guest": "-501"}
