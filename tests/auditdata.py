@@ -71,6 +71,7 @@ def healthy(host: str, site: str, kind: str, at: dt.datetime = GATHERED,
          "category": "Update Rollups", "installed_on": ago(days=12)},
     ]
     services = {name: {"state": "running", "start_mode": "auto"} for name in SERVICES}
+    never_expires = ["sitekit"] + (["kiosk"] if kind in ("cashier", "kitchen") else [])
     facts: dict[str, Any] = {
         "os": {"caption": "Microsoft Windows Server 2022 Standard" if server
                else "Microsoft Windows 11 Enterprise",
@@ -117,6 +118,9 @@ def healthy(host: str, site: str, kind: str, at: dt.datetime = GATHERED,
                     "security_log": {"maximum_size_kb": 196608, "mode": "circular"}},
         # What windows_base's security options leave (the idle lock not on the tills).
         "hardening": hardening(kind),
+        # The management account and the tills' automatic-logon account, both recorded.
+        "accounts": {"password_never_expires": never_expires,
+                     "never_expires_allowed": never_expires},
     }
     if server:
         facts["sql_server"] = {"instance": "SQLEXPRESS", "edition": "Express Edition (64-bit)",

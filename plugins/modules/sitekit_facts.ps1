@@ -20,10 +20,10 @@ $spec = @{
             elements = "str"
             default = @("os", "updates", "application", "sql_server", "defender", "backups", "disks", "sql_files",
                 "services", "local_groups", "password_policy", "lockout_policy", "winrm", "firewall", "network", "clock",
-                "autologon", "logging", "hardening")
+                "autologon", "logging", "hardening", "accounts")
             choices = @("os", "updates", "application", "sql_server", "defender", "backups", "disks", "sql_files",
                 "services", "local_groups", "password_policy", "lockout_policy", "winrm", "firewall", "network", "clock",
-                "autologon", "logging", "hardening")
+                "autologon", "logging", "hardening", "accounts")
         }
         application_name = @{ type = "str" }
         services = @{ type = "list"; elements = "str"; default = @() }
@@ -640,6 +640,16 @@ Function Get-HardeningFact {
     return $fact
 }
 
+Function Get-AccountsFact {
+    # The enabled local accounts whose own password never expires: the "Password never
+    # expires" flag (UF_DONT_EXPIRE_PASSWD; Win32_UserAccount.PasswordExpires false), which the
+    # policy's maximum password age does not reach.
+    $names = @(Get-CimInstance -ClassName Win32_UserAccount -Filter "LocalAccount = True" |
+            Where-Object { -not $_.Disabled -and -not $_.PasswordExpires } |
+            ForEach-Object { "$($_.Name)" } | Sort-Object)
+    return @{ password_never_expires = [string[]]$names }
+}
+
 $instance = $null
 if ($gather | Where-Object { $_ -in @("sql_server", "backups", "sql_files") }) {
     $instance = Get-SqlInstanceName
@@ -688,6 +698,7 @@ foreach ($subset in $gather) {
             "autologon" { $facts.autologon = Get-AutologonFact }
             "logging" { $facts.logging = Get-LoggingFact }
             "hardening" { $facts.hardening = Get-HardeningFact }
+            "accounts" { $facts.accounts = Get-AccountsFact }
         }
     }
     catch {

@@ -133,6 +133,12 @@ def test_every_subset_in_the_schema_shape(fresh: dict[str, Any], host: str, kind
     assert len(logging["audit_policy"]) == 59
     # No idle lock on a fresh install (InactivityTimeoutSecs not set).
     assert facts["hardening"]["inactivity_timeout_seconds"] is None
+    # Windows as shipped: the built-in accounts by SID; the bootstrap's account never expires.
+    assert facts["hardening"]["guest"] == {"name": "Guest", "enabled": False}
+    assert facts["hardening"]["administrator"] == {"name": "Administrator",
+                                                   "enabled": kind == "server"}
+    assert facts["hardening"]["lm_compatibility_level"] is None
+    assert facts["accounts"]["password_never_expires"] == ["sitekit"]
 
 
 @pytest.mark.parametrize("host", [SERVER, CASHIER])
@@ -246,6 +252,10 @@ def faulted(lab: CliLab, provisioned: Run, tmp_path_factory: pytest.TempPathFact
                      {"path": f"{POLICIES}\\System", "name": "InactivityTimeoutSecs",
                       "data": 0, "type": "dword"})
     assert unlocked["changed"] is True, unlocked
+    # The intruder's password is set never to expire (8.3.9).
+    forever = adhoc(lab, CASHIER, "ansible.windows.win_user",
+                    {"name": "intruder", "password_never_expires": True})
+    assert forever["changed"] is True, forever
     # Someone opens SQL Server to every address for a test and forgets it (NET-02).
     opened = adhoc(lab, SERVER, "community.windows.win_firewall_rule",
                    {"name": "SQL test (TCP-In)", "direction": "in", "action": "allow",
@@ -301,6 +311,8 @@ def test_each_fault_and_drift_fails_exactly_its_controls(faulted: Run) -> None:
         (CASHIER, "AV-03"),
         # an extra local administrator: not a planned administrator, nor a planned member.
         (CASHIER, "ACC-01"), (CASHIER, "ACC-02"),
+        # and its password never expires.
+        (CASHIER, "ACC-05"),
         # Windows Time stopped: nor does the till take time from the designated server.
         (CASHIER, "SVC-01"), (CASHIER, "CLK-02"),
         # failed logons no longer audited.

@@ -121,6 +121,8 @@ DRIFTS = [
     ("AutoRun commands run", "kitchen", "hardening.autorun_off", 0, {"HRD-13"}),
     ("removable drives not scanned", "office", "hardening.removable_drive_scanning_disabled",
      1, {"AV-07"}),
+    ("a manager's password never expires", "office", "accounts.password_never_expires",
+     ["acosta", "sitekit"], {"ACC-05"}),
     ("Guest on", "cashier", "hardening.guest.enabled", True, {"ACC-03"}),
     ("built-in Administrator on", "server", "hardening.administrator.enabled", True, {"ACC-04"}),
 ]
@@ -156,7 +158,7 @@ def test_an_unreachable_host_is_unknown_never_pass(
     result = Evaluator(policy, TODAY).host("BER02", unreachable("ber02-pos01", "BER02",
                                                                 "cashier"))
     assert not result.reachable
-    assert len(result.results) == 54
+    assert len(result.results) == 55
     assert {r.status for r in result.results} == {UNKNOWN}
     assert result.results[0].note.startswith("unreachable: ntlm: HTTPSConnectionPool")
 

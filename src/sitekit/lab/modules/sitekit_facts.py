@@ -39,7 +39,7 @@ from sitekit.plan.schedule import weekday_names
 
 SUBSETS = ("os", "updates", "application", "sql_server", "defender", "backups", "disks",
            "sql_files", "services", "local_groups", "password_policy", "lockout_policy",
-           "winrm", "firewall", "network", "clock", "autologon", "logging", "hardening")
+           "winrm", "firewall", "network", "clock", "autologon", "logging", "hardening", "accounts")
 _DOTTED = re.compile(r"^\d+(?:\.\d+)*")
 _WINLOGON = "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon"
 _WSMAN = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WSMAN\\Service"
@@ -534,9 +534,16 @@ def _hardening(ctx: _Host) -> dict[str, Any]:
     for fact, rid in _BUILTIN_ACCOUNTS.items():
         found = next((name for name, user in ctx.state["users"].items()
                       if user["sid"].endswith(rid)), None)
-        out[fact] = None if found is None else {"name": found,
-                                                "enabled": bool(ctx.state["users"][found]["enabled"])}
+        out[fact] = None if found is None else {
+            "name": found, "enabled": bool(ctx.state["users"][found]["enabled"])}
     return out
+
+
+def _accounts(ctx: _Host) -> dict[str, Any]:
+    """Win32_UserAccount: the enabled local accounts whose password never expires (the flag)."""
+    return {"password_never_expires": sorted(
+        name for name, user in ctx.state["users"].items()
+        if user["enabled"] and user["password_never_expires"])}
 
 
 def _scans_since(preferences: dict[str, Any], tz: Any, since: dt.datetime,
@@ -603,7 +610,7 @@ READERS: dict[str, Callable[[_Host], Any]] = {
     "services": _services, "local_groups": _local_groups,
     "password_policy": _password_policy, "lockout_policy": _lockout_policy, "winrm": _winrm,
     "firewall": _firewall, "network": _network, "clock": _clock, "autologon": _autologon,
-    "logging": _logging, "hardening": _hardening,
+    "logging": _logging, "hardening": _hardening, "accounts": _accounts,
 }
 
 
