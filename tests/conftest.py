@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from sitekit.plan.site import SitePlan, plan_site
 from sitekit.problems import Problem
 from sitekit.site import strict_yaml
+from sitekit.site.cache import CACHE_VARIABLE
 from sitekit.site.load import load_fleet_dir
 from sitekit.site.model import Fleet, Site
 
@@ -21,6 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's ansible-* commands sit beside its python
 EXAMPLE = ROOT / "inventories" / "example"
 TODAY = dt.date(2026, 12, 1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _site_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test process keeps its checked site files in a folder of its own (and its
+    `sitekit` subprocesses with it), never in the checkout's .cache."""
+    os.environ[CACHE_VARIABLE] = str(tmp_path_factory.mktemp("site-cache"))
 
 
 @pytest.fixture(scope="session")

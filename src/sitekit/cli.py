@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912 - a branch 
 
 
 def _validate(fleet: Path) -> int:
-    plan = plan_fleet_dir(fleet)
+    plan = plan_fleet_dir(fleet, cached=True)
     if plan.problems:
         print(ProblemsFound(plan.problems).report(), file=sys.stderr)
         return 1
@@ -132,7 +132,7 @@ def _validate(fleet: Path) -> int:
 
 
 def _plan(fleet: Path, sites: list[str], form: str) -> int:
-    plan = plan_fleet_dir(fleet, only=sites)
+    plan = plan_fleet_dir(fleet, only=sites, cached=True)
     if plan.problems:
         print(ProblemsFound(plan.problems).report(), file=sys.stderr)
         return 1
