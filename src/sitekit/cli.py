@@ -34,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="only this site (repeat for more)")
     plan.add_argument("--format", choices=sorted(plan_render.RENDERERS), default="table",
                       help="table for people, csv for the installers on site, json for tools; "
-                      "vlans-csv, dhcp-csv, flows-csv and network-json for the network team")
+                      "vlans-csv, dhcp-csv, flows-csv and network-json for the network team; "
+                      "network-dot and dataflow-dot: the scope diagrams (Graphviz DOT, "
+                      "PCI DSS 1.2.3 and 1.2.4)")
     # The lab's own parser (and its imports: TLS, NTLM, ansible-vault) loads only for `lab`.
     lab = commands.add_parser("lab", help="virtual sites over real WinRM, on loopback; "
                               "`sitekit lab --help` for its commands", add_help=False)

@@ -196,6 +196,16 @@ def render_network_json(plan: FleetPlan) -> str:
     return json.dumps({"sites": sites}) + "\n"
 
 
+def _diagram(name: str) -> Callable[[FleetPlan], str]:
+    """A scope diagram's renderer, imported when used: the other formats need no graphviz."""
+    def render(plan: FleetPlan) -> str:
+        from sitekit.render import diagrams  # noqa: PLC0415
+
+        renderer: Callable[[FleetPlan], str] = getattr(diagrams, name)
+        return renderer(plan)
+    return render
+
+
 RENDERERS: dict[str, Callable[[FleetPlan], str]] = {
     "table": render_table,
     "csv": render_csv,
@@ -204,4 +214,6 @@ RENDERERS: dict[str, Callable[[FleetPlan], str]] = {
     "dhcp-csv": render_dhcp_csv,
     "flows-csv": render_flows_csv,
     "network-json": render_network_json,
+    "network-dot": _diagram("render_network_dot"),
+    "dataflow-dot": _diagram("render_dataflow_dot"),
 }
