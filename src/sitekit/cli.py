@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="table for people, csv for the installers on site, json for tools; "
                       "vlans-csv, dhcp-csv, flows-csv and network-json for the network team; "
                       "network-dot and dataflow-dot: the scope diagrams (Graphviz DOT, "
-                      "PCI DSS 1.2.3 and 1.2.4)")
+                      "PCI DSS 1.2.3 and 1.2.4); terminals-csv: the payment terminals "
+                      "(PCI DSS 9.5.1.1)")
     # The lab's own parser (and its imports: TLS, NTLM, ansible-vault) loads only for `lab`.
     lab = commands.add_parser("lab", help="virtual sites over real WinRM, on loopback; "
                               "`sitekit lab --help` for its commands", add_help=False)

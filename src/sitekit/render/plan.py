@@ -10,6 +10,7 @@ import io
 import json
 import socket
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 
 from sitekit.inventory import host_vars, kind_vars, site_vars
 from sitekit.plan.fleet import FleetPlan
@@ -92,6 +93,8 @@ def render_json(plan: FleetPlan) -> str:
     sites = {}
     for site_plan in plan.sites:
         network = site_plan.network
+        terminals = {d.name: d.card_terminal for d in site_plan.site.devices
+                     if d.card_terminal is not None}
         sites[site_plan.site.code] = {
             "vars": site_vars(site_plan),
             "kinds": {kind: kind_vars(site_plan, kind)
@@ -101,7 +104,9 @@ def render_json(plan: FleetPlan) -> str:
             "addresses": {
                 "blocks": {name: {"first": r.first, "last": r.last, "size": r.size}
                            for name, r in network.blocks.items()},
-                "devices": [{"block": b, "name": n, "mac": m or None, "address": a}
+                "devices": [{"block": b, "name": n, "mac": m or None, "address": a,
+                             **({"card_terminal": asdict(terminals[n])} if n in terminals
+                                else {})}
                             for b, n, m, a in network.devices],
                 "printers": [{"name": p.name, "kind": p.kind, "address": p.address,
                               "location": p.location, "station": p.station,
@@ -116,6 +121,7 @@ VLAN_COLUMNS = ("site", "segment", "vlan", "subnet", "netmask", "gateway", "card
                 "purpose")
 DHCP_COLUMNS = ("site", "segment", "vlan", "kind", "name", "first", "last", "mac", "gateway",
                 "dns_servers")
+TERMINAL_COLUMNS = ("site", "name", "make", "model", "serial", "location", "mac", "address")
 FLOW_COLUMNS = ("site", "flow", "action", "protocol", "port", "source", "source_address",
                 "target", "target_address")
 
@@ -161,6 +167,21 @@ def flow_rows(site_plan: SitePlan) -> Iterator[tuple[object, ...]]:
                 yield (code, flow.name, "allow", flow.protocol, flow.port, source, cidr,
                        target, address)
     yield code, "default", "deny", "any", "any", "any", "any", "any", "any"
+
+
+def terminal_rows(site_plan: SitePlan) -> Iterator[tuple[object, ...]]:
+    """Each payment terminal with its make, model, serial, place and address."""
+    addresses = {name: (mac, address) for _, name, mac, address in site_plan.network.devices}
+    for device in site_plan.site.devices:
+        if device.card_terminal is not None and device.name in addresses:
+            terminal = device.card_terminal
+            yield (site_plan.site.code, device.name, terminal.make, terminal.model,
+                   terminal.serial, device.location, *addresses[device.name])
+
+
+def render_terminals_csv(plan: FleetPlan) -> str:
+    """The list of payment terminals (POI devices) that PCI DSS 9.5.1.1 asks to keep."""
+    return _csv(TERMINAL_COLUMNS, (r for s in plan.sites for r in terminal_rows(s)))
 
 
 def render_vlans_csv(plan: FleetPlan) -> str:
@@ -214,6 +235,7 @@ RENDERERS: dict[str, Callable[[FleetPlan], str]] = {
     "dhcp-csv": render_dhcp_csv,
     "flows-csv": render_flows_csv,
     "network-json": render_network_json,
+    "terminals-csv": render_terminals_csv,
     "network-dot": _diagram("render_network_dot"),
     "dataflow-dot": _diagram("render_dataflow_dot"),
 }
