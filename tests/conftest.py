@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from sitekit.plan.site import SitePlan, plan_site
 from sitekit.problems import Problem
 from sitekit.site import strict_yaml
+from sitekit.site.cache import CACHE_VARIABLE
 from sitekit.site.load import load_fleet_dir
 from sitekit.site.model import Fleet, Site
 from tests.scheduling import LabScheduling
@@ -33,6 +35,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """scripts/test's pytest-xdist runs: a module's tests on one worker, own-lab tests spread."""
     return LabScheduling(config, log)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _site_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test process keeps its checked site files in a folder of its own (and its
+    `sitekit` subprocesses with it), never in the checkout's .cache."""
+    os.environ[CACHE_VARIABLE] = str(tmp_path_factory.mktemp("site-cache"))
 
 
 @pytest.fixture(scope="session")

@@ -99,7 +99,7 @@ def main(argv: list[str]) -> int:
 
 
 def _load(fleet: Path, release_id: str) -> Loaded | None:
-    found = load_fleet_dir(fleet)
+    found = load_fleet_dir(fleet, cached=True)
     problems = found.problems
     release = None
     if found.fleet is not None and not problems:
