@@ -71,8 +71,8 @@ def ring_releases(fleet_dir: Path, fleet: Fleet, sites: list[Site], history_path
     rings = {site.rollout_ring: pinned for site in sites}
     on = {site.code: pinned for site in sites}
     known = releases(fleet_dir, fleet, sites)
-    if not known or not history_path.is_file():
-        return RingReleases(rings, on)
+    if not known or not history_path.is_file() or history_path.stat().st_size == 0:
+        return RingReleases(rings, on)  # nothing rolled out yet (an empty file: a new history)
     with History(history_path, readonly=True) as history:
         store = RolloutHistory(history, fleet.name)
         recorded = [(release, store.sites(release.id), store.events(release.id))
