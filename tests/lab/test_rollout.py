@@ -18,7 +18,10 @@ follows:
    kitchen station's installer ends in 1603 after the server was upgraded: the whole
    site is rolled back, server and database too;
 7. (a history of its own) an order is taken at BER02 after the nightly backup, then its
-   schema step fails: the database is restored from the pre-upgrade backup, order and all.
+   schema step fails: the database is restored from the pre-upgrade backup, order and all;
+8. (a second release, SQL Server's next CU only, a history of its own) LIS01's server is
+   patched with the CU's package and restarted; the same release again from a history of
+   its own finds SQL Server at the CU and runs no installer.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from sitekit.site import strict_yaml
 from tests.lab.conftest import BIN, EXAMPLE, ROOT, CliLab, free_port
 
 pytestmark = pytest.mark.slow
@@ -46,6 +51,11 @@ NIGHT = "2026-12-08T01:00:00Z"
 NOON = "2026-12-08T13:00:00Z"  # both open for lunch: no window
 SITES = ("LIS01", "BER02")
 KB = "KB5048667"
+# The fleet's next SQL Server 2022 cumulative update (the fleet runs CU26, 16.0.4265.3).
+CU_RELEASE = "2026-12-sql-cu27"
+CU = {"cumulative_update": "CU27", "version": "16.0.4275.1",
+      "installer": "sql-server\\2022\\updates\\SQLServer2022-KB5094000-x64.exe",
+      "sha256": "5c" * 32}
 # A table the restaurant writes to after opening day (the test's stand-in for an order).
 ORDER = {"name": "LateOrders", "key": "Id",
          "columns": [{"name": "Id", "type": "int"}, {"name": "Item", "type": "nvarchar(60)"}],
@@ -69,6 +79,11 @@ def two_canaries(tmp: Path) -> Path:
         f"{KB.lower()}-x64.msu,\n           sha256: {'7e' * 32}}}"))
     text = "\n".join(line for line in text.splitlines() if "{ring: 2," not in line) + "\n"
     release.write_text(text)
+    # A second release: SQL Server's CU alone, for the same two canaries and LON01's ring.
+    cu = strict_yaml.plain(strict_yaml.load(text))
+    cu["release"] |= {"id": CU_RELEASE, "title": "SQL Server 2022 CU27",
+                      "components": {"sql_server": CU}, "database": {"schema_changes": False}}
+    (fleet / "releases" / f"{CU_RELEASE}.yml").write_text(yaml.safe_dump(cu, sort_keys=False))
     return fleet
 
 
@@ -92,12 +107,12 @@ class Rollout:
     def __init__(self, lab: CliLab, fleet: Path, history: Path) -> None:
         self.lab, self.fleet, self.history = lab, fleet, history
 
-    def run(self, now: str, *options: str,
-            history: Path | None = None) -> tuple[int, dict[str, Any], str]:
+    def run(self, now: str, *options: str, history: Path | None = None,
+            release: str = RELEASE) -> tuple[int, dict[str, Any], str]:
         """The rollout playbook at `now`: rc, per-host stats, the whole output."""
         kept = history or self.history
         return self.lab.playbook_stats(
-            PLAYBOOK, "-e", f"release={RELEASE}", "-e", f"rollout_history={kept}", *options,
+            PLAYBOOK, "-e", f"release={release}", "-e", f"rollout_history={kept}", *options,
             env={"SITEKIT_ENGINEER": "Test Engineer", "SITEKIT_NOW": now})
 
     def afresh(self, name: str, faults: dict[str, str], *options: str) -> dict[str, Any]:
@@ -124,10 +139,11 @@ class Rollout:
         """BER02 alone (LIS01, done, is left out), afresh, with `fault` on `host`."""
         return self.afresh(name, {host: fault}, "--limit", "localhost,site_ber02", *options)
 
-    def status(self, now: str, history: Path | None = None) -> dict[str, Any]:
+    def status(self, now: str, history: Path | None = None,
+               release: str = RELEASE) -> dict[str, Any]:
         """`sitekit rollout status --format json` of the history."""
         result = subprocess.run(
-            [str(BIN / "sitekit"), "rollout", "status", str(self.fleet), "--release", RELEASE,
+            [str(BIN / "sitekit"), "rollout", "status", str(self.fleet), "--release", release,
              "--history", str(history or self.history), "--format", "json"],
             capture_output=True, text=True, cwd=ROOT, timeout=60, check=False,
             env=os.environ | {"SITEKIT_NOW": now})
@@ -223,6 +239,17 @@ def rollout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         assert ordered.returncode == 0, ordered.stdout + ordered.stderr
         runs["ordered"] = out.states()
         runs["schema"] = out.alone("schema", "ber02-srv01", "schema-upgrade-fails")
+        # SQL Server's CU at LIS01, then the same release afresh: nothing left to install.
+        for name in ("cu", "cu_again"):
+            history, before = tmp / f"{name}.sqlite", out.calls()
+            runs[name] = {"run": out.run(NIGHT, "--limit", "localhost,site_lis01",
+                                         history=history, release=CU_RELEASE),
+                          "states": out.states(),
+                          "status": out.status(NIGHT, history, CU_RELEASE),
+                          "calls": {host: {module: count - before[host].get(module, 0)
+                                           for module, count in counted.items()
+                                           if count > before[host].get(module, 0)}
+                                    for host, counted in out.calls().items()}}
         yield runs
     finally:
         lab.down_and_check()
@@ -415,3 +442,37 @@ CALL_BUDGET = {"lis01-srv01": 12, "lis01-pos01": 6}
 def test_one_sites_upgrade_takes_few_module_calls(rollout: dict[str, Any], host: str) -> None:
     calls = rollout["calls"][host]
     assert sum(calls.values()) <= CALL_BUDGET[host], calls
+
+
+def instance(state: dict[str, Any]) -> dict[str, Any]:
+    """The SQL Server instance of a server's state."""
+    return next(iter(state["sql_instances"].values()))
+
+
+def test_a_sql_server_cu_patches_the_server_and_restarts_it(rollout: dict[str, Any]) -> None:
+    outcome, before = rollout["cu"], rollout["ordered"]["lis01-srv01"]
+    rc, _, output = outcome["run"]
+    assert rc == 0, output[-4000:]
+    assert site_of(outcome["status"], "LIS01")["state"] == "done", site_of(outcome["status"], "LIS01")
+    server = outcome["states"]["lis01-srv01"]
+    assert instance(before)["version"] == "16.0.4265.3"
+    assert instance(server)["version"] == CU["version"]
+    # The package answered 3010: the server was restarted inside the window, and came back
+    # with SQL Server and the application running; the stations were not touched.
+    assert server["boot_time"] > before["boot_time"]
+    assert server["services"]["LotusPosServer"]["state"] == "running"
+    assert outcome["calls"]["lis01-srv01"]["ansible.windows.win_package"] == 1
+    assert not any("win_package" in name for name in outcome["calls"]["lis01-pos01"])
+    # The release moves SQL Server only: no backup, no application installer.
+    assert "sitekit_sql_backup" not in " ".join(outcome["calls"]["lis01-srv01"])
+
+
+def test_a_sql_server_cu_already_there_is_not_installed_again(rollout: dict[str, Any]) -> None:
+    outcome = rollout["cu_again"]
+    rc, _, output = outcome["run"]
+    assert rc == 0, output[-4000:]
+    assert site_of(outcome["status"], "LIS01")["state"] == "done"
+    calls = outcome["calls"]["lis01-srv01"]
+    assert "ansible.windows.win_package" not in calls, calls
+    assert outcome["states"]["lis01-srv01"]["boot_time"] == rollout["cu"]["states"][
+        "lis01-srv01"]["boot_time"]
