@@ -64,15 +64,23 @@ def releases(fleet_dir: Path, fleet: Fleet, sites: list[Site]) -> list[Release]:
     return sorted(found, key=lambda r: _numbers(r.components["application"]["version"]))
 
 
+def rolled_out(history_path: Path, fleet: Fleet) -> bool:
+    """Whether the history records any rollout of the fleet (an empty file: a new history)."""
+    if not history_path.is_file() or history_path.stat().st_size == 0:
+        return False
+    with History(history_path, readonly=True) as history:
+        return RolloutHistory(history, fleet.name).any_recorded()
+
+
 def ring_releases(fleet_dir: Path, fleet: Fleet, sites: list[Site], history_path: Path,
                   now: dt.datetime) -> RingReleases:
     """Which release each ring and each site is on (module docstring), from the history."""
     pinned = OnRelease(PINNED, str(fleet.application["version"]))
     rings = {site.rollout_ring: pinned for site in sites}
     on = {site.code: pinned for site in sites}
+    if not rolled_out(history_path, fleet):
+        return RingReleases(rings, on)
     known = releases(fleet_dir, fleet, sites)
-    if not known or not history_path.is_file() or history_path.stat().st_size == 0:
-        return RingReleases(rings, on)  # nothing rolled out yet (an empty file: a new history)
     with History(history_path, readonly=True) as history:
         store = RolloutHistory(history, fleet.name)
         recorded = [(release, store.sites(release.id), store.events(release.id))
@@ -99,11 +107,13 @@ def audit_values(fleet_dir: Path, fleet: Fleet, sites: list[Site] | None,
     """What `sitekit report` judges each site's application by: its ring's release's version.
 
     `sites` None: the report audits only some sites, so every site is read here (a ring is
-    complete only when all its sites are).
+    complete only when all its sites are). Nothing rolled out yet: nothing to replace.
     """
     from sitekit.plan.fleet import planning_now  # noqa: PLC0415
     from sitekit.site.load import load_fleet_dir  # noqa: PLC0415
 
+    if not rolled_out(history_path, fleet):
+        return {}  # every site on the fleet's pin: the fleet file's own value
     every = sites if sites is not None else load_fleet_dir(fleet_dir).sites
     on = ring_releases(fleet_dir, fleet, every, history_path, planning_now()).sites
     return {code: {"fleet.application.version": release.version}
