@@ -453,7 +453,8 @@ def test_a_sql_server_cu_patches_the_server_and_restarts_it(rollout: dict[str, A
     outcome, before = rollout["cu"], rollout["ordered"]["lis01-srv01"]
     rc, _, output = outcome["run"]
     assert rc == 0, output[-4000:]
-    assert site_of(outcome["status"], "LIS01")["state"] == "done", site_of(outcome["status"], "LIS01")
+    site = site_of(outcome["status"], "LIS01")
+    assert site["state"] == "done", site
     server = outcome["states"]["lis01-srv01"]
     assert instance(before)["version"] == "16.0.4265.3"
     assert instance(server)["version"] == CU["version"]
