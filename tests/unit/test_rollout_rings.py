@@ -128,3 +128,18 @@ def test_sitekit_report_judges_by_the_rollout_in_its_history(tmp_path: Path,
     host = next(h for s in document["sites"] for h in s["hosts"] if h["host"] == "lis01-pos01")
     app = next(r for r in host["results"] if r["control"] == "APP-01")
     assert (app["status"], app["observed"], app["expected"]) == ("fail", "8.4.2", "8.5.0")
+
+
+def test_sitekit_rollout_rings_shows_the_release_each_ring_is_on(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    history = history_of(tmp_path, {"LIS01": "done"})
+    assert main(["rollout", "rings", str(EXAMPLE), "--history", str(history)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "ring 0: 8.5.0 (2026-12-lotus-8.5)", "ring 1: 8.4.2 (the fleet's pin)",
+        "ring 2: 8.4.2 (the fleet's pin)"]
+    assert main(["rollout", "rings", str(EXAMPLE), "--history", str(history),
+                 "--format", "json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["rings"][0] == {"ring": 0, "release": RELEASE, "version": "8.5.0"}
+    assert {s["site"]: s["version"] for s in shown["sites"]} == {
+        "BER02": "8.4.2", "LIS01": "8.5.0", "LON01": "8.4.2"}
