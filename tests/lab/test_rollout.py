@@ -17,8 +17,10 @@ follows:
 6. (a history of its own, both sites) LIS01's backup fails: no upgrade there; BER02's
    kitchen station's installer ends in 1603 after the server was upgraded: the whole
    site is rolled back, server and database too;
-7. (a history of its own) an order is taken at BER02 after the nightly backup, then its
-   schema step fails: the database is restored from the pre-upgrade backup, order and all;
+7. (a history of its own) an order is taken at BER02 after the nightly backup, then, with
+   a release that carries the next SQL Server CU too, its schema step fails: the database is
+   restored from the pre-upgrade backup, order and all, and the site is failed, not rolled
+   back, since the CU stays;
 8. (a second release, SQL Server's next CU only, a history of its own) LIS01's server is
    patched with the CU's package and restarted; the same release again from a history of
    its own finds SQL Server at the CU and runs no installer.
@@ -53,6 +55,7 @@ SITES = ("LIS01", "BER02")
 KB = "KB5048667"
 # The fleet's next SQL Server 2022 cumulative update (the fleet runs CU26, 16.0.4265.3).
 CU_RELEASE = "2026-12-sql-cu27"
+WITH_CU = "2026-12-lotus-8.5-cu27"
 CU = {"cumulative_update": "CU27", "version": "16.0.4275.1",
       "installer": "sql-server\\2022\\updates\\SQLServer2022-KB5094000-x64.exe",
       "sha256": "5c" * 32}
@@ -84,6 +87,11 @@ def two_canaries(tmp: Path) -> Path:
     cu["release"] |= {"id": CU_RELEASE, "title": "SQL Server 2022 CU27",
                       "components": {"sql_server": CU}, "database": {"schema_changes": False}}
     (fleet / "releases" / f"{CU_RELEASE}.yml").write_text(yaml.safe_dump(cu, sort_keys=False))
+    # A third: the application's release with the CU too (its schema step fails below).
+    both = strict_yaml.plain(strict_yaml.load(text))
+    both["release"]["id"] = WITH_CU
+    both["release"]["components"]["sql_server"] = CU
+    (fleet / "releases" / f"{WITH_CU}.yml").write_text(yaml.safe_dump(both, sort_keys=False))
     return fleet
 
 
@@ -115,7 +123,8 @@ class Rollout:
             PLAYBOOK, "-e", f"release={release}", "-e", f"rollout_history={kept}", *options,
             env={"SITEKIT_ENGINEER": "Test Engineer", "SITEKIT_NOW": now})
 
-    def afresh(self, name: str, faults: dict[str, str], *options: str) -> dict[str, Any]:
+    def afresh(self, name: str, faults: dict[str, str], *options: str,
+               release: str = RELEASE) -> dict[str, Any]:
         """A run from a history of its own (every site pending again), with `faults` injected.
 
         A site rolled back is not taken again in one history; a new one rolls it out afresh.
@@ -125,19 +134,22 @@ class Rollout:
             self.fault(host, fault)
         history = self.history.with_name(f"{name}.sqlite")
         before = self.calls()
-        outcome = {"run": self.run(NIGHT, *options, history=history), "states": self.states()}
+        outcome = {"run": self.run(NIGHT, *options, history=history, release=release),
+                   "states": self.states()}
         outcome["calls"] = {host: {module: count - before[host].get(module, 0)
                                    for module, count in counted.items()
                                    if count > before[host].get(module, 0)}
                             for host, counted in self.calls().items()}
-        outcome["status"] = self.status(NIGHT, history)
+        outcome["status"] = self.status(NIGHT, history, release)
         for host in faults:
             self.fault(host, "clear")
         return outcome
 
-    def alone(self, name: str, host: str, fault: str, *options: str) -> dict[str, Any]:
+    def alone(self, name: str, host: str, fault: str, *options: str,
+              release: str = RELEASE) -> dict[str, Any]:
         """BER02 alone (LIS01, done, is left out), afresh, with `fault` on `host`."""
-        return self.afresh(name, {host: fault}, "--limit", "localhost,site_ber02", *options)
+        return self.afresh(name, {host: fault}, "--limit", "localhost,site_ber02", *options,
+                           release=release)
 
     def status(self, now: str, history: Path | None = None,
                release: str = RELEASE) -> dict[str, Any]:
@@ -238,7 +250,9 @@ def rollout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             "tables": [ORDER]}))
         assert ordered.returncode == 0, ordered.stdout + ordered.stderr
         runs["ordered"] = out.states()
-        runs["schema"] = out.alone("schema", "ber02-srv01", "schema-upgrade-fails")
+        # With the release that also carries the CU: the CU stays after the rollback.
+        runs["schema"] = out.alone("schema", "ber02-srv01", "schema-upgrade-fails",
+                                   release=WITH_CU)
         # SQL Server's CU at LIS01, then the same release afresh: nothing left to install.
         for name in ("cu", "cu_again"):
             history, before = tmp / f"{name}.sqlite", out.calls()
@@ -399,9 +413,14 @@ def test_a_failed_schema_upgrade_restores_the_database_with_its_data(
     rc, _, output = outcome["run"]
     assert rc == 0, output[-4000:]
     site = site_of(outcome["status"], "BER02")
-    assert site["state"] == "rolled_back", site
+    # The application and its database are back, but the release's CU cannot be removed by
+    # the kit: the site is failed, saying so, not "rolled back".
+    assert site["state"] == "failed", site
     assert "ber02-srv01 at \"Upgrade the database schema" in site["error"], site["error"]
+    assert (f"SQL Server stays at {CU['version']} ({CU['cumulative_update']})"
+            in site["error"]), site["error"]
     server = outcome["states"]["ber02-srv01"]
+    assert instance(server)["version"] == CU["version"]
     assert application(server) == {"8.4.2"}
     assert "schema_version" not in database(server)
     rows = database(server)["table_rows"]
