@@ -98,8 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912 - a branch 
             return lab_cli.main([*unparsed, *args.lab_args])
         if args.command == "report":
             from sitekit.audit import cli as audit_cli  # noqa: PLC0415
+            from sitekit.rollout.rings import audit_values  # noqa: PLC0415
 
-            return audit_cli.main([*unparsed, *args.report_args])
+            # The audit judges each site's application by its rollout ring's release.
+            return audit_cli.main([*unparsed, *args.report_args], site_values=audit_values)
         if args.command == "maintenance":
             from sitekit.audit import maintenance  # noqa: PLC0415
 

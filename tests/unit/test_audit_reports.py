@@ -331,3 +331,14 @@ def test_the_chromium_check_catches_a_broken_page(tmp_path: Path) -> None:
 def test_compliance_counts_pass_only(counts: dict[str, int], share: float | None) -> None:
     from sitekit.audit.report import compliance  # noqa: PLC0415 - one function under test
     assert compliance(counts) == share
+
+
+def test_summary_shows_the_application_versions_per_ring(audited: Path) -> None:
+    html = (audited / "out" / "2026-11" / "summary.html").read_text()
+    spread = dict(re.findall(r"<tr><td>(ring \d)</td><td>([^<]*)</td></tr>", html))
+    hosts = {ring: sum(1 for _, code, _ in example_hosts() if code == site)
+             for ring, site in (("ring 0", "LIS01"), ("ring 1", "BER02"), ("ring 2", "LON01"))}
+    assert spread == {"ring 0": f"8.4.2: {hosts['ring 0']}",
+                      "ring 1": f"8.4.2: {hosts['ring 1']}",
+                      # lon01-pos03 was unreachable: its version is not known
+                      "ring 2": f"8.4.2: {hosts['ring 2'] - 1}; unknown: 1"}
