@@ -81,6 +81,14 @@ def test_net02_a_second_rule_opening_sql_to_the_back_office_fails() -> None:
     assert "1433 open to 10.61.5.64/255.255.255.224 by someone's test" in why
 
 
+def test_net02_is_unknown_when_a_rule_is_not_a_record() -> None:
+    """Damaged facts (a rule as a bare string) are unknown, never a pass or a crash."""
+    status, _, _, why = _control("NET-02").evaluate(
+        _facts(["10.41.7.4/26"], [*RULES, "POS SQL Server"]), None)  # type: ignore[list-item]
+    assert status == UNKNOWN
+    assert "not a record" in why
+
+
 def test_the_audit_document_carries_the_plan_beside_the_network_facts() -> None:
     result = {"facts": {"network": {"addresses": ["10.41.7.4/26"], "inbound_rules": RULES}},
               "gathered_at": "2026-11-25T12:00:00Z"}

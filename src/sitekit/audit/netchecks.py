@@ -44,6 +44,8 @@ def scopes_within(observed: Any, expected: Any, _: Any) -> Verdict:
     """
     if not isinstance(observed, list) or not isinstance(expected, list):
         return None, str(observed), "no rule list or no planned flows"
+    if not all(isinstance(rule, dict) for rule in observed):
+        return None, str(observed), "a firewall rule that is not a record: the facts are damaged"
     wider, shown = [], []
     for entry in expected:
         port = int(entry["port"])
