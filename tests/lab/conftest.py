@@ -99,6 +99,8 @@ class CliLab:
     def __init__(self, lab_dir: Path, port: int) -> None:
         self.layout = LabLayout(lab_dir)
         self.port = port
+        # Its exporters on a port of its own: another lab of the same sites may run beside it.
+        self.metrics_port = free_port()
         self.today: dt.date | None = None  # the date the lab was opened at, if not today
         self.behind = dt.timedelta(0)  # how far the lab's clock runs behind the controller's
 
@@ -138,7 +140,8 @@ class CliLab:
     def up(self, *sites: str, fleet: Path = EXAMPLE) -> subprocess.CompletedProcess[str]:
         """Start (or restart) the lab for the example fleet's sites."""
         site_args = [arg for code in sites for arg in ("--site", code)]
-        result = self.sitekit("up", str(fleet), *site_args, "--port", str(self.port))
+        result = self.sitekit("up", str(fleet), *site_args, "--port", str(self.port),
+                              "--metrics-port", str(self.metrics_port))
         assert result.returncode == 0, result.stdout + result.stderr
         return result
 

@@ -128,7 +128,8 @@ def test_prometheus_scrapes_the_site_and_alerts_while_sql_server_is_stopped(
     out = tmp_path / "monitoring"
     result = subprocess.run(
         [str(BIN / "sitekit"), "monitoring", "config", str(ROOT / "inventories" / "example"),
-         "--out", str(out), "--lab", "--scrape-interval", "1s",
+         "--out", str(out), "--lab", "--exporter-port", str(lab.metrics_port),
+         "--scrape-interval", "1s",
          "--alertmanager", f"127.0.0.1:{free_port()}"],  # none there: alerts are read back
         capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
     assert result.returncode == 0, result.stderr

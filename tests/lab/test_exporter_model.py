@@ -112,6 +112,28 @@ def test_the_exporter_stops_answering_when_its_service_stops(
         scrape(url)
 
 
+def test_two_labs_of_the_same_host_serve_its_exporter_on_ports_of_their_own() -> None:
+    """`sitekit lab up --metrics-port`: as the lab's WinRM port stands in for 5986, so that
+    labs of the same sites (the same addresses) run side by side, as the test workers do."""
+    host = server_host()
+    filesystem.make_dirs(host, TEXTFILES)
+    exporter.install(host, properties(9182))
+    labs = [MetricsServer([host], port) for port in (free_port(), free_port())]
+    try:
+        for lab in labs:
+            lab.reconcile()
+        for lab in labs:
+            assert scrape(f"http://{host.address}:{lab.port}/metrics")
+        host.state["services"]["windows_exporter"]["state"] = "stopped"
+        for lab in labs:
+            lab.reconcile()
+            with pytest.raises((urllib.error.URLError, ConnectionError)):
+                scrape(f"http://{host.address}:{lab.port}/metrics")
+    finally:
+        for lab in labs:
+            lab.stop()
+
+
 def test_a_scheduled_run_writes_the_textfile_and_the_integrity_check_records_checkdb() -> None:
     host = server_host()
     settings: dict[str, Any] = {

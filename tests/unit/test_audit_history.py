@@ -180,7 +180,7 @@ def test_two_runs_at_once_leave_history_and_reports_agreeing(history: Path, nove
     runs = [_run(history, november / "facts", out, name) for name in ("Ana Costa", "Rui Matos")]
     finished = [(run.wait(timeout=120), run.stderr.read() if run.stderr else "")
                 for run in runs]
-    assert any(status == 0 for status, _ in finished), finished
+    assert any(status == 0 for status, _ in finished), "\n\n".join(err for _, err in finished)
     for status, err in finished:
         assert status == 0 or "is in use by another run" in err, err
         assert "Traceback" not in err

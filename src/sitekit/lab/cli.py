@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from sitekit.lab import control, faults
 from sitekit.lab.clock import CLOCK_FILE
 from sitekit.lab.labdir import LabLayout, prepare, read_inventory
-from sitekit.lab.server import read_config
+from sitekit.lab.server import read_config, read_metrics_port
 from sitekit.plan.fleet import plan_fleet_dir
 from sitekit.problems import ProblemsFound
 
@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--site", action="append", default=[], metavar="CODE",
                     help="only this site (repeat for more; default: every site)")
     up.add_argument("--port", type=int, help="WinRM port (default: the fleet's)")
+    up.add_argument("--metrics-port", type=int,
+                    help="serve every host's windows_exporter on this port (default: the port "
+                    "it was installed with); lets two labs of the same sites run at once")
     for name, text in (("status", "show the lab's hosts, process and module calls"),
                        ("down", "stop the lab; host state is kept"),
                        ("reset", "forget host state and faults (restarts a running lab)")):
@@ -63,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     layout = LabLayout(args.lab_dir.absolute())
     try:
         if args.lab_command == "up":
-            return up(layout, args.fleet, args.site, args.port)
+            return up(layout, args.fleet, args.site, args.port, args.metrics_port)
         if args.lab_command == "status":
             return status(layout)
         if args.lab_command == "down":
@@ -83,14 +86,16 @@ def run(args: argparse.Namespace) -> int:
     raise AssertionError(args.lab_command)
 
 
-def up(layout: LabLayout, fleet: Path, sites: list[str], port: int | None = None) -> int:
+def up(layout: LabLayout, fleet: Path, sites: list[str], port: int | None = None,
+       metrics_port: int | None = None) -> int:
     """Plan the fleet, write the lab directory and start the lab process in the background."""
     plan = plan_fleet_dir(fleet, only=sites)
     plan.raise_for_problems()
     if plan.fleet is None or not plan.sites:
         raise ValueError(f"{fleet}: no site to serve")
     control.stop(layout.root)  # `up` again serves what was asked now
-    hosts = prepare(layout, fleet, plan, sites, port or int(plan.fleet.winrm["port"]))
+    hosts = prepare(layout, fleet, plan, sites, port or int(plan.fleet.winrm["port"]),
+                    metrics_port=metrics_port)
     pid = control.start(layout.root)
     _say(f"lab up: {len(hosts)} hosts of {', '.join(s.site.code for s in plan.sites)}, pid {pid}")
     _print_paths(layout)
@@ -105,7 +110,10 @@ def status(layout: LabLayout) -> int:
     pid = control.running_pid(layout.root)
     hosts, port = read_config(layout.root)
     source = read_inventory(layout)
-    _say(f"lab {layout.root}: {'running, pid ' + str(pid) if pid else 'stopped'}, port {port},"
+    metrics_port = read_metrics_port(layout.root)
+    exporters = f", exporters on {metrics_port}" if metrics_port else ""
+    _say(f"lab {layout.root}: {'running, pid ' + str(pid) if pid else 'stopped'}, port {port}"
+         f"{exporters},"
          f" fleet {source.get('source')} sites {', '.join(source.get('sites', []))}")
     _print_paths(layout)
     _say(f"{'host':<16}{'address':<16}{'computer name':<17}{'calls':>6}  faults")
@@ -131,10 +139,16 @@ def reset(layout: LabLayout) -> int:
     shutil.rmtree(layout.root / "hosts", ignore_errors=True)
     _say(f"lab reset: host state and faults removed from {layout.root / 'hosts'}")
     if was_running and layout.exists():
-        source = read_inventory(layout)
-        _, port = read_config(layout.root)
-        return up(layout, Path(source["source"]), list(source.get("sites", [])), port)
+        return _restart(layout)
     return 0
+
+
+def _restart(layout: LabLayout) -> int:
+    """`up` again with what the lab was started with: its fleet, sites and ports."""
+    source = read_inventory(layout)
+    _, port = read_config(layout.root)
+    return up(layout, Path(source["source"]), list(source.get("sites", [])), port,
+              read_metrics_port(layout.root))
 
 
 def advance_clock(layout: LabLayout, by: dt.timedelta) -> int:
@@ -151,9 +165,7 @@ def advance_clock(layout: LabLayout, by: dt.timedelta) -> int:
     clock.write_text(json.dumps({"offset_seconds": offset}), encoding="utf-8")
     _say(f"lab clock: {dt.timedelta(seconds=offset)} ahead of the controller's")
     if was_running:
-        source = read_inventory(layout)
-        _, port = read_config(layout.root)
-        return up(layout, Path(source["source"]), list(source.get("sites", [])), port)
+        return _restart(layout)
     return 0
 
 

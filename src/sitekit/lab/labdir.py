@@ -141,7 +141,7 @@ def read_releases(fleet_dir: Path) -> list[dict[str, Any]]:
 
 
 def prepare(layout: LabLayout, fleet_dir: Path, plan: FleetPlan, sites: list[str],
-            port: int = DEFAULT_PORT) -> list[LabHost]:
+            port: int = DEFAULT_PORT, *, metrics_port: int | None = None) -> list[LabHost]:
     """Write everything the lab process and Ansible need; keep existing credentials and state."""
     if plan.fleet is None:
         raise ValueError(f"{fleet_dir}: no fleet to plan")
@@ -150,7 +150,7 @@ def prepare(layout: LabLayout, fleet_dir: Path, plan: FleetPlan, sites: list[str
     password = _existing_password(layout) or _new_password()
     planned = plan_hosts(plan, username, password)
     hosts = [host for host, _, _ in planned]
-    write_config(layout.root, hosts, port)
+    write_config(layout.root, hosts, port, metrics_port)
     listing = share_listing(plan.fleet, read_releases(fleet_dir))
     segments = site_networks(plan)
     for host, kind, address in planned:

@@ -38,10 +38,10 @@ class _Host:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, host: LabHost, port: int) -> None:
+    def __init__(self, host: LabHost, installed: int, port: int) -> None:
         super().__init__((host.address, port), _Handler)
         self.host = host
-        self.port = port
+        self.installed = installed  # the port the exporter was installed with
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -49,7 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         host = self.server.host
-        if exporter.listening(host) != self.server.port:
+        if exporter.listening(host) != self.server.installed:
             self.close_connection = True  # the service stopped since: as a closed port
             return
         if self.path.split("?")[0] != METRICS_PATH:
@@ -69,8 +69,14 @@ class _Handler(BaseHTTPRequestHandler):
 class MetricsServer:
     """Keep each host's exporter listener bound exactly while its exporter answers."""
 
-    def __init__(self, hosts: Sequence[LabHost]) -> None:
+    def __init__(self, hosts: Sequence[LabHost], port: int | None = None) -> None:
+        """Watch the hosts; `port`, if given, is where every exporter answers.
+
+        Whatever port an exporter was installed with, as the lab's WinRM port stands in for
+        5986: two labs of the same sites (the same loopback addresses) can then run at once.
+        """
         self.hosts = list(hosts)
+        self.port = port
         self._servers: dict[tuple[str, int], tuple[_Server, threading.Thread]] = {}
         self._failed: set[tuple[str, int]] = set()
         self._stopping = threading.Event()
@@ -97,19 +103,19 @@ class MetricsServer:
 
     def reconcile(self) -> None:
         """Bind the listeners that should answer, close the others."""
-        wanted = {}
+        wanted: dict[tuple[str, int], tuple[LabHost, int]] = {}
         for host in self.hosts:
             with host.lock:
-                port = exporter.listening(host)
-            if port is not None:
-                wanted[(host.address, port)] = host
+                installed = exporter.listening(host)
+            if installed is not None:
+                wanted[(host.address, self.port or installed)] = (host, installed)
         for key in set(self._servers) - set(wanted):
             self._close(key)
-        for key, host in wanted.items():
+        for key, (host, installed) in wanted.items():
             if key in self._servers:
                 continue
             try:
-                server = _Server(host, key[1])
+                server = _Server(host, installed, key[1])
             except OSError as error:
                 if key not in self._failed:
                     self._failed.add(key)

@@ -58,7 +58,8 @@ _M_MMAP_THRESHOLD = -3
 class LabServer:
     """Serve virtual hosts over WinRM/HTTPS on their loopback addresses."""
 
-    def __init__(self, hosts: Sequence[LabHost], lab_dir: Path, port: int = DEFAULT_PORT) -> None:
+    def __init__(self, hosts: Sequence[LabHost], lab_dir: Path, port: int = DEFAULT_PORT,
+                 metrics_port: int | None = None) -> None:
         """Prepare a lab; nothing is bound until start()."""
         addresses = [require_loopback(h.address) for h in hosts]
         if len(set(addresses)) != len(addresses):
@@ -75,7 +76,8 @@ class LabServer:
         self._accept_thread: threading.Thread | None = None
         self._wake_r, self._wake_w = socket.socketpair()
         self._unauthenticated = threading.BoundedSemaphore(MAX_UNAUTHENTICATED)
-        self._metrics = MetricsServer(self.hosts)  # each host's windows_exporter, once installed
+        # Each host's windows_exporter, once installed.
+        self._metrics = MetricsServer(self.hosts, metrics_port)
 
     @property
     def ca_path(self) -> Path:
@@ -231,7 +233,8 @@ class LabServer:
         self.stop()
 
 
-def write_config(lab_dir: Path, hosts: Sequence[LabHost], port: int = DEFAULT_PORT) -> Path:
+def write_config(lab_dir: Path, hosts: Sequence[LabHost], port: int = DEFAULT_PORT,
+                 metrics_port: int | None = None) -> Path:
     """Write the hosts of a lab for `python -m sitekit.lab.server` (owner-readable only)."""
     lab_dir.mkdir(parents=True, exist_ok=True)
     path = lab_dir / CONFIG_FILE
@@ -241,7 +244,8 @@ def write_config(lab_dir: Path, hosts: Sequence[LabHost], port: int = DEFAULT_PO
          "password": h.password}
         for h in hosts
     ]
-    path.write_text(json.dumps({"port": port, "hosts": hosts_json}, indent=2), encoding="utf-8")
+    config = {"port": port, "metrics_port": metrics_port, "hosts": hosts_json}
+    path.write_text(json.dumps(config, indent=2), encoding="utf-8")
     return path
 
 
@@ -251,6 +255,13 @@ def read_config(lab_dir: Path) -> tuple[list[LabHost], int]:
     hosts = [LabHost(h["hostname"], h["address"], h["username"], h["password"])
              for h in data["hosts"]]
     return hosts, int(data.get("port", DEFAULT_PORT))
+
+
+def read_metrics_port(lab_dir: Path) -> int | None:
+    """The port the lab serves every exporter on, if not the one it was installed with."""
+    data = json.loads((lab_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+    port = data.get("metrics_port")
+    return None if port is None else int(port)
 
 
 def _keep_freed_memory() -> None:
@@ -279,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _keep_freed_memory()
     hosts, port = read_config(args.lab_dir)
     set_clock_offset(clock_offset(args.lab_dir))
-    server = LabServer(hosts, args.lab_dir, args.port or port)
+    server = LabServer(hosts, args.lab_dir, args.port or port, read_metrics_port(args.lab_dir))
     done = threading.Event()
 
     def _on_signal(signum: int, _frame: FrameType | None) -> None:

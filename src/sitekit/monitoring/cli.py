@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("--lab", action="store_true",
                         help="scrape the hosts at their `sitekit lab` addresses (127.x.y.z, "
                         "as the lab's inventory reaches them)")
+    config.add_argument("--exporter-port", type=int, metavar="PORT",
+                        help="scrape this port instead of the fleet's windows_exporter port "
+                        "(a lab started with `sitekit lab up --metrics-port PORT`)")
     return parser
 
 
@@ -64,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--out {args.out} is a file; give a directory")
     try:
         files = build(args.fleet, Endpoints(args.alertmanager, args.webhook,
-                                            args.scrape_interval), lab=args.lab)
+                                            args.scrape_interval), lab=args.lab,
+                      scrape_port=args.exporter_port)
     except ProblemsFound as error:
         sys.stderr.write(error.report() + "\n")
         return 1

@@ -44,10 +44,11 @@ class Endpoints:
 
 
 def build(fleet_dir: Path, endpoints: Endpoints | None = None, *,
-          lab: bool = False) -> dict[str, str]:
+          lab: bool = False, scrape_port: int | None = None) -> dict[str, str]:
     """Every file's text by its path under DIR; raises ProblemsFound naming every problem.
 
-    `lab` points the targets at the hosts' lab addresses (the lab inventory's rule).
+    `lab` points the targets at the hosts' lab addresses (the lab inventory's rule), and
+    `scrape_port`, if given, replaces the fleet's exporter port in them (a lab's own).
     """
     endpoints = endpoints or Endpoints()
     plan = plan_fleet_dir(fleet_dir)
@@ -61,7 +62,7 @@ def build(fleet_dir: Path, endpoints: Endpoints | None = None, *,
                                           [s.site.code for s in plan.sites])
     problems.extend(policy_problems)
     limits = thresholds(policy, problems) if policy is not None else None
-    port = exporter_port(fleet, problems)
+    port = exporter_port(fleet, problems) if scrape_port is None else scrape_port
     address = loopback_address if lab else str
     targets = file_sd(fleet, plan, port, problems, address) if port is not None else []
     if problems or limits is None:
