@@ -95,8 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912 - a branch 
             return lab_cli.main([*unparsed, *args.lab_args])
         if args.command == "report":
             from sitekit.audit import cli as audit_cli  # noqa: PLC0415
+            from sitekit.incident.monthly import month_incidents  # noqa: PLC0415
 
-            return audit_cli.main([*unparsed, *args.report_args])
+            # The month's incidents sit above the audit: handed in, not imported by it.
+            return audit_cli.main([*unparsed, *args.report_args], month_incidents)
         if args.command == "maintenance":
             from sitekit.audit import maintenance  # noqa: PLC0415
 
