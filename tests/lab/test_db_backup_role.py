@@ -8,10 +8,12 @@ unreachable fires SiteDown, which the real Alertmanager lets inhibit its hosts' 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import subprocess
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,7 +151,15 @@ def monitored(runs: dict[str, Any], lab: CliLab,
     """The monitoring role on the site, and `sitekit monitoring config`'s files running."""
     # An hour on: the log backup job runs, and rewrites the job's textfile metrics.
     assert lab.sitekit("advance", "--hours", "1").returncode == 0
-    installed = lab.playbook(MONITORING)
+    # The exporters on a port of this test's own: another lab of LIS01 (or of the other
+    # sites) in another test process serves the fleet's port on the same addresses.
+    exporter_port = free_port()
+    installed = lab.playbook(MONITORING, "-e", json.dumps({
+        "monitoring_port": exporter_port,
+        # Still those the flow matrix lets reach the fleet's exporter port.
+        "monitoring_sources": "{{ sitekit_inbound | selectattr('port', 'equalto', "
+                              "sitekit_ports.exporter | int) | map(attribute='sources') "
+                              "| first }}"}))
     assert installed.returncode == 0, installed.stdout[-3000:]
     work = tmp_path_factory.mktemp("monitoring")
     out, port = work / "config", free_port()
@@ -162,6 +172,11 @@ def monitored(runs: dict[str, Any], lab: CliLab,
         capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     shorten_holds(out / "rules" / "sitekit.rules.yml")
+    targets = out / "file_sd" / "windows.json"
+    groups = json.loads(targets.read_text())
+    for group in groups:
+        group["targets"] = [f"{t.rpartition(':')[0]}:{exporter_port}" for t in group["targets"]]
+    targets.write_text(json.dumps(groups))
     # The site's own hosts: the guest vantage point is a guest's device, not monitored.
     hosts = {host.hostname for host in lab.hosts()} - {"lis01-guest"}
     with running_alertmanager(out, work, port) as alertmanager, \
@@ -187,9 +202,17 @@ def test_prometheus_scrapes_the_site_and_alerts_while_sql_server_is_stopped(
                 for r in found}
 
     wanted = {(metrics.BACKUP_LAST_SUCCESS, "full"), (metrics.BACKUP_LAST_SUCCESS, "log"),
-              (metrics.RESTORE_TEST_LAST, ""), (metrics.RESTORE_TEST_SUCCESS, "")}
-    prometheus.wait(lambda: wanted <= set(evidence()), "the backup job's textfile metrics")
+              (metrics.RESTORE_TEST_LAST, ""), (metrics.RESTORE_TEST_SUCCESS, ""),
+              (metrics.DEFENDER_SIGNATURES, "")}
+    prometheus.wait(lambda: wanted <= set(evidence()), "the jobs' textfile metrics")
     assert evidence()[(metrics.RESTORE_TEST_SUCCESS, "")] == 1
+    # The monitoring role's Defender task: Get-MpComputerStatus's signature time, as the
+    # lab's Defender reports it; every monitored host has it, so no evidence alert fires.
+    signatures = lab.state(HOST)["defender"]["antivirus_signature_last_updated"]
+    assert evidence()[(metrics.DEFENDER_SIGNATURES, "")] == int(
+        dt.datetime.fromisoformat(signatures).timestamp())
+    prometheus.wait(lambda: {r["metric"]["host"] for r in prometheus.query(
+        metrics.DEFENDER_SIGNATURES)} >= monitored.hosts, "every host's Defender metric")
 
     def sql_alert(state: str) -> Callable[[], bool]:
         return lambda: any(a["labels"]["host"] == HOST and a["state"] == state
@@ -219,9 +242,15 @@ def test_a_site_unreachable_fires_site_down_which_inhibits_its_hosts_alerts(
     # The other sites (not in the lab) are down all along; LIS01 is not, yet.
     prometheus.wait(lambda: {"BER02", "LON01"} <= firing("SiteDown"), "the absent sites down")
     assert SITE not in firing("SiteDown")
+
+    def faults(fault: str) -> None:  # the hosts at once, as a site's power cut
+        with ThreadPoolExecutor(len(monitored.hosts)) as pool:
+            done = list(pool.map(lambda host: lab.sitekit("fault", host, fault),
+                                 sorted(monitored.hosts)))
+        assert all(d.returncode == 0 for d in done), [d.stderr for d in done]
+
     try:
-        for host in monitored.hosts:
-            assert lab.sitekit("fault", host, "unreachable").returncode == 0
+        faults("unreachable")
         prometheus.wait(lambda: SITE in firing("SiteDown") and monitored.hosts <= firing(
             "HostDown"), f"SiteDown firing for {SITE}, HostDown for each of its hosts")
 
@@ -248,7 +277,6 @@ def test_a_site_unreachable_fires_site_down_which_inhibits_its_hosts_alerts(
         site_down = held()["SiteDown"][0]["fingerprint"]
         assert {a["status"]["inhibitedBy"][0] for a in held()["HostDown"]} == {site_down}
     finally:
-        for host in monitored.hosts:
-            assert lab.sitekit("fault", host, "clear").returncode == 0
+        faults("clear")
     prometheus.wait(lambda: monitored.health().get("up") == monitored.hosts,
                     f"{SITE}'s hosts up again once they answer")
