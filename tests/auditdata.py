@@ -32,6 +32,19 @@ _AUDITED = (
     "system_integrity", "process_creation", "sensitive_privilege_use")
 
 
+def hardening(kind: str) -> dict[str, Any]:
+    """The hardening facts windows_base leaves on a host of this kind."""
+    return {"inactivity_timeout_seconds": 900 if kind in ("server", "office") else None,
+            "smb1_server": 0, "smb1_client_start": 4, "smb_server_signing": 1,
+            "smb_client_signing": 1, "llmnr": 0, "netbios": 0, "netbt_node_type": 2,
+            "lm_compatibility_level": 5, "wdigest_logon_credential": 0, "tls10_server": 0,
+            "tls10_client": 0, "tls11_server": 0, "tls11_client": 0, "rdp_deny_connections": 1,
+            "rdp_nla": 1, "rdp_max_idle_ms": 900000, "autoplay_drive_types": 255,
+            "autorun_off": 1, "autoplay_non_volume_off": 1, "removable_drive_scanning_disabled": 0,
+            "administrator": {"name": "Administrator", "enabled": False},
+            "guest": {"name": "Guest", "enabled": False}}
+
+
 def _iso(moment: dt.datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
@@ -58,6 +71,7 @@ def healthy(host: str, site: str, kind: str, at: dt.datetime = GATHERED,
          "category": "Update Rollups", "installed_on": ago(days=12)},
     ]
     services = {name: {"state": "running", "start_mode": "auto"} for name in SERVICES}
+    never_expires = ["sitekit"] + (["kiosk"] if kind in ("cashier", "kitchen") else [])
     facts: dict[str, Any] = {
         "os": {"caption": "Microsoft Windows Server 2022 Standard" if server
                else "Microsoft Windows 11 Enterprise",
@@ -102,6 +116,11 @@ def healthy(host: str, site: str, kind: str, at: dt.datetime = GATHERED,
                     | {"file_system": [], "registry": []},
                     "force_subcategories": True,
                     "security_log": {"maximum_size_kb": 196608, "mode": "circular"}},
+        # What windows_base's security options leave (the idle lock not on the tills).
+        "hardening": hardening(kind),
+        # The management account and the tills' automatic-logon account, both recorded.
+        "accounts": {"password_never_expires": never_expires,
+                     "never_expires_allowed": never_expires},
     }
     if server:
         facts["sql_server"] = {"instance": "SQLEXPRESS", "edition": "Express Edition (64-bit)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -14,13 +15,33 @@ import pytest
 from sitekit.plan.site import SitePlan, plan_site
 from sitekit.problems import Problem
 from sitekit.site import strict_yaml
+from sitekit.site.cache import CACHE_VARIABLE
 from sitekit.site.load import load_fleet_dir
 from sitekit.site.model import Fleet, Site
+from tests.scheduling import LabScheduling
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's ansible-* commands sit beside its python
 EXAMPLE = ROOT / "inventories" / "example"
 TODAY = dt.date(2026, 12, 1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: under pytest-xdist the last minutes are then not one worker
+    running a lab while the other idles (tests/scheduling.py spreads them)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """scripts/test's pytest-xdist runs: a module's tests on one worker, own-lab tests spread."""
+    return LabScheduling(config, log)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _site_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test process keeps its checked site files in a folder of its own (and its
+    `sitekit` subprocesses with it), never in the checkout's .cache."""
+    os.environ[CACHE_VARIABLE] = str(tmp_path_factory.mktemp("site-cache"))
 
 
 @pytest.fixture(scope="session")

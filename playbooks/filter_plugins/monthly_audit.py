@@ -15,14 +15,16 @@ def sitekit_audit_document(result: Mapping[str, Any], host: str, site: str, kind
                            plan_groups: list[Mapping[str, Any]] | None = None,
                            built_in: Mapping[str, list[str]] | None = None,
                            backup_schedule: Mapping[str, str] | None = None,
-                           planned_network: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                           planned_network: Mapping[str, Any] | None = None,
+                           never_expires_allowed: list[str] | None = None) -> dict[str, Any]:
     """One host's facts document from its registered sitekit_facts result."""
     if not isinstance(result, Mapping):
         raise AnsibleFilterError(f"sitekit_audit_document: expected the registered result of"
                                  f" sitekit_facts, got {type(result).__name__}")
     return document(result, host=host, site=site, kind=kind, plan_groups=plan_groups or [],
                     built_in=built_in or {}, backup_schedule=backup_schedule,
-                    planned_network=planned_network)
+                    planned_network=planned_network,
+                    never_expires_allowed=never_expires_allowed or [])
 
 
 def sitekit_audit_backup_schedule(windows: list[str] | None, full_day: str | None = None,

@@ -83,7 +83,6 @@ import hashlib
 import hmac
 import json
 import os
-import secrets
 import stat
 from pathlib import Path
 from typing import Any
@@ -102,6 +101,7 @@ from sitekit.inventory import (
 )
 from sitekit.plan.fleet import collector_paused, plan_fleet_dir, planning_date
 from sitekit.problems import ProblemsFound
+from sitekit.site import cache as site_cache
 from sitekit.site import schema
 from sitekit.site.load import (
     FLEET_FILE_NAMES,
@@ -114,7 +114,6 @@ from sitekit.site.load import (
 # What a cache entry holds: the plan as one JSON text, and an HMAC of that text keyed by a
 # secret only the cache's owner can read, so an edited entry is never served.
 _CACHE_FORMAT = 2
-_KEY_FILE = ".sitekit-cache-key"
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -187,28 +186,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         directory = self._cache_dir()
         if directory is None:  # not a file cache (memory): nothing outside this process
             return b""
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = directory.stat()
-        if info.st_uid != os.getuid():
-            raise AnsibleParserError(
-                f"the inventory cache folder {directory} belongs to another user; set "
-                "cache_connection to a folder of your own") from None
-        if info.st_mode & 0o077:
-            directory.chmod(0o700)
-        key_file = directory / _KEY_FILE
         try:
-            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            info = key_file.lstat()
-            if (not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid()
-                    or info.st_mode & 0o077):
-                raise AnsibleParserError(
-                    f"{key_file} must be a file of this user's, readable by it alone "
-                    "(chmod 600); or remove the cache folder") from None
-            return read_bytes(key_file)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(secrets.token_bytes(32))
-        return read_bytes(key_file)
+            return site_cache.secret(directory)
+        except site_cache.CacheError as error:
+            raise AnsibleParserError(f"inventory cache (cache_connection): {error}") from None
 
     def _from_cache(self, cache_key: str, fingerprint: str, secret: bytes) -> Inventory | None:
         """The cached plan if it is this plan's, unedited, and only its owner's; else None."""
@@ -318,7 +299,7 @@ def _guard(values: dict[str, Any], where: str, path: str) -> None:
 
 
 def _mac(secret: bytes, fingerprint: str, text: str) -> str:
-    return hmac.new(secret, f"{fingerprint}\n{text}".encode(), hashlib.sha256).hexdigest()
+    return site_cache.mac(secret, fingerprint, text)
 
 
 def _fingerprint(config: Path, fleet: Path, options: dict[str, Any]) -> str:
@@ -338,21 +319,15 @@ def _fingerprint(config: Path, fleet: Path, options: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
-@functools.cache
 def _code_digest() -> str:
     """A hash of sitekit's code and schemas and this plugin: what the plan depends on."""
-    package = Path(sitekit.__file__).parent
-    digest = hashlib.sha256()
-    for file in sorted((Path(__file__), *package.rglob("*.py"), *package.rglob("*.json"))):
-        digest.update(f"{file.relative_to(file.parents[1])}\0".encode())
-        digest.update(file.read_bytes())
-    return digest.hexdigest()
+    return site_cache.code_digest(Path(__file__), Path(sitekit.__file__).parent)
 
 
 def _plan(path: Path, sites: list[str], loopback: bool,
           connection: dict[str, Any], guest_vantage: bool) -> Inventory:
     try:
-        return build_inventory(plan_fleet_dir(path, only=sites), loopback=loopback,
+        return build_inventory(plan_fleet_dir(path, only=sites, cached=True), loopback=loopback,
                                connection=connection, vantage=guest_vantage)
     except ProblemsFound as found:
         raise AnsibleParserError(found.report()) from None

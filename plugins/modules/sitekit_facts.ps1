@@ -20,10 +20,10 @@ $spec = @{
             elements = "str"
             default = @("os", "updates", "application", "sql_server", "defender", "backups", "disks", "sql_files",
                 "services", "local_groups", "password_policy", "lockout_policy", "winrm", "firewall", "network", "clock",
-                "autologon", "logging")
+                "autologon", "logging", "hardening", "accounts")
             choices = @("os", "updates", "application", "sql_server", "defender", "backups", "disks", "sql_files",
                 "services", "local_groups", "password_policy", "lockout_policy", "winrm", "firewall", "network", "clock",
-                "autologon", "logging")
+                "autologon", "logging", "hardening", "accounts")
         }
         application_name = @{ type = "str" }
         services = @{ type = "list"; elements = "str"; default = @() }
@@ -595,6 +595,61 @@ Function Get-LoggingFact {
     }
 }
 
+Function Get-HardeningFact {
+    # Security options as the CIS items audit them: each registry value's data, $null when
+    # it is not set (Windows then applies its default, which the audit does not assume).
+    $policies = "HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies"
+    $services = "HKLM:\SYSTEM\CurrentControlSet\Services"
+    $dnsClient = "HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\DNSClient"
+    $schannel = "HKLM:\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols"
+    $rdp = "HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services"
+    $values = [Ordered]@{
+        inactivity_timeout_seconds = @("$policies\System", "InactivityTimeoutSecs")
+        smb1_server = @("$services\LanmanServer\Parameters", "SMB1")
+        smb1_client_start = @("$services\mrxsmb10", "Start")
+        smb_server_signing = @("$services\LanmanServer\Parameters", "RequireSecuritySignature")
+        smb_client_signing = @("$services\LanmanWorkstation\Parameters", "RequireSecuritySignature")
+        llmnr = @($dnsClient, "EnableMulticast")
+        netbios = @($dnsClient, "EnableNetbios")
+        netbt_node_type = @("$services\NetBT\Parameters", "NodeType")
+        lm_compatibility_level = @("HKLM:\SYSTEM\CurrentControlSet\Control\Lsa", "LmCompatibilityLevel")
+        wdigest_logon_credential = @("HKLM:\SYSTEM\CurrentControlSet\Control\SecurityProviders\WDigest", "UseLogonCredential")
+        tls10_server = @("$schannel\TLS 1.0\Server", "Enabled")
+        tls10_client = @("$schannel\TLS 1.0\Client", "Enabled")
+        tls11_server = @("$schannel\TLS 1.1\Server", "Enabled")
+        tls11_client = @("$schannel\TLS 1.1\Client", "Enabled")
+        rdp_deny_connections = @($rdp, "fDenyTSConnections")
+        rdp_nla = @($rdp, "UserAuthentication")
+        rdp_max_idle_ms = @($rdp, "MaxIdleTime")
+        autoplay_drive_types = @("$policies\Explorer", "NoDriveTypeAutoRun")
+        autorun_off = @("$policies\Explorer", "NoAutorun")
+        autoplay_non_volume_off = @("HKLM:\SOFTWARE\Policies\Microsoft\Windows\Explorer", "NoAutoplayfornonVolume")
+        removable_drive_scanning_disabled = @("HKLM:\SOFTWARE\Policies\Microsoft\Windows Defender\Scan", "DisableRemovableDriveScanning")
+    }
+    $fact = [Ordered]@{}
+    foreach ($name in $values.Keys) {
+        $data = Get-RegistryValue -Path $values[$name][0] -Name $values[$name][1]
+        $fact[$name] = if ($null -eq $data) { $null } else { [int64]$data }
+    }
+    # The built-in Administrator (RID 500) and Guest (RID 501), by SID: their names are
+    # localised and may have been renamed.
+    foreach ($account in @(@("administrator", "-500"), @("guest", "-501"))) {
+        $user = Get-LocalUser | Where-Object { $_.SID.Value.EndsWith($account[1]) } | Select-Object -First 1
+        $fact[$account[0]] = if ($null -eq $user) { $null } else { @{ name = $user.Name; enabled = [bool]$user.Enabled } }
+    }
+    return $fact
+}
+
+Function Get-AccountsFact {
+    # The enabled local accounts whose own password never expires: the "Password never
+    # expires" flag (UF_DONT_EXPIRE_PASSWD; Win32_UserAccount.PasswordExpires false), which the
+    # policy's maximum password age does not reach.
+    $names = @(Get-CimInstance -ClassName Win32_UserAccount -Filter "LocalAccount = True" |
+            Where-Object { -not $_.Disabled -and -not $_.PasswordExpires } |
+            ForEach-Object { "$($_.Name)" } | Sort-Object)
+    return @{ password_never_expires = [string[]]$names }
+}
+
 $instance = $null
 if ($gather | Where-Object { $_ -in @("sql_server", "backups", "sql_files") }) {
     $instance = Get-SqlInstanceName
@@ -642,6 +697,8 @@ foreach ($subset in $gather) {
             "clock" { $facts.clock = Get-ClockFact -Reference $module.Params.ntp_server }
             "autologon" { $facts.autologon = Get-AutologonFact }
             "logging" { $facts.logging = Get-LoggingFact }
+            "hardening" { $facts.hardening = Get-HardeningFact }
+            "accounts" { $facts.accounts = Get-AccountsFact }
         }
     }
     catch {

@@ -42,14 +42,18 @@ options:
       - C(autologon) whether Windows logs on by itself, and as whom.
       - C(logging) the advanced audit policy per subcategory (auditpol; English Windows), whether
         it overrides the legacy categories, and the Security log's effective size and mode.
+      - C(hardening) the security options the CIS items audit by registry value (the idle
+        lock and the protocol hardening), each as its data or null when not set, and the
+        built-in Administrator and Guest accounts (found by SID).
+      - C(accounts) the enabled local accounts whose own password never expires.
     type: list
     elements: str
     default: [os, updates, application, sql_server, defender, backups, disks, sql_files,
               services, local_groups, password_policy, lockout_policy, winrm, firewall,
-              network, clock, autologon, logging]
+              network, clock, autologon, logging, hardening, accounts]
     choices: [os, updates, application, sql_server, defender, backups, disks, sql_files,
               services, local_groups, password_policy, lockout_policy, winrm, firewall,
-              network, clock, autologon, logging]
+              network, clock, autologon, logging, hardening, accounts]
   application_name:
     description:
       - The restaurant application's name (the fleet's C(application.name)); its package is
@@ -276,4 +280,18 @@ facts:
       returned: when autologon is gathered
       type: dict
       sample: {enabled: true, user: kiosk}
+    hardening:
+      description: Each security option's registry data (an integer), null when the value is
+        not set; inactivity_timeout_seconds (InactivityTimeoutSecs, Interactive logon Machine
+        inactivity limit).
+      returned: when hardening is gathered
+      type: dict
+      sample: {inactivity_timeout_seconds: 900,
+               administrator: {name: Administrator, enabled: false}}
+    accounts:
+      description: password_never_expires, the enabled local accounts whose password never
+        expires (the account's own flag, whatever the maximum password age), sorted.
+      returned: when accounts is gathered
+      type: dict
+      sample: {password_never_expires: [pos-station, sitekit]}
 """

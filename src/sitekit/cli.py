@@ -34,7 +34,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="only this site (repeat for more)")
     plan.add_argument("--format", choices=sorted(plan_render.RENDERERS), default="table",
                       help="table for people, csv for the installers on site, json for tools; "
-                      "vlans-csv, dhcp-csv, flows-csv and network-json for the network team")
+                      "vlans-csv, dhcp-csv, flows-csv and network-json for the network team; "
+                      "network-dot and dataflow-dot: the scope diagrams (Graphviz DOT, "
+                      "PCI DSS 1.2.3 and 1.2.4); terminals-csv: the payment terminals "
+                      "(PCI DSS 9.5.1.1)")
     # The lab's own parser (and its imports: TLS, NTLM, ansible-vault) loads only for `lab`.
     lab = commands.add_parser("lab", help="virtual sites over real WinRM, on loopback; "
                               "`sitekit lab --help` for its commands", add_help=False)
@@ -96,9 +99,12 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912 - a branch 
         if args.command == "report":
             from sitekit.audit import cli as audit_cli  # noqa: PLC0415
             from sitekit.incident.monthly import month_incidents  # noqa: PLC0415
+            from sitekit.rollout.rings import audit_values  # noqa: PLC0415
 
-            # The month's incidents sit above the audit: handed in, not imported by it.
-            return audit_cli.main([*unparsed, *args.report_args], month_incidents)
+            # The audit judges each site's application by its rollout ring's release; the
+            # month's incidents sit above the audit: both handed in, not imported by it.
+            return audit_cli.main([*unparsed, *args.report_args], site_values=audit_values,
+                                  incidents=month_incidents)
         if args.command == "maintenance":
             from sitekit.audit import maintenance  # noqa: PLC0415
 
@@ -124,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912 - a branch 
 
 
 def _validate(fleet: Path) -> int:
-    plan = plan_fleet_dir(fleet)
+    plan = plan_fleet_dir(fleet, cached=True)
     if plan.problems:
         print(ProblemsFound(plan.problems).report(), file=sys.stderr)
         return 1
@@ -134,7 +140,7 @@ def _validate(fleet: Path) -> int:
 
 
 def _plan(fleet: Path, sites: list[str], form: str) -> int:
-    plan = plan_fleet_dir(fleet, only=sites)
+    plan = plan_fleet_dir(fleet, only=sites, cached=True)
     if plan.problems:
         print(ProblemsFound(plan.problems).report(), file=sys.stderr)
         return 1

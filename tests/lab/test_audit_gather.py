@@ -34,6 +34,7 @@ ARGS = {"application_name": "Lotus POS", "ntp_server": "time.windows.com",
         "services": ["WinDefend", "mpssvc", "W32Time", "WinRM", "LotusPosServer", "NoSuchSvc"],
         "groups": ["Administrators", "Users", "No Such Group"], "databases": ["LotusPOS"]}
 _VALIDATOR = Draft202012Validator(schema("facts"))
+POLICIES = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies"
 
 
 def invalid(doc: dict[str, Any]) -> list[str]:
@@ -130,6 +131,14 @@ def test_every_subset_in_the_schema_shape(fresh: dict[str, Any], host: str, kind
     assert logging["audit_policy"]["logon"] == ["success", "failure"]
     assert logging["audit_policy"]["other_logon_logoff_events"] == []
     assert len(logging["audit_policy"]) == 59
+    # No idle lock on a fresh install (InactivityTimeoutSecs not set).
+    assert facts["hardening"]["inactivity_timeout_seconds"] is None
+    # Windows as shipped: the built-in accounts by SID; the bootstrap's account never expires.
+    assert facts["hardening"]["guest"] == {"name": "Guest", "enabled": False}
+    assert facts["hardening"]["administrator"] == {"name": "Administrator",
+                                                   "enabled": kind == "server"}
+    assert facts["hardening"]["lm_compatibility_level"] is None
+    assert facts["accounts"]["password_never_expires"] == ["sitekit"]
 
 
 @pytest.mark.parametrize("host", [SERVER, CASHIER])
@@ -238,6 +247,15 @@ def faulted(lab: CliLab, provisioned: Run, tmp_path_factory: pytest.TempPathFact
     unaudited = adhoc(lab, CASHIER, "ansible.windows.win_audit_policy_system",
                       {"subcategory": "Logon", "audit_type": ["success"]})
     assert unaudited["current_audit_policy"] == {"logon": "success"}, unaudited
+    # Someone turns the server's idle lock off (Interactive logon: Machine inactivity limit 0).
+    unlocked = adhoc(lab, SERVER, "ansible.windows.win_regedit",
+                     {"path": f"{POLICIES}\\System", "name": "InactivityTimeoutSecs",
+                      "data": 0, "type": "dword"})
+    assert unlocked["changed"] is True, unlocked
+    # The intruder's password is set never to expire (8.3.9).
+    forever = adhoc(lab, CASHIER, "ansible.windows.win_user",
+                    {"name": "intruder", "password_never_expires": True})
+    assert forever["changed"] is True, forever
     # Someone opens SQL Server to every address for a test and forgets it (NET-02).
     opened = adhoc(lab, SERVER, "community.windows.win_firewall_rule",
                    {"name": "SQL test (TCP-In)", "direction": "in", "action": "allow",
@@ -275,6 +293,7 @@ def test_each_fault_and_drift_shows_in_the_facts(faulted: Run) -> None:
     assert "source" not in cashier["facts"]["clock"]
     assert cashier["facts"]["clock"]["designated"] is False
     assert kitchen["facts"]["disks"]["C:"]["free_bytes"] == 0
+    assert server["facts"]["hardening"]["inactivity_timeout_seconds"] == 0
     assert kitchen["facts"]["disks"]["C:"]["free_percent"] == 0
 
 
@@ -286,10 +305,14 @@ def test_each_fault_and_drift_fails_exactly_its_controls(faulted: Run) -> None:
         (SERVER, "SVC-02"),
         # SQL Server opened to any address, wider than the flow matrix.
         (SERVER, "NET-02"),
+        # the idle lock turned off.
+        (SERVER, "IDL-01"),
         # stale-signatures.
         (CASHIER, "AV-03"),
         # an extra local administrator: not a planned administrator, nor a planned member.
         (CASHIER, "ACC-01"), (CASHIER, "ACC-02"),
+        # and its password never expires.
+        (CASHIER, "ACC-05"),
         # Windows Time stopped: nor does the till take time from the designated server.
         (CASHIER, "SVC-01"), (CASHIER, "CLK-02"),
         # failed logons no longer audited.

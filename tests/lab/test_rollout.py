@@ -17,8 +17,13 @@ follows:
 6. (a history of its own, both sites) LIS01's backup fails: no upgrade there; BER02's
    kitchen station's installer ends in 1603 after the server was upgraded: the whole
    site is rolled back, server and database too;
-7. (a history of its own) an order is taken at BER02 after the nightly backup, then its
-   schema step fails: the database is restored from the pre-upgrade backup, order and all.
+7. (a history of its own) an order is taken at BER02 after the nightly backup, then, with
+   a release that carries the next SQL Server CU too, its schema step fails: the database is
+   restored from the pre-upgrade backup, order and all, and the site is failed, not rolled
+   back, since the CU stays;
+8. (a second release, SQL Server's next CU only, a history of its own) LIS01's server is
+   patched with the CU's package and restarted; the same release again from a history of
+   its own finds SQL Server at the CU and runs no installer.
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from sitekit.site import strict_yaml
 from tests.lab.conftest import BIN, EXAMPLE, ROOT, CliLab, free_port
 
 pytestmark = pytest.mark.slow
@@ -46,6 +53,12 @@ NIGHT = "2026-12-08T01:00:00Z"
 NOON = "2026-12-08T13:00:00Z"  # both open for lunch: no window
 SITES = ("LIS01", "BER02")
 KB = "KB5048667"
+# The fleet's next SQL Server 2022 cumulative update (the fleet runs CU26, 16.0.4265.3).
+CU_RELEASE = "2026-12-sql-cu27"
+WITH_CU = "2026-12-lotus-8.5-cu27"
+CU = {"cumulative_update": "CU27", "version": "16.0.4275.1",
+      "installer": "sql-server\\2022\\updates\\SQLServer2022-KB5094000-x64.exe",
+      "sha256": "5c" * 32}
 # A table the restaurant writes to after opening day (the test's stand-in for an order).
 ORDER = {"name": "LateOrders", "key": "Id",
          "columns": [{"name": "Id", "type": "int"}, {"name": "Item", "type": "nvarchar(60)"}],
@@ -69,6 +82,16 @@ def two_canaries(tmp: Path) -> Path:
         f"{KB.lower()}-x64.msu,\n           sha256: {'7e' * 32}}}"))
     text = "\n".join(line for line in text.splitlines() if "{ring: 2," not in line) + "\n"
     release.write_text(text)
+    # A second release: SQL Server's CU alone, for the same two canaries and LON01's ring.
+    cu = strict_yaml.plain(strict_yaml.load(text))
+    cu["release"] |= {"id": CU_RELEASE, "title": "SQL Server 2022 CU27",
+                      "components": {"sql_server": CU}, "database": {"schema_changes": False}}
+    (fleet / "releases" / f"{CU_RELEASE}.yml").write_text(yaml.safe_dump(cu, sort_keys=False))
+    # A third: the application's release with the CU too (its schema step fails below).
+    both = strict_yaml.plain(strict_yaml.load(text))
+    both["release"]["id"] = WITH_CU
+    both["release"]["components"]["sql_server"] = CU
+    (fleet / "releases" / f"{WITH_CU}.yml").write_text(yaml.safe_dump(both, sort_keys=False))
     return fleet
 
 
@@ -92,15 +115,16 @@ class Rollout:
     def __init__(self, lab: CliLab, fleet: Path, history: Path) -> None:
         self.lab, self.fleet, self.history = lab, fleet, history
 
-    def run(self, now: str, *options: str,
-            history: Path | None = None) -> tuple[int, dict[str, Any], str]:
+    def run(self, now: str, *options: str, history: Path | None = None,
+            release: str = RELEASE) -> tuple[int, dict[str, Any], str]:
         """The rollout playbook at `now`: rc, per-host stats, the whole output."""
         kept = history or self.history
         return self.lab.playbook_stats(
-            PLAYBOOK, "-e", f"release={RELEASE}", "-e", f"rollout_history={kept}", *options,
+            PLAYBOOK, "-e", f"release={release}", "-e", f"rollout_history={kept}", *options,
             env={"SITEKIT_ENGINEER": "Test Engineer", "SITEKIT_NOW": now})
 
-    def afresh(self, name: str, faults: dict[str, str], *options: str) -> dict[str, Any]:
+    def afresh(self, name: str, faults: dict[str, str], *options: str,
+               release: str = RELEASE) -> dict[str, Any]:
         """A run from a history of its own (every site pending again), with `faults` injected.
 
         A site rolled back is not taken again in one history; a new one rolls it out afresh.
@@ -110,24 +134,28 @@ class Rollout:
             self.fault(host, fault)
         history = self.history.with_name(f"{name}.sqlite")
         before = self.calls()
-        outcome = {"run": self.run(NIGHT, *options, history=history), "states": self.states()}
+        outcome = {"run": self.run(NIGHT, *options, history=history, release=release),
+                   "states": self.states()}
         outcome["calls"] = {host: {module: count - before[host].get(module, 0)
                                    for module, count in counted.items()
                                    if count > before[host].get(module, 0)}
                             for host, counted in self.calls().items()}
-        outcome["status"] = self.status(NIGHT, history)
+        outcome["status"] = self.status(NIGHT, history, release)
         for host in faults:
             self.fault(host, "clear")
         return outcome
 
-    def alone(self, name: str, host: str, fault: str, *options: str) -> dict[str, Any]:
+    def alone(self, name: str, host: str, fault: str, *options: str,
+              release: str = RELEASE) -> dict[str, Any]:
         """BER02 alone (LIS01, done, is left out), afresh, with `fault` on `host`."""
-        return self.afresh(name, {host: fault}, "--limit", "localhost,site_ber02", *options)
+        return self.afresh(name, {host: fault}, "--limit", "localhost,site_ber02", *options,
+                           release=release)
 
-    def status(self, now: str, history: Path | None = None) -> dict[str, Any]:
+    def status(self, now: str, history: Path | None = None,
+               release: str = RELEASE) -> dict[str, Any]:
         """`sitekit rollout status --format json` of the history."""
         result = subprocess.run(
-            [str(BIN / "sitekit"), "rollout", "status", str(self.fleet), "--release", RELEASE,
+            [str(BIN / "sitekit"), "rollout", "status", str(self.fleet), "--release", release,
              "--history", str(history or self.history), "--format", "json"],
             capture_output=True, text=True, cwd=ROOT, timeout=60, check=False,
             env=os.environ | {"SITEKIT_NOW": now})
@@ -222,7 +250,20 @@ def rollout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             "tables": [ORDER]}))
         assert ordered.returncode == 0, ordered.stdout + ordered.stderr
         runs["ordered"] = out.states()
-        runs["schema"] = out.alone("schema", "ber02-srv01", "schema-upgrade-fails")
+        # With the release that also carries the CU: the CU stays after the rollback.
+        runs["schema"] = out.alone("schema", "ber02-srv01", "schema-upgrade-fails",
+                                   release=WITH_CU)
+        # SQL Server's CU at LIS01, then the same release afresh: nothing left to install.
+        for name in ("cu", "cu_again"):
+            history, before = tmp / f"{name}.sqlite", out.calls()
+            runs[name] = {"run": out.run(NIGHT, "--limit", "localhost,site_lis01",
+                                         history=history, release=CU_RELEASE),
+                          "states": out.states(),
+                          "status": out.status(NIGHT, history, CU_RELEASE),
+                          "calls": {host: {module: count - before[host].get(module, 0)
+                                           for module, count in counted.items()
+                                           if count > before[host].get(module, 0)}
+                                    for host, counted in out.calls().items()}}
         yield runs
     finally:
         lab.down_and_check()
@@ -372,9 +413,14 @@ def test_a_failed_schema_upgrade_restores_the_database_with_its_data(
     rc, _, output = outcome["run"]
     assert rc == 0, output[-4000:]
     site = site_of(outcome["status"], "BER02")
-    assert site["state"] == "rolled_back", site
+    # The application and its database are back, but the release's CU cannot be removed by
+    # the kit: the site is failed, saying so, not "rolled back".
+    assert site["state"] == "failed", site
     assert "ber02-srv01 at \"Upgrade the database schema" in site["error"], site["error"]
+    assert (f"SQL Server stays at {CU['version']} ({CU['cumulative_update']})"
+            in site["error"]), site["error"]
     server = outcome["states"]["ber02-srv01"]
+    assert instance(server)["version"] == CU["version"]
     assert application(server) == {"8.4.2"}
     assert "schema_version" not in database(server)
     rows = database(server)["table_rows"]
@@ -415,3 +461,38 @@ CALL_BUDGET = {"lis01-srv01": 12, "lis01-pos01": 6}
 def test_one_sites_upgrade_takes_few_module_calls(rollout: dict[str, Any], host: str) -> None:
     calls = rollout["calls"][host]
     assert sum(calls.values()) <= CALL_BUDGET[host], calls
+
+
+def instance(state: dict[str, Any]) -> dict[str, Any]:
+    """The SQL Server instance of a server's state."""
+    return next(iter(state["sql_instances"].values()))
+
+
+def test_a_sql_server_cu_patches_the_server_and_restarts_it(rollout: dict[str, Any]) -> None:
+    outcome, before = rollout["cu"], rollout["ordered"]["lis01-srv01"]
+    rc, _, output = outcome["run"]
+    assert rc == 0, output[-4000:]
+    site = site_of(outcome["status"], "LIS01")
+    assert site["state"] == "done", site
+    server = outcome["states"]["lis01-srv01"]
+    assert instance(before)["version"] == "16.0.4265.3"
+    assert instance(server)["version"] == CU["version"]
+    # The package answered 3010: the server was restarted inside the window, and came back
+    # with SQL Server and the application running; the stations were not touched.
+    assert server["boot_time"] > before["boot_time"]
+    assert server["services"]["LotusPosServer"]["state"] == "running"
+    assert outcome["calls"]["lis01-srv01"]["ansible.windows.win_package"] == 1
+    assert not any("win_package" in name for name in outcome["calls"]["lis01-pos01"])
+    # The release moves SQL Server only: no backup, no application installer.
+    assert "sitekit_sql_backup" not in " ".join(outcome["calls"]["lis01-srv01"])
+
+
+def test_a_sql_server_cu_already_there_is_not_installed_again(rollout: dict[str, Any]) -> None:
+    outcome = rollout["cu_again"]
+    rc, _, output = outcome["run"]
+    assert rc == 0, output[-4000:]
+    assert site_of(outcome["status"], "LIS01")["state"] == "done"
+    calls = outcome["calls"]["lis01-srv01"]
+    assert "ansible.windows.win_package" not in calls, calls
+    assert outcome["states"]["lis01-srv01"]["boot_time"] == rollout["cu"]["states"][
+        "lis01-srv01"]["boot_time"]

@@ -21,7 +21,7 @@ from sitekit.lab.labdir import read_releases
 from sitekit.lab.shares import share_listing
 from sitekit.lab.state import seed_state
 from sitekit.site.load import load_fleet_dir
-from tests.lab.models import call
+from tests.lab.models import call, seeded
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "inventories" / "example"
@@ -162,3 +162,64 @@ def test_win_hotfix_refuses_what_the_module_refuses(patched: LabHost, args: dict
                                                      message: str) -> None:
     failed = call(patched, "ansible.windows.win_hotfix", args)
     assert failed["failed"] and failed["msg"].startswith(message), failed
+
+
+# A SQL Server cumulative update in a release: its package on the share, run unattended
+# with /Action=Patch on the site's instance (Microsoft Learn, "Installing updates from the
+# command prompt").
+CU = {"cumulative_update": "CU27", "version": "16.0.4275.1",
+      "installer": "sql-server\\2022\\updates\\SQLServer2022-KB5094000-x64.exe",
+      "sha256": "5c" * 32}
+PATCH = "/quiet /IAcceptSQLServerLicenseTerms /Action=Patch /InstanceName=SQLEXPRESS"
+
+
+@pytest.fixture
+def sql_server() -> LabHost:
+    """A server with SQL Server 2022 Express at the fleet's CU26, a release's CU27 on the share."""
+    loaded = load_fleet_dir(EXAMPLE)
+    assert loaded.fleet is not None
+    host = seeded("server", "lis01-srv01")
+    host.state["shares"] = share_listing(loaded.fleet, [{"components": {"sql_server": CU}}])
+    host.state["sql_instances"] = {"SQLEXPRESS": {"name": "SQLEXPRESS", "version": "16.0.4265.3"}}
+    return host
+
+
+def cu_args(arguments: str = PATCH) -> dict[str, Any]:
+    return {"path": f"{SHARE}\\{CU['installer']}", "arguments": arguments, "state": "present"}
+
+
+def test_a_cu_patches_the_instance_and_asks_for_a_restart(sql_server: LabHost) -> None:
+    checked = call(sql_server, "ansible.windows.win_package", cu_args(), check=True)
+    assert checked["changed"] and not checked["reboot_required"]
+    assert sql_server.state["sql_instances"]["SQLEXPRESS"]["version"] == "16.0.4265.3"
+    done = call(sql_server, "ansible.windows.win_package", cu_args())
+    # Success with a restart to do: failed is false, or ansible would fail on the rc.
+    assert done["changed"] and done["rc"] == 3010 and done["reboot_required"], done
+    assert done["failed"] is False
+    assert sql_server.state["sql_instances"]["SQLEXPRESS"]["version"] == "16.0.4275.1"
+    # Setup's "Restart computer" rule: nothing more is installed before the restart.
+    assert sql_server.state["reboot_pending"]
+    state.reboot(sql_server.state)
+    assert not sql_server.state["reboot_pending"]
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ("/IAcceptSQLServerLicenseTerms /Action=Patch /InstanceName=SQLEXPRESS", "/quiet or /qs"),
+    ("/quiet /Action=Patch /InstanceName=SQLEXPRESS", "/IAcceptSQLServerLicenseTerms"),
+    ("/quiet /IAcceptSQLServerLicenseTerms /Action=Install /InstanceName=SQLEXPRESS",
+     "/Action=Patch"),
+    ("/quiet /IAcceptSQLServerLicenseTerms /Action=Patch", "/InstanceName"),
+    ("/quiet /IAcceptSQLServerLicenseTerms /Action=Patch /InstanceName=OTHER",
+     "the instance OTHER is not installed"),
+])
+def test_a_cu_fails_as_setup_does(sql_server: LabHost, arguments: str, message: str) -> None:
+    failed = call(sql_server, "ansible.windows.win_package", cu_args(arguments))
+    assert failed["failed"] and failed["rc"] != 0 and message in failed["stdout"], failed
+    assert sql_server.state["sql_instances"]["SQLEXPRESS"]["version"] == "16.0.4265.3"
+
+
+def test_a_cu_waits_for_a_pending_restart(sql_server: LabHost) -> None:
+    sql_server.state["reboot_pending"] = True  # a Windows update staged before it
+    failed = call(sql_server, "ansible.windows.win_package", cu_args())
+    assert failed["failed"] and "Restart computer" in failed["stdout"], failed
+    assert sql_server.state["sql_instances"]["SQLEXPRESS"]["version"] == "16.0.4265.3"

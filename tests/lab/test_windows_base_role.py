@@ -101,6 +101,17 @@ def test_first_run_changes_the_hosts(runs: dict[str, Any]) -> None:
         assert audit["Process Termination"] == audit["File System"] == []
         lsa = state["registry"]["HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Lsa"]
         assert lsa["SCENoApplyLegacyAuditPolicy"]["data"] == 1
+        # The idle lock on the server only: the till and kitchen screen log on by themselves.
+        system = state["registry"].get(
+            "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System", {})
+        assert system.get("InactivityTimeoutSecs", {}).get("data") == (
+            900 if host == "lis01-srv01" else None)
+        lsa_values = {k: v["data"] for k, v in lsa.items()}
+        assert lsa_values["LmCompatibilityLevel"] == 5
+        # The built-in accounts off, the kit's own account still in (it ran the role).
+        assert state["users"]["Administrator"]["enabled"] is False
+        assert state["users"]["Guest"]["enabled"] is False
+        assert state["users"]["sitekit"]["enabled"] is True
 
 
 def test_windows_update_installs_inside_the_maintenance_window(runs: dict[str, Any]) -> None:
@@ -123,8 +134,8 @@ def test_second_run_makes_at_most_one_call_per_task(runs: dict[str, Any]) -> Non
         made = runs["second_calls"][host]
         assert sum(made.values()) == sum(ran.values()), (host, made, ran)
         # The role's remote tasks: the WinRM rule and the bootstrap's rule removed included,
-        # and the audit policy's seven.
-        assert sum(made.values()) <= 21
+        # the audit policy's seven and the built-in accounts' facts (none left to disable).
+        assert sum(made.values()) <= 23
         for module, count in made.items():
             assert count <= ran[module.removeprefix("ansible.legacy.")], (host, module, ran)
 

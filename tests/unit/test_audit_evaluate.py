@@ -101,6 +101,30 @@ DRIFTS = [
     ("small Security log", "office", "logging.security_log.maximum_size_kb", 20480, {"LOG-07"}),
     ("Security log stops when full", "cashier", "logging.security_log.mode", "retain",
      {"LOG-08"}),
+    ("server never locks", "server", "hardening.inactivity_timeout_seconds", None, {"IDL-01"}),
+    ("office locks after an hour", "office", "hardening.inactivity_timeout_seconds", 3600,
+     {"IDL-02"}),
+    ("SMB 1 server on", "server", "hardening.smb1_server", 1, {"HRD-01"}),
+    ("SMB 1 client driver", "cashier", "hardening.smb1_client_start", 3, {"HRD-02"}),
+    ("LLMNR not set", "kitchen", "hardening.llmnr", None, {"HRD-03"}),
+    ("NetBIOS resolution on", "office", "hardening.netbios", 1, {"HRD-04"}),
+    ("broadcast node", "server", "hardening.netbt_node_type", 8, {"HRD-04"}),
+    ("unsigned SMB server", "server", "hardening.smb_server_signing", 0, {"HRD-05"}),
+    ("NTLMv1 accepted", "cashier", "hardening.lm_compatibility_level", 3, {"HRD-06"}),
+    ("WDigest on", "office", "hardening.wdigest_logon_credential", 1, {"HRD-07"}),
+    ("TLS 1.0 server on", "server", "hardening.tls10_server", 1, {"HRD-08"}),
+    ("TLS 1.1 client not set", "kitchen", "hardening.tls11_client", None, {"HRD-08"}),
+    ("Remote Desktop on", "office", "hardening.rdp_deny_connections", 0, {"HRD-09"}),
+    ("Remote Desktop without NLA", "server", "hardening.rdp_nla", 0, {"HRD-10"}),
+    ("Remote Desktop never idles out", "server", "hardening.rdp_max_idle_ms", 0, {"HRD-11"}),
+    ("AutoPlay for CD drives", "cashier", "hardening.autoplay_drive_types", 0x91, {"HRD-12"}),
+    ("AutoRun commands run", "kitchen", "hardening.autorun_off", 0, {"HRD-13"}),
+    ("removable drives not scanned", "office", "hardening.removable_drive_scanning_disabled",
+     1, {"AV-07"}),
+    ("a manager's password never expires", "office", "accounts.password_never_expires",
+     ["acosta", "sitekit"], {"ACC-05"}),
+    ("Guest on", "cashier", "hardening.guest.enabled", True, {"ACC-03"}),
+    ("built-in Administrator on", "server", "hardening.administrator.enabled", True, {"ACC-04"}),
 ]
 
 
@@ -134,7 +158,7 @@ def test_an_unreachable_host_is_unknown_never_pass(
     result = Evaluator(policy, TODAY).host("BER02", unreachable("ber02-pos01", "BER02",
                                                                 "cashier"))
     assert not result.reachable
-    assert len(result.results) == 38
+    assert len(result.results) == 55
     assert {r.status for r in result.results} == {UNKNOWN}
     assert result.results[0].note.startswith("unreachable: ntlm: HTTPSConnectionPool")
 

@@ -35,10 +35,10 @@ def test_the_example_policy_loads() -> None:
     policy, problems = load_policy(POLICY, fleet_data(), ["BER02", "LIS01", "LON01"])
     assert problems == []
     assert policy is not None
-    assert policy.version == "2026.12.3"
-    assert len(policy.controls) == 49
-    assert len(policy.by_kind["server"]) == 46
-    assert len(policy.by_kind["cashier"]) == 38
+    assert policy.version == "2026.12.7"
+    assert len(policy.controls) == 68
+    assert len(policy.by_kind["server"]) == 64
+    assert len(policy.by_kind["cashier"]) == 55
     ids = [control.id for control in policy.controls]
     assert len(set(ids)) == len(ids)
     assert all(control.suggestion for control in policy.controls)
@@ -48,6 +48,10 @@ def test_the_example_policy_loads() -> None:
     assert next(c for c in policy.controls if c.id == "APP-01").expected == "8.4.2"
     # CIS numbers section 17.2 per benchmark: each control cites its own benchmark's items.
     by_id = {control.id: control for control in policy.controls}
+    # So does 2.3.7: the idle lock is 2.3.7.3 on the server, 2.3.7.4 on the office PC.
+    assert by_id["IDL-01"].cis[0].startswith("2.3.7.3 ")
+    assert by_id["IDL-02"].cis[0].endswith("(Windows 11 Enterprise v3.0.0)")
+    assert by_id["IDL-02"].cis[0].startswith("2.3.7.4 ")
     assert by_id["LOG-03"].cis[1] == ("17.2.5 (L1) Ensure 'Audit Security Group Management' is set "
                                       "to include 'Success' (Windows Server 2022 v3.0.0)")
     assert by_id["LOG-04"].cis[1].startswith("17.2.2 ")

@@ -27,7 +27,7 @@ def test_validate_lists_every_problem_at_once(fleet_copy: Path,
     assert main(["validate", str(fleet_copy)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("2 problems found in the site files:")
-    assert "lis01.yml:42: site LIS01: handhelds: the handheld segment's DHCP scope" in err
+    assert "lis01.yml:43: site LIS01: handhelds: the handheld segment's DHCP scope" in err
     assert "ber02.yml:8: site BER02: time_zone: unknown time zone 'Berlin'" in err
 
 

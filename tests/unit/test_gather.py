@@ -68,6 +68,15 @@ def test_document_of_a_reachable_host_adds_the_expected_members() -> None:
         "members": ["Administrator", "x"]}  # the registered result is left as it was
 
 
+def test_document_adds_the_recorded_never_expiring_accounts() -> None:
+    result = _result(accounts={"password_never_expires": ["pos-station", "sitekit", "temp"]})
+    doc = document(result, host="lis01-pos01", site="LIS01", kind="cashier",
+                   never_expires_allowed=["sitekit", "pos-station", "SITEKIT"], now=NOW)
+    assert problems(doc) == []
+    assert doc["facts"]["accounts"]["never_expires_allowed"] == ["sitekit", "pos-station"]
+    assert "never_expires_allowed" not in result["facts"]["accounts"]
+
+
 def test_document_of_an_unreachable_host() -> None:
     result = {"unreachable": True, "changed": False,
               "msg": "Task failed: winrm connection error:\n Connection refused"}

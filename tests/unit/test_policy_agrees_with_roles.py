@@ -8,6 +8,7 @@ import datetime as dt
 import importlib.util
 from typing import Any
 
+import jinja2
 import pytest
 import yaml
 
@@ -89,18 +90,32 @@ def _windows_base_filter() -> Any:
     return module.windows_base_policy_failures
 
 
-def _windows_base_values(**changes: Any) -> dict[str, Any]:
+def _windows_base_values(kind: str = "server", **changes: Any) -> dict[str, Any]:
     defaults = yaml.safe_load((ROOT / "roles" / "windows_base" / "defaults" / "main.yml")
                               .read_text())
     values = {name: defaults[name] for name in defaults
               if name.startswith(("windows_base_password_", "windows_base_lockout_",
                                   "windows_base_security_log_"))}
+    # The idle lock's default depends on the kind of host, as the role renders it.
+    idle = jinja2.Template(defaults["windows_base_inactivity_timeout_seconds"])
+    values["windows_base_inactivity_timeout_seconds"] = int(idle.render(sitekit_kind=kind))
     return values | changes
 
 
-@pytest.mark.parametrize("kind", ["server", "cashier"])
+@pytest.mark.parametrize("kind", ["server", "cashier", "kitchen", "office"])
 def test_windows_base_defaults_pass_the_policy(kind: str) -> None:
-    assert _windows_base_filter()(_windows_base_values(), str(EXAMPLE), kind) == []
+    assert _windows_base_filter()(_windows_base_values(kind), str(EXAMPLE), kind) == []
+
+
+@pytest.mark.parametrize(("kind", "seconds", "control"), [
+    ("server", 0, "IDL-01"), ("office", 0, "IDL-02"), ("office", 1800, "IDL-02")])
+def test_windows_base_refuses_an_idle_lock_the_audit_would_fail(kind: str, seconds: int,
+                                                                 control: str) -> None:
+    values = _windows_base_values(kind, windows_base_inactivity_timeout_seconds=seconds)
+    failures = _windows_base_filter()(values, str(EXAMPLE), kind)
+    assert len(failures) == 1
+    assert failures[0].startswith(f"windows_base_inactivity_timeout_seconds is {seconds} s, "
+                                  f"which fails {control}")
 
 
 def test_windows_base_accepts_a_lockout_until_an_administrator_unlocks() -> None:

@@ -24,6 +24,7 @@ VARIABLES = {
     "lockout_policy.duration_minutes": "windows_base_lockout_duration_minutes",
     "lockout_policy.window_minutes": "windows_base_lockout_reset_minutes",
     "logging.security_log.maximum_size_kb": "windows_base_security_log_max_kb",
+    "hardening.inactivity_timeout_seconds": "windows_base_inactivity_timeout_seconds",
 }
 
 

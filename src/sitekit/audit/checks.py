@@ -9,6 +9,7 @@ not installed); the operators say what none means for them.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator
@@ -578,6 +579,19 @@ class Check:
             self._expected_shown = f"{op.replace('_', ' ')} {value_from}"
         else:
             raise CheckError("value_from", "value_from starts with fleet. or facts.")
+
+    def with_fleet_value(self, value: Any) -> Check:
+        """A copy judging by `value` instead of the fleet file's (a site's own value).
+
+        E.g. the application version of the release the site's rollout ring is on.
+        """
+        if self.value_from is None or not self.value_from.startswith("fleet."):
+            raise CheckError("value_from", f"{self.fact} takes no value from the fleet file")
+        other = copy.copy(self)
+        other._expected = _check_value(self.op, value)
+        other._expected_shown = _expected_text(self.op, other._expected, value, self.unit,
+                                               self.where)
+        return other
 
     @property
     def expected(self) -> str:

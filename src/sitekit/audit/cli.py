@@ -14,9 +14,10 @@ import re
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from sitekit.arguments import fleet_dir
 from sitekit.audit import segmentation
@@ -77,10 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
     return out
 
 
-def main(argv: list[str], incidents: IncidentSource | None = None) -> int:
+# Per site, values replacing the fleet file's for `value_from: fleet.<key>`: given the
+# fleet directory, the fleet, every site (None when the run audits only some) and the
+# history. The command line passes the rollout's (the release each site's ring is on).
+SiteValues = Callable[[Path, Fleet, list[Site] | None, Path], Mapping[str, Mapping[str, Any]]]
+
+
+def main(argv: list[str], site_values: SiteValues | None = None,
+         incidents: IncidentSource | None = None) -> int:
     """`sitekit report ...`; the exit status. `incidents` adds the month's incidents."""
     report_parser = build_parser()
-    return run(report_parser, report_parser.parse_args(argv), incidents)
+    args = report_parser.parse_args(argv)
+    args.site_values = site_values
+    return run(report_parser, args, incidents)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -231,7 +241,8 @@ def _fresh_locked(args: argparse.Namespace, *, month: str, engineer: str, today:
     started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     run = Run(fleet.name, month, engineer, started, today.isoformat(), policy.version,
               display_path(args.facts))
-    evaluator = Evaluator(policy, today, args.validate_facts, month=month)
+    evaluator = Evaluator(policy, today, args.validate_facts, month=month,
+                          site_values=_site_values(args, fleet, every_site, history_path))
     sites = [SiteReport(result.site, result.hosts)
              for result in (evaluator.site(site, args.facts)
                             for site in fleet_sites(fleet, audited))]
@@ -309,6 +320,13 @@ def _maintenance(args: argparse.Namespace, history: History, fleet: Fleet,
             [*manual, audit_record(report, site, today,
                                    _segmentation_test(args, fleet, site.site.code, today))],
             key=lambda m: m.date)
+
+
+def _site_values(args: argparse.Namespace, fleet: Fleet, every_site: list[Site],
+                 history_path: Path) -> Mapping[str, Mapping[str, Any]] | None:
+    """The run's per-site values (SiteValues), when the command line gave a provider."""
+    provider: SiteValues | None = getattr(args, "site_values", None)
+    return provider(args.fleet, fleet, every_site or None, history_path) if provider else None
 
 
 def _record(path: Path, report: Report, before_commit: Callable[[], None]) -> None:

@@ -10,6 +10,7 @@ the note says which waiver expired.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -74,8 +75,12 @@ class Evaluator:
     """A policy ready to judge hosts on a given day (the day waivers are checked against)."""
 
     def __init__(self, policy: Policy, today: dt.date, validate: bool = False,
-                 month: str | None = None, now: dt.datetime | None = None) -> None:
+                 month: str | None = None, now: dt.datetime | None = None, *,
+                 site_values: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.policy = policy
+        # Per site, values that replace the fleet file's for `value_from: fleet.<key>`
+        # (the application version of the release the site's rollout ring is on).
+        self.site_values = site_values or {}
         self.today = today
         self.validate = validate  # check every facts document against the whole schema
         # The month judged (default: today's): facts gathered outside its run window are
@@ -134,8 +139,12 @@ class Evaluator:
             at = None
         data = document["facts"]
         results = []
+        own = self.site_values.get(site, {})
         for control in self.policy.by_kind[kind]:
-            status, observed, expected, note = control.check.evaluate(data, at)
+            check = control.check
+            if check.value_from is not None and check.value_from in own:
+                check = check.with_fleet_value(own[check.value_from])
+            status, observed, expected, note = check.evaluate(data, at)
             if status == FAIL and control.id in self._waivers:
                 status, note = self._waive(control, site, host, kind, note)
             results.append(Result(control.id, status, observed, expected, note))

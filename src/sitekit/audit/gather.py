@@ -68,6 +68,7 @@ def document(result: Mapping[str, Any], *, host: str, site: str, kind: str,
              built_in: Mapping[str, Iterable[str]] | None = None,
              backup_schedule: Mapping[str, str] | None = None,
              planned_network: Mapping[str, Any] | None = None,
+             never_expires_allowed: Iterable[str] = (),
              now: dt.datetime | None = None) -> dict[str, Any]:
     """The facts document of one host from its registered sitekit_facts result.
 
@@ -75,8 +76,10 @@ def document(result: Mapping[str, Any], *, host: str, site: str, kind: str,
     error, no facts. Otherwise the facts, each local group with the members the plan
     expects, the days db_backup runs on the host (`backup_schedule`, beside its backups:
     BAK-01 judges them by it), what the plan says of its network (`planned_network`:
-    address, segment subnet, inbound flows; NET-01 and NET-02 judge the network facts by it)
-    and the subsets that could not be read named in `error`.
+    address, segment subnet, inbound flows; NET-01 and NET-02 judge the network facts by it),
+    the accounts whose password may never expire (`never_expires_allowed`, the recorded
+    exceptions: ACC-05 judges the accounts facts by them) and the subsets that could not be
+    read named in `error`.
     """
     gathered = timestamps.text(now or dt.datetime.now(dt.UTC))
     out: dict[str, Any] = {"format": FORMAT, "host": host, "site": site, "kind": kind,
@@ -101,6 +104,9 @@ def document(result: Mapping[str, Any], *, host: str, site: str, kind: str,
             "inbound": [{"port": int(entry["port"]),
                          "sources": [str(cidr) for cidr in entry["sources"]]}
                         for entry in planned_network.get("inbound") or []]}
+    if isinstance(facts.get("accounts"), Mapping):
+        facts["accounts"] = dict(facts["accounts"]) | {
+            "never_expires_allowed": _unique(str(name) for name in never_expires_allowed)}
     out["facts"] = facts
     out["gathered_at"] = str(result.get("gathered_at") or gathered)
     unavailable = result.get("unavailable") or {}

@@ -8,6 +8,7 @@ fresh evaluation or read back from the history, and the two render alike.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from functools import cached_property
@@ -261,6 +262,26 @@ class Report:
                 for name, (counts, sites) in ordered]
 
     @cached_property
+    def versions_by_ring(self) -> list[tuple[str, dict[str, int]]]:
+        """Per rollout ring, how many hosts run each application version (the spread).
+
+        Read from the application area's results that observed a version (APP-01 in the
+        example policy: the application at the version of its ring's release); hosts
+        without facts are counted as "unknown".
+        """
+        areas = {control.id for control in self.controls if control.area == "application"}
+        rings: dict[int, dict[str, int]] = {}
+        for site in self.sites:
+            spread = rings.setdefault(site.site.ring, {})
+            for host in site.hosts:
+                seen = next((r.observed for r in host.results if r.control in areas
+                             and _VERSION.match(r.observed)), None)
+                key = seen if host.reachable and seen else "unknown"
+                spread[key] = spread.get(key, 0) + 1
+        return [(f"ring {ring}", dict(sorted(spread.items(), key=lambda item: _order(item[0]))))
+                for ring, spread in sorted(rings.items())]
+
+    @cached_property
     def by_city(self) -> list[Group]:
         """Counts per city."""
         return self._grouped("city")
@@ -269,6 +290,16 @@ class Report:
     def by_ring(self) -> list[Group]:
         """Counts per rollout ring."""
         return self._grouped("ring")
+
+
+_VERSION = re.compile(r"^\d+(\.\d+)+$")
+
+
+def _order(version: str) -> tuple[int, ...]:
+    """Versions newest first, "unknown" last."""
+    if not _VERSION.match(version):
+        return (1,)
+    return (0, *(-int(part) for part in version.split(".")))
 
 
 # What the inspection report says about a site.

@@ -81,7 +81,7 @@ def share_listing(fleet: Fleet, releases: Iterable[dict[str, Any]] = ()
 
 
 def _release_entries(fleet: Fleet, release: dict[str, Any]) -> list[dict[str, Any]]:
-    """A release's Windows updates (.msu) and application installers, as the fleet's are listed.
+    """A release's Windows updates (.msu), SQL Server CU and application installers.
 
     Each is a major upgrade of its kind: its MSI removes the fleet's product of the same
     kind (the same UpgradeCode, another ProductCode), as Windows Installer's major
@@ -92,6 +92,13 @@ def _release_entries(fleet: Fleet, release: dict[str, Any]) -> list[dict[str, An
                 "kb": update["kb"], "sha256": update["sha256"], "product_id": None}
                for update in release.get("components", {}).get("windows_updates", {}).get(
                    "kbs", [])]
+    sql = release.get("components", {}).get("sql_server")
+    if sql:  # a CU's own package, run with /Action=Patch (sqlserver.patch_instance)
+        updates.append({"package": "sql_server_cu", "installer": sql["installer"],
+                        "name": f"{fleet.software['sql_server']['name']} "
+                                f"{sql['cumulative_update']}",
+                        "version": sql["version"], "cumulative_update": sql["cumulative_update"],
+                        "sha256": sql["sha256"], "product_id": None})
     application = release.get("components", {}).get("application")
     if not application:
         return updates

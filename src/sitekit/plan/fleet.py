@@ -36,15 +36,16 @@ class FleetPlan:
 
 
 def plan_fleet_dir(path: Path, only: Iterable[str] = (),
-                   today: dt.date | None = None) -> FleetPlan:
+                   today: dt.date | None = None, *, cached: bool = False) -> FleetPlan:
     """Load, validate and plan a fleet directory; never raises on bad input.
 
     With `only`, just those site codes are planned, but the cross-site checks still see
-    every site file, so a subset never hides a clash.
+    every site file, so a subset never hides a clash. With `cached`, site files checked
+    before are taken from the site cache (see load_fleet_dir).
     """
     today = today or planning_date()
     with collector_paused():
-        return _plan_fleet_dir(path, only, today)
+        return _plan_fleet_dir(path, only, today, cached)
 
 
 @contextmanager
@@ -62,8 +63,9 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _plan_fleet_dir(path: Path, only: Iterable[str], today: dt.date) -> FleetPlan:
-    loaded = load_fleet_dir(path)
+def _plan_fleet_dir(path: Path, only: Iterable[str], today: dt.date,
+                    cached: bool) -> FleetPlan:
+    loaded = load_fleet_dir(path, cached=cached)
     plan = FleetPlan(loaded.fleet, problems=loaded.problems)
     if loaded.fleet is None:
         return plan

@@ -15,6 +15,7 @@ from functools import cache
 from itertools import pairwise
 
 from netaddr import EUI, AddrFormatError, IPAddress, IPNetwork, mac_unix_expanded
+from netaddr.strategy.ipv4 import int_to_str
 
 from sitekit.problems import Problem
 from sitekit.site.model import BLOCK_NAMES, Block, Fleet, Site, dotted
@@ -80,7 +81,8 @@ def _netmask(prefix: int) -> str:
 
 def _ip(value: int) -> str:
     """An address inside a site subnet, as text."""
-    return str(IPAddress(value, 4))
+    # netaddr's own formatting, without an IPAddress object per address (100,000 a fleet).
+    return int_to_str(value)
 
 
 def site_subnet(site: Site, fleet: Fleet, problems: list[Problem]) -> IPNetwork | None:
@@ -136,8 +138,10 @@ def plan_network(site: Site, fleet: Fleet, problems: list[Problem]) -> NetworkPl
     segments, subnet_of = _plan_segments(site, fleet, subnet, gateway,
                                          blocks=blocks, problems=problems)
     moved_to = {block: name for name, block in SEGMENT_BLOCKS.items()}
-    addresses = _addresses(site, subnet_of, blocks, problems)
-    devices = _devices(site, subnet_of, blocks, problems)
+    # Each block's first address as a plain int: IPNetwork.first is a property that builds.
+    first_of = {name: sub.first for name, sub in subnet_of.items()}
+    addresses = _addresses(site, first_of, blocks, problems)
+    devices = _devices(site, first_of, blocks, problems)
     _check_dhcp(site, fleet, subnet, blocks, problems)
     if len(problems) > before or gateway is None:
         return None
@@ -152,8 +156,7 @@ def plan_network(site: Site, fleet: Fleet, problems: list[Problem]) -> NetworkPl
         gateway=gateway,
         broadcast=_ip(subnet.last),
         blocks={
-            name: Range(_ip(subnet_of[name].first + b.offset),
-                        _ip(subnet_of[name].first + b.last), b.size)
+            name: Range(_ip(first_of[name] + b.offset), _ip(first_of[name] + b.last), b.size)
             for name, b in blocks.items()
         },
         dns_servers=dns,
@@ -383,19 +386,19 @@ def _gateway(site: Site, subnet: IPNetwork, blocks: dict[str, Block],
     return _ip(subnet.first + offset)
 
 
-def _item_address(site: Site, subnet: IPNetwork, block_name: str, block: Block, *, number: int,
+def _item_address(site: Site, first: int, block_name: str, block: Block, *, number: int,
                   path: tuple[str | int, ...], what: str, problems: list[Problem]) -> str | None:
     if number > block.size:
         problems.append(site.problem(
             (*path, "number"),
             f"number {number} does not fit the {block_name} block ({block.size} addresses, "
-            f"{_ip(subnet.first + block.offset)}-{_ip(subnet.first + block.last)}) "
+            f"{_ip(first + block.offset)}-{_ip(first + block.last)}) "
             f"for {what}: use 1-{block.size}, or enlarge network.blocks.{block_name}"))
         return None
-    return _ip(subnet.first + block.offset + number - 1)
+    return _ip(first + block.offset + number - 1)
 
 
-def _addresses(site: Site, subnet_of: dict[str, IPNetwork], blocks: dict[str, Block],
+def _addresses(site: Site, first_of: dict[str, int], blocks: dict[str, Block],
                problems: list[Problem]) -> dict[tuple[str, int], str]:
     """Addresses of stations and printers by (block, number); duplicates are problems."""
     addresses: dict[tuple[str, int], str] = {}
@@ -411,7 +414,7 @@ def _addresses(site: Site, subnet_of: dict[str, IPNetwork], blocks: dict[str, Bl
                 f"{dotted(seen[key])}; every one needs its own number"))
             continue
         seen[key] = path
-        address = _item_address(site, subnet_of[block_name], block_name, blocks[block_name],
+        address = _item_address(site, first_of[block_name], block_name, blocks[block_name],
                                 number=number,
                                 path=path, what=what, problems=problems)
         if address is not None:
@@ -419,7 +422,7 @@ def _addresses(site: Site, subnet_of: dict[str, IPNetwork], blocks: dict[str, Bl
     return addresses
 
 
-def _devices(site: Site, subnet_of: dict[str, IPNetwork], blocks: dict[str, Block],
+def _devices(site: Site, first_of: dict[str, int], blocks: dict[str, Block],
              problems: list[Problem]) -> tuple[tuple[str, str, str, str], ...]:
     """Infrastructure devices and DHCP reservations at their fixed numbers."""
     planned = []
@@ -437,7 +440,7 @@ def _devices(site: Site, subnet_of: dict[str, IPNetwork], blocks: dict[str, Bloc
             problems.append(site.problem((*device.path, "name"),
                                          f"name {device.name} is used twice; names must differ"))
         names.add(device.name)
-        address = _item_address(site, subnet_of[device.block], device.block,
+        address = _item_address(site, first_of[device.block], device.block,
                                 blocks[device.block],
                                 number=device.number, path=device.path, what=device.name,
                                 problems=problems)

@@ -114,8 +114,26 @@ def _clock(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
+# Schedules already planned without a problem, by what they follow from: a chain's sites
+# mostly share their hours and zone, and a Schedule is immutable.
+_planned: dict[tuple[object, ...], Schedule] = {}
+
+
 def plan_schedule(site: Site, fleet: Fleet, problems: list[Problem]) -> Schedule | None:
     """Time zones and maintenance windows; None (with problems) when they can't be planned."""
+    key = (site.time_zone, tuple(site.opening_hours.items()), site.maintenance_window,
+           tuple(fleet.maintenance.items()))
+    found = _planned.get(key)
+    if found is not None:
+        return found
+    before = len(problems)
+    schedule = _plan_schedule(site, fleet, problems)
+    if schedule is not None and len(problems) == before:
+        _planned[key] = schedule
+    return schedule
+
+
+def _plan_schedule(site: Site, fleet: Fleet, problems: list[Problem]) -> Schedule | None:
     windows_zone = _windows_zone(site, problems)
     opening = _opening_intervals(site, problems)
     if windows_zone is None or opening is None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 
 from sitekit.inventory import host_vars, kind_vars, site_vars
 from sitekit.plan.fleet import FleetPlan
@@ -32,8 +34,9 @@ def rows(site_plan: SitePlan) -> Iterator[tuple[str, str, str, str, str, str]]:
         yield site.code, name, address, kind, location, groups
 
 
-def _key(address: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in address.split("."))
+def _key(address: str) -> bytes:
+    # The address's four bytes sort as the addresses do (the planner wrote every one).
+    return socket.inet_aton(address)
 
 
 def render_csv(plan: FleetPlan) -> str:
@@ -90,6 +93,8 @@ def render_json(plan: FleetPlan) -> str:
     sites = {}
     for site_plan in plan.sites:
         network = site_plan.network
+        terminals = {d.name: d.card_terminal for d in site_plan.site.devices
+                     if d.card_terminal is not None}
         sites[site_plan.site.code] = {
             "vars": site_vars(site_plan),
             "kinds": {kind: kind_vars(site_plan, kind)
@@ -99,7 +104,9 @@ def render_json(plan: FleetPlan) -> str:
             "addresses": {
                 "blocks": {name: {"first": r.first, "last": r.last, "size": r.size}
                            for name, r in network.blocks.items()},
-                "devices": [{"block": b, "name": n, "mac": m or None, "address": a}
+                "devices": [{"block": b, "name": n, "mac": m or None, "address": a,
+                             **({"card_terminal": asdict(terminals[n])} if n in terminals
+                                else {})}
                             for b, n, m, a in network.devices],
                 "printers": [{"name": p.name, "kind": p.kind, "address": p.address,
                               "location": p.location, "station": p.station,
@@ -114,6 +121,7 @@ VLAN_COLUMNS = ("site", "segment", "vlan", "subnet", "netmask", "gateway", "card
                 "purpose")
 DHCP_COLUMNS = ("site", "segment", "vlan", "kind", "name", "first", "last", "mac", "gateway",
                 "dns_servers")
+TERMINAL_COLUMNS = ("site", "name", "make", "model", "serial", "location", "mac", "address")
 FLOW_COLUMNS = ("site", "flow", "action", "protocol", "port", "source", "source_address",
                 "target", "target_address")
 
@@ -161,6 +169,21 @@ def flow_rows(site_plan: SitePlan) -> Iterator[tuple[object, ...]]:
     yield code, "default", "deny", "any", "any", "any", "any", "any", "any"
 
 
+def terminal_rows(site_plan: SitePlan) -> Iterator[tuple[object, ...]]:
+    """Each payment terminal with its make, model, serial, place and address."""
+    addresses = {name: (mac, address) for _, name, mac, address in site_plan.network.devices}
+    for device in site_plan.site.devices:
+        if device.card_terminal is not None and device.name in addresses:
+            terminal = device.card_terminal
+            yield (site_plan.site.code, device.name, terminal.make, terminal.model,
+                   terminal.serial, device.location, *addresses[device.name])
+
+
+def render_terminals_csv(plan: FleetPlan) -> str:
+    """The list of payment terminals (POI devices) that PCI DSS 9.5.1.1 asks to keep."""
+    return _csv(TERMINAL_COLUMNS, (r for s in plan.sites for r in terminal_rows(s)))
+
+
 def render_vlans_csv(plan: FleetPlan) -> str:
     """The VLAN table: one row per site and segment."""
     return _csv(VLAN_COLUMNS, (r for s in plan.sites for r in vlan_rows(s)))
@@ -194,6 +217,16 @@ def render_network_json(plan: FleetPlan) -> str:
     return json.dumps({"sites": sites}) + "\n"
 
 
+def _diagram(name: str) -> Callable[[FleetPlan], str]:
+    """A scope diagram's renderer, imported when used: the other formats need no graphviz."""
+    def render(plan: FleetPlan) -> str:
+        from sitekit.render import diagrams  # noqa: PLC0415
+
+        renderer: Callable[[FleetPlan], str] = getattr(diagrams, name)
+        return renderer(plan)
+    return render
+
+
 RENDERERS: dict[str, Callable[[FleetPlan], str]] = {
     "table": render_table,
     "csv": render_csv,
@@ -202,4 +235,7 @@ RENDERERS: dict[str, Callable[[FleetPlan], str]] = {
     "dhcp-csv": render_dhcp_csv,
     "flows-csv": render_flows_csv,
     "network-json": render_network_json,
+    "terminals-csv": render_terminals_csv,
+    "network-dot": _diagram("render_network_dot"),
+    "dataflow-dot": _diagram("render_dataflow_dot"),
 }

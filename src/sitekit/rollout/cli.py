@@ -4,6 +4,7 @@ sitekit rollout plan FLEET --release ID [--format table|json]
 sitekit rollout status FLEET --release ID [--format table|json] [--history FILE]
 sitekit rollout approve|pause|resume|halt FLEET --release ID [--ring N] --engineer NAME
     --reason TEXT [--history FILE]
+sitekit rollout rings FLEET [--format table|json] [--history FILE]
 """
 
 from __future__ import annotations
@@ -59,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--format", choices=(*FORMATS, "html"), default="table",
                         help="html: one page with the progress drawn")
     history(status)
+    rings = commands.add_parser(
+        "rings", help="which release each ring (and each site) is on now",
+        description="Which release each ring is on (complete in it), and each site: what "
+                    "`sitekit report` judges the application by.")
+    rings.add_argument("fleet", type=fleet_dir, help="fleet directory, e.g. inventories/example")
+    rings.add_argument("--format", choices=FORMATS, default="table")
+    history(rings)
     for action, text in (("approve", "approve a ring that the policy says needs approval"),
                          ("pause", "stop a ring (or, without --ring, the release) for now"),
                          ("resume", "lift a pause or a halt (a ring's, or the release's)"),
@@ -87,6 +95,8 @@ def main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     with collector_paused():
+        if args.action == "rings":
+            return _rings(args.fleet, args.history, args.format)
         loaded = _load(args.fleet, args.release)
         if loaded is None:
             return 1
@@ -98,8 +108,42 @@ def main(argv: list[str]) -> int:
         return _decide(parser, args, loaded, history_path)
 
 
+def _rings(fleet_path: Path, history: Path | None, form: str) -> int:
+    """`sitekit rollout rings`: the release each ring and each site is on."""
+    import json  # noqa: PLC0415
+
+    from sitekit.audit.history import HistoryError  # noqa: PLC0415
+    from sitekit.rollout.rings import ring_releases  # noqa: PLC0415
+
+    found = load_fleet_dir(fleet_path)
+    if found.fleet is None or found.problems:
+        print(ProblemsFound(found.problems).report(), file=sys.stderr)
+        return 1
+    history_path = history or Path("reports") / found.fleet.name / "history.sqlite"
+    try:
+        on = ring_releases(fleet_path, found.fleet, found.sites, history_path, planning_now())
+    except HistoryError as error:
+        print(error, file=sys.stderr)
+        return 1
+    pinned = "the fleet's pin"
+    if form == "json":
+        sys.stdout.write(json.dumps({
+            "rings": [{"ring": ring, "release": r.release or None, "version": r.version}
+                      for ring, r in sorted(on.rings.items())],
+            "sites": [{"site": code, "release": r.release or None, "version": r.version}
+                      for code, r in sorted(on.sites.items())]}, indent=2) + "\n")
+        return 0
+    for ring, release in sorted(on.rings.items()):
+        print(f"ring {ring}: {release.version} ({release.release or pinned})")
+    ahead = {code: r for code, r in sorted(on.sites.items())
+             if r != on.rings[next(s.rollout_ring for s in found.sites if s.code == code)]}
+    for code, release in ahead.items():
+        print(f"  {code}: {release.version} ({release.release or pinned}), ahead of its ring")
+    return 0
+
+
 def _load(fleet: Path, release_id: str) -> Loaded | None:
-    found = load_fleet_dir(fleet)
+    found = load_fleet_dir(fleet, cached=True)
     problems = found.problems
     release = None
     if found.fleet is not None and not problems:

@@ -99,8 +99,13 @@ def release_schema() -> dict[str, Any]:
 
 
 @cache
+def _fast_validator() -> Any:
+    return schema.fast_validator(release_schema())
+
+
+@cache
 def _validator() -> Any:
-    import jsonschema  # noqa: PLC0415 - only a release command needs it
+    import jsonschema  # noqa: PLC0415 - only to explain a release's errors: slow to import
 
     cls = jsonschema.validators.validator_for(release_schema())
     return cls(release_schema())
@@ -126,7 +131,7 @@ def load_release(fleet_dir: Path, release_id: str, fleet: Fleet,
     if data is None:
         return None, problems
     problems = [Problem(shown, strict_yaml.line_of(data, p), WHOLE_FILE, dotted(p), message)
-                for p, message in schema.explained(_validator(), data)]
+                for p, message in schema.validated(_fast_validator(), _validator, data)]
     if problems:
         return None, problems
     release = _build(shown, data["release"])

@@ -230,6 +230,12 @@ class RolloutHistory:
         return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'rollout_sites'"
                                ).fetchone() is not None
 
+    def any_recorded(self) -> bool:
+        """Whether any site of the fleet has a state in any release."""
+        return self._has_tables() and self.db.execute(
+            "SELECT 1 FROM rollout_sites WHERE fleet = ? LIMIT 1", (self.fleet,)
+        ).fetchone() is not None
+
     def sites(self, release: str) -> dict[str, SiteState]:
         """The recorded state of each site that has one."""
         if not self._has_tables():

@@ -116,6 +116,17 @@ class Device:
     location: str
     mac: str | None
     path: Path_
+    # A payment terminal's make, model and serial (PCI DSS 9.5.1.1), when it is one.
+    card_terminal: CardTerminal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CardTerminal:
+    """A payment terminal (POI device) as PCI DSS 9.5.1.1 lists it."""
+
+    make: str
+    model: str
+    serial: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,7 +332,9 @@ class Site:
             guest_addresses=network.get("guest_addresses"),
             devices=tuple(
                 Device(block, item["number"], item["name"], item.get("location", ""),
-                       item.get("mac"), ("network", key, i))
+                       item.get("mac"), ("network", key, i),
+                       CardTerminal(**item["card_terminal"]) if "card_terminal" in item
+                       else None)
                 for key, block in (("infrastructure", "infrastructure"),
                                    ("reservations", "reserved"))
                 for i, item in enumerate(network.get(key, ()))

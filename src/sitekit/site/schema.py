@@ -6,7 +6,7 @@ import difflib
 import json
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -72,19 +72,33 @@ def _validator(name: str) -> Any:
 
 def errors(name: str, data: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """Each schema error in `data` as (path, message saying what to change)."""
+    return validated(_fast_validator(name), lambda: _validator(name), data)
+
+
+def fast_validator(document: dict[str, Any]) -> Any:
+    """A compiled validator of a schema without references (jsonschema-rs)."""
+    return jsonschema_rs.validator_for(document)
+
+
+def validated(fast: Any, explaining: Callable[[], Any],
+              data: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Each error in `data` as (path, what to change), the valid case settled by `fast`.
+
+    `fast` is a compiled validator (jsonschema-rs); `explaining()` makes jsonschema's, which
+    words the errors, only when there are any (jsonschema is slow to import).
+    """
     # The compiled validator settles the common case, a valid file, in microseconds; a
     # Coerced scalar is no JSON value, so such a document always takes the explaining path.
     coerced = getattr(data, "coerced", False)
-    if not coerced and _fast_validator(name).is_valid(data):
+    if not coerced and fast.is_valid(data):
         return
     found = False
-    for error in _validator(name).iter_errors(data):
-        for leaf in _leaves(error):
-            found = True
-            yield tuple(leaf.absolute_path), _explain(leaf)
+    for path, message in explained(explaining(), data):
+        found = True
+        yield path, message
     if not found and not coerced:
         # The two validators disagree: never let a file pass that one of them refused.
-        for fast_error in _fast_validator(name).iter_errors(data):
+        for fast_error in fast.iter_errors(data):
             yield tuple(fast_error.instance_path), fast_error.message
 
 

@@ -10,13 +10,44 @@ mapping and list remembers the line of each entry so errors can point at it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
 import yaml
 from yaml.constructor import SafeConstructor
 
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MEMO_LIMIT = 100_000
+
+
+class _SafeLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """PyYAML's safe loader (libyaml's C parser where present), its scalars' tags memoised.
+
+    The composer asks the Python resolver for the tag of every scalar, and that was a third
+    of composing a site file. A plain scalar's tag depends only on its text and quoting
+    (the safe loader has no path resolvers), and site files repeat the same keys and values.
+    """
+
+    _tags: dict[tuple[str, tuple[bool, bool]], str] = {}  # noqa: RUF012 - a shared memo
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            if len(self._tags) > _MEMO_LIMIT:
+                self._tags.clear()
+            tag = self._tags[key] = super().resolve(kind, value, implicit)
+        return tag
+
+    # No path resolvers: what these would check for, on every node, is never there.
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
 
 # The only spellings that mean what a reader expects.
 _PLAIN_BOOL = frozenset({"true", "false"})
@@ -61,6 +92,9 @@ class Mapping(dict[str, Any]):
     lines: dict[str, int]
     # Set on a document's root when any scalar in it was Coerced.
     coerced: bool = False
+    # Set on a document's root taken from a cache (no lines): parses the file again, for
+    # the lines of a problem found later.
+    reread: Callable[[], Any] | None = None
 
 
 class Sequence(list[Any]):
@@ -186,7 +220,8 @@ def plain(data: Any) -> Any:
 def line_of(data: Any, path: tuple[str | int, ...]) -> int | None:
     """The line of the deepest entry along `path` that has one."""
     line = None
-    node = data
+    reread = getattr(data, "reread", None)
+    node = reread() if reread is not None else data
     for part in path:
         if isinstance(node, Mapping) and isinstance(part, str) and part in node:
             line = node.lines.get(part, line)

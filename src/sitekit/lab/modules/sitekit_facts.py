@@ -39,7 +39,7 @@ from sitekit.plan.schedule import weekday_names
 
 SUBSETS = ("os", "updates", "application", "sql_server", "defender", "backups", "disks",
            "sql_files", "services", "local_groups", "password_policy", "lockout_policy",
-           "winrm", "firewall", "network", "clock", "autologon", "logging")
+           "winrm", "firewall", "network", "clock", "autologon", "logging", "hardening", "accounts")
 _DOTTED = re.compile(r"^\d+(?:\.\d+)*")
 _WINLOGON = "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon"
 _WSMAN = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WSMAN\\Service"
@@ -49,6 +49,44 @@ _EVENTLOG_POLICY = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\EventLog\\Sec
 _EVENTLOG = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\EventLog\\Security"
 # The Security log of a fresh install: 20,480 KB, overwriting the oldest events as needed.
 _SECURITY_LOG_KB = 20480
+# The security options the hardening subset reads, as the .ps1's table names them: the
+# registry value each is (its data as an integer, None when not set).
+_POLICIES = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies"
+_SERVICES = "HKLM:\\SYSTEM\\CurrentControlSet\\Services"
+_DNS_CLIENT = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\DNSClient"
+_SCHANNEL = "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols"
+_RDP = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
+HARDENING_VALUES: dict[str, tuple[str, str]] = {
+    "inactivity_timeout_seconds": (f"{_POLICIES}\\System", "InactivityTimeoutSecs"),
+    "smb1_server": (f"{_SERVICES}\\LanmanServer\\Parameters", "SMB1"),
+    "smb1_client_start": (f"{_SERVICES}\\mrxsmb10", "Start"),
+    "smb_server_signing": (f"{_SERVICES}\\LanmanServer\\Parameters", "RequireSecuritySignature"),
+    "smb_client_signing": (f"{_SERVICES}\\LanmanWorkstation\\Parameters",
+                           "RequireSecuritySignature"),
+    "llmnr": (_DNS_CLIENT, "EnableMulticast"),
+    "netbios": (_DNS_CLIENT, "EnableNetbios"),
+    "netbt_node_type": (f"{_SERVICES}\\NetBT\\Parameters", "NodeType"),
+    "lm_compatibility_level": (_LSA, "LmCompatibilityLevel"),
+    "wdigest_logon_credential": (
+        "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\WDigest",
+        "UseLogonCredential"),
+    "tls10_server": (f"{_SCHANNEL}\\TLS 1.0\\Server", "Enabled"),
+    "tls10_client": (f"{_SCHANNEL}\\TLS 1.0\\Client", "Enabled"),
+    "tls11_server": (f"{_SCHANNEL}\\TLS 1.1\\Server", "Enabled"),
+    "tls11_client": (f"{_SCHANNEL}\\TLS 1.1\\Client", "Enabled"),
+    "rdp_deny_connections": (_RDP, "fDenyTSConnections"),
+    "rdp_nla": (_RDP, "UserAuthentication"),
+    "rdp_max_idle_ms": (_RDP, "MaxIdleTime"),
+    "autoplay_drive_types": (f"{_POLICIES}\\Explorer", "NoDriveTypeAutoRun"),
+    "autorun_off": (f"{_POLICIES}\\Explorer", "NoAutorun"),
+    "autoplay_non_volume_off": ("HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\Explorer",
+                                "NoAutoplayfornonVolume"),
+    "removable_drive_scanning_disabled": (
+        "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows Defender\\Scan",
+        "DisableRemovableDriveScanning"),
+}
+# The built-in accounts the hardening subset names, by the RID that ends their SID.
+_BUILTIN_ACCOUNTS = {"administrator": "-500", "guest": "-501"}
 _W32TIME = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\W32Time\\Parameters"
 # What the WinRM bootstrap leaves: one HTTPS listener on every address.
 BOOTSTRAP_LISTENERS = ({"transport": "HTTPS", "port": 5986, "address": "*"},)
@@ -486,6 +524,28 @@ def _logging(ctx: _Host) -> dict[str, Any]:
             "security_log": {"maximum_size_kb": int(size), "mode": mode}}
 
 
+def _hardening(ctx: _Host) -> dict[str, Any]:
+    """Each security option's registry data (Get-ItemProperty), None when it is not set."""
+    out: dict[str, Any] = {}
+    for fact, (key, name) in HARDENING_VALUES.items():
+        data = _value(ctx.state, key, name)
+        out[fact] = None if data is None else int(data)
+    # Get-LocalUser by SID: the built-in accounts' names are localised and may be renamed.
+    for fact, rid in _BUILTIN_ACCOUNTS.items():
+        found = next((name for name, user in ctx.state["users"].items()
+                      if user["sid"].endswith(rid)), None)
+        out[fact] = None if found is None else {
+            "name": found, "enabled": bool(ctx.state["users"][found]["enabled"])}
+    return out
+
+
+def _accounts(ctx: _Host) -> dict[str, Any]:
+    """Win32_UserAccount: the enabled local accounts whose password never expires (the flag)."""
+    return {"password_never_expires": sorted(
+        name for name, user in ctx.state["users"].items()
+        if user["enabled"] and user["password_never_expires"])}
+
+
 def _scans_since(preferences: dict[str, Any], tz: Any, since: dt.datetime,
                  now: dt.datetime) -> dict[str, dt.datetime | None]:
     """The end of the last quick and full scan Defender's schedule ran in (since, now].
@@ -550,7 +610,7 @@ READERS: dict[str, Callable[[_Host], Any]] = {
     "services": _services, "local_groups": _local_groups,
     "password_policy": _password_policy, "lockout_policy": _lockout_policy, "winrm": _winrm,
     "firewall": _firewall, "network": _network, "clock": _clock, "autologon": _autologon,
-    "logging": _logging,
+    "logging": _logging, "hardening": _hardening, "accounts": _accounts,
 }
 
 

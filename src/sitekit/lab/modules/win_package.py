@@ -17,7 +17,7 @@ import ntpath
 import re
 from typing import Any
 
-from sitekit.lab import faults, filesystem, installers, shares
+from sitekit.lab import faults, filesystem, installers, shares, sqlserver
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleCrashError, ModuleFailedError, register
 from sitekit.lab.state import find, host_state
@@ -35,6 +35,8 @@ def win_package(host: LabHost, args: dict[str, Any], check_mode: bool,
     packages = state["packages"]
     if not args["product_id"] and args["creates_service"] and args["state"] != "absent":
         return _install_by_service(host, args, check_mode)
+    if not args["product_id"] and not args["creates_path"] and args["state"] != "absent":
+        return _run_update(host, args, check_mode)
     if not args["product_id"]:
         raise ModuleFailedError("the sitekit lab models win_package with product_id only"
                                 " (or, to install, creates_service)")
@@ -168,6 +170,33 @@ def _install_by_service(host: LabHost, args: dict[str, Any], check_mode: bool) -
                                 if path else "path must be set when state=present")
     installers.run_setup(host, found, args["arguments"], check_mode)
     return result | {"changed": True, "rc": 0}
+
+
+def _run_update(host: LabHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    """An executable with no product code nor creates_*: win_package always runs it.
+
+    The registry provider finds nothing installed without an Id (win_package.ps1), so the
+    package runs every time: the caller decides whether it is needed. Only a SQL Server CU
+    from the share is modelled; rc 3010 is success with reboot_required, as Invoke-Executable.
+    win_package.ps1 (Invoke-Executable) is the source of each answer.
+    """
+    path = args["path"] or ""
+    found = shares.installer(host_state(host), path) if shares.is_unc(path) else None
+    if found is None:
+        if check_mode and _unreachable_share(host_state(host), path):
+            return {"changed": True, "rc": 0, "reboot_required": False}
+        raise ModuleFailedError(f"the file at the path '{path}' cannot be reached"
+                                if path else "path must be set when state=present")
+    if found.get("package") != "sql_server_cu":
+        raise ModuleFailedError("the sitekit lab models win_package without product_id only"
+                                " for a SQL Server cumulative update on the share")
+    rc = sqlserver.patch_instance(host, found, args["arguments"], check_mode)
+    if check_mode:  # the package is not run
+        return {"changed": True, "rc": 0, "reboot_required": False}
+    # Invoke-Executable sets failed=false for an expected rc: ansible would otherwise take
+    # any rc but 0 for a failure (TaskExecutor), 3010 included.
+    return {"changed": True, "rc": rc, "failed": False,
+            "reboot_required": rc == sqlserver.RESTART_REQUIRED}
 
 
 def _unreachable_share(state: dict[str, Any], path: str | None) -> bool:
