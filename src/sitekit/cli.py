@@ -98,10 +98,13 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912 - a branch 
             return lab_cli.main([*unparsed, *args.lab_args])
         if args.command == "report":
             from sitekit.audit import cli as audit_cli  # noqa: PLC0415
+            from sitekit.incident.monthly import month_incidents  # noqa: PLC0415
             from sitekit.rollout.rings import audit_values  # noqa: PLC0415
 
-            # The audit judges each site's application by its rollout ring's release.
-            return audit_cli.main([*unparsed, *args.report_args], site_values=audit_values)
+            # The audit judges each site's application by its rollout ring's release; the
+            # month's incidents sit above the audit: both handed in, not imported by it.
+            return audit_cli.main([*unparsed, *args.report_args], site_values=audit_values,
+                                  incidents=month_incidents)
         if args.command == "maintenance":
             from sitekit.audit import maintenance  # noqa: PLC0415
 

@@ -1,9 +1,10 @@
-"""A real Prometheus (Debian's package) on loopback, run against a config directory.
+"""A real Prometheus and Alertmanager (Debian's packages) on loopback, on a config directory.
 
-    with running_prometheus(config_dir, tmp_path) as prometheus:
+    with running_alertmanager(config_dir, tmp_path, port) as alertmanager, \
+            running_prometheus(config_dir, tmp_path) as prometheus:
         prometheus.wait(lambda: ..., "what is awaited")
 
-It listens on a free loopback port, keeps its data under the test's temporary directory,
+Each listens on a free loopback port, keeps its data under the test's temporary directory,
 and is stopped (and waited for) when the block ends.
 """
 
@@ -75,23 +76,27 @@ def shorten_holds(rule_file: Path, hold: str = "1s") -> None:
     rule_file.write_text(yaml.safe_dump(rules, sort_keys=False), encoding="utf-8")
 
 
+class Alertmanager(Prometheus):
+    """The HTTP API (v2) of a running Alertmanager."""
+
+    def alerts(self, name: str = "", **labels: str) -> list[dict[str, Any]]:
+        """The alerts it holds (of a rule, with some labels), each with its `status`."""
+        matchers = [f'alertname="{name}"'] * bool(name) + [
+            f'{key}="{value}"' for key, value in labels.items()]
+        query = "&".join(f"filter={urllib.parse.quote(m)}" for m in matchers)
+        with urllib.request.urlopen(f"{self.url}/api/v2/alerts?{query}", timeout=5) as answer:  # noqa: S310 - loopback
+            return list(json.load(answer))
+
+
 @contextlib.contextmanager
-def running_prometheus(config_dir: Path, work: Path) -> Iterator[Prometheus]:
-    """Run prometheus on config_dir/prometheus.yml until the block ends."""
-    binary = shutil.which("prometheus")
-    assert binary, "prometheus is not installed: run scripts/setup (Debian's package)"
-    port = free_port()
-    log = work / "prometheus.log"
+def _running(binary: str, arguments: list[str], log: Path, url: str) -> Iterator[
+        subprocess.Popen[str]]:
     with log.open("w", encoding="utf-8") as out:
-        process = subprocess.Popen(
-            [binary, f"--config.file={config_dir / 'prometheus.yml'}",
-             f"--storage.tsdb.path={work / 'tsdb'}", f"--web.listen-address=127.0.0.1:{port}",
-             "--log.level=warn"],
-            stdout=out, stderr=subprocess.STDOUT, text=True)
-    prometheus = Prometheus(f"http://127.0.0.1:{port}", process, log)
+        process = subprocess.Popen([binary, *arguments], stdout=out, stderr=subprocess.STDOUT,
+                                   text=True)
     try:
-        prometheus.wait(lambda: _ready(prometheus.url), "prometheus answers /-/ready")
-        yield prometheus
+        Prometheus(url, process, log).wait(lambda: _ready(url), f"{url}/-/ready answers")
+        yield process
     finally:
         process.terminate()
         try:
@@ -99,6 +104,36 @@ def running_prometheus(config_dir: Path, work: Path) -> Iterator[Prometheus]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextlib.contextmanager
+def running_prometheus(config_dir: Path, work: Path) -> Iterator[Prometheus]:
+    """Run prometheus on config_dir/prometheus.yml until the block ends."""
+    binary = shutil.which("prometheus")
+    assert binary, "prometheus is not installed: run scripts/setup (Debian's package)"
+    port = free_port()
+    log, url = work / "prometheus.log", f"http://127.0.0.1:{port}"
+    with _running(binary, [f"--config.file={config_dir / 'prometheus.yml'}",
+                           f"--storage.tsdb.path={work / 'tsdb'}",
+                           f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+                  log, url) as process:
+        yield Prometheus(url, process, log)
+
+
+@contextlib.contextmanager
+def running_alertmanager(config_dir: Path, work: Path, port: int) -> Iterator[Alertmanager]:
+    """Run Alertmanager on config_dir/alertmanager.yml, on `port`, until the block ends."""
+    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    assert binary, ("alertmanager is not installed: run scripts/setup (Debian's "
+                    "prometheus-alertmanager)")
+    log, url = work / "alertmanager.log", f"http://127.0.0.1:{port}"
+    # An empty cluster address: one Alertmanager, no gossip port (its default is a fixed one).
+    with _running(binary, [f"--config.file={config_dir / 'alertmanager.yml'}",
+                           f"--storage.path={work / 'alertmanager'}",
+                           f"--web.listen-address=127.0.0.1:{port}",
+                           "--cluster.listen-address=", "--log.level=warn"],
+                  log, url) as process:
+        yield Alertmanager(url, process, log)
 
 
 def _ready(url: str) -> bool:

@@ -3,14 +3,18 @@ converges, the second changes nothing with one module call per task, verify pass
 
 Then the same site is monitored end to end: the monitoring role installs the exporter on
 its hosts, a real Prometheus scrapes them with the config `sitekit monitoring config`
-writes, and SQL Server stopped makes its alert fire until it runs again."""
+writes, and SQL Server stopped makes its alert fire until it runs again; the whole site
+unreachable fires SiteDown, which the real Alertmanager lets inhibit its hosts' alerts."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import subprocess
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +22,13 @@ import pytest
 
 from sitekit.monitoring import metrics
 from tests.lab.conftest import BIN, ROOT, CliLab, cli_lab_at, free_port
-from tests.lab.prometheus import running_prometheus, shorten_holds
+from tests.lab.prometheus import (
+    Alertmanager,
+    Prometheus,
+    running_alertmanager,
+    running_prometheus,
+    shorten_holds,
+)
 from tests.lab.test_db_backup_modules import HOST, modelled, seed
 
 pytestmark = pytest.mark.slow
@@ -116,61 +126,147 @@ def test_a_copy_target_on_a_missing_volume_fails_before_any_change(
 
 
 MONITORING = ROOT / "roles" / "monitoring" / "molecule" / "default" / "converge.yml"
+SITE = "LIS01"
 
 
-def test_prometheus_scrapes_the_site_and_alerts_while_sql_server_is_stopped(
-        runs: dict[str, Any], lab: CliLab, tmp_path: Path) -> None:
-    """The real Prometheus on the config `sitekit monitoring config` writes for the lab."""
+@dataclass(frozen=True)
+class Monitored:
+    """The lab's site watched by the real Prometheus and Alertmanager, as the field runs them."""
+
+    prometheus: Prometheus
+    alertmanager: Alertmanager
+    hosts: set[str]  # the site's monitored hosts
+
+    def health(self) -> dict[str, set[str]]:
+        """The scrape targets' hosts by health (up, down, unknown)."""
+        found: dict[str, set[str]] = {}
+        for target in self.prometheus.targets():
+            found.setdefault(target["health"], set()).add(target["labels"]["host"])
+        return found
+
+
+@pytest.fixture(scope="module")
+def monitored(runs: dict[str, Any], lab: CliLab,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitored]:
+    """The monitoring role on the site, and `sitekit monitoring config`'s files running."""
     # An hour on: the log backup job runs, and rewrites the job's textfile metrics.
     assert lab.sitekit("advance", "--hours", "1").returncode == 0
     installed = lab.playbook(MONITORING)
     assert installed.returncode == 0, installed.stdout[-3000:]
-    out = tmp_path / "monitoring"
+    work = tmp_path_factory.mktemp("monitoring")
+    out, port = work / "config", free_port()
     result = subprocess.run(
         [str(BIN / "sitekit"), "monitoring", "config", str(ROOT / "inventories" / "example"),
-         "--out", str(out), "--lab", "--exporter-port", str(lab.metrics_port),
-         "--scrape-interval", "1s",
-         "--alertmanager", f"127.0.0.1:{free_port()}"],  # none there: alerts are read back
+         "--out", str(out), "--lab", "--scrape-interval", "1s",
+         # The lab serves its exporters on a port of its own (CliLab: another lab of LIS01
+         # may run beside it in another test process, on the same addresses).
+         "--exporter-port", str(lab.metrics_port),
+         "--alertmanager", f"127.0.0.1:{port}",
+         # Nobody there: what Alertmanager holds is read back from its API instead.
+         "--webhook", f"http://127.0.0.1:{free_port()}/alerts"],
         capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     shorten_holds(out / "rules" / "sitekit.rules.yml")
     # The site's own hosts: the guest vantage point is a guest's device, not monitored.
     hosts = {host.hostname for host in lab.hosts()} - {"lis01-guest"}
+    with running_alertmanager(out, work, port) as alertmanager, \
+            running_prometheus(out, work) as prometheus:
+        watched = Monitored(prometheus, alertmanager, hosts)
+        # The lab runs LIS01 only: its hosts answer, the other sites' never do.
+        prometheus.wait(lambda: watched.health().get("up") == hosts and
+                        len(watched.health().get("down", ())) > 0, f"exactly {hosts} up")
+        yield watched
+
+
+def test_prometheus_scrapes_the_site_and_alerts_while_sql_server_is_stopped(
+        monitored: Monitored, lab: CliLab) -> None:
+    """The real Prometheus on the config `sitekit monitoring config` writes for the lab."""
+    prometheus = monitored.prometheus
     sql = "MSSQL$SQLEXPRESS"
-    with running_prometheus(out, tmp_path) as prometheus:
-        def health() -> dict[str, set[str]]:
-            found: dict[str, set[str]] = {}
-            for target in prometheus.targets():
-                found.setdefault(target["health"], set()).add(target["labels"]["host"])
+
+    # The job's textfile, through the exporter: the role's first full backup and restore
+    # test, the scheduled log backup.
+    def evidence() -> dict[tuple[str, str], float]:
+        found = prometheus.query(f'{{__name__=~"sitekit_.+", host="{HOST}"}}')
+        return {(r["metric"]["__name__"], r["metric"].get("type", "")): float(r["value"][1])
+                for r in found}
+
+    wanted = {(metrics.BACKUP_LAST_SUCCESS, "full"), (metrics.BACKUP_LAST_SUCCESS, "log"),
+              (metrics.RESTORE_TEST_LAST, ""), (metrics.RESTORE_TEST_SUCCESS, ""),
+              (metrics.DEFENDER_SIGNATURES, "")}
+    prometheus.wait(lambda: wanted <= set(evidence()), "the jobs' textfile metrics")
+    assert evidence()[(metrics.RESTORE_TEST_SUCCESS, "")] == 1
+    # The monitoring role's Defender task: Get-MpComputerStatus's signature time, as the
+    # lab's Defender reports it; every monitored host has it, so no evidence alert fires.
+    signatures = lab.state(HOST)["defender"]["antivirus_signature_last_updated"]
+    assert evidence()[(metrics.DEFENDER_SIGNATURES, "")] == int(
+        dt.datetime.fromisoformat(signatures).timestamp())
+    prometheus.wait(lambda: {r["metric"]["host"] for r in prometheus.query(
+        metrics.DEFENDER_SIGNATURES)} >= monitored.hosts, "every host's Defender metric")
+
+    def sql_alert(state: str) -> Callable[[], bool]:
+        return lambda: any(a["labels"]["host"] == HOST and a["state"] == state
+                           for a in prometheus.alerts("SqlServerNotRunning"))
+
+    assert not sql_alert("firing")()
+    stopped = lab.ansible(HOST, "ansible.windows.win_service", f"name={sql} state=stopped")
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    try:
+        prometheus.wait(sql_alert("firing"), f"SqlServerNotRunning firing for {HOST}")
+    finally:
+        started = lab.ansible(HOST, "ansible.windows.win_service", f"name={sql} state=started")
+        assert started.returncode == 0, started.stdout + started.stderr
+    prometheus.wait(lambda: not prometheus.alerts("SqlServerNotRunning"),
+                    "SqlServerNotRunning quiet again once SQL Server runs")
+
+
+def test_a_site_unreachable_fires_site_down_which_inhibits_its_hosts_alerts(
+        monitored: Monitored, lab: CliLab) -> None:
+    """Every host of the site off the network: SiteDown fires, Alertmanager holds back the rest."""
+    prometheus, alertmanager = monitored.prometheus, monitored.alertmanager
+
+    def firing(name: str) -> set[str]:
+        return {a["labels"].get("host") or a["labels"]["site"]
+                for a in prometheus.alerts(name) if a["state"] == "firing"}
+
+    # The other sites (not in the lab) are down all along; LIS01 is not, yet.
+    prometheus.wait(lambda: {"BER02", "LON01"} <= firing("SiteDown"), "the absent sites down")
+    assert SITE not in firing("SiteDown")
+
+    def faults(fault: str) -> None:  # the hosts at once, as a site's power cut
+        with ThreadPoolExecutor(len(monitored.hosts)) as pool:
+            done = list(pool.map(lambda host: lab.sitekit("fault", host, fault),
+                                 sorted(monitored.hosts)))
+        assert all(d.returncode == 0 for d in done), [d.stderr for d in done]
+
+    try:
+        faults("unreachable")
+        prometheus.wait(lambda: SITE in firing("SiteDown") and monitored.hosts <= firing(
+            "HostDown"), f"SiteDown firing for {SITE}, HostDown for each of its hosts")
+
+        # Alertmanager has them all; SiteDown is active and every other alert of the site is
+        # inhibited by it (what reaches the incident receiver is the site, once).
+        def held() -> dict[str, list[dict[str, Any]]]:
+            found: dict[str, list[dict[str, Any]]] = {}
+            for alert in alertmanager.alerts(site=SITE):
+                found.setdefault(alert["labels"]["alertname"], []).append(alert)
             return found
 
-        # The lab runs LIS01 only: its hosts answer, the other sites' never do.
-        prometheus.wait(lambda: health().get("up") == hosts and
-                        len(health().get("down", ())) > 0, f"exactly {hosts} up")
+        def inhibited() -> bool:
+            alerts = held()
+            site_down = alerts.get("SiteDown", [])
+            others = [a for name, group in alerts.items() if name != "SiteDown" for a in group]
+            return (len(site_down) == 1 and site_down[0]["status"]["state"] == "active"
+                    and {a["labels"]["host"] for a in alerts.get("HostDown", [])}
+                    == monitored.hosts
+                    and all(a["status"]["state"] == "suppressed"
+                            and a["status"]["inhibitedBy"] for a in others))
 
-        # The job's textfile, through the exporter: the role's first full backup and restore
-        # test, the scheduled log backup.
-        def evidence() -> dict[tuple[str, str], float]:
-            found = prometheus.query(f'{{__name__=~"sitekit_.+", host="{HOST}"}}')
-            return {(r["metric"]["__name__"], r["metric"].get("type", "")): float(r["value"][1])
-                    for r in found}
-
-        wanted = {(metrics.BACKUP_LAST_SUCCESS, "full"), (metrics.BACKUP_LAST_SUCCESS, "log"),
-                  (metrics.RESTORE_TEST_LAST, ""), (metrics.RESTORE_TEST_SUCCESS, "")}
-        prometheus.wait(lambda: wanted <= set(evidence()), "the backup job's textfile metrics")
-        assert evidence()[(metrics.RESTORE_TEST_SUCCESS, "")] == 1
-
-        def sql_alert(state: str) -> Callable[[], bool]:
-            return lambda: any(a["labels"]["host"] == HOST and a["state"] == state
-                               for a in prometheus.alerts("SqlServerNotRunning"))
-
-        assert not sql_alert("firing")()
-        stopped = lab.ansible(HOST, "ansible.windows.win_service", f"name={sql} state=stopped")
-        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
-        try:
-            prometheus.wait(sql_alert("firing"), f"SqlServerNotRunning firing for {HOST}")
-        finally:
-            started = lab.ansible(HOST, "ansible.windows.win_service", f"name={sql} state=started")
-            assert started.returncode == 0, started.stdout + started.stderr
-        prometheus.wait(lambda: not prometheus.alerts("SqlServerNotRunning"),
-                        "SqlServerNotRunning quiet again once SQL Server runs")
+        alertmanager.wait(inhibited, f"{SITE}'s HostDown alerts inhibited by its SiteDown")
+        # Another site's SiteDown does not hold back LIS01's alerts: `equal: [site]`.
+        site_down = held()["SiteDown"][0]["fingerprint"]
+        assert {a["status"]["inhibitedBy"][0] for a in held()["HostDown"]} == {site_down}
+    finally:
+        faults("clear")
+    prometheus.wait(lambda: monitored.health().get("up") == monitored.hosts,
+                    f"{SITE}'s hosts up again once they answer")

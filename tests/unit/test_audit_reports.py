@@ -342,3 +342,107 @@ def test_summary_shows_the_application_versions_per_ring(audited: Path) -> None:
                       "ring 1": f"8.4.2: {hosts['ring 1']}",
                       # lon01-pos03 was unreachable: its version is not known
                       "ring 2": f"8.4.2: {hosts['ring 2'] - 1}; unknown: 1"}
+
+
+# The month's incidents in the reports (sitekit.incident.monthly through `sitekit report`).
+
+INCIDENTS = [  # (site, opened, [(step, at, extra arguments)])
+    ("lis01", "2026-10-30T09:00:00Z", [("ack", "2026-10-30T09:05:00Z", ())]),  # October's
+    # Answered after 1 h 30: the response promise missed; on site after 2 h 30 of work.
+    ("lis01", "2026-11-10T09:00:00Z", [
+        ("ack", "2026-11-10T10:30:00Z", ()), ("dispatch", "2026-11-10T10:35:00Z", ()),
+        ("onsite", "2026-11-10T11:30:00Z", ()),
+        ("restore", "2026-11-10T12:00:00Z", ("--cause", "the switch's power supply failed",
+                                              "--solution", "replaced the switch")),
+        ("close", "2026-11-10T12:30:00Z", ("--evaluation", "slow to answer, quick fix"))]),
+    # Answered in 10 min, fixed remotely.
+    ("lis01", "2026-11-12T10:00:00Z", [
+        ("ack", "2026-11-12T10:10:00Z", ()),
+        ("restore", "2026-11-12T10:40:00Z", ("--cause", "a full disk", "--solution",
+                                              "old logs archived"))]),
+    ("lon01", "2026-11-20T08:00:00Z", [
+        ("ack", "2026-11-20T08:05:00Z", ()),
+        ("restore", "2026-11-20T08:25:00Z", ("--cause", "a printer out of paper",
+                                              "--solution", "the manager refilled it"))]),
+]
+
+
+@pytest.fixture(scope="module")
+def with_incidents(audited: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The audited history, with October's and November's incidents recorded in it."""
+    history = tmp_path_factory.mktemp("incidents") / "history.sqlite"
+    shutil.copy(audited / "history.sqlite", history)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SITEKIT_NOW", "2026-12-01T09:00:00Z")
+        patch.setenv("SITEKIT_ENGINEER", "Ana Costa")
+        for number, (site, opened, steps) in enumerate(INCIDENTS, start=1):
+            assert main(["incident", "open", str(EXAMPLE), "--history", str(history),
+                         "--site", site, "--source", "phone", "--caller", "Rui (manager)",
+                         "--contact", "+351 21 000 0000", "--reported",
+                         f"the tills of {site} cannot print", "--at", opened]) == 0
+            for action, at, extra in steps:
+                assert main(["incident", action, str(EXAMPLE), str(number), "--history",
+                             str(history), "--at", at, *extra]) == 0
+    return history
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_the_months_reports_show_the_incidents_and_the_missed_answer(
+        with_incidents: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SITEKIT_NOW", "2026-12-01T09:00:00Z")
+    assert main(["report", str(EXAMPLE), "--month", "2026-11", "--from-history", "--history",
+                 str(with_incidents), "--out", str(tmp_path)]) == 0
+    summary = _text((tmp_path / "summary.html").read_text())
+    # Three in November (October's is not November's): answered in 1h30, 10 and 5 minutes.
+    assert ("Fleet 3 0h10m 1h30m 2h30m 2h30m missed #2 response" in summary), summary
+    assert "LIS01 2 0h50m 1h30m 2h30m 2h30m missed #2 response" in summary
+    assert "LON01 1 0h05m 0h05m - - none" in summary
+    inspection = _text((tmp_path / "sites/LIS01/inspection.html").read_text())
+    assert "8. Incidents" in inspection
+    assert "LIS01 2 0h50m 1h30m 2h30m 2h30m missed #2 response" in inspection
+    assert "1h30m of 1h00m (MISSED)" in inspection
+    assert "LON01" not in inspection.split("8. Incidents")[1]
+    maintenance = _text((tmp_path / "sites/LIS01/maintenance.html").read_text())
+    assert "Incidents (2)" in maintenance
+    assert ("Cause the switch's power supply failed Solution replaced the switch (restored "
+            "2026-11-10T12:00:00+00:00) Customer's evaluation slow to answer, quick fix"
+            in maintenance.replace("&#39;", "'")), maintenance
+    assert "Cause a full disk Solution old logs archived" in maintenance
+    assert "printer" not in maintenance
+    lon01 = _text((tmp_path / "sites/LON01/maintenance.html").read_text())
+    assert "Incidents (1)" in lon01 and "a printer out of paper" in lon01
+    ber02 = _text((tmp_path / "sites/BER02/maintenance.html").read_text())
+    assert "No incident at this site in 2026-11" in ber02
+
+
+def test_a_fresh_run_shows_them_too(with_incidents: Path, audited: Path, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    history = tmp_path / "history.sqlite"
+    shutil.copy(with_incidents, history)
+    monkeypatch.setenv("SITEKIT_NOW", "2026-12-01T09:00:00Z")
+    assert main(["report", str(EXAMPLE), "--releases", str(RELEASES), "--facts",
+                 str(audited / "facts" / "2026-11"), "--month", "2026-11", "--site", "LIS01",
+                 "--engineer", "Rui", "--history", str(history), "--out", str(tmp_path / "out"),
+                 "--format", "maintenance", "--format", "summary"]) == 0
+    assert "Fleet 3 0h10m 1h30m" in _text((tmp_path / "out/summary.html").read_text())
+    assert "replaced the switch" in (tmp_path / "out/sites/LIS01/maintenance.html").read_text()
+
+
+def test_incidents_without_a_contract_to_measure_them_stop_the_report(
+        with_incidents: Path, audited: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    fleet = tmp_path / "example"
+    shutil.copytree(EXAMPLE, fleet, ignore=shutil.ignore_patterns("service-contract.yml"))
+    argv = ["report", str(fleet), "--month", "2026-11", "--from-history", "--history"]
+    assert main([*argv, str(with_incidents), "--out", str(tmp_path / "a")]) == 1
+    err = capsys.readouterr().err
+    assert "1 problem found in the service contract:" in err
+    assert (f"{fleet / 'service-contract.yml'}: site (contract): (file): no service contract "
+            "here") in err
+    assert not (tmp_path / "a").exists()
+    # Without incidents, a fleet that keeps no contract gets its reports, without the section.
+    assert main([*argv, str(audited / "history.sqlite"), "--out", str(tmp_path / "b")]) == 0
+    assert "Incidents" not in (tmp_path / "b/summary.html").read_text()

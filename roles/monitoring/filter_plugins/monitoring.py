@@ -1,6 +1,6 @@
-"""The monitoring role's filter: the exporter's collectors of a kind of host.
+"""The monitoring role's filters: a host kind's collectors, the role's own metric names.
 
-A thin adapter over sitekit.monitoring.metrics, where the alert rules read the same list.
+A thin adapter over sitekit.monitoring.metrics, where the alert rules read the same names.
 """
 
 from __future__ import annotations
@@ -10,7 +10,11 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
+from sitekit.monitoring import metrics
 from sitekit.monitoring.metrics import collectors
+
+# The textfile metrics the role writes, by the name its variables use.
+_METRICS = {"defender_signatures": metrics.DEFENDER_SIGNATURES}
 
 
 def monitoring_collectors(kind: str) -> list[str]:
@@ -21,9 +25,19 @@ def monitoring_collectors(kind: str) -> list[str]:
         raise AnsibleFilterError(f"monitoring_collectors: {exc}") from None
 
 
+def monitoring_metric(name: str) -> str:
+    """'defender_signatures' -> the metric's name, the one the alert rules read."""
+    try:
+        return _METRICS[name]
+    except KeyError:
+        raise AnsibleFilterError(f"monitoring_metric: no metric {name!r}; the role writes "
+                                 f"{', '.join(_METRICS)}") from None
+
+
 class FilterModule:
     """Filters of the monitoring role."""
 
     def filters(self) -> dict[str, Callable[..., Any]]:
         """The filters by name."""
-        return {"monitoring_collectors": monitoring_collectors}
+        return {"monitoring_collectors": monitoring_collectors,
+                "monitoring_metric": monitoring_metric}

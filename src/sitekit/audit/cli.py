@@ -23,6 +23,7 @@ from sitekit.arguments import fleet_dir
 from sitekit.audit import segmentation
 from sitekit.audit.evaluate import Evaluator, fleet_sites
 from sitekit.audit.history import History, HistoryError, Lock
+from sitekit.audit.incidents import MonthIncidents
 from sitekit.audit.policy import Policy, load_policy, policy_file
 from sitekit.audit.render import FORMATS, discard, publish, stage_all, write_all
 from sitekit.audit.report import (
@@ -35,8 +36,8 @@ from sitekit.audit.report import (
     compare,
 )
 from sitekit.audit.shared import ENGINEER_VARIABLE, fleet_name
-from sitekit.plan.fleet import collector_paused, planning_date
-from sitekit.problems import Problem, display_path
+from sitekit.plan.fleet import collector_paused, planning_date, planning_now
+from sitekit.problems import Problem, ProblemsFound, display_path
 from sitekit.site import strict_yaml
 from sitekit.site.load import load_fleet_dir
 from sitekit.site.model import Fleet, Site
@@ -45,6 +46,11 @@ _MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
 FIRST_MONTH = "2000-01"
+
+# What measures a month's incidents for the reports (fleet dir, history, fleet, month, now):
+# sitekit.incident.monthly.month_incidents, which sits above the audit and is handed in by
+# the `sitekit` command; without it the reports show no incidents.
+IncidentSource = Callable[[Path, History, str, str, dt.datetime], MonthIncidents | None]
 
 
 def month_type(text: str) -> str:
@@ -78,12 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
 SiteValues = Callable[[Path, Fleet, list[Site] | None, Path], Mapping[str, Mapping[str, Any]]]
 
 
-def main(argv: list[str], site_values: SiteValues | None = None) -> int:
-    """`sitekit report ...`; the exit status."""
+def main(argv: list[str], site_values: SiteValues | None = None,
+         incidents: IncidentSource | None = None) -> int:
+    """`sitekit report ...`; the exit status. `incidents` adds the month's incidents."""
     report_parser = build_parser()
     args = report_parser.parse_args(argv)
     args.site_values = site_values
-    return run(report_parser, args)
+    return run(report_parser, args, incidents)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -119,8 +126,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="render --month from the history alone: no facts, no hosts")
 
 
-def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+def run(parser: argparse.ArgumentParser, args: argparse.Namespace,
+        incidents: IncidentSource | None = None) -> int:
     """Run `sitekit report`; the exit status."""
+    args.incidents = incidents
     today = planning_date()
     month = args.month or today.strftime("%Y-%m")
     if args.from_history:
@@ -210,6 +219,9 @@ def _fresh(args: argparse.Namespace, month: str, engineer: str, today: dt.date) 
     except HistoryError as error:
         print(error, file=sys.stderr)
         return 1
+    except ProblemsFound as error:  # the incidents cannot be measured: nothing recorded
+        _report_problems(error.problems, "service contract")
+        return 1
     except (OSError, sqlite3.Error) as error:
         print(f"sitekit report: {error}; nothing of this run was recorded in {history_path} "
               f"and no report under {out} was replaced", file=sys.stderr)
@@ -249,13 +261,8 @@ def _fresh_locked(args: argparse.Namespace, *, month: str, engineer: str, today:
                                   sorted([*sites, *kept_sites.sites],
                                          key=lambda s: s.site.code))
         _compare(history, month_report)
-        kept = history.maintenance(fleet.name, month)
-        for site in report.sites:  # the month's manual records stay, and come first
-            manual = [m for m in kept.get(site.site.code, ()) if m.source == "manual"]
-            site.maintenance = sorted(
-                [*manual, audit_record(report, site, today,
-                                       _segmentation_test(args, fleet, site.site.code, today))],
-                key=lambda m: m.date)
+        month_report.incidents = _incidents(args, history, fleet.name, month)
+        _maintenance(args, history, fleet, report, today)
         earlier = [point for point in history.trend(fleet.name, month) if point.month != month]
     missing = sorted({site.code for site in every_site}
                      - {s.site.code for s in month_report.sites})
@@ -303,6 +310,18 @@ def _fresh_locked(args: argparse.Namespace, *, month: str, engineer: str, today:
     return _said(month_report, out, written)
 
 
+def _maintenance(args: argparse.Namespace, history: History, fleet: Fleet,
+                 report: Report, today: dt.date) -> None:
+    """Each site's maintenance records of the month: the engineers' own, and this audit's."""
+    kept = history.maintenance(fleet.name, report.run.month)
+    for site in report.sites:  # the month's manual records stay, and come first
+        manual = [m for m in kept.get(site.site.code, ()) if m.source == "manual"]
+        site.maintenance = sorted(
+            [*manual, audit_record(report, site, today,
+                                   _segmentation_test(args, fleet, site.site.code, today))],
+            key=lambda m: m.date)
+
+
 def _site_values(args: argparse.Namespace, fleet: Fleet, every_site: list[Site],
                  history_path: Path) -> Mapping[str, Mapping[str, Any]] | None:
     """The run's per-site values (SiteValues), when the command line gave a provider."""
@@ -330,6 +349,14 @@ def _compare(history: History, report: Report) -> None:
                 site.changes = compare(site, month, failed.get(site.site.code, {}))
 
 
+def _incidents(args: argparse.Namespace, history: History, fleet: str,
+               month: str) -> MonthIncidents | None:
+    """The month's incidents, as they stand now, if `sitekit report` was handed the source."""
+    if args.incidents is None:
+        return None
+    return args.incidents(args.fleet, history, fleet, month, planning_now())
+
+
 def _from_history(args: argparse.Namespace, fleet: str, month: str) -> int:
     history_path = args.history or Path("reports") / fleet / "history.sqlite"
     sites = [code.upper() for code in args.site] or None
@@ -343,8 +370,12 @@ def _from_history(args: argparse.Namespace, fleet: str, month: str) -> int:
             report = history.load(fleet, month, sites)
             _compare(history, report)
             report.trend = history.trend(fleet, month)
+            report.incidents = _incidents(args, history, fleet, month)
     except HistoryError as error:
         print(error, file=sys.stderr)
+        return 1
+    except ProblemsFound as error:
+        _report_problems(error.problems, "service contract")
         return 1
     except sqlite3.Error as error:
         print(f"{history_path} cannot be read as an audit history: {error}", file=sys.stderr)

@@ -15,6 +15,7 @@ from functools import cached_property
 
 from sitekit.audit.checks import FAIL, PASS, STATUSES, UNKNOWN, WAIVED
 from sitekit.audit.evaluate import HostResult, Result, SiteInfo
+from sitekit.audit.incidents import MonthIncidents
 from sitekit.audit.policy import SEVERITIES, Control, ControlFields
 
 RATINGS = {
@@ -185,6 +186,8 @@ class Report:
     controls: list[ControlInfo]
     sites: list[SiteReport]
     trend: list[TrendPoint] = field(default_factory=list)
+    # The month's incidents (sitekit.incident.monthly); None when the fleet keeps none.
+    incidents: MonthIncidents | None = None
 
     @cached_property
     def control(self) -> dict[str, ControlInfo]:
@@ -196,12 +199,12 @@ class Report:
         sites = [site for site in self.sites if site.site.code == code]
         if not sites:
             raise KeyError(f"no site {code} in the {self.run.month} audit of {self.run.fleet}")
-        return Report(self.run, self.controls, sites, self.trend)
+        return Report(self.run, self.controls, sites, self.trend, self.incidents)
 
     def iter_sites(self) -> Iterator[Report]:
         """One report per site."""
         for site in self.sites:
-            yield Report(self.run, self.controls, [site], self.trend)
+            yield Report(self.run, self.controls, [site], self.trend, self.incidents)
 
     @cached_property
     def counts(self) -> dict[str, int]:

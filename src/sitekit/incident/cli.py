@@ -31,6 +31,7 @@ from sitekit.audit.shared import ENGINEER_VARIABLE, fleet_name
 from sitekit.incident.contract import Contract, load_contract
 from sitekit.incident.records import SOURCES, Clock, Event, Incident, StepError, clocks
 from sitekit.incident.store import IncidentStore, stamp
+from sitekit.incident.summary import month_span
 from sitekit.plan.fleet import plan_fleet_dir, planning_now
 from sitekit.problems import ProblemsFound
 
@@ -240,11 +241,10 @@ def _list(store: IncidentStore, contract: Contract, args: argparse.Namespace,
     since = until = None
     if args.month:
         try:
-            since = dt.datetime.strptime(args.month + "-01", "%Y-%m-%d").replace(tzinfo=dt.UTC)
+            since, until = month_span(args.month)
         except ValueError:
             print(f"--month {args.month!r} is not a month; write YYYY-MM", file=sys.stderr)
             return 2
-        until = (since + dt.timedelta(days=32)).replace(day=1)
     incidents = store.all(since, until)
     if args.action == "report":
         return _report(incidents, contract, args.format, now)

@@ -18,6 +18,15 @@ from sitekit.incident.records import Incident, clocks
 FLEET = "*"  # the fleet's line in a summary
 
 
+def month_span(month: str) -> tuple[dt.datetime, dt.datetime]:
+    """The instants of a month (YYYY-MM), in UTC: an incident belongs to the month it opened in.
+
+    Raises ValueError for anything else.
+    """
+    since = dt.datetime.strptime(month + "-01", "%Y-%m-%d").replace(tzinfo=dt.UTC)
+    return since, (since + dt.timedelta(days=32)).replace(day=1)
+
+
 @dataclass
 class Summary:
     """The incidents of one site (or the fleet) in a period."""

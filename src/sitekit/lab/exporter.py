@@ -40,7 +40,7 @@ from typing import Any
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from sitekit.lab import faults, filesystem, sqlbackup
+from sitekit.lab import defendermetric, faults, filesystem, sqlbackup
 from sitekit.lab.clock import utcnow
 from sitekit.lab.errors import ModuleFailedError
 from sitekit.lab.host import LabHost
@@ -112,8 +112,10 @@ def collect(host: LabHost) -> list[Metric]:
     """Every metric the enabled collectors report from the host's state (under its lock)."""
     with host.lock:
         # The scheduled jobs that came due have run and written their textfiles by now:
-        # time passes in the lab when something looks (sqlbackup.catch_up).
+        # time passes in the lab when something looks (sqlbackup.catch_up, and the
+        # monitoring role's Defender metric task).
         sqlbackup.catch_up(host)
+        defendermetric.catch_up(host)
         state = host.state
         families: list[Metric] = []
         success = GaugeMetricFamily("windows_exporter_collector_success",

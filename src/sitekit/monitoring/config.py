@@ -62,9 +62,12 @@ def build(fleet_dir: Path, endpoints: Endpoints | None = None, *,
                                           [s.site.code for s in plan.sites])
     problems.extend(policy_problems)
     limits = thresholds(policy, problems) if policy is not None else None
-    port = exporter_port(fleet, problems) if scrape_port is None else scrape_port
+    port = exporter_port(fleet, problems)
     address = loopback_address if lab else str
     targets = file_sd(fleet, plan, port, problems, address) if port is not None else []
+    if scrape_port is not None:  # checked against the flow matrix at the fleet's port
+        for group in targets:
+            group["targets"] = [f"{t.rpartition(':')[0]}:{scrape_port}" for t in group["targets"]]
     if problems or limits is None:
         raise ProblemsFound(problems)
     return {

@@ -63,25 +63,26 @@ def _age(metric: str, selector: str, limit: Threshold | float, by: str = "") -> 
     return f"time() - {grouped} > {seconds:g}"
 
 
-# What each kind of host must report through the textfile collector: a host that answers
-# without it gives no evidence, and no evidence is never "fine".
-EVIDENCE = {
-    metrics.BACKUP_LAST_SUCCESS: ("server", "full backup time", 'type="full"'),
-    metrics.CHECKDB_LAST_GOOD: ("server", "CHECKDB time", ""),
-    metrics.RESTORE_TEST_LAST: ("server", "restore test time", ""),
-    metrics.DEFENDER_SIGNATURES: ("", "Defender signature time", ""),
-}
+MISSING = "missing"  # the `evidence` label of an evidence alert that has no evidence at all
 
 
-def _missing(job: str) -> str:
-    """Hosts that answer but lack a textfile metric, labelled with what is missing."""
-    parts = []
-    for metric, (kind, what, selector) in EVIDENCE.items():
-        hosts = f'up{{{job}{f", kind={_quote(kind)}" if kind else ""}}} == 1'
-        reported = f"{metric}{{{selector}}}" if selector else metric
-        parts.append(f'label_replace({hosts} unless on (instance) {reported}, "evidence", '
-                     f'{_quote(what)}, "", "")')
-    return " or ".join(parts)
+def _or_missing(job: str, metric: str, selector: str = "", kind: str = "") -> str:
+    """`or` the hosts (of a kind) that answer the scrape but report no `metric` at all.
+
+    A host that answers without its evidence (the job has not run yet, or cannot write its
+    textfile metric) is never "fine": its evidence alert fires as on old evidence, labelled
+    `evidence="missing"`. A host that does not answer is HostDown's.
+    """
+    hosts = f"up{{{job}{f', kind={_quote(kind)}' if kind else ''}}} == 1"
+    return (f' or label_replace({hosts} unless on (instance) {metric}{{{selector}}}, '
+            f'"evidence", "{MISSING}", "", "")')
+
+
+def _summary(old: str, missing: str) -> str:
+    """The summary of an evidence alert: what is too old, or that there is none."""
+    return (f'{{{{ if eq $labels.evidence "{MISSING}" }}}}{{{{ $labels.host }}}} answers but '
+            f"reports no {missing}: its job has not run yet, or cannot write its textfile "
+            f"metric{{{{ else }}}}{old}{{{{ end }}}}")
 
 
 def alert_rules(fleet: Fleet, limits: Thresholds) -> list[Rule]:
@@ -107,9 +108,12 @@ def alert_rules(fleet: Fleet, limits: Thresholds) -> list[Rule]:
              muted_in_maintenance=True),
         Rule("FullBackupTooOld",
              _age(metrics.BACKUP_LAST_SUCCESS, 'type="full"', limits.full_backup_age,
-                  ", database"), "10m", "critical",
-             "No full backup of {{ $labels.database }} on {{ $labels.host }} within "
-             f"{limits.full_backup_age.text}", control=limits.full_backup_age.control),
+                  ", database")
+             + _or_missing(job, metrics.BACKUP_LAST_SUCCESS, 'type="full"', "server"), "10m",
+             "critical",
+             _summary("No full backup of {{ $labels.database }} on {{ $labels.host }} within "
+                      f"{limits.full_backup_age.text}", "full backup time"),
+             control=limits.full_backup_age.control),
         Rule("BackupTooOld",
              _age(metrics.BACKUP_LAST_SUCCESS, 'type=~"full|differential"', limits.backup_age,
                   ", database"), "10m", "critical",
@@ -122,17 +126,19 @@ def alert_rules(fleet: Fleet, limits: Thresholds) -> list[Rule]:
              f"than allowed ({limits.log_backup_age.text})",
              control=limits.log_backup_age.control),
         Rule("CheckdbTooOld",
-             _age(metrics.CHECKDB_LAST_GOOD, "", limits.checkdb_age, ", database"), "10m",
-             "warning", "No good DBCC CHECKDB of {{ $labels.database }} on {{ $labels.host }} "
-             "in 8 days"),
+             _age(metrics.CHECKDB_LAST_GOOD, "", limits.checkdb_age, ", database")
+             + _or_missing(job, metrics.CHECKDB_LAST_GOOD, "", "server"), "10m", "warning",
+             _summary("No good DBCC CHECKDB of {{ $labels.database }} on {{ $labels.host }} "
+                      "in 8 days", "good DBCC CHECKDB time")),
         Rule("RestoreTestFailed", f"{metrics.RESTORE_TEST_SUCCESS} == 0", "0m", "critical",
              "The last restore test of {{ $labels.database }} on {{ $labels.host }} failed",
              control=limits.restore_test_age.control),
         Rule("RestoreTestTooOld",
-             _age(metrics.RESTORE_TEST_LAST, "", limits.restore_test_age, ", database"),
-             "10m", "warning",
-             "No restore test of {{ $labels.database }} on {{ $labels.host }} within "
-             f"{limits.restore_test_age.text}", control=limits.restore_test_age.control),
+             _age(metrics.RESTORE_TEST_LAST, "", limits.restore_test_age, ", database")
+             + _or_missing(job, metrics.RESTORE_TEST_LAST, "", "server"), "10m", "warning",
+             _summary("No restore test of {{ $labels.database }} on {{ $labels.host }} within "
+                      f"{limits.restore_test_age.text}", "restore test time"),
+             control=limits.restore_test_age.control),
         Rule("DiskNearlyFull",
              f'100 * {metrics.DISK_FREE}{{{job}, volume=~"[A-Z]:"}} / '
              f'{metrics.DISK_SIZE}{{{job}, volume=~"[A-Z]:"}} < '
@@ -141,12 +147,11 @@ def alert_rules(fleet: Fleet, limits: Thresholds) -> list[Rule]:
              f"free ({limits.disk_free_percent.text})",
              control=limits.disk_free_percent.control),
         Rule("DefenderSignaturesStale",
-             _age(metrics.DEFENDER_SIGNATURES, "", limits.signature_age), "30m", "warning",
-             "Defender's signatures on {{ $labels.host }} are older than allowed "
-             f"({limits.signature_age.text})", control=limits.signature_age.control),
-        Rule("EvidenceMissing", _missing(job), "1h", "warning",
-             "{{ $labels.host }} answers but reports no {{ $labels.evidence }}: the job "
-             "that writes it has not run or cannot write its textfile metric"),
+             _age(metrics.DEFENDER_SIGNATURES, "", limits.signature_age)
+             + _or_missing(job, metrics.DEFENDER_SIGNATURES), "30m", "warning",
+             _summary("Defender's signatures on {{ $labels.host }} are older than allowed "
+                      f"({limits.signature_age.text})", "Defender signature time"),
+             control=limits.signature_age.control),
         Rule("ClockSkew",
              f"abs({metrics.CLOCK_OFFSET}{{{job}}}) > {limits.clock_offset.value:g}", "10m",
              "warning", "The clock of {{ $labels.host }} is {{ $value }} s off "

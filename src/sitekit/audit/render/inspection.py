@@ -12,6 +12,7 @@ from typing import Any
 
 from sitekit.audit.checks import FAIL, STATUSES, UNKNOWN, WAIVED
 from sitekit.audit.evaluate import Result
+from sitekit.audit.incidents import duration
 from sitekit.audit.references import table as references_table
 from sitekit.audit.render.jinja import stream
 from sitekit.audit.report import (
@@ -114,6 +115,7 @@ def _waived(findings: list[Finding]) -> list[tuple[str, list[str], str, str]]:
 def context(report: Report) -> dict[str, Any]:
     """The template's variables."""
     return {"run": report.run, "sites": report.sites, "controls": report.control,
+            "incidents": report.incidents, "duration": duration,
             "view": lambda site: site_view(report, site)}
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sitekit.audit import svg
+from sitekit.audit.incidents import duration
 from sitekit.audit.render.inspection import references
 from sitekit.audit.render.jinja import stream
 from sitekit.audit.report import Report
@@ -39,6 +40,7 @@ def context(report: Report) -> dict[str, Any]:
         "controls": report.controls, "controls_by_id": report.control, "charts": charts,
         "sites_by_compliance": sorted(report.sites, key=lambda s: order[s.site.code]),
         "pct": _percent, "refs": references,
+        "incidents": report.incidents, "duration": duration,
     }
 
 

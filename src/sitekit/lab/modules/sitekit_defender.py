@@ -14,6 +14,7 @@ from typing import Any
 
 from sitekit import timestamps
 from sitekit.lab import faults
+from sitekit.lab.defender import signatures_updated
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.modules._common import utcnow
@@ -41,27 +42,6 @@ def _exclusions(registry: dict[str, Any], kind: str) -> list[str]:
 
 def _same(left: list[str], right: list[str]) -> bool:
     return sorted(x.lower() for x in left) == sorted(x.lower() for x in right)
-
-
-def signatures_updated(state: dict[str, Any], now: dt.datetime) -> dt.datetime:
-    """When the signatures were last updated, the scheduled checks since included.
-
-    Defender checks for new signatures every SignatureUpdateInterval hours (1-24; 0 leaves
-    it to its default schedule, which the lab does not run) and Microsoft publishes new ones
-    several times a day, so each check updates them; a stale-signatures fault makes every
-    check fail. https://learn.microsoft.com/en-us/powershell/module/defender/set-mppreference
-    """
-    defender = state["defender"]
-    stored = dt.datetime.fromisoformat(defender["antivirus_signature_last_updated"])
-    hours = (defender.get("preferences") or {}).get("signature_update_interval") or 0
-    since = defender.get("signature_checks_since")  # when the interval was set
-    if not hours or not since or faults.active(state, "stale-signatures") is not None:
-        return stored
-    start = dt.datetime.fromisoformat(since)
-    every = dt.timedelta(hours=int(hours))
-    if now < start + every:
-        return stored
-    return max(stored, start + every * ((now - start) // every))
 
 
 def _status(defender: dict[str, Any], now: dt.datetime,
