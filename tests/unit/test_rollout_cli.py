@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLE, ROOT
+from tests.unit.test_rollout_release import by_date
 
 RELEASE = "2026-12-lotus-8.5"
 NOW = "2026-12-07T03:00:00Z"
@@ -92,6 +93,16 @@ def test_a_bad_release_lists_its_problems(fleet_copy: Path) -> None:
     assert "release.components.application.version: 8.4.2 is the version" in done.stderr
 
 
+@pytest.mark.parametrize("command", ["plan", "status"])
+def test_a_release_the_kit_cannot_carry_out_is_refused(fleet_copy: Path, command: str) -> None:
+    by_date(fleet_copy)
+    done = sitekit(command, str(fleet_copy), "--release", RELEASE)
+    assert done.returncode == 1 and done.stdout == ""
+    assert "release.components.windows_updates.security_released_before: a date names no " \
+        "file an offline site can install" in done.stderr
+    assert f"releases/{RELEASE}.yml" in done.stderr
+
+
 # Decisions and status, kept in the audit history
 
 def decide(history: Path, action: str, *extra: str, now: str = NOW,
@@ -113,8 +124,8 @@ def test_status_without_a_history_is_every_site_pending(tmp_path: Path) -> None:
     lis01 = data["rings"][0]["sites"][0]
     assert lis01 == {"site": "LIS01", "state": "pending", "reason": None,
                      "version_before": "app 8.4.2, updates as installed",
-                     "target": "app 8.5.0, updates security before "
-                               "2026-12-10", "at": "", "engineer": "", "error": None}
+                     "target": "app 8.5.0, updates KB5048667", "at": "", "engineer": "",
+                     "error": None}
     assert not (tmp_path / "none.sqlite").exists()  # reading creates nothing
 
 

@@ -26,8 +26,7 @@ def test_the_example_release_loads() -> None:
     assert release is not None
     assert release.canary == ("LIS01",)
     assert [ring.ring for ring in release.rings] == [0, 1, 2]
-    assert release.targets() == {"application": "8.5.0",
-                                 "windows_updates": "security before 2026-12-10"}
+    assert release.targets() == {"application": "8.5.0", "windows_updates": "KB5048667"}
     assert release.schema_changes
 
 
@@ -98,3 +97,33 @@ def test_the_schema_is_published_with_the_package_and_valid() -> None:
     assert modeline.endswith("$schema=../../../src/sitekit/rollout/schemas/release.schema.json")
     assert (EXAMPLE / "releases" / modeline.split("=", 1)[1]).resolve() == (
         ROOT / "src" / "sitekit" / "rollout" / "schemas" / "release.schema.json")
+
+
+BY_DATE = """    windows_updates:
+      security_released_before: "2026-12-10"
+"""
+
+
+def by_date(fleet: Path) -> Path:
+    """The example release with its Windows updates given by date instead of as files."""
+    source = fleet / "releases" / f"{EXAMPLE_RELEASE}.yml"
+    text = source.read_text()
+    start = text.index("    # The month's Windows update")
+    end = text.index("  database:")
+    source.write_text(text[:start] + BY_DATE + text[end:])
+    return source
+
+
+def test_updates_by_date_are_refused_naming_the_file_the_field_and_what_instead(
+        fleet_copy: Path) -> None:
+    # An offline site cannot turn a date into files: the release is refused when loaded,
+    # never carried out with no update installed.
+    source = by_date(fleet_copy)
+    release, problems = _load(fleet_copy, EXAMPLE_RELEASE)
+    assert release is None
+    line = source.read_text().splitlines().index('      security_released_before: "2026-12-10"')
+    assert [(p.file.endswith(f"releases/{EXAMPLE_RELEASE}.yml"), p.line, p.field)
+            for p in problems] == [
+        (True, line + 1, "release.components.windows_updates.security_released_before")]
+    assert "give `kbs` instead, each update's kb, its .msu installer on the share and its " \
+        "sha256" in problems[0].message

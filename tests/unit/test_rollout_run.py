@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from sitekit.problems import ProblemsFound
 from sitekit.rollout.run import record, work
+from tests.unit.test_rollout_release import by_date
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "inventories" / "example"
@@ -63,3 +65,14 @@ def test_a_site_an_interrupted_run_left_upgrading_is_taken_again(tmp_path: Path)
     history = tmp_path / "history.sqlite"
     record(history, EXAMPLE, RELEASE, "LIS01", "upgrading", engineer="Ana Costa", now=NIGHT)
     assert [site["site"] for site in work(EXAMPLE, RELEASE, history, NIGHT)["go"]] == ["LIS01"]
+
+
+def test_the_playbook_is_given_no_work_from_a_release_by_date(fleet_copy: Path) -> None:
+    # The action plugin's `op=work` loads the release the same way: refused, nothing kept.
+    by_date(fleet_copy)
+    history = fleet_copy / "history.sqlite"
+    with pytest.raises(ProblemsFound) as refused:
+        work(fleet_copy, RELEASE, history, NIGHT)
+    assert [p.field for p in refused.value.problems] == [
+        "release.components.windows_updates.security_released_before"]
+    assert not history.exists()

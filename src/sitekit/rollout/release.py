@@ -9,7 +9,6 @@ file, the field and what to change.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from collections.abc import Iterable
@@ -72,10 +71,8 @@ class Release:
             sql = components["sql_server"]
             out["sql_server"] = f"{sql['version']} ({sql['cumulative_update']})"
         if "windows_updates" in components:
-            updates = components["windows_updates"]
-            out["windows_updates"] = (", ".join(u["kb"] for u in updates["kbs"])
-                                      if "kbs" in updates else
-                                      f"security before {updates['security_released_before']}")
+            out["windows_updates"] = ", ".join(
+                update["kb"] for update in components["windows_updates"]["kbs"])
         return out
 
     @property
@@ -232,27 +229,28 @@ def _check_versions(release: Release, fleet: Fleet, problem: Any) -> None:
 
 
 def _check_updates(updates: dict[str, Any] | None, problem: Any) -> None:
-    """One form of Windows updates; each KB once; a real date."""
+    """Updates given as files the kit can install, each KB once; never by date."""
     if updates is None:
         return
-    if ("kbs" in updates) == ("security_released_before" in updates):
-        problem(("components", "windows_updates"), (
-            "give either `kbs` (each update's KB, .msu installer and sha256) or "
-            "`security_released_before` (a date), not both"))
+    if "security_released_before" in updates:
+        # A site has no internet and no WSUS: an update reaches it only as a file on the
+        # share, and a date names no file nor checksum. Refused here, when the release is
+        # loaded (plan, status, the playbook's action), so no site is ever marked done
+        # with updates nobody installed.
+        problem(("components", "windows_updates", "security_released_before"), (
+            "a date names no file an offline site can install, so the kit cannot carry it "
+            "out: give `kbs` instead, each update's kb, its .msu installer on the share and "
+            "its sha256 (the fleet's release-table.yml gives the KB of each Windows build; "
+            "Get-FileHash -Algorithm SHA256 the checksum)"))
+    if "kbs" not in updates:
+        return
     seen: dict[str, int] = {}
-    for index, update in enumerate(updates.get("kbs", [])):
+    for index, update in enumerate(updates["kbs"]):
         if update["kb"].upper() in seen:
             problem(("components", "windows_updates", "kbs", index, "kb"), (
                 f"{update['kb']} is listed twice (also item {seen[update['kb'].upper()]}); "
                 "give each update once"))
         seen.setdefault(update["kb"].upper(), index)
-    if "security_released_before" in updates:
-        text = updates["security_released_before"]
-        try:
-            dt.date.fromisoformat(text)
-        except ValueError:
-            problem(("components", "windows_updates", "security_released_before"),
-                    f"{text} is not a date; write YYYY-MM-DD")
 
 
 def _installers(components: dict[str, Any]) -> list[tuple[tuple[str | int, ...], Any]]:
