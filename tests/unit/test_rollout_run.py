@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sitekit.problems import ProblemsFound
+from sitekit.rollout import cli
 from sitekit.rollout.run import record, work
 from tests.unit.test_rollout_release import by_date
 
@@ -76,3 +78,49 @@ def test_the_playbook_is_given_no_work_from_a_release_by_date(fleet_copy: Path) 
     assert [p.field for p in refused.value.problems] == [
         "release.components.windows_updates.security_released_before"]
     assert not history.exists()
+
+
+def test_rings_1_and_2_each_wait_for_the_soak_and_their_own_approval(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The example fleet's whole rollout, ring by ring, as the history makes it: LIS01 (ring
+    # 0, the canary), BER02 (ring 1), LON01 (ring 2); both later rings ask for approval.
+    history = tmp_path / "history.sqlite"
+
+    def at(days: float) -> dt.datetime:
+        return NIGHT + dt.timedelta(days=days)
+
+    def approve(ring: int, when: dt.datetime) -> None:
+        monkeypatch.setenv("SITEKIT_NOW", when.isoformat())
+        assert cli.main(["approve", str(EXAMPLE), "--release", RELEASE, "--ring", str(ring),
+                         "--engineer", "Ana Costa", "--reason", f"ring {ring - 1} healthy",
+                         "--history", str(history)]) == 0
+
+    def rings(found: dict[str, Any]) -> list[tuple[str, str]]:
+        return [(ring["state"], ring["reason"]) for ring in found["rings"]]
+
+    record(history, EXAMPLE, RELEASE, "LIS01", "done", engineer="Ana Costa", now=NIGHT)
+    soaking = work(EXAMPLE, RELEASE, history, at(1))
+    assert soaking["go"] == [] and rings(soaking)[1] == (
+        "waiting", "ring 0 soaks until 2026-12-10T01:00Z")  # ring 0's soak_hours: 48
+    unapproved = work(EXAMPLE, RELEASE, history, at(2))
+    assert unapproved["go"] == [] and rings(unapproved)[1] == (
+        "waiting", "needs approval: `sitekit rollout approve --ring 1`")
+    approve(1, at(2) - dt.timedelta(minutes=30))
+    ring1 = work(EXAMPLE, RELEASE, history, at(2))
+    assert [site["site"] for site in ring1["go"]] == ["BER02"]
+    assert rings(ring1)[2] == ("waiting", "ring 1 is not complete")
+    record(history, EXAMPLE, RELEASE, "BER02", "done", engineer="Ana Costa", now=at(2))
+    again = work(EXAMPLE, RELEASE, history, at(2))
+    assert again["go"] == [] and again["done"] == ["BER02", "LIS01"]
+    # Ring 2 waits for ring 1's 72 hours, then for an approval of its own: ring 1's is not it.
+    assert rings(work(EXAMPLE, RELEASE, history, at(4)))[2] == (
+        "waiting", "ring 1 soaks until 2026-12-13T01:00Z")
+    assert rings(work(EXAMPLE, RELEASE, history, at(5)))[2] == (
+        "waiting", "needs approval: `sitekit rollout approve --ring 2`")
+    approve(2, at(5))
+    ring2 = work(EXAMPLE, RELEASE, history, at(5))
+    assert [site["site"] for site in ring2["go"]] == ["LON01"]
+    record(history, EXAMPLE, RELEASE, "LON01", "done", engineer="Ana Costa", now=at(5))
+    over = work(EXAMPLE, RELEASE, history, at(6))
+    assert over["go"] == [] and over["waiting"] == []
+    assert [state for state, _ in rings(over)] == ["complete", "complete", "complete"]
