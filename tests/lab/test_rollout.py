@@ -23,7 +23,11 @@ follows:
    back, since the CU stays;
 8. (a second release, SQL Server's next CU only, a history of its own) LIS01's server is
    patched with the CU's package and restarted; the same release again from a history of
-   its own finds SQL Server at the CU and runs no installer.
+   its own finds SQL Server at the CU and runs no installer;
+9. ring 1, in the example fleet's own layout (LIS01 ring 0 and the only canary, BER02 ring
+   1), from the history as run 3 left it (LIS01 done, BER02 deferred): two nights later,
+   ring 0 soaked, nothing starts before an engineer approves ring 1; once approved, BER02
+   is upgraded, ring 2 waits for ring 1's soak, and a re-run contacts no host.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,6 +56,8 @@ RELEASE = "2026-12-lotus-8.5"
 # A Tuesday night: both restaurants closed (Lisbon 01:00, Berlin 02:00), 90 minutes left.
 NIGHT = "2026-12-08T01:00:00Z"
 NOON = "2026-12-08T13:00:00Z"  # both open for lunch: no window
+# Thursday night, 48 hours after LIS01's upgrade: ring 0 has soaked, BER02 is closed.
+THURSDAY = "2026-12-10T01:00:00Z"
 SITES = ("LIS01", "BER02")
 KB = "KB5048667"
 # The fleet's next SQL Server 2022 cumulative update (the fleet runs CU26, 16.0.4265.3).
@@ -173,6 +180,15 @@ class Rollout:
         return {host.hostname: dict(self.lab.state(host.hostname).get("lab", {}).get(
             "module_calls", {})) for host in self.lab.hosts()}
 
+    def approve(self, now: str, ring: int) -> subprocess.CompletedProcess[str]:
+        """`sitekit rollout approve --ring N`, as an engineer gives it, kept in the history."""
+        return subprocess.run(
+            [str(BIN / "sitekit"), "rollout", "approve", str(self.fleet), "--release", RELEASE,
+             "--ring", str(ring), "--engineer", "Test Engineer", "--reason",
+             f"ring {ring - 1} healthy", "--history", str(self.history)],
+            capture_output=True, text=True, cwd=ROOT, timeout=60, check=False,
+            env=os.environ | {"SITEKIT_NOW": now})
+
     def fault(self, host: str, *fault: str) -> None:
         """Inject (or clear) a fault."""
         result = self.lab.sitekit("fault", host, *fault)
@@ -226,6 +242,10 @@ def rollout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
                          for host, counted in out.calls().items()}
         runs["after_deferred"] = out.states()
         runs["status_deferred"] = out.status(NIGHT)
+        # The history as it stands now (LIS01 done, BER02 deferred) for ring 1 below.
+        with contextlib.closing(sqlite3.connect(out.history)) as source, \
+                contextlib.closing(sqlite3.connect(tmp / "rings.sqlite")) as copy:
+            source.backup(copy)
         out.fault("ber02-kds01", "clear")
         # BER02's kitchen station does not come back from the updates' restart (a history
         # of its own: the main one goes on below). A short wait for it: 10 s.
@@ -261,9 +281,26 @@ def rollout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
                                            for module, count in counted.items()
                                            if count > before[host].get(module, 0)}
                                     for host, counted in out.calls().items()}}
+        runs["ring1"] = ring_one(lab, tmp)
         yield runs
     finally:
         lab.down_and_check()
+
+
+def ring_one(lab: CliLab, tmp: Path) -> dict[str, Any]:
+    """Ring 1 of the example fleet's own layout: soaked, approved, upgraded, run again."""
+    fleet = tmp / "rings" / "example"
+    shutil.copytree(EXAMPLE, fleet, ignore=shutil.ignore_patterns("records", "audit"))
+    with clock(THURSDAY):  # the same hosts, the example's rings, the lab's clock on Thursday
+        lab.up(*SITES, fleet=fleet)
+    out = Rollout(lab, fleet, tmp / "rings.sqlite")
+    runs: dict[str, Any] = {"unapproved": out.run(THURSDAY), "before": out.states()}
+    runs["approved"] = out.approve(THURSDAY, 1)
+    runs["run"] = out.run(THURSDAY)
+    runs["after"], runs["status"] = out.states(), out.status(THURSDAY)
+    runs["again"] = out.run(THURSDAY)
+    runs["after_again"] = out.states()
+    return runs
 
 
 def test_outside_the_window_nothing_changes(rollout: dict[str, Any]) -> None:
@@ -493,3 +530,30 @@ def test_a_sql_server_cu_already_there_is_not_installed_again(rollout: dict[str,
     assert "ansible.windows.win_package" not in calls, calls
     assert outcome["states"]["lis01-srv01"]["boot_time"] == rollout["cu"]["states"][
         "lis01-srv01"]["boot_time"]
+
+
+def test_ring_1_waits_for_its_approval_then_upgrades_and_a_rerun_changes_nothing(
+        rollout: dict[str, Any]) -> None:
+    ring = rollout["ring1"]
+    rc, stats, output = ring["unapproved"]
+    assert rc == 0, output[-4000:]
+    assert set(stats) == {"localhost"}, stats  # ring 0 has soaked; ring 1 needs approval
+    assert "1 waiting (needs approval: `sitekit rollout approve --ring 1`)" in output
+    assert ring["approved"].returncode == 0, ring["approved"].stderr
+    rc, stats, output = ring["run"]
+    assert rc == 0, output[-4000:]
+    assert not any(host.startswith("lis01") for host in stats), stats  # ring 0: done
+    status = ring["status"]
+    assert site_of(status, "BER02")["state"] == "done"
+    assert [(r["state"], r["reason"]) for r in status["rings"]] == [
+        ("complete", ""), ("complete", ""), ("waiting", "ring 1 soaks until 2026-12-13T01:00Z")]
+    after = ring["after"]
+    for host, state in ber02(after).items():
+        assert application(state) == {"8.5.0"}, host
+        assert application(ring["before"][host]) == {"8.4.2"}, host
+    assert database(after["ber02-srv01"])["schema_version"] == "8.5.0"
+    assert after["ber02-srv01"]["services"]["LotusPosServer"]["state"] == "running"
+    rc, stats, output = ring["again"]
+    assert rc == 0, output[-4000:]
+    assert set(stats) == {"localhost"}, stats
+    assert ring["after_again"] == after
