@@ -24,12 +24,13 @@ from cryptography.hazmat.primitives import hashes
 from netaddr import IPNetwork
 
 from sitekit import timestamps
-from sitekit.lab import auditpol, faults, network, sqlbackup, sqlserver
+from sitekit.lab import auditpol, faults, sqlbackup, sqlserver
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.modules import sitekit_account_policy as account_policy
 from sitekit.lab.modules._common import utcnow, zone
 from sitekit.lab.modules.sitekit_defender import signatures_updated
+from sitekit.lab.network import windows_list
 from sitekit.lab.pki import pki_paths
 from sitekit.lab.seed_base import BUILTIN_GROUP_SIDS, UPDATE_CLASSIFICATIONS, group_by_sid
 from sitekit.lab.seed_base import ensure as ensure_base
@@ -434,8 +435,8 @@ def _network(ctx: _Host) -> dict[str, Any]:
     prefix = IPNetwork(str(network["subnet"])).prefixlen
     rules = [{"name": str(rule.get("name", name)),
               "protocol": str(rule.get("protocol", "any")).lower(),
-              "local_ports": network.windows_list(str(rule.get("localport", "any")), ports=True),
-              "remote_addresses": network.windows_list(str(rule.get("remoteip", "any")), ports=False)}
+              "local_ports": windows_list(str(rule.get("localport", "any")), ports=True),
+              "remote_addresses": windows_list(str(rule.get("remoteip", "any")), ports=False)}
              for name, rule in sorted(ctx.state["firewall"]["rules"].items())
              if rule.get("enabled") and rule.get("direction") == "in"
              and rule.get("action") == "allow"]
