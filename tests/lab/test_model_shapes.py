@@ -55,3 +55,92 @@ def test_one_address_in_two_forms_is_unchanged(server: LabHost, given: str, agai
     assert call(server, RULE, base | {"remoteip": given})["changed"] is True
     assert call(server, RULE, base | {"remoteip": again})["changed"] is False
     assert call(server, RULE, base | {"remoteip": "192.168.3.0/24"})["changed"] is True
+
+
+GROUP = "ansible.windows.win_group"
+USER = "ansible.windows.win_user"
+SERVICE = "ansible.windows.win_service"
+REGEDIT = "ansible.windows.win_regedit"
+
+
+def test_a_group_description_differing_only_in_case_is_unchanged(server: LabHost) -> None:
+    # win_group.ps1 compares the description with PowerShell's -ne (case-insensitive).
+    description = server.state["groups"]["Users"]["description"]
+    result = call(server, GROUP, {"name": "users", "description": description.upper()})
+    assert result["changed"] is False
+    assert server.state["groups"]["Users"]["description"] == description
+    assert call(server, GROUP, {"name": "Users", "description": "Other"})["changed"] is True
+
+
+def test_a_group_created_in_check_mode_has_the_placeholder_sid(server: LabHost) -> None:
+    # win_group.ps1: a group check mode would create has no SID yet, it returns S-1-5-0000.
+    result = call(server, GROUP, {"name": "POS Operators"}, check=True)
+    assert (result["changed"], result["sid"]) == (True, "S-1-5-0000")
+    assert "POS Operators" not in server.state["groups"]
+    assert call(server, GROUP, {"name": "POS Operators"})["sid"].startswith("S-1-5-21-")
+
+
+def test_group_members_are_found_by_sid_and_by_any_name_of_the_account(server: LabHost) -> None:
+    # ConvertTo-SecurityIdentifier takes a SID string first, then the name; members are
+    # compared by SID, so one account under two names is one member.
+    members = {"add": ["S-1-5-20", "S-1-5-32-545"]}
+    assert call(server, GROUP, {"name": "POS Operators", "members": members})["changed"] is True
+    again = {"add": ["NT AUTHORITY\\NetworkService", "users"]}
+    assert call(server, GROUP, {"name": "POS Operators", "members": again})["changed"] is False
+    assert server.state["groups"]["POS Operators"]["members"] == [
+        "NT AUTHORITY\\NETWORK SERVICE", "Users"]
+    unknown = call(server, GROUP, {"name": "POS Operators", "members": {"add": ["S-1-5-32-9"]}})
+    assert unknown["failed"] is True
+
+
+def test_a_user_created_in_check_mode_is_present_and_one_deleted_is_absent(
+        server: LabHost) -> None:
+    # win_user.ps1 returns the state it acted on and reads the user back: in check mode the
+    # new user does not exist yet, the deleted one still does.
+    created = call(server, USER, {"name": "kit", "password": "Lab-Passw0rd!"}, check=True)
+    assert (created["changed"], created["state"]) == (True, "present")
+    assert "sid" not in created
+    deleted = call(server, USER, {"name": "Guest", "state": "absent"}, check=True)
+    assert (deleted["changed"], deleted["state"]) == (True, "absent")
+    assert deleted["sid"].endswith("-501")
+    assert deleted["msg"] == "User 'Guest' deleted successfully"
+    assert call(server, USER, {"name": "nobody", "state": "absent"})["msg"] == \
+        "User 'nobody' was not found"
+
+
+def test_a_service_is_found_by_its_display_name(server: LabHost) -> None:
+    # Get-ServiceFromName (win_service.ps1): ServiceName -eq $Name -or DisplayName -eq $Name.
+    result = call(server, SERVICE, {"name": "windows time", "state": "stopped"})
+    assert (result["changed"], result["name"]) == (True, "W32Time")
+    assert server.state["services"]["W32Time"]["state"] == "stopped"
+
+
+@pytest.mark.parametrize(("given", "returned"), [
+    ("NetworkService", "NT AUTHORITY\\NETWORK SERVICE"),
+    ("nt authority\\network service", "NT AUTHORITY\\NETWORK SERVICE"),
+    ("S-1-5-20", "NT AUTHORITY\\NETWORK SERVICE"),
+])
+def test_a_service_account_is_compared_by_sid_and_returned_normalised(
+        server: LabHost, given: str, returned: str) -> None:
+    # win_service.ps1 compares the accounts' SIDs and returns the given one as
+    # SID.Translate(NTAccount) names it; WinRM already runs as NT AUTHORITY\NetworkService.
+    result = call(server, SERVICE, {"name": "WinRM", "username": given})
+    assert (result["changed"], result["username"]) == (False, returned)
+
+
+def test_a_service_set_to_system_returns_localsystem(server: LabHost) -> None:
+    # SCManager.cs stores SYSTEM as LocalSystem; win_service.ps1 returns that name for it.
+    result = call(server, SERVICE, {"name": "W32Time", "username": "NT AUTHORITY\\SYSTEM"})
+    assert (result["changed"], result["username"]) == (True, "LocalSystem")
+    assert call(server, SERVICE, {"name": "W32Time", "username": "SYSTEM"})["changed"] is False
+
+
+def test_a_registry_value_created_or_removed_has_no_data_changed(server: LabHost) -> None:
+    # win_regedit.ps1 sets data_changed only when an existing value's data differs.
+    value = {"path": "HKLM:\\SOFTWARE\\Lotus\\POS", "name": "Site", "data": "LIS01"}
+    created = call(server, REGEDIT, value)
+    assert (created["changed"], created["data_changed"]) == (True, False)
+    changed = call(server, REGEDIT, value | {"data": "LIS02"})
+    assert (changed["changed"], changed["data_changed"]) == (True, True)
+    removed = call(server, REGEDIT, value | {"state": "absent"})
+    assert (removed["changed"], removed["data_changed"]) == (True, False)

@@ -112,7 +112,9 @@ def test_returns_documented_values(runs: dict[str, Any]) -> None:
     assert real["Install the SNMP service"]["feature_result"][0]["display_name"] == "SNMP Service"
     assert real["Install security updates"]["installed_update_count"] == 1
     assert real["Render the application settings from a template"]["checksum"]
-    assert real["Set a registry value"]["data_changed"] is True
+    # Created, not changed: win_regedit.ps1 sets data_changed only for an existing value.
+    assert real["Set a registry value"]["changed"] is True
+    assert real["Set a registry value"]["data_changed"] is False
     stat = runs["again"]["Read the settings file"]["stat"]
     assert stat["exists"] is True
     assert stat["size"] == real["Render the application settings from a template"]["size"]

@@ -196,7 +196,10 @@ def win_regedit(host: LabHost, args: dict[str, Any], check_mode: bool,
         return result | {"changed": False}
     if not check_mode:
         registry.setdefault(key or path, {})[value_name] = wanted
-    return {"changed": True, "data_changed": current is None or current["data"] != wanted["data"],
+    # win_regedit.ps1 sets data_changed only when an existing value's data differs: a value
+    # it creates, or one it removes, leaves it false.
+    return {"changed": True, "data_changed": current is not None
+            and current["data"] != wanted["data"],
             "data_type_changed": current is not None and current["type"] != wanted["type"],
             "diff": {"before": {value_name: current} if current else {},
                      "after": {value_name: wanted}}}
@@ -221,4 +224,4 @@ def _absent(registry: dict[str, Any], key: str | None, name: str | None, delete_
         return {"changed": False}
     if not check_mode:
         del registry[key][value_name]
-    return {"changed": True, "data_changed": True}
+    return {"changed": True}
