@@ -63,8 +63,11 @@ def _by_sid(state: dict[str, Any], sid: str) -> str | None:
 
 
 def nt_account(state: dict[str, Any], name: str) -> str:
-    r"""An account in the Netlogon form SID.Translate(NTAccount) gives: HOST\user,
-    NT AUTHORITY\NETWORK SERVICE (however it was given: NetworkService, S-1-5-20, ...)."""
+    r"""An account in the Netlogon form SID.Translate(NTAccount) gives.
+
+    HOST\user, BUILTIN\Users, NT AUTHORITY\NETWORK SERVICE (however it was given:
+    NetworkService, S-1-5-20, ...).
+    """
     return qualified(state, resolve(state, name))
 
 

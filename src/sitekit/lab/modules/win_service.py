@@ -64,15 +64,11 @@ def win_service(host: LabHost, args: dict[str, Any], check_mode: bool,
             del services[name]
         return {"changed": True, "exists": False}
     for key in _CONFIG:
-        if key == "username" or args[key] is None:
-            continue
-        if service[key] != args[key]:
+        if key != "username" and args[key] is not None and service[key] != args[key]:
             service[key], changed = args[key], True
-    username = None
-    if args["username"] is not None:
-        username = _account(state, args["username"])
-        if _current_account(state, service["username"]) != username:
-            service["username"], changed = username, True
+    username = None if args["username"] is None else _account(state, args["username"])
+    if username is not None and _current_account(state, service["username"]) != username:
+        service["username"], changed = username, True
     changed |= _run_state(state, name, service, args["state"], check_mode)
     if changed and not check_mode:
         services[name] = service
@@ -83,8 +79,11 @@ def win_service(host: LabHost, args: dict[str, Any], check_mode: bool,
 
 
 def _current_account(state: dict[str, Any], name: str) -> str:
-    r"""The service's own account as _account gives it; a virtual account (NT SERVICE\x,
-    which only the SCM resolves) is compared by its name."""
+    """The service's own account as _account gives it.
+
+    An account the lab cannot resolve (a virtual account of a service since removed) is
+    compared by its name.
+    """
     try:
         return _account(state, name)
     except ModuleFailedError:
@@ -92,16 +91,21 @@ def _current_account(state: dict[str, Any], name: str) -> str:
 
 
 def _find(services: dict[str, Any], name: str) -> str | None:
-    """The service whose name or display name is `name`, compared as PowerShell's -eq does
-    (Get-ServiceFromName in win_service.ps1: ServiceName -eq $Name -or DisplayName -eq $Name)."""
+    """The service whose name or display name is `name`, compared as PowerShell's -eq does.
+
+    Get-ServiceFromName in win_service.ps1: ServiceName -eq $Name -or DisplayName -eq $Name.
+    """
     return find(services, name) or next(
         (key for key, s in services.items() if s["display_name"].lower() == name.lower()), None)
 
 
 def _account(state: dict[str, Any], name: str) -> str:
-    r"""A service account as win_service.ps1 compares and stores it: by SID, in the Netlogon
-    form SID.Translate gives (NT AUTHORITY\NETWORK SERVICE for NetworkService or S-1-5-20),
-    and SYSTEM as LocalSystem (the SCM's own name for it, which the module returns)."""
+    r"""A service account as win_service.ps1 compares and stores it.
+
+    By SID, in the Netlogon form SID.Translate gives (NT AUTHORITY\NETWORK SERVICE for
+    NetworkService or S-1-5-20), and SYSTEM as LocalSystem (the SCM's own name for it,
+    which the module returns).
+    """
     if name.lower() == "localsystem" or service_sid(name) == "S-1-5-18":
         return "LocalSystem"
     domain, _, service = name.rpartition("\\")
