@@ -6,10 +6,12 @@ code or Microsoft's documentation says Windows does; the source is cited per tes
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
+from sitekit.lab import filesystem
 from sitekit.lab.host import LabHost
 from tests.lab.models import call, seeded
 
@@ -144,3 +146,18 @@ def test_a_registry_value_created_or_removed_has_no_data_changed(server: LabHost
     assert (changed["changed"], changed["data_changed"]) == (True, True)
     removed = call(server, REGEDIT, value | {"state": "absent"})
     assert (removed["changed"], removed["data_changed"]) == (True, False)
+
+
+STAT = "ansible.windows.win_stat"
+
+
+def test_stat_returns_the_times_as_seconds_since_1970(server: LabHost) -> None:
+    # win_stat.ps1: creationtime, lastaccesstime, lastwritetime (UTC, seconds since epoch).
+    path = "C:\\ProgramData\\settings.ini"
+    filesystem.write_file(server, path, b"a")  # as win_copy's transfer writes it
+    first = call(server, STAT, {"path": path})["stat"]
+    assert first["creationtime"] == first["lastwritetime"] == first["lastaccesstime"]
+    assert abs(first["creationtime"] - time.time()) < 120
+    windows = call(server, STAT, {"path": "C:\\Windows"})["stat"]
+    assert windows["creationtime"] <= first["creationtime"]
+    assert {"creationtime", "lastaccesstime", "lastwritetime"} <= windows.keys()

@@ -10,6 +10,7 @@ import ntpath
 import re
 from typing import Any
 
+from sitekit.lab.clock import utcnow
 from sitekit.lab.host import LabHost
 
 _ENV_VAR = re.compile(r"%([^%]+)%")
@@ -77,6 +78,7 @@ def make_dirs(host: LabHost, path: str) -> str:
     current = full
     while current and path_key(current) not in fs["dirs"]:
         fs["dirs"][path_key(current)] = current
+        _stamp(fs, path_key(current), created=True)
         parent = ntpath.dirname(current)
         if parent == current:
             break
@@ -98,7 +100,38 @@ def write_file(host: LabHost, path: str, data: bytes, file_version: str | None =
     entry = {"path": path, "data": base64.b64encode(data).decode()}
     if file_version is not None:
         entry["file_version"] = file_version
-    _fs(host)["files"][path_key(path)] = entry
+    fs = _fs(host)
+    created = path_key(path) not in fs["files"]
+    fs["files"][path_key(path)] = entry
+    _stamp(fs, path_key(path), created=created)
+
+
+def _stamp(fs: dict[str, Any], key: str, *, created: bool) -> None:
+    """Record a write (and a creation) at the lab's clock, as NTFS does; access follows write.
+
+    NTFS's last-access updates are off by default on large volumes (fsutil behavior query
+    disablelastaccess, Microsoft docs), so the lab moves the access time only on writes.
+    """
+    now = utcnow().timestamp()
+    times = fs.setdefault("times", {})
+    before = times.get(key, {}) if not created else {}
+    times[key] = {"created": before.get("created", now), "written": now}
+
+
+def times(host: LabHost, path: str) -> tuple[float, float, float]:
+    """Creation, last access and last write of a file or directory, in seconds since 1970.
+
+    Items the install put there date from the install (state.py seeds its moment).
+    """
+    fs = _fs(host)
+    key = path_key(path)
+    if key not in fs["files"] and key not in fs["dirs"]:
+        raise FileNotFoundError(f"Could not find a part of the path '{path}'.")
+    recorded = fs.setdefault("times", {}).get(key)
+    if recorded is None:
+        installed = fs.get("installed", utcnow().timestamp())
+        recorded = {"created": installed, "written": installed}
+    return recorded["created"], recorded["written"], recorded["written"]
 
 
 def file_version(host: LabHost, path: str) -> tuple[int, int, int, int]:
@@ -125,6 +158,7 @@ def remove(host: LabHost, path: str, recurse: bool) -> None:
     key = path_key(path)
     if key in fs["files"]:
         del fs["files"][key]
+        fs.get("times", {}).pop(key, None)
         return
     if key not in fs["dirs"]:
         raise FileNotFoundError(f"Cannot find path '{path}' because it does not exist.")
@@ -135,7 +169,9 @@ def remove(host: LabHost, path: str, recurse: bool) -> None:
     for k in below:
         fs["dirs"].pop(k, None)
         fs["files"].pop(k, None)
+        fs.get("times", {}).pop(k, None)
     del fs["dirs"][key]
+    fs.get("times", {}).pop(key, None)
 
 
 def files_below(host: LabHost, path: str) -> list[str]:

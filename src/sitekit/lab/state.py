@@ -14,6 +14,7 @@ import string
 from collections.abc import Sequence
 from typing import Any
 
+from sitekit.lab.clock import utcnow
 from sitekit.lab.filesystem import path_key
 from sitekit.lab.host import LabHost
 from sitekit.lab.seed_base import (
@@ -121,6 +122,7 @@ def _filesystem(username: str, volumes: Sequence[str]) -> dict[str, Any]:
              b"# localhost name resolution is handled within DNS itself.\r\n")
     etc_hosts = "C:\\Windows\\System32\\drivers\\etc\\hosts"
     return {
+        "installed": utcnow().timestamp(),  # what filesystem.times gives the install's items
         "dirs": {path_key(p): p for p in paths},
         "files": {path_key(etc_hosts): {"path": etc_hosts,
                                                "data": base64.b64encode(hosts).decode()}},
