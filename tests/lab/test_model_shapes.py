@@ -161,3 +161,14 @@ def test_stat_returns_the_times_as_seconds_since_1970(server: LabHost) -> None:
     windows = call(server, STAT, {"path": "C:\\Windows"})["stat"]
     assert windows["creationtime"] <= first["creationtime"]
     assert {"creationtime", "lastaccesstime", "lastwritetime"} <= windows.keys()
+
+
+def test_setup_returns_the_environment_as_windows_spells_it(server: LabHost) -> None:
+    # setup.ps1 lists Env: with the names as Windows spells them (Path, SystemRoot, windir).
+    env = call(server, "ansible.windows.setup", {"gather_subset": ["!all", "env"]})[
+        "ansible_facts"]["ansible_env"]
+    assert env["Path"].split(";")[:2] == ["C:\\Windows\\system32", "C:\\Windows"]
+    assert (env["SystemRoot"], env["windir"], env["COMPUTERNAME"]) == (
+        "C:\\Windows", "C:\\Windows", server.state["hostname"])
+    assert "PATH" not in env
+    assert env["NUMBER_OF_PROCESSORS"] == str(server.state["processors"])

@@ -17,23 +17,60 @@ _ENV_VAR = re.compile(r"%([^%]+)%")
 
 
 def environment(host: LabHost) -> dict[str, str]:
-    """Return the environment variables the lab's shells see (upper-case names)."""
+    r"""The environment a WinRM session's processes see, names spelt as Windows spells them.
+
+    As `Get-ChildItem Env:` lists them in a WinRM session of a local administrator on
+    Windows Server 2022 (the system and the user's variables merged; Path is the system's
+    followed by the user's WindowsApps); names are case-insensitive, so look up with
+    `getenv`.
+    """
     profile = f"C:\\Users\\{host.username}"
+    computer = str(host.state.get("hostname") or host.hostname.split(".")[0].upper())
     return {
-        "COMPUTERNAME": str(host.state.get("hostname") or host.hostname.split(".")[0].upper()),
-        "USERNAME": host.username,
-        "USERPROFILE": profile,
+        "ALLUSERSPROFILE": "C:\\ProgramData",
+        "APPDATA": f"{profile}\\AppData\\Roaming",
+        "CommonProgramFiles": "C:\\Program Files\\Common Files",
+        "CommonProgramFiles(x86)": "C:\\Program Files (x86)\\Common Files",
+        "CommonProgramW6432": "C:\\Program Files\\Common Files",
+        "COMPUTERNAME": computer,
+        "ComSpec": "C:\\Windows\\system32\\cmd.exe",
+        "HOMEDRIVE": "C:",
+        "HOMEPATH": f"\\Users\\{host.username}",
+        "LOCALAPPDATA": f"{profile}\\AppData\\Local",
+        "NUMBER_OF_PROCESSORS": str(host.state.get("processors", 2)),  # as setup counts vCPUs
+        "OS": "Windows_NT",
+        "Path": "C:\\Windows\\system32;C:\\Windows;C:\\Windows\\System32\\Wbem;"
+                "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\;C:\\Windows\\System32\\OpenSSH\\;"
+                f"{profile}\\AppData\\Local\\Microsoft\\WindowsApps",
+        "PATHEXT": ".COM;.EXE;.BAT;.CMD;.VBS;.VBE;.JS;.JSE;.WSF;.WSH;.MSC;.CPL",
+        "PROCESSOR_ARCHITECTURE": "AMD64",
+        "ProgramData": "C:\\ProgramData",
+        "ProgramFiles": "C:\\Program Files",
+        "ProgramFiles(x86)": "C:\\Program Files (x86)",
+        "ProgramW6432": "C:\\Program Files",
+        "PSModulePath": f"{profile}\\Documents\\WindowsPowerShell\\Modules;"
+                        "C:\\Program Files\\WindowsPowerShell\\Modules;"
+                        "C:\\Windows\\system32\\WindowsPowerShell\\v1.0\\Modules",
+        "PUBLIC": "C:\\Users\\Public",
+        "SystemDrive": "C:",
+        "SystemRoot": "C:\\Windows",
         "TEMP": f"{profile}\\AppData\\Local\\Temp",
         "TMP": f"{profile}\\AppData\\Local\\Temp",
-        "SYSTEMROOT": "C:\\Windows",
-        "WINDIR": "C:\\Windows",
-        "PROGRAMDATA": "C:\\ProgramData",
+        "USERDOMAIN": computer,
+        "USERNAME": host.username,
+        "USERPROFILE": profile,
+        "windir": "C:\\Windows",
     }
+
+
+def getenv(host: LabHost, name: str) -> str | None:
+    """One environment variable, its name compared case-insensitively as Windows does."""
+    return next((v for k, v in environment(host).items() if k.lower() == name.lower()), None)
 
 
 def expand(host: LabHost, path: str) -> str:
     """Expand %VAR% references like [Environment]::ExpandEnvironmentVariables."""
-    env = environment(host)
+    env = {k.upper(): v for k, v in environment(host).items()}
     return _ENV_VAR.sub(lambda m: env.get(m.group(1).upper(), m.group(0)), path)
 
 
