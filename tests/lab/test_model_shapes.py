@@ -172,3 +172,36 @@ def test_setup_returns_the_environment_as_windows_spells_it(server: LabHost) -> 
         "C:\\Windows", "C:\\Windows", server.state["hostname"])
     assert "PATH" not in env
     assert env["NUMBER_OF_PROCESSORS"] == str(server.state["processors"])
+
+
+TASK = "community.windows.win_scheduled_task"
+TASK_STAT = "community.windows.win_scheduled_task_stat"
+
+
+def test_task_stat_returns_the_modules_keys(server: LabHost) -> None:
+    # win_scheduled_task_stat.ps1 lists every property of the task's COM objects, named in
+    # snake_case; unset ones are null, settings are the Task Scheduler's defaults.
+    call(server, TASK, {"name": "Lab task", "path": "\\Sitekit\\", "username": "SYSTEM",
+                        "logon_type": "service_account",
+                        "actions": [{"path": "cmd.exe", "arguments": "/c exit 0"}],
+                        "triggers": [{"type": "boot"},
+                                     {"type": "daily", "start_boundary": "2026-01-05T22:00:00"}],
+                        "execution_time_limit": "PT10M"})
+    stat = call(server, TASK_STAT, {"path": "\\Sitekit\\", "name": "Lab task"})
+    assert stat["actions"] == [{"type": "TASK_ACTION_EXEC", "id": None, "path": "cmd.exe",
+                                "arguments": "/c exit 0", "working_directory": None}]
+    boot, daily = stat["triggers"]
+    assert (boot["type"], boot["enabled"], boot["start_boundary"], boot["delay"]) == (
+        "TASK_TRIGGER_BOOT", True, None, None)
+    assert boot["repetition"] == {"duration": None, "interval": None,
+                                  "stop_at_duration_end": False}
+    assert (daily["type"], daily["days_interval"], daily["start_boundary"]) == (
+        "TASK_TRIGGER_DAILY", 1, "2026-01-05T22:00:00")
+    settings = stat["settings"]
+    assert (settings["execution_time_limit"], settings["allow_demand_start"],
+            settings["stop_if_going_on_batteries"], settings["priority"]) == (
+        "PT10M", True, True, 7)
+    assert settings["idle_settings"]["idle_duration"] == "PT10M"
+    assert stat["principal"]["user_id"] == "NT AUTHORITY\\SYSTEM"
+    assert stat["registration_info"]["uri"] == "\\Sitekit\\Lab task"
+    assert stat["state"]["last_run_time"] == "1899-12-30T00:00:00"  # never ran
