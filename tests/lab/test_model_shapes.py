@@ -205,3 +205,52 @@ def test_task_stat_returns_the_modules_keys(server: LabHost) -> None:
     assert stat["principal"]["user_id"] == "NT AUTHORITY\\SYSTEM"
     assert stat["registration_info"]["uri"] == "\\Sitekit\\Lab task"
     assert stat["state"]["last_run_time"] == "1899-12-30T00:00:00"  # never ran
+
+
+REG_STAT = "ansible.windows.win_reg_stat"
+MEMBERSHIP = "ansible.windows.win_group_membership"
+
+
+def test_a_fresh_install_has_the_builtin_groups_found_by_sid(server: LabHost) -> None:
+    # Well-known SIDs (Microsoft docs): S-1-5-32-547 is Power Users on every install.
+    result = call(server, MEMBERSHIP, {"name": "Power Users", "members": ["S-1-5-32-545"]})
+    assert result["changed"] is True
+    assert result["added"] == ["BUILTIN\\Users"]  # SID.Translate: the BUILTIN domain
+    assert server.state["groups"]["Power Users"]["sid"] == "S-1-5-32-547"
+    assert call(server, GROUP, {"name": "Event Log Readers"})["sid"] == "S-1-5-32-573"
+
+
+@pytest.mark.parametrize("path", ["HKLM:\\SOFTWARE", "HKU:\\.DEFAULT", "HKCR:\\*",
+                                  "HKCU:\\Environment", "HKLM:\\", "HKCC:\\System"])
+def test_the_hives_standard_keys_exist(server: LabHost, path: str) -> None:
+    # A fresh install's hives, and a key's parents: the registry has no key without them.
+    assert call(server, REG_STAT, {"path": path})["exists"] is True
+
+
+def test_the_parent_of_a_key_lists_it_and_an_unknown_key_does_not_exist(
+        server: LabHost) -> None:
+    software = call(server, REG_STAT, {"path": "HKLM:\\SOFTWARE"})
+    assert {"Microsoft", "Policies", "Classes"} <= set(software["sub_keys"])
+    assert call(server, REG_STAT, {"path": "HKLM:\\SOFTWARE\\NoSuchVendor"})["exists"] is False
+    # An existing parent is not created again.
+    created = call(server, REGEDIT, {"path": "HKLM:\\SOFTWARE"})
+    assert created["changed"] is False
+
+
+def test_an_expand_string_reads_expanded_and_its_raw_value_as_stored(server: LabHost) -> None:
+    # win_reg_stat.ps1: GetValue expands environment names; raw_value uses
+    # DoNotExpandEnvironmentNames.
+    value = call(server, REG_STAT, {"path": "HKCU:\\Environment", "name": "TEMP"})
+    assert value["type"] == "REG_EXPAND_SZ"
+    assert value["raw_value"] == "%USERPROFILE%\\AppData\\Local\\Temp"
+    assert value["value"] == f"C:\\Users\\{server.username}\\AppData\\Local\\Temp"
+
+
+def test_a_reg_none_value_reads_as_bytes(server: LabHost) -> None:
+    # win_reg_stat.ps1 formats REG_NONE as it does REG_BINARY: each byte as 0xNN.
+    call(server, REGEDIT, {"path": "HKLM:\\SOFTWARE\\Lotus", "name": "Marker", "type": "none",
+                           "data": "hex:00,01,ee,ff"})
+    value = call(server, REG_STAT, {"path": "HKLM:\\SOFTWARE\\Lotus", "name": "Marker"})
+    assert value["type"] == "REG_NONE"
+    assert value["value"] == [0, 1, 238, 255]
+    assert value["raw_value"] == ["0x00", "0x01", "0xee", "0xff"]
