@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.lab.adhoc import without_temp_dirs
 from tests.lab.conftest import CliLab
 
 pytestmark = pytest.mark.slow
@@ -36,9 +37,7 @@ def modelled_state(lab: CliLab) -> dict[str, Any]:
     """
     state = lab.state(HOST)
     state.pop("lab")
-    state["fs"]["dirs"] = {k: v for k, v in state["fs"]["dirs"].items()
-                           if "\\ansible-tmp-" not in k}
-    return state
+    return without_temp_dirs(state)
 
 
 @pytest.fixture(scope="module")

@@ -123,6 +123,7 @@ def _filesystem(username: str, volumes: Sequence[str]) -> dict[str, Any]:
     etc_hosts = "C:\\Windows\\System32\\drivers\\etc\\hosts"
     return {
         "installed": utcnow().timestamp(),  # what filesystem.times gives the install's items
+        "times": {},
         "dirs": {path_key(p): p for p in paths},
         "files": {path_key(etc_hosts): {"path": etc_hosts,
                                                "data": base64.b64encode(hosts).decode()}},
