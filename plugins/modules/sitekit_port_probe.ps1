@@ -20,6 +20,11 @@ $spec = @{
     supports_check_mode = $true
 }
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+# A negative timeout would put the deadline in the past: every probe would report
+# "no answer" without having waited, so it is refused.
+if ($module.Params.connect_timeout -lt 0) {
+    $module.FailJson("connect_timeout must be 0 or more, not $($module.Params.connect_timeout)")
+}
 
 # Every connect starts before any is waited for, so the probes share one timeout: an
 # unanswered connect (a firewall's drop) costs connect_timeout once, not once per port.

@@ -31,6 +31,7 @@ options:
   connect_timeout:
     description:
       - How long to wait, in seconds, for the connections to be answered.
+      - Must be 0 or more.
     type: int
     default: 2
 notes:

@@ -26,9 +26,13 @@ def modelled(lab: CliLab, host: str) -> dict[str, Any]:
 
 
 def without_temp_dirs(state: dict[str, Any]) -> dict[str, Any]:
-    """A state without ansible's remote temp dirs (win_template leaves one, as on Windows)."""
-    state["fs"]["dirs"] = {k: v for k, v in state["fs"]["dirs"].items()
-                           if "\\ansible-tmp-" not in k}
+    """A state without ansible's remote temp dirs (win_template leaves one, as on Windows).
+
+    Their NTFS times go with them: every run makes its own.
+    """
+    for table in ("dirs", "times"):
+        state["fs"][table] = {k: v for k, v in state["fs"].get(table, {}).items()
+                              if "\\ansible-tmp-" not in k}
     return state
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.lab.adhoc import without_temp_dirs
 from tests.lab.conftest import CliLab, cli_lab_at
 from tests.lab.sql_seed import seed_instance
 
@@ -44,9 +45,7 @@ def modelled(lab: CliLab) -> dict[str, Any]:
     """The host state without the lab's bookkeeping and ansible's temp dirs."""
     state = lab.state(HOST)
     state.pop("lab")
-    state["fs"]["dirs"] = {k: v for k, v in state["fs"]["dirs"].items()
-                           if "\\ansible-tmp-" not in k}
-    return state
+    return without_temp_dirs(state)
 
 
 @pytest.fixture(scope="module")

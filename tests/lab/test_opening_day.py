@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.lab.adhoc import without_temp_dirs
 from tests.lab.conftest import BIN, ROOT, CliLab, cli_lab_at
 
 pytestmark = pytest.mark.slow
@@ -38,9 +39,7 @@ def modelled_states(lab: CliLab) -> dict[str, Any]:
     for host in lab.hosts():
         state = lab.state(host.hostname)
         state.pop("lab", None)
-        state["fs"]["dirs"] = {k: v for k, v in state["fs"]["dirs"].items()
-                               if "\\ansible-tmp-" not in k}
-        states[host.hostname] = state
+        states[host.hostname] = without_temp_dirs(state)
     return states
 
 

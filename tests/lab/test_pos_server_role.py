@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.lab.adhoc import without_temp_dirs
 from tests.lab.conftest import CliLab
 
 pytestmark = pytest.mark.slow
@@ -41,9 +42,7 @@ def modelled(lab: CliLab) -> dict[str, Any]:
     """The server's state without the lab's bookkeeping and ansible's temp dirs."""
     state = lab.state(HOST)
     state.pop("lab")
-    state["fs"]["dirs"] = {k: v for k, v in state["fs"]["dirs"].items()
-                           if "\\ansible-tmp-" not in k}
-    return state
+    return without_temp_dirs(state)
 
 
 def calls(lab: CliLab) -> dict[str, int]:

@@ -10,29 +10,67 @@ import ntpath
 import re
 from typing import Any
 
+from sitekit.lab.clock import utcnow
 from sitekit.lab.host import LabHost
 
 _ENV_VAR = re.compile(r"%([^%]+)%")
 
 
 def environment(host: LabHost) -> dict[str, str]:
-    """Return the environment variables the lab's shells see (upper-case names)."""
+    r"""The environment a WinRM session's processes see, names spelt as Windows spells them.
+
+    As `Get-ChildItem Env:` lists them in a WinRM session of a local administrator on
+    Windows Server 2022 (the system and the user's variables merged; Path is the system's
+    followed by the user's WindowsApps); names are case-insensitive, so look up with
+    `getenv`.
+    """
     profile = f"C:\\Users\\{host.username}"
+    computer = str(host.state.get("hostname") or host.hostname.split(".")[0].upper())
     return {
-        "COMPUTERNAME": str(host.state.get("hostname") or host.hostname.split(".")[0].upper()),
-        "USERNAME": host.username,
-        "USERPROFILE": profile,
+        "ALLUSERSPROFILE": "C:\\ProgramData",
+        "APPDATA": f"{profile}\\AppData\\Roaming",
+        "CommonProgramFiles": "C:\\Program Files\\Common Files",
+        "CommonProgramFiles(x86)": "C:\\Program Files (x86)\\Common Files",
+        "CommonProgramW6432": "C:\\Program Files\\Common Files",
+        "COMPUTERNAME": computer,
+        "ComSpec": "C:\\Windows\\system32\\cmd.exe",
+        "HOMEDRIVE": "C:",
+        "HOMEPATH": f"\\Users\\{host.username}",
+        "LOCALAPPDATA": f"{profile}\\AppData\\Local",
+        "NUMBER_OF_PROCESSORS": str(host.state.get("processors", 2)),  # as setup counts vCPUs
+        "OS": "Windows_NT",
+        "Path": "C:\\Windows\\system32;C:\\Windows;C:\\Windows\\System32\\Wbem;"
+                "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\;C:\\Windows\\System32\\OpenSSH\\;"
+                f"{profile}\\AppData\\Local\\Microsoft\\WindowsApps",
+        "PATHEXT": ".COM;.EXE;.BAT;.CMD;.VBS;.VBE;.JS;.JSE;.WSF;.WSH;.MSC;.CPL",
+        "PROCESSOR_ARCHITECTURE": "AMD64",
+        "ProgramData": "C:\\ProgramData",
+        "ProgramFiles": "C:\\Program Files",
+        "ProgramFiles(x86)": "C:\\Program Files (x86)",
+        "ProgramW6432": "C:\\Program Files",
+        "PSModulePath": f"{profile}\\Documents\\WindowsPowerShell\\Modules;"
+                        "C:\\Program Files\\WindowsPowerShell\\Modules;"
+                        "C:\\Windows\\system32\\WindowsPowerShell\\v1.0\\Modules",
+        "PUBLIC": "C:\\Users\\Public",
+        "SystemDrive": "C:",
+        "SystemRoot": "C:\\Windows",
         "TEMP": f"{profile}\\AppData\\Local\\Temp",
         "TMP": f"{profile}\\AppData\\Local\\Temp",
-        "SYSTEMROOT": "C:\\Windows",
-        "WINDIR": "C:\\Windows",
-        "PROGRAMDATA": "C:\\ProgramData",
+        "USERDOMAIN": computer,
+        "USERNAME": host.username,
+        "USERPROFILE": profile,
+        "windir": "C:\\Windows",
     }
+
+
+def getenv(host: LabHost, name: str) -> str | None:
+    """One environment variable, its name compared case-insensitively as Windows does."""
+    return next((v for k, v in environment(host).items() if k.lower() == name.lower()), None)
 
 
 def expand(host: LabHost, path: str) -> str:
     """Expand %VAR% references like [Environment]::ExpandEnvironmentVariables."""
-    env = environment(host)
+    env = {k.upper(): v for k, v in environment(host).items()}
     return _ENV_VAR.sub(lambda m: env.get(m.group(1).upper(), m.group(0)), path)
 
 
@@ -77,6 +115,7 @@ def make_dirs(host: LabHost, path: str) -> str:
     current = full
     while current and path_key(current) not in fs["dirs"]:
         fs["dirs"][path_key(current)] = current
+        _stamp(fs, path_key(current), created=True)
         parent = ntpath.dirname(current)
         if parent == current:
             break
@@ -98,7 +137,38 @@ def write_file(host: LabHost, path: str, data: bytes, file_version: str | None =
     entry = {"path": path, "data": base64.b64encode(data).decode()}
     if file_version is not None:
         entry["file_version"] = file_version
-    _fs(host)["files"][path_key(path)] = entry
+    fs = _fs(host)
+    created = path_key(path) not in fs["files"]
+    fs["files"][path_key(path)] = entry
+    _stamp(fs, path_key(path), created=created)
+
+
+def _stamp(fs: dict[str, Any], key: str, *, created: bool) -> None:
+    """Record a write (and a creation) at the lab's clock, as NTFS does; access follows write.
+
+    NTFS's last-access updates are off by default on large volumes (fsutil behavior query
+    disablelastaccess, Microsoft docs), so the lab moves the access time only on writes.
+    """
+    now = utcnow().timestamp()
+    times = fs.setdefault("times", {})
+    before = times.get(key, {}) if not created else {}
+    times[key] = {"created": before.get("created", now), "written": now}
+
+
+def times(host: LabHost, path: str) -> tuple[float, float, float]:
+    """Creation, last access and last write of a file or directory, in seconds since 1970.
+
+    Items the install put there date from the install (state.py seeds its moment).
+    """
+    fs = _fs(host)
+    key = path_key(path)
+    if key not in fs["files"] and key not in fs["dirs"]:
+        raise FileNotFoundError(f"Could not find a part of the path '{path}'.")
+    recorded = fs.setdefault("times", {}).get(key)
+    if recorded is None:
+        installed = fs.get("installed", utcnow().timestamp())
+        recorded = {"created": installed, "written": installed}
+    return recorded["created"], recorded["written"], recorded["written"]
 
 
 def file_version(host: LabHost, path: str) -> tuple[int, int, int, int]:
@@ -125,6 +195,7 @@ def remove(host: LabHost, path: str, recurse: bool) -> None:
     key = path_key(path)
     if key in fs["files"]:
         del fs["files"][key]
+        fs.get("times", {}).pop(key, None)
         return
     if key not in fs["dirs"]:
         raise FileNotFoundError(f"Cannot find path '{path}' because it does not exist.")
@@ -135,7 +206,9 @@ def remove(host: LabHost, path: str, recurse: bool) -> None:
     for k in below:
         fs["dirs"].pop(k, None)
         fs["files"].pop(k, None)
+        fs.get("times", {}).pop(k, None)
     del fs["dirs"][key]
+    fs.get("times", {}).pop(key, None)
 
 
 def files_below(host: LabHost, path: str) -> list[str]:

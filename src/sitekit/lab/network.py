@@ -129,6 +129,31 @@ def _address_in(remote: str, source: str) -> bool:
         return False
 
 
+def windows_list(text: str, *, ports: bool) -> list[str]:
+    """A rule's "any", "1433,8443" or "10.41.7.0/26,10.39.0.10" as Windows lists it.
+
+    The firewall keeps an IPv4 subnet as address/netmask whatever form it was given in
+    (INetFwRule's RemoteAddresses, Microsoft docs), so 10.0.0.0/24 and
+    10.0.0.0/255.255.255.0 are one address, and win_firewall_rule compares them as one.
+    """
+    found = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        if part.lower() in ("any", "*"):
+            found.append("Any")
+        elif ports or part.lower() == "localsubnet":
+            found.append("LocalSubnet" if part.lower() == "localsubnet" else part)
+        else:
+            try:
+                net = IPNetwork(part)
+            except (AddrFormatError, ValueError):
+                found.append(part)
+                continue
+            found.append(str(net.ip) if net.prefixlen == 32 else f"{net.ip}/{net.netmask}")
+    return found
+
+
 def refused_at_once(source: LabHost, target_name: str, port: int) -> bool:
     """Whether a failing connection is refused at once (a TCP reset) rather than unanswered.
 

@@ -14,6 +14,7 @@ import string
 from collections.abc import Sequence
 from typing import Any
 
+from sitekit.lab.clock import utcnow
 from sitekit.lab.filesystem import path_key
 from sitekit.lab.host import LabHost
 from sitekit.lab.seed_base import (
@@ -121,6 +122,8 @@ def _filesystem(username: str, volumes: Sequence[str]) -> dict[str, Any]:
              b"# localhost name resolution is handled within DNS itself.\r\n")
     etc_hosts = "C:\\Windows\\System32\\drivers\\etc\\hosts"
     return {
+        "installed": utcnow().timestamp(),  # what filesystem.times gives the install's items
+        "times": {},
         "dirs": {path_key(p): p for p in paths},
         "files": {path_key(etc_hosts): {"path": etc_hosts,
                                                "data": base64.b64encode(hosts).decode()}},
@@ -222,6 +225,36 @@ def _groups(username: str) -> dict[str, Any]:
                                          " over management protocols", []),
         "Backup Operators": group(551, "Backup Operators can override security restrictions"
                                   " for the sole purpose of backing up or restoring files", []),
+        # The other built-in groups of a fresh install (Get-LocalGroup; Microsoft docs,
+        # "Well-known SIDs"), found by SID whatever the host's language.
+        "Power Users": group(547, "Power Users are included for backwards compatibility and"
+                             " possess limited administrative powers", []),
+        "Replicator": group(552, "Supports file replication in a domain", []),
+        "Network Configuration Operators": group(
+            556, "Members in this group can have some administrative privileges to manage"
+            " configuration of networking features", []),
+        "Performance Monitor Users": group(558, "Members of this group can access performance"
+                                           " counter data locally and remotely", []),
+        "Performance Log Users": group(
+            559, "Members of this group may schedule logging of performance counters, enable"
+            " trace providers, and collect event traces both locally and via remote access to"
+            " this computer", []),
+        "Distributed COM Users": group(562, "Members are allowed to launch, activate and use"
+                                       " Distributed COM objects on this machine.", []),
+        "IIS_IUSRS": group(568, "Built-in group used by Internet Information Services.", []),
+        "Cryptographic Operators": group(569, "Members are authorized to perform cryptographic"
+                                         " operations.", []),
+        "Event Log Readers": group(573, "Members of this group can read event logs from local"
+                                   " machine", []),
+        "Hyper-V Administrators": group(578, "Members of this group have complete and"
+                                        " unrestricted access to all features of Hyper-V.", []),
+        "Access Control Assistance Operators": group(
+            579, "Members of this group can remotely query authorization attributes and"
+            " permissions for resources on this computer.", []),
+        "System Managed Accounts Group": group(581, "Members of this group are managed by the"
+                                               " system.", ["DefaultAccount"]),
+        "Device Owners": group(583, "Members of this group can change system-wide settings.",
+                               []),
     }
 
 
@@ -261,7 +294,29 @@ def _registry(os_info: dict[str, Any]) -> dict[str, Any]:
             "NtpServer": value("string", "time.windows.com,0x9"),
             "Type": value("string", "NTP"),
         },
+        # The hives' standard keys every install has (their parents exist with them:
+        # win_regedit.find_key); the user's environment as a new profile has it.
+        **{key: {} for key in _STANDARD_KEYS},
+        "HKCU:\\Environment": {
+            "Path": value("expandstring",
+                          "%USERPROFILE%\\AppData\\Local\\Microsoft\\WindowsApps;"),
+            "TEMP": value("expandstring", "%USERPROFILE%\\AppData\\Local\\Temp"),
+            "TMP": value("expandstring", "%USERPROFILE%\\AppData\\Local\\Temp"),
+        },
     }
+
+
+# Keys of a fresh install's hives (regedit on Windows Server 2022 / Windows 11): HKCR's
+# file classes, HKU's default and service profiles, HKCC's current hardware profile.
+_STANDARD_KEYS = (
+    "HKLM:\\HARDWARE\\DESCRIPTION\\System", "HKLM:\\SAM", "HKLM:\\SECURITY",
+    "HKLM:\\SOFTWARE\\Classes", "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run",
+    "HKLM:\\SOFTWARE\\Policies", "HKLM:\\SYSTEM\\CurrentControlSet\\Control",
+    "HKU:\\.DEFAULT\\Software", "HKU:\\S-1-5-18", "HKU:\\S-1-5-19", "HKU:\\S-1-5-20",
+    "HKCR:\\*\\shellex", "HKCR:\\.txt", "HKCR:\\CLSID",
+    "HKCU:\\Software\\Microsoft\\Windows\\CurrentVersion\\Run", "HKCU:\\Control Panel\\Desktop",
+    "HKCC:\\Software", "HKCC:\\System\\CurrentControlSet",
+)
 
 
 def _features() -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from netaddr import AddrFormatError, IPNetwork
+from netaddr import IPNetwork
 
 from sitekit import timestamps
 from sitekit.lab import auditpol, faults, sqlbackup, sqlserver
@@ -30,6 +30,7 @@ from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.modules import sitekit_account_policy as account_policy
 from sitekit.lab.modules._common import utcnow, zone
 from sitekit.lab.modules.sitekit_defender import signatures_updated
+from sitekit.lab.network import windows_list
 from sitekit.lab.pki import pki_paths
 from sitekit.lab.seed_base import BUILTIN_GROUP_SIDS, UPDATE_CLASSIFICATIONS, group_by_sid
 from sitekit.lab.seed_base import ensure as ensure_base
@@ -434,32 +435,12 @@ def _network(ctx: _Host) -> dict[str, Any]:
     prefix = IPNetwork(str(network["subnet"])).prefixlen
     rules = [{"name": str(rule.get("name", name)),
               "protocol": str(rule.get("protocol", "any")).lower(),
-              "local_ports": _windows_list(str(rule.get("localport", "any")), ports=True),
-              "remote_addresses": _windows_list(str(rule.get("remoteip", "any")), ports=False)}
+              "local_ports": windows_list(str(rule.get("localport", "any")), ports=True),
+              "remote_addresses": windows_list(str(rule.get("remoteip", "any")), ports=False)}
              for name, rule in sorted(ctx.state["firewall"]["rules"].items())
              if rule.get("enabled") and rule.get("direction") == "in"
              and rule.get("action") == "allow"]
     return {"addresses": [f"{address}/{prefix}"], "inbound_rules": rules}
-
-
-def _windows_list(text: str, *, ports: bool) -> list[str]:
-    """A rule's "any", "1433,8443" or "10.41.7.0/26,10.39.0.10" as Windows lists it."""
-    found = []
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
-        if part.lower() in ("any", "*"):
-            found.append("Any")
-        elif ports or part.lower() == "localsubnet":
-            found.append("LocalSubnet" if part.lower() == "localsubnet" else part)
-        else:
-            try:
-                net = IPNetwork(part)
-            except (AddrFormatError, ValueError):
-                found.append(part)
-                continue
-            found.append(str(net.ip) if net.prefixlen == 32 else f"{net.ip}/{net.netmask}")
-    return found
 
 
 def _clock(ctx: _Host) -> dict[str, Any]:

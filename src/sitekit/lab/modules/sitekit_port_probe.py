@@ -13,7 +13,7 @@ from typing import Any
 
 from sitekit.lab import network
 from sitekit.lab.host import LabHost
-from sitekit.lab.modules import register
+from sitekit.lab.modules import ModuleFailedError, register
 
 
 @register("ansible.legacy.sitekit_port_probe", supports_check_mode=True,
@@ -21,6 +21,10 @@ from sitekit.lab.modules import register
 def sitekit_port_probe(host: LabHost, args: dict[str, Any], check_mode: bool,
                        diff: bool) -> dict[str, Any]:
     """Try every host:port; report which connected, waiting once for the unanswered."""
+    # As sitekit_port_probe.ps1 refuses it: a deadline in the past would wait for nothing.
+    if args["connect_timeout"] < 0:
+        raise ModuleFailedError(
+            f"connect_timeout must be 0 or more, not {args['connect_timeout']}")
     results, unanswered = [], False
     for probe in args["probes"]:
         up, _why = network.connects(host, probe["host"], probe["port"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sitekit.lab import network
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.modules._common import put
@@ -11,7 +12,9 @@ from sitekit.lab.state import find, host_state
 
 _FIELDS = ("description", "group", "direction", "action", "protocol", "localport",
            "remoteport", "localip", "remoteip", "program", "service", "enabled")
-_DEFAULTS = {"description": "", "group": None, "direction": None, "action": "allow",
+# A new rule is HNetCfg.FWRule's: direction in and action allow unless given (INetFwRule's
+# Direction and Action default, Microsoft docs); the module requires neither.
+_DEFAULTS = {"description": "", "group": None, "direction": "in", "action": "allow",
              "protocol": "any", "localport": "any", "remoteport": "any", "localip": "any",
              "remoteip": "any", "program": "any", "service": "any", "enabled": True,
              "profiles": ["domain", "private", "public"], "icmp_type_code": None}
@@ -86,6 +89,10 @@ def _absent(rules: dict[str, Any], selected: list[str], name: str | None, group:
 def _apply(rule: dict[str, Any], args: dict[str, Any]) -> None:
     """Set the given properties on a rule; ports need a TCP or UDP protocol, as on Windows."""
     for field in _FIELDS:
+        if field in ("localip", "remoteip") and args[field] is not None and \
+                network.windows_list(args[field], ports=False) == \
+                network.windows_list(str(rule[field]), ports=False):
+            continue  # one address in another form (/24, /255.255.255.0): Windows' own
         if args[field] is not None:
             rule[field] = args[field].lower() if field in ("direction", "action", "protocol") \
                 else args[field]
@@ -93,8 +100,6 @@ def _apply(rule: dict[str, Any], args: dict[str, Any]) -> None:
         rule["profiles"] = sorted(p.lower() for p in args["profiles"])
     if args["icmp_type_code"] is not None:
         rule["icmp_type_code"] = list(args["icmp_type_code"])
-    if rule["direction"] is None:
-        raise ModuleFailedError("missing required arguments: direction")
     ports = rule["localport"] != "any" or rule["remoteport"] != "any"
     if ports and rule["protocol"] not in ("tcp", "udp", "6", "17"):
         raise ModuleFailedError("The port properties can only be changed when protocol is TCP"

@@ -23,7 +23,10 @@ def win_group(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool)
         return {"changed": current is not None, "sid": current["sid"] if current else None}
     group = dict(current) if current else _new_group(state)
     before = dict(group, members=list(group.get("members", [])))
-    if args["description"] is not None:
+    # win_group.ps1 compares with PowerShell's -ne: a description differing only in case is
+    # the same one, and stays as it was.
+    if args["description"] is not None and \
+            str(group.get("description") or "").lower() != args["description"].lower():
         group["description"] = args["description"]
     group["members"] = _members(state, list(group["members"]), args["members"] or {})
     changed = current is None or group != before
@@ -31,7 +34,9 @@ def win_group(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool)
         if current is None:
             state["next_rid"] += 1
         state["groups"][name] = group
-    result: dict[str, Any] = {"changed": changed, "sid": group["sid"]}
+    # A group check mode would create has no SID yet: win_group.ps1 returns a placeholder.
+    sid = "S-1-5-0000" if current is None and check_mode else group["sid"]
+    result: dict[str, Any] = {"changed": changed, "sid": sid}
     if diff and changed:
         result["diff"] = {"before": {"name": name, **before} if current else {},
                           "after": {"name": name, **group}}

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sitekit.lab import filesystem
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
-from sitekit.lab.modules.win_regedit import normalise
+from sitekit.lab.modules.win_regedit import find_key, normalise
 from sitekit.lab.state import find, host_state
 
 _TYPES = {"string": "REG_SZ", "expandstring": "REG_EXPAND_SZ", "dword": "REG_DWORD",
@@ -15,17 +16,23 @@ _TYPES = {"string": "REG_SZ", "expandstring": "REG_EXPAND_SZ", "dword": "REG_DWO
           "none": "REG_NONE"}
 
 
-def _describe(value: dict[str, Any]) -> dict[str, Any] | None:
+def _describe(host: LabHost, value: dict[str, Any]) -> dict[str, Any] | None:
     """A value as the module returns it: type, value and raw value; None when it has none.
 
     GetValue returns $null only for a value that is not there: the module then reports
-    it as missing (Get-PropertyValue), never as a value of null data.
+    it as missing (Get-PropertyValue), never as a value of null data. As
+    win_reg_stat.ps1 reads it: `value` with environment names expanded (GetValue's
+    default), `raw_value` without (DoNotExpandEnvironmentNames); REG_BINARY and REG_NONE
+    are bytes, their raw value each byte as 0xNN.
     """
     data = value.get("data")
     if data is None:
         return None
-    raw = [f"0x{b:02x}" for b in data] if value["type"] == "binary" else data
-    return {"type": _TYPES.get(value["type"], "REG_SZ"), "value": data, "raw_value": raw}
+    kind = value["type"]
+    if kind in ("binary", "none"):
+        return {"type": _TYPES[kind], "value": data, "raw_value": [f"0x{b:02x}" for b in data]}
+    shown = filesystem.expand(host, data) if kind == "expandstring" else data
+    return {"type": _TYPES.get(kind, "REG_SZ"), "value": shown, "raw_value": data}
 
 
 @register("ansible.windows.win_reg_stat", supports_check_mode=True,
@@ -40,13 +47,13 @@ def win_reg_stat(host: LabHost, args: dict[str, Any], check_mode: bool,
                                 " documentation for examples.")
     registry = host_state(host)["registry"]
     path = normalise(args["path"])
-    key = find(registry, path)
+    key = find_key(registry, path)
     if key is None:
         return {"changed": False, "exists": False}
-    values = registry[key]
+    values = registry.get(key, {})
     if args["name"] is not None:
         name = find(values, args["name"])
-        described = _describe(values[name]) if name is not None else None
+        described = _describe(host, values[name]) if name is not None else None
         if described is None:
             return {"changed": False, "exists": False}
         return {"changed": False, "exists": True, **described}
@@ -55,4 +62,4 @@ def win_reg_stat(host: LabHost, args: dict[str, Any], check_mode: bool,
                        if k.lower().startswith(prefix)})
     return {"changed": False, "exists": True, "sub_keys": sub_keys,
             "properties": {name: described for name, value in values.items()
-                           if (described := _describe(value)) is not None}}
+                           if (described := _describe(host, value)) is not None}}

@@ -29,6 +29,23 @@ def normalise(path: str) -> str:
     return f"{head}\\{rest}".rstrip("\\")
 
 
+def find_key(registry: dict[str, Any], path: str) -> str | None:
+    r"""The stored spelling of an existing key, compared case-insensitively, or None.
+
+    A key exists when it is stored or when a key below it is (the registry has no key
+    without its parents: HKLM:\\SOFTWARE exists because HKLM:\\SOFTWARE\\Microsoft does); a
+    hive's root always does. Such a parent is returned as the stored key below spells it.
+    """
+    key = find(registry, path)
+    if key is not None:
+        return key
+    if path.endswith(":"):  # a hive's root, as normalise spells it
+        return path
+    below = path.lower() + "\\"
+    child = next((k for k in registry if k.lower().startswith(below)), None)
+    return child[:len(path)] if child is not None else None
+
+
 def _convert(kind: str, data: Any) -> Any:
     """Data as the registry stores it for its type."""
     if data is None:
@@ -174,7 +191,7 @@ def win_regedit(host: LabHost, args: dict[str, Any], check_mode: bool,
         raise ModuleFailedError("the sitekit lab does not model loading a registry hive file")
     registry = host_state(host)["registry"]
     path = normalise(args["path"])
-    key = find(registry, path)
+    key = find_key(registry, path)
     values = registry.get(key, {}) if key else {}
     name = args["name"]
     result: dict[str, Any] = {"data_changed": False, "data_type_changed": False}
@@ -196,7 +213,10 @@ def win_regedit(host: LabHost, args: dict[str, Any], check_mode: bool,
         return result | {"changed": False}
     if not check_mode:
         registry.setdefault(key or path, {})[value_name] = wanted
-    return {"changed": True, "data_changed": current is None or current["data"] != wanted["data"],
+    # win_regedit.ps1 sets data_changed only when an existing value's data differs: a value
+    # it creates, or one it removes, leaves it false.
+    return {"changed": True, "data_changed": current is not None
+            and current["data"] != wanted["data"],
             "data_type_changed": current is not None and current["type"] != wanted["type"],
             "diff": {"before": {value_name: current} if current else {},
                      "after": {value_name: wanted}}}
@@ -216,9 +236,9 @@ def _absent(registry: dict[str, Any], key: str | None, name: str | None, delete_
             for k in doomed:
                 del registry[k]
         return {"changed": True}
-    value_name = find(registry[key], name)
+    value_name = find(registry.get(key, {}), name)
     if value_name is None:
         return {"changed": False}
     if not check_mode:
         del registry[key][value_name]
-    return {"changed": True, "data_changed": True}
+    return {"changed": True}

@@ -16,6 +16,7 @@ from typing import Any
 from sitekit.lab import faults
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleCrashError, ModuleFailedError, register
+from sitekit.lab.modules._accounts import nt_account, service_sid
 from sitekit.lab.state import find, host_state
 
 _CONFIG = ("display_name", "description", "path", "start_mode", "username", "desktop_interact")
@@ -44,7 +45,7 @@ def win_service(host: LabHost, args: dict[str, Any], check_mode: bool,
     """Configure a service and bring it to the requested state."""
     state = host_state(host)
     services = state["services"]
-    name = find(services, args["name"])
+    name = _find(services, args["name"])
     if name is None:
         if args["state"] == "absent" or args["path"] is None:
             if args["state"] not in (None, "absent") or any(args[k] for k in _CONFIG):
@@ -63,13 +64,56 @@ def win_service(host: LabHost, args: dict[str, Any], check_mode: bool,
             del services[name]
         return {"changed": True, "exists": False}
     for key in _CONFIG:
-        if args[key] is not None and service[key] != args[key]:
+        if key != "username" and args[key] is not None and service[key] != args[key]:
             service[key], changed = args[key], True
+    username = None if args["username"] is None else _account(state, args["username"])
+    if username is not None and _current_account(state, service["username"]) != username:
+        service["username"], changed = username, True
     changed |= _run_state(state, name, service, args["state"], check_mode)
     if changed and not check_mode:
         services[name] = service
     result = _describe({**services, name: service}, name, state)
+    if username is not None:  # the given account in its Netlogon form (win_service.ps1)
+        result["username"] = username
     return {**result, "changed": changed}
+
+
+def _current_account(state: dict[str, Any], name: str) -> str:
+    """The service's own account as _account gives it.
+
+    An account the lab cannot resolve (a virtual account of a service since removed) is
+    compared by its name.
+    """
+    try:
+        return _account(state, name)
+    except ModuleFailedError:
+        return name
+
+
+def _find(services: dict[str, Any], name: str) -> str | None:
+    """The service whose name or display name is `name`, compared as PowerShell's -eq does.
+
+    Get-ServiceFromName in win_service.ps1: ServiceName -eq $Name -or DisplayName -eq $Name.
+    """
+    return find(services, name) or next(
+        (key for key, s in services.items() if s["display_name"].lower() == name.lower()), None)
+
+
+def _account(state: dict[str, Any], name: str) -> str:
+    r"""A service account as win_service.ps1 compares and stores it.
+
+    By SID, in the Netlogon form SID.Translate gives (NT AUTHORITY\NETWORK SERVICE for
+    NetworkService or S-1-5-20), and SYSTEM as LocalSystem (the SCM's own name for it,
+    which the module returns).
+    """
+    if name.lower() == "localsystem" or service_sid(name) == "S-1-5-18":
+        return "LocalSystem"
+    domain, _, service = name.rpartition("\\")
+    if domain.lower() == "nt service":  # a service's virtual account: the service must exist
+        key = find(state["services"], service)
+        if key is not None:
+            return f"NT SERVICE\\{key}"
+    return nt_account(state, name)
 
 
 def _run_state(state: dict[str, Any], name: str, service: dict[str, Any],

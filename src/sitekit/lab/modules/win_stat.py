@@ -33,6 +33,9 @@ def win_stat(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) 
         "attributes": "Archive" if is_file else "Directory", "owner": "BUILTIN\\Administrators",
         "extension": ntpath.splitext(name)[1] if is_file else None,
     }
+    # win_stat.ps1: seconds since 1970 of CreationTimeUtc, LastAccessTimeUtc, LastWriteTimeUtc.
+    stat["creationtime"], stat["lastaccesstime"], stat["lastwritetime"] = \
+        filesystem.times(host, path)
     if is_file:
         data = filesystem.read_file(host, path)
         if args["get_size"]:

@@ -55,14 +55,20 @@ def win_user(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) 
     state = host_state(host)
     name = find(state["users"], args["name"]) or args["name"]
     exists = name in state["users"]
+    # win_user.ps1 reads the user back after acting and returns what it finds, with the state
+    # it acted on: in check mode a user "deleted" is still there, one "created" is not yet.
     if args["state"] == "query":
-        return _describe(state, name) if exists else {"name": name, "state": "absent"}
+        return (_describe(state, name) if exists else {"name": name, "state": "absent"}) | {
+            "msg": f"Querying user '{name}'"}
     if args["state"] == "absent":
         if exists and not check_mode:
             del state["users"][name]
             for group in state["groups"].values():
                 group["members"] = [m for m in group["members"] if m != name]
-        return {"changed": exists, "name": name, "state": "absent"}
+        left = _describe(state, name) if name in state["users"] else {"name": name}
+        return left | {"changed": exists, "state": "absent",
+                       "msg": f"User '{name}' deleted successfully" if exists else
+                       f"User '{name}' was not found"}
     user = dict(state["users"][name]) if exists else _new_user(state, name, args)
     changed = _update(user, args, exists) or not exists
     groups = _target_groups(state, name, args)
@@ -77,7 +83,7 @@ def win_user(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) 
             elif group_name not in groups and name in group["members"]:
                 group["members"].remove(name)
     result = _describe(state, name) if name in state["users"] else {"name": name,
-                                                                   "state": "absent"}
+                                                                   "state": "present"}
     return {**result, "changed": changed}
 
 
