@@ -383,6 +383,16 @@ def test_lab_targets_are_the_lab_addresses_and_the_interval_is_the_given_one(
     assert config["global"] == {"scrape_interval": "15s", "evaluation_interval": "15s"}
 
 
+def test_a_lab_exporter_port_without_the_lab_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:  # the fleet's real hosts answer on its port
+        monitoring_cli.main(["config", str(EXAMPLE), "--out", str(tmp_path),
+                             "--exporter-port", "40123"])
+    assert exited.value.code == 2
+    assert "give --lab with it" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("interval", ["0s", "15", "1s1m", "fast"])
 def test_a_scrape_interval_that_is_no_duration_is_refused(
         tmp_path: Path, interval: str, capsys: pytest.CaptureFixture[str]) -> None:

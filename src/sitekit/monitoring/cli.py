@@ -65,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"--out {args.out} is a file; give a directory")
+    if args.exporter_port is not None and not args.lab:
+        parser.error("--exporter-port is a lab's own port (sitekit lab up --metrics-port); "
+                     "give --lab with it, or leave it out to scrape the fleet's port")
     try:
         files = build(args.fleet, Endpoints(args.alertmanager, args.webhook,
                                             args.scrape_interval), lab=args.lab,
