@@ -211,6 +211,19 @@ def remove(host: LabHost, path: str, recurse: bool) -> None:
     fs.get("times", {}).pop(key, None)
 
 
+def children(host: LabHost, path: str) -> list[tuple[str, bool]]:
+    """A directory's direct children, as (full path, is a directory)."""
+    fs = _fs(host)
+    prefix = path_key(path) + "\\"
+
+    def direct(key: str) -> bool:
+        return key.startswith(prefix) and "\\" not in key[len(prefix):]
+
+    found = [(entry["path"], False) for key, entry in fs["files"].items() if direct(key)]
+    found += [(full, True) for key, full in fs["dirs"].items() if direct(key)]
+    return [(ntpath.normpath(full), is_dir) for full, is_dir in found]
+
+
 def files_below(host: LabHost, path: str) -> list[str]:
     """The paths of every file inside a directory, at any depth."""
     prefix = path_key(path) + "\\"

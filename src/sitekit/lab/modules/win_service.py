@@ -17,6 +17,7 @@ from sitekit.lab import faults
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleCrashError, ModuleFailedError, register
 from sitekit.lab.modules._accounts import nt_account, service_sid
+from sitekit.lab.modules.win_service_info import created_config
 from sitekit.lab.state import find, host_state
 
 _CONFIG = ("display_name", "description", "path", "start_mode", "username", "desktop_interact")
@@ -55,7 +56,7 @@ def win_service(host: LabHost, args: dict[str, Any], check_mode: bool,
         name = args["name"]
         service = {"display_name": name, "state": "stopped", "start_mode": "auto",
                    "path": args["path"], "username": "LocalSystem", "description": "",
-                   "dependencies": [], "desktop_interact": False}
+                   "dependencies": [], "desktop_interact": False, "scm": created_config()}
         changed = True
     else:
         service, changed = dict(services[name]), False
@@ -142,6 +143,8 @@ def _run_state(state: dict[str, Any], name: str, service: dict[str, Any],
                 f" following error: Cannot start service {name} on computer '.'. (Error "
                 "1067: The process terminated unexpectedly.)")
         service["state"] = "running"
+        if "scm" in service:  # the exit code win_service_info reads: no longer 1077
+            service["scm"] = {**service["scm"], "ever_started": True}
         return True
     service["state"] = "stopped"
     return True
