@@ -10,7 +10,7 @@ from typing import Any
 
 from sitekit.lab import exporter, filesystem, sqlserver
 from sitekit.lab.host import LabHost
-from sitekit.lab.state import host_state
+from sitekit.lab.state import created_service_config, host_state
 
 
 def run_setup(host: LabHost, entry: dict[str, Any], arguments: str | list[str] | None,
@@ -41,7 +41,8 @@ def run_setup(host: LabHost, entry: dict[str, Any], arguments: str | list[str] |
             "display_name": entry["name"], "state": "stopped", "start_mode": "auto",
             "path": f'"{install_dir}\\{service}.exe"', "username": "LocalSystem",
             "description": f"{entry['name']} {entry['version']}", "dependencies": [],
-            "desktop_interact": False, "ports": [entry["port"]] if "port" in entry else []})
+            "desktop_interact": False, "ports": [entry["port"]] if "port" in entry else [],
+            "scm": created_service_config()})
         # An upgrade replaces the program: the registered service now runs the new version.
         host_state(host)["services"][service]["description"] = f"{entry['name']} {entry['version']}"
         if entry.get("upgrade_step"):  # the release's database upgrade program

@@ -130,6 +130,15 @@ def _filesystem(username: str, volumes: Sequence[str]) -> dict[str, Any]:
     }
 
 
+def created_service_config() -> dict[str, Any]:
+    """What CreateService gives a new service beyond what win_service sets.
+
+    Only services created on the lab carry it: win_service_info reads a service in full
+    only when the lab knows its whole configuration (see win_service_info.py).
+    """
+    return {"error_control": "normal", "ever_started": False}
+
+
 def _service(display: str, state: str, start: str, path: str, *,
              user: str = "LocalSystem", depends: tuple[str, ...] = ()) -> dict[str, Any]:
     """One service as the service control manager knows it."""

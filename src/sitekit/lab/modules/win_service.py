@@ -17,8 +17,7 @@ from sitekit.lab import faults
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleCrashError, ModuleFailedError, register
 from sitekit.lab.modules._accounts import nt_account, service_sid
-from sitekit.lab.modules.win_service_info import created_config
-from sitekit.lab.state import find, host_state
+from sitekit.lab.state import created_service_config, find, host_state
 
 _CONFIG = ("display_name", "description", "path", "start_mode", "username", "desktop_interact")
 
@@ -56,7 +55,7 @@ def win_service(host: LabHost, args: dict[str, Any], check_mode: bool,
         name = args["name"]
         service = {"display_name": name, "state": "stopped", "start_mode": "auto",
                    "path": args["path"], "username": "LocalSystem", "description": "",
-                   "dependencies": [], "desktop_interact": False, "scm": created_config()}
+                   "dependencies": [], "desktop_interact": False, "scm": created_service_config()}
         changed = True
     else:
         service, changed = dict(services[name]), False

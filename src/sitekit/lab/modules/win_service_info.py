@@ -28,11 +28,6 @@ _PRESHUTDOWN_MS = 180_000
 _NEVER_STARTED = 1077
 
 
-def created_config() -> dict[str, Any]:
-    """The SCM configuration CreateService gives a service beyond what win_service sets."""
-    return {"error_control": "normal", "ever_started": False}
-
-
 def _matching(services: dict[str, Any], name: str) -> list[str]:
     """Name equality first (win_service_info.ps1), then Get-Service -Name's wildcard."""
     exact = [key for key in services if key.lower() == name.lower()]
