@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from sitekit.lab.host import LabHost
-from sitekit.lab.sqlbackup import last_fire
+from sitekit.lab.scheduler import last_fire
 from tests.lab.models import call, seeded
 
 TASK = "community.windows.win_scheduled_task"

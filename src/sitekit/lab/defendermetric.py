@@ -19,11 +19,9 @@ import ntpath
 import re
 from typing import Any
 
-from sitekit.lab import filesystem
-from sitekit.lab.clock import utcnow, zone
+from sitekit.lab import filesystem, scheduler
 from sitekit.lab.defender import signatures_updated
 from sitekit.lab.host import LabHost
-from sitekit.lab.sqlbackup import last_fire
 
 SCRIPT_NAME = "Write-SitekitDefenderMetric.ps1"
 _FILE = re.compile(r"-File\s+\"?([^\"]*?" + re.escape(SCRIPT_NAME) + r")\"?(?:\s|$)",
@@ -87,27 +85,13 @@ def run(host: LabHost, script: str, at: dt.datetime) -> str:
 def catch_up(host: LabHost, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Run the Defender metric task if it came due since it last ran; the runs (0 or 1).
 
-    Its registration trigger fires once, when the lab registered the task; its daily
-    trigger with an hourly repetition as sitekit.lab.sqlbackup reads every trigger. Many
-    missed hours make one run (the Task Scheduler starts a missed task once).
+    It runs at registration and then hourly (its registration trigger, and a daily one
+    repeated every hour); when, is sitekit.lab.scheduler's rule.
     """
-    now = now or utcnow()
-    state = host.state
-    tz = zone(str(state.get("time_zone") or "UTC"))
     runs = []
-    for task in (state.get("scheduled_tasks") or {}).values():
+    for when, task in scheduler.due_tasks(host, now):
         script = script_of(task)
-        if script is None or not task.get("enabled", True) or not task.get("lab_registered"):
-            continue
-        registered = dt.datetime.fromisoformat(str(task["lab_registered"]))
-        last = task.get("last_run_time")
-        when = None
-        if last is None and any(t.get("type") == "registration" and t.get("enabled", True)
-                                for t in task.get("triggers") or []):
-            when = registered
-        since = dt.datetime.fromisoformat(str(last)) if last else registered
-        when = max(filter(None, (when, last_fire(task, tz, since, now))), default=None)
-        if when is None:
+        if script is None:
             continue
         task["last_run_time"] = when.isoformat()
         try:

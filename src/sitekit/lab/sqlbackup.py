@@ -8,10 +8,10 @@ sitekit.backup.retention (the same rule the PowerShell job implements); a restor
 run restores the newest chain to a scratch database, runs DBCC CHECKDB and drops it.
 
 Time passes in the lab as on the controller's clock. `catch_up` derives the backup
-history from the schedule: each enabled backup task registered in the lab runs at the
-last time its triggers fired before now (only the last run of each job since the
-previous look is recorded, not every run in between). Readers of the backup history (the
-db_backup modules, the audit) call `catch_up` first.
+history from the schedule (sitekit.lab.scheduler: each enabled task runs once at the last
+time its triggers fired since it last ran, as the Task Scheduler starts a missed task
+once). Readers of the backup history (the db_backup modules, the audit) call `catch_up`
+first.
 
 What a run returns and records depends on the job as deployed (sitekit.lab.backupjob
 reads its text): a job that logs to the success stream exits 1 after a passing restore
@@ -39,20 +39,16 @@ import copy
 import datetime as dt
 import json
 import ntpath
-import re
 import shlex
-import zoneinfo
-from collections.abc import Iterator
 from typing import Any
 
 from sitekit import timestamps
 from sitekit.backup.retention import expired
-from sitekit.lab import backupjob, filesystem, jobmetrics
+from sitekit.lab import backupjob, filesystem, jobmetrics, scheduler
 from sitekit.lab.backupjob import JobTraits
-from sitekit.lab.clock import utcnow, zone
+from sitekit.lab.clock import utcnow
 from sitekit.lab.host import LabHost
 from sitekit.lab.state import find
-from sitekit.plan.schedule import weekday_names
 
 SCRIPT_NAME = "Invoke-SitekitBackup.ps1"
 # The job's -Type -> its kind, in the order runs due at the same time go (a log backup
@@ -61,11 +57,6 @@ JOB_TYPES = {"full": "full", "differential": "differential", "log": "log",
              "restoretest": "restore_test", "integrity": "integrity"}
 EXTENSIONS = {"full": "bak", "differential": "dif", "log": "trn"}
 FAILED_BACKUP_AGE = dt.timedelta(days=8)
-# How far back a look at the schedule searches for the last run of a job.
-_HORIZON_DAYS = 62
-_DURATION = re.compile(r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$")
-# Monday first, as date.weekday() counts (the kit's one table; Task Scheduler's names).
-_WEEKDAYS = weekday_names()
 
 
 class BackupError(Exception):
@@ -473,84 +464,6 @@ def run_job(host: LabHost, settings: dict[str, Any], job: str, at: dt.datetime,
 
 # -- time passing: the scheduled tasks' runs ----------------------------------------------
 
-def _duration(text: str | None) -> dt.timedelta | None:
-    """An ISO 8601 duration (PT15M, P1D, PT1H30M) as a timedelta; None if absent."""
-    match = _DURATION.match(text or "")
-    if not text or match is None:
-        return None
-    return dt.timedelta(days=int(match["d"] or 0), hours=int(match["h"] or 0),
-                        minutes=int(match["m"] or 0), seconds=int(match["s"] or 0))
-
-
-def _listed(value: Any) -> list[str]:
-    if value is None:
-        return []
-    items = value if isinstance(value, list) else str(value).split(",")
-    return [str(item).strip().lower() for item in items if str(item).strip()]
-
-
-def _fires_on(trigger: dict[str, Any], day: dt.date, start: dt.datetime) -> bool:
-    """Whether a trigger's schedule includes a calendar day (local)."""
-    kind = trigger["type"]
-    if day < start.date():
-        return False
-    if kind == "daily":
-        return (day - start.date()).days % int(trigger.get("days_interval") or 1) == 0
-    if kind == "weekly":
-        weeks = ((day - start.date()).days + start.weekday()) // 7
-        return _WEEKDAYS[day.weekday()] in _listed(trigger.get("days_of_week")) and \
-            weeks % int(trigger.get("weeks_interval") or 1) == 0
-    if kind == "monthlydow":
-        days = _listed(trigger.get("days_of_week")) or list(_WEEKDAYS)
-        months_weeks = [int(w) for w in _listed(trigger.get("weeks_of_month"))] or [1, 2, 3, 4]
-        last_week = (day + dt.timedelta(days=7)).month != day.month
-        in_week = (day.day - 1) // 7 + 1 in months_weeks or \
-            (bool(trigger.get("run_on_last_week_of_month")) and last_week)
-        return _WEEKDAYS[day.weekday()] in days and in_week
-    if kind == "monthly":
-        days_of_month = [int(d) for d in _listed(trigger.get("days_of_month"))]
-        last_day = (day + dt.timedelta(days=1)).month != day.month
-        return day.day in days_of_month or \
-            (bool(trigger.get("run_on_last_day_of_month")) and last_day)
-    if kind == "time":
-        return day == start.date()
-    return False  # boot, logon, event...: not time-driven
-
-
-def _fire_times(trigger: dict[str, Any], tz: zoneinfo.ZoneInfo, since: dt.datetime,
-                now: dt.datetime) -> Iterator[dt.datetime]:
-    """The times (UTC) a trigger fired in (since, now], newest days first."""
-    if trigger.get("enabled") is False or not trigger.get("start_boundary"):
-        return
-    start = dt.datetime.fromisoformat(str(trigger["start_boundary"]))
-    start = start.replace(tzinfo=tz) if start.tzinfo is None else start.astimezone(tz)
-    repetition = trigger.get("repetition") or {}
-    interval = _duration(repetition.get("interval"))
-    duration = _duration(repetition.get("duration")) or dt.timedelta(days=1)
-    local_now = now.astimezone(tz)
-    for back in range(_HORIZON_DAYS):
-        day = local_now.date() - dt.timedelta(days=back)
-        if day < since.astimezone(tz).date() - dt.timedelta(days=1):
-            break
-        if not _fires_on(trigger, day, start):
-            continue
-        base = dt.datetime.combine(day, start.time(), tzinfo=tz)
-        moments = [base]
-        if interval:
-            moments = [base + interval * n for n in range(int(duration / interval) + 1)]
-        for moment in moments:
-            when = moment.astimezone(dt.UTC)
-            if since < when <= now:
-                yield when
-
-
-def last_fire(task: dict[str, Any], tz: zoneinfo.ZoneInfo, since: dt.datetime,
-              now: dt.datetime) -> dt.datetime | None:
-    """The last time a task's triggers fired in (since, now], or None."""
-    return max((when for trigger in task.get("triggers") or []
-                for when in _fire_times(trigger, tz, since, now)), default=None)
-
-
 def job_of(task: dict[str, Any]) -> tuple[str, str, str] | None:
     """(job type, script path, settings path) when a task runs the backup job, else None."""
     for action in task.get("actions") or []:
@@ -572,23 +485,13 @@ def job_of(task: dict[str, Any]) -> tuple[str, str, str] | None:
 def catch_up(host: LabHost, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Run the backup jobs whose scheduled time came since the last look; return the runs.
 
-    A task runs when it is enabled and its trigger fired after it was registered (in the
-    lab) and after its last run. Each run is recorded on the task (last_run_time,
-    last_task_result: 0, or 1 when the job failed, with the job's message).
+    Which tasks came due, and when, is sitekit.lab.scheduler's rule. Each run is recorded
+    on the task (last_run_time, last_task_result: 0, or 1 when the job failed, with the
+    job's message).
     """
-    now = now or utcnow()
     state = host.state
-    tz = zone(str(state.get("time_zone") or "UTC"))
-    due = []
-    for task in (state.get("scheduled_tasks") or {}).values():
-        job = job_of(task)
-        if job is None or not task.get("enabled", True) or not task.get("lab_registered"):
-            continue
-        since = max(_when(str(t)) for t in (task["lab_registered"], task.get("last_run_time"))
-                    if t)
-        when = last_fire(task, tz, since, now)
-        if when is not None:
-            due.append((when, job, task))
+    due = [(when, job, task) for when, task in scheduler.due_tasks(host, now)
+           if (job := job_of(task)) is not None]
     runs = []
     order = {kind: rank for rank, kind in enumerate(JOB_TYPES.values())}
     due.sort(key=lambda d: (d[0], order[d[1][0]]))
