@@ -106,6 +106,13 @@ def test_verify_passes_and_the_job_is_scheduled(runs: dict[str, Any], lab: CliLa
     # As given: the legacy module checks its repetition itself and sets only what it gets.
     assert log["triggers"][0]["repetition"] == {"interval": "PT15M", "duration": "P1D"}
     assert "-Type Log" in log["actions"][0]["arguments"]
+    # The integrity check also runs at registration: a good CHECKDB from opening day on.
+    integrity = tasks["\\Sitekit\\Sitekit SQL integrity check"]
+    assert integrity["triggers"][0] == {"type": "registration"}
+    assert integrity["last_task_result"] == 0, integrity.get("last_task_message")
+    databases = [db for sql in lab.state(HOST)["sql_instances"].values()
+                 for db in sql["databases"].values()]
+    assert databases and all(db.get("last_good_checkdb") for db in databases)
 
 
 def test_no_secret_reaches_the_output(runs: dict[str, Any], lab: CliLab) -> None:

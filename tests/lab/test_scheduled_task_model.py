@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import time
 from typing import Any
 
 import pytest
 
+from sitekit.lab import scheduler
 from sitekit.lab.host import LabHost
 from sitekit.lab.scheduler import last_fire
 from tests.lab.models import call, seeded
@@ -201,3 +203,20 @@ def test_logon_types_are_the_codes_not_the_documentations(server: LabHost) -> No
     assert call(server, TASK, task(logon_type="interactive_token_or_password"))["changed"]
     principal = call(server, STAT, {"path": "\\Sitekit\\", "name": "Lab task"})["principal"]
     assert principal["logon_type"] == "TASK_LOGON_INTERACTIVE_TOKEN_OR_PASSWORD"
+
+
+def test_a_registration_trigger_fires_when_registered_and_again_when_updated() -> None:
+    # IRegistrationTrigger (Microsoft docs): "starts a task when the task is registered or
+    # updated"; an unchanged re-run of the module registers nothing.
+    host = seeded("server", "lis01-srv01")
+    task = {"name": "Once", "path": "\\", "actions": [{"path": "cmd.exe"}],
+            "triggers": [{"type": "registration"}]}
+    call(host, "community.windows.win_scheduled_task", task)
+    (when, due), = scheduler.due_tasks(host)
+    due["last_run_time"] = when.isoformat()
+    assert scheduler.due_tasks(host) == []
+    call(host, "community.windows.win_scheduled_task", task)  # unchanged
+    assert scheduler.due_tasks(host) == []
+    time.sleep(1.05)  # the lab's clock counts whole seconds
+    call(host, "community.windows.win_scheduled_task", task | {"description": "changed"})
+    assert [t["name"] for _, t in scheduler.due_tasks(host)] == ["Once"]

@@ -3,8 +3,8 @@
 Time passes in the lab as on the controller's clock, and a task's runs are derived when
 something looks (the exporter's scrape, a backup module, the audit's facts). A task runs
 when it is enabled, was registered in the lab, and one of its triggers fired since it
-last ran (or since it was registered): a registration trigger fires once, at
-registration; a time trigger (once, daily, weekly, monthly, by day of week) fires at its
+last ran (or since it was registered): a registration trigger fires when the task is
+registered or updated; a time trigger (once, daily, weekly, monthly, by day of week) fires at its
 start boundary's time on the days its schedule includes, and at each repetition interval
 within the repetition's duration. Many missed fires make one run, at the last of them:
 the Task Scheduler starts a missed task once ("Run task as soon as possible after a
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zoneinfo
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,9 +48,15 @@ def due_tasks(host: LabHost, now: dt.datetime | None = None
         registered = dt.datetime.fromisoformat(str(task["lab_registered"]))
         last = task.get("last_run_time")
         since = max(registered, dt.datetime.fromisoformat(str(last))) if last else registered
-        at_registration = registered if last is None and any(
+        # A registration trigger fires when the task is registered or updated
+        # (IRegistrationTrigger, Microsoft docs).
+        registered_last = max(registered, dt.datetime.fromisoformat(
+            str(task.get("lab_updated") or task["lab_registered"])))
+        at_registration = registered_last if any(
             t.get("type") == "registration" and t.get("enabled", True) is not False
-            for t in task.get("triggers") or []) else None
+            for t in task.get("triggers") or []) and (
+                last is None or registered_last > dt.datetime.fromisoformat(str(last))) \
+            else None
         when = max(filter(None, (at_registration, last_fire(task, tz, since, now))),
                    default=None)
         if when is not None:
@@ -103,7 +108,7 @@ def _fires_on(trigger: dict[str, Any], day: dt.date, start: dt.datetime) -> bool
     return False  # boot, logon, event...: not time-driven
 
 
-def _fire_times(trigger: dict[str, Any], tz: zoneinfo.ZoneInfo, since: dt.datetime,
+def _fire_times(trigger: dict[str, Any], tz: dt.tzinfo, since: dt.datetime,
                 now: dt.datetime) -> Iterator[dt.datetime]:
     """The times (UTC) a trigger fired in (since, now], newest days first."""
     if trigger.get("enabled") is False or not trigger.get("start_boundary"):
@@ -130,7 +135,7 @@ def _fire_times(trigger: dict[str, Any], tz: zoneinfo.ZoneInfo, since: dt.dateti
                 yield when
 
 
-def last_fire(task: dict[str, Any], tz: zoneinfo.ZoneInfo, since: dt.datetime,
+def last_fire(task: dict[str, Any], tz: dt.tzinfo, since: dt.datetime,
               now: dt.datetime) -> dt.datetime | None:
     """The last time a task's triggers fired in (since, now], or None."""
     return max((when for trigger in task.get("triggers") or []

@@ -144,6 +144,10 @@ def _configure(tasks: dict[str, Any], key: str, current: dict[str, Any], args: d
             task[option] = args[option]
     _check_registration(task)
     result = put(tasks, key, task, check_mode, diff)
+    if result.get("changed") and not check_mode:
+        # Registered again: a registration trigger fires "when the task is registered or
+        # updated" (IRegistrationTrigger, Microsoft docs).
+        tasks[key]["lab_updated"] = utcnow().isoformat()
     if warnings:
         result["warnings"] = warnings
     return result
