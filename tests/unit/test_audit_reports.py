@@ -416,6 +416,20 @@ def test_the_months_reports_show_the_incidents_and_the_missed_answer(
     assert "Incidents (1)" in lon01 and "a printer out of paper" in lon01
     ber02 = _text((tmp_path / "sites/BER02/maintenance.html").read_text())
     assert "No incident at this site in 2026-11" in ber02
+    # results.json carries the same, for tools.
+    document = json.loads((tmp_path / "results.json").read_text())
+    jsonschema.validate(document, schema("report"))
+    fleet = document["incidents"]["fleet"]
+    assert fleet["incidents"] == 3 and fleet["response_worst_seconds"] == 5400
+    assert fleet["missed"] == [{"incident": 2, "clock": "response"}]
+    sites = {site["code"]: site["incidents"] for site in document["sites"]}
+    assert [line["id"] for line in sites["LIS01"]["incidents"]] == [2, 3]
+    switch = sites["LIS01"]["incidents"][0]
+    assert switch["cause"] == "the switch's power supply failed"
+    assert switch["response"] == {"used_seconds": 5400, "limit_seconds": 3600,
+                                  "stopped": True, "missed": True}
+    assert sites["BER02"] == {"stats": sites["BER02"]["stats"], "incidents": []}
+    assert sites["BER02"]["stats"]["incidents"] == 0
 
 
 def test_a_fresh_run_shows_them_too(with_incidents: Path, audited: Path, tmp_path: Path,
