@@ -120,7 +120,12 @@ def healthy(host: str, site: str, kind: str, at: dt.datetime = GATHERED,
         "hardening": hardening(kind),
         # The management account and the tills' automatic-logon account, both recorded.
         "accounts": {"password_never_expires": never_expires,
-                     "never_expires_allowed": never_expires},
+                     "never_expires_allowed": never_expires,
+                     # The kit logged on for this audit; a manager last week (ACC-06).
+                     "enabled": [{"name": "acosta", "last_logon": ago(days=6)},
+                                 *([{"name": "kiosk", "last_logon": ago(hours=5)}]
+                                   if kind in ("cashier", "kitchen") else []),
+                                 {"name": "sitekit", "last_logon": ago(minutes=1)}]},
     }
     if server:
         facts["sql_server"] = {"instance": "SQLEXPRESS", "edition": "Express Edition (64-bit)",

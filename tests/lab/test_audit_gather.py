@@ -139,6 +139,10 @@ def test_every_subset_in_the_schema_shape(fresh: dict[str, Any], host: str, kind
                                                    "enabled": kind == "server"}
     assert facts["hardening"]["lm_compatibility_level"] is None
     assert facts["accounts"]["password_never_expires"] == ["sitekit"]
+    # Every enabled account and its last logon (the lab records none: a known gap).
+    assert facts["accounts"]["enabled"] == [
+        *([{"name": "Administrator", "last_logon": None}] if kind == "server" else []),
+        {"name": "sitekit", "last_logon": None}]
 
 
 @pytest.mark.parametrize("host", [SERVER, CASHIER])
@@ -270,6 +274,10 @@ def faulted(lab: CliLab, provisioned: Run, tmp_path_factory: pytest.TempPathFact
         "kb": ["KB5048685"], "id": "lab-kb5048685", "reboot_required": True,
         "title": f"{COVERED:%Y-%m} Cumulative Update for Windows 11 Version 25H2 (KB5048685)",
         "categories": ["Security Updates"]})
+    # A manager who left in the summer: the account still enabled, last used 120 days ago.
+    manager = min(name for name, user in state["users"].items()
+                  if user["enabled"] and name != "sitekit")
+    state["users"][manager]["last_logon"] = (COVERED - dt.timedelta(days=120)).isoformat()
     path.write_text(json.dumps(state))
     lab.up("LIS01")
     return Run(lab, tmp_path_factory.mktemp("reports"))
@@ -317,8 +325,8 @@ def test_each_fault_and_drift_fails_exactly_its_controls(faulted: Run) -> None:
         (CASHIER, "SVC-01"), (CASHIER, "CLK-02"),
         # failed logons no longer audited.
         (CASHIER, "LOG-02"),
-        # disk-full, and the missing security update.
-        (KITCHEN, "DSK-01"), (KITCHEN, "UPD-02")}
+        # disk-full, the missing security update, and an account unused for 120 days.
+        (KITCHEN, "DSK-01"), (KITCHEN, "UPD-02"), (KITCHEN, "ACC-06")}
     assert faulted.status("unknown") == set()
 
 

@@ -242,7 +242,8 @@ def _fresh_locked(args: argparse.Namespace, *, month: str, engineer: str, today:
     run = Run(fleet.name, month, engineer, started, today.isoformat(), policy.version,
               display_path(args.facts))
     evaluator = Evaluator(policy, today, args.validate_facts, month=month,
-                          site_values=_site_values(args, fleet, every_site, history_path))
+                          site_values=_site_values(args, fleet, every_site, history_path),
+                          first_seen=_first_seen(history_path, fleet.name))
     sites = [SiteReport(result.site, result.hosts)
              for result in (evaluator.site(site, args.facts)
                             for site in fleet_sites(fleet, audited))]
@@ -284,7 +285,8 @@ def _fresh_locked(args: argparse.Namespace, *, month: str, engineer: str, today:
             raise RuntimeError("the reports could not be written")
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        recorded = pool.submit(_record, history_path, report, when_rendered)
+        recorded = pool.submit(_record, history_path, report, when_rendered,
+                               evaluator.sightings)
         try:
             staged = stage_all(month_report, out, args.formats or FORMATS)
         except BaseException:
@@ -329,9 +331,16 @@ def _site_values(args: argparse.Namespace, fleet: Fleet, every_site: list[Site],
     return provider(args.fleet, fleet, every_site or None, history_path) if provider else None
 
 
-def _record(path: Path, report: Report, before_commit: Callable[[], None]) -> None:
+def _first_seen(path: Path, fleet: str) -> dict[tuple[str, str], dict[str, str]]:
+    """When the history first saw each enabled account (ACC-06, PCI DSS 8.2.6, ages by it)."""
     with History(path) as history:
-        history.record(report, before_commit)
+        return history.first_seen(fleet)
+
+
+def _record(path: Path, report: Report, before_commit: Callable[[], None],
+            sightings: Mapping[tuple[str, str], Mapping[str, str]]) -> None:
+    with History(path) as history:
+        history.record(report, before_commit, sightings)
 
 
 def _compare(history: History, report: Report) -> None:
