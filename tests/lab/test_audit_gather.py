@@ -22,7 +22,7 @@ from sitekit.audit.published import schema
 from sitekit.lab.modules.sitekit_facts import SUBSETS
 from sitekit.plan.schedule import weekday_names
 from tests.lab.adhoc import adhoc, calls, delta, modelled
-from tests.lab.conftest import COVERED, ROOT, CliLab, cli_lab_at
+from tests.lab.conftest import COVERED, ROOT, CliLab, cli_lab_at, record_terminal_inspection
 
 pytestmark = pytest.mark.slow
 AUDIT = ROOT / "playbooks" / "monthly_audit.yml"
@@ -62,6 +62,8 @@ class Run:
     """One monthly_audit run: its output, the facts files and the report's rows."""
 
     def __init__(self, lab: CliLab, reports: Path) -> None:
+        # The month's inspection of LIS01's card terminal (PCI DSS 9.5.1.2, TRM-01), recorded.
+        record_terminal_inspection(lab, reports / "history.sqlite")
         before = {host: calls(lab, host) for host in HOSTS}
         self.rc, self.output = playbook(lab, AUDIT, "-e", f"monthly_audit_reports_dir={reports}")
         self.calls = {host: delta(calls(lab, host), before[host]) for host in HOSTS}

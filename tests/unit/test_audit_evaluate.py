@@ -174,6 +174,27 @@ def test_an_account_is_aged_from_its_last_logon_or_first_sighting(
     assert set(seen) == {"sitekit", "temp"}
 
 
+@pytest.mark.parametrize(("terminals", "status", "note"), [
+    ({"t1": ("2026-11-01", "passed"), "t2": ("2026-10-28", "passed")}, PASS, ""),
+    ({}, PASS, ""),                                 # a site without card terminals
+    ({"t1": ("2026-11-01", "passed"), "t2": (None, None)}, FAIL, "t2 never inspected"),
+    ({"t1": ("2026-10-26", "passed")}, FAIL, "t1 last inspected 36 days ago"),
+    ({"t1": ("2026-11-30", "failed")}, FAIL, "t1 failed its inspection on 2026-11-30"),
+])
+def test_card_terminals_are_judged_by_their_newest_inspection(
+        example: tuple[Policy, list[SiteInfo]], terminals: dict[str, tuple[str | None, ...]],
+        status: str, note: str) -> None:
+    policy, _ = example
+    records = {"BER02": {name: {"serial": f"S-{name}", "inspected": day, "outcome": outcome}
+                         for name, (day, outcome) in terminals.items()}}
+    # The records', never the host's: a facts file claiming an inspection does not count.
+    document = drift(healthy("ber02-srv01", "BER02", "server"), "terminal_inspections",
+                     {"t1": {"serial": "S-t1", "inspected": "2026-11-30", "outcome": "passed"}})
+    result = {r.control: r for r in Evaluator(policy, TODAY, terminals=records)
+              .host("BER02", document).results}["TRM-01"]
+    assert (result.status, result.note) == (status, note)
+
+
 def test_a_gather_that_left_out_a_section_is_unknown(
         example: tuple[Policy, list[SiteInfo]]) -> None:
     policy, _ = example

@@ -23,7 +23,15 @@ import pytest
 from sitekit.audit.history import History, Lock
 from sitekit.audit.render import csvfmt
 from sitekit.cli import main
-from tests.auditdata import RELEASES, drift, healthy, unreachable, write_fast, write_run
+from tests.auditdata import (
+    RELEASES,
+    drift,
+    healthy,
+    inspect_terminals,
+    unreachable,
+    write_fast,
+    write_run,
+)
 from tests.conftest import EXAMPLE
 from tests.unit.test_audit_reports import NOV, example_hosts, month_facts
 
@@ -42,6 +50,7 @@ def report(facts: Path, history: Path, out: Path, *extra: str, month: str = "202
 def november(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A whole-fleet November run kept in a history."""
     work = tmp_path_factory.mktemp("history")
+    inspect_terminals(work / "history.sqlite", EXAMPLE, "2026-10-27")  # TRM-01 passes
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SITEKIT_TODAY", "2026-12-01")
         write_run(work / "facts", month_facts(NOV, {}))
@@ -110,7 +119,7 @@ def test_the_whole_fleet_again_replaces_every_site_and_keeps_one_month(
     assert report(november / "facts", history, tmp_path / "out2") == 0
     with History(history, readonly=True) as kept:
         assert kept.months("example") == ["2026-11"]
-        assert kept.db.execute("SELECT count(*) FROM results").fetchone()[0] == 1486
+        assert kept.db.execute("SELECT count(*) FROM results").fetchone()[0] == 1489
         assert kept.db.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
         assert len(kept.maintenance("example", "2026-11")["LIS01"]) == 1
 

@@ -36,8 +36,8 @@ def test_the_example_policy_loads() -> None:
     assert problems == []
     assert policy is not None
     assert policy.version == "2026.12.8"
-    assert len(policy.controls) == 69
-    assert len(policy.by_kind["server"]) == 65
+    assert len(policy.controls) == 70
+    assert len(policy.by_kind["server"]) == 66
     assert len(policy.by_kind["cashier"]) == 56
     ids = [control.id for control in policy.controls]
     assert len(set(ids)) == len(ids)

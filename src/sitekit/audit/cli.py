@@ -243,7 +243,8 @@ def _fresh_locked(args: argparse.Namespace, *, month: str, engineer: str, today:
               display_path(args.facts))
     evaluator = Evaluator(policy, today, args.validate_facts, month=month,
                           site_values=_site_values(args, fleet, every_site, history_path),
-                          first_seen=_first_seen(history_path, fleet.name))
+                          first_seen=_first_seen(history_path, fleet.name),
+                          terminals=_terminals(history_path, fleet.name, audited))
     sites = [SiteReport(result.site, result.hosts)
              for result in (evaluator.site(site, args.facts)
                             for site in fleet_sites(fleet, audited))]
@@ -335,6 +336,23 @@ def _first_seen(path: Path, fleet: str) -> dict[tuple[str, str], dict[str, str]]
     """When the history first saw each enabled account (ACC-06, PCI DSS 8.2.6, ages by it)."""
     with History(path) as history:
         return history.first_seen(fleet)
+
+
+def _terminals(path: Path, fleet: str, sites: list[Site]) -> dict[str, dict[str, Any]]:
+    """Per site, each card terminal of its site file and its newest inspection (TRM-01)."""
+    with History(path) as history:
+        newest = history.last_inspections(fleet)
+    out: dict[str, dict[str, Any]] = {}
+    for site in sites:
+        out[site.code] = {}
+        for device in site.devices:
+            if device.card_terminal is None:
+                continue
+            serial = device.card_terminal.serial
+            day, outcome = newest.get((site.code, device.name, serial), (None, None))
+            out[site.code][device.name] = {"serial": serial, "inspected": day,
+                                           "outcome": outcome}
+    return out
 
 
 def _record(path: Path, report: Report, before_commit: Callable[[], None],

@@ -77,12 +77,16 @@ class Evaluator:
     def __init__(self, policy: Policy, today: dt.date, validate: bool = False,
                  month: str | None = None, now: dt.datetime | None = None, *,
                  site_values: Mapping[str, Mapping[str, Any]] | None = None,
-                 first_seen: Mapping[tuple[str, str], Mapping[str, str]] | None = None) -> None:
+                 first_seen: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
+                 terminals: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.policy = policy
         # Per (site, host), when the audit history first saw each enabled account (its
         # name case-folded, as Windows compares names): 8.2.6 ages an account that never
         # logged on from there. `sightings` collects what this run saw, for the history.
         self.first_seen = first_seen or {}
+        # Per site, its card terminals and their newest inspections (PCI DSS 9.5.1.2), from
+        # the site file and the inspection records: the facts' `terminal_inspections`.
+        self.terminals = terminals or {}
         self.sightings: dict[tuple[str, str], dict[str, str]] = {}
         # Per site, values that replace the fleet file's for `value_from: fleet.<key>`
         # (the application version of the release the site's rollout ring is on).
@@ -144,6 +148,8 @@ class Evaluator:
         except ValueError:
             at = None
         data = self._with_first_seen(site, host, document["facts"], gathered_at)
+        if site in self.terminals:  # the records', never the host's
+            data = data | {"terminal_inspections": dict(self.terminals[site])}
         results = []
         own = self.site_values.get(site, {})
         for control in self.policy.by_kind[kind]:
