@@ -120,9 +120,17 @@ def healthy(host: str, site: str, kind: str, at: dt.datetime = GATHERED,
         "hardening": hardening(kind),
         # The management account and the tills' automatic-logon account, both recorded.
         "accounts": {"password_never_expires": never_expires,
-                     "never_expires_allowed": never_expires},
+                     "never_expires_allowed": never_expires,
+                     # The kit logged on for this audit; a manager last week (ACC-06).
+                     "enabled": [{"name": "acosta", "last_logon": ago(days=6)},
+                                 *([{"name": "kiosk", "last_logon": ago(hours=5)}]
+                                   if kind in ("cashier", "kitchen") else []),
+                                 {"name": "sitekit", "last_logon": ago(minutes=1)}]},
     }
     if server:
+        # The site's card terminal, inspected last week (TRM-01; the audit adds it).
+        facts["terminal_inspections"] = {"card-terminal-1": {
+            "serial": "401-372-118", "inspected": ago(days=7)[:10], "outcome": "passed"}}
         facts["sql_server"] = {"instance": "SQLEXPRESS", "edition": "Express Edition (64-bit)",
                                "version": "16.0.4299.2"}
         facts["backups"] = {"LotusPOS": {
@@ -172,3 +180,21 @@ def write_fast(run_dir: Path, documents: list[dict[str, Any]]) -> None:
         path = run_dir / document["site"] / f"{document['host']}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(document), encoding="utf-8")
+
+
+def inspect_terminals(history: Path, fleet_dir: Path, day: str) -> None:
+    """Every card terminal of the fleet's site files inspected on `day`, passed (TRM-01)."""
+    from sitekit.audit.history import History  # noqa: PLC0415 - only the fixtures need it
+    from sitekit.site.load import load_fleet_dir  # noqa: PLC0415
+
+    loaded = load_fleet_dir(fleet_dir)
+    assert loaded.fleet is not None, loaded.problems
+    with History(history) as kept:
+        kept.db.executemany(
+            "INSERT INTO terminal_inspections (fleet, site, terminal, serial, inspected, "
+            "engineer, checked, findings, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, '', 'passed')",
+            ((loaded.fleet.name, site.code, device.name, device.card_terminal.serial, day,
+              "Rui Matos", "surfaces, seals, serial")
+             for site in loaded.sites for device in site.devices
+             if device.card_terminal is not None))
+

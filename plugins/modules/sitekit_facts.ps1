@@ -647,7 +647,16 @@ Function Get-AccountsFact {
     $names = @(Get-CimInstance -ClassName Win32_UserAccount -Filter "LocalAccount = True" |
             Where-Object { -not $_.Disabled -and -not $_.PasswordExpires } |
             ForEach-Object { "$($_.Name)" } | Sort-Object)
-    return @{ password_never_expires = [string[]]$names }
+    # The enabled local accounts and their last logon (Get-LocalUser LastLogon, $null when
+    # the account never logged on): the audit ages each from its last logon, or from when its
+    # history first saw the account (PCI DSS 8.2.6; Windows keeps no creation time).
+    $enabled = @(Get-LocalUser | Where-Object { $_.Enabled } | Sort-Object -Property Name | ForEach-Object {
+            @{
+                name = "$($_.Name)"
+                last_logon = ConvertTo-SitekitUtcText -Value $_.LastLogon
+            }
+        })
+    return @{ password_never_expires = [string[]]$names; enabled = $enabled }
 }
 
 $instance = $null

@@ -45,7 +45,8 @@ options:
       - C(hardening) the security options the CIS items audit by registry value (the idle
         lock and the protocol hardening), each as its data or null when not set, and the
         built-in Administrator and Guest accounts (found by SID).
-      - C(accounts) the enabled local accounts whose own password never expires.
+      - C(accounts) the enabled local accounts whose own password never expires, and every
+        enabled local account with its last logon.
     type: list
     elements: str
     default: [os, updates, application, sql_server, defender, backups, disks, sql_files,
@@ -290,8 +291,12 @@ facts:
                administrator: {name: Administrator, enabled: false}}
     accounts:
       description: password_never_expires, the enabled local accounts whose password never
-        expires (the account's own flag, whatever the maximum password age), sorted.
+        expires (the account's own flag, whatever the maximum password age), sorted; enabled,
+        every enabled local account by name with its last logon (Get-LocalUser LastLogon,
+        UTC; null when it never logged on).
       returned: when accounts is gathered
       type: dict
-      sample: {password_never_expires: [pos-station, sitekit]}
+      sample: {password_never_expires: [pos-station, sitekit],
+               enabled: [{name: pos-station, last_logon: "2026-12-01T06:02:11Z"},
+                         {name: sitekit, last_logon: null}]}
 """

@@ -240,3 +240,16 @@ def module_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliLab]:
     """A lab of LIS01 shared by one test file (module-model tests run in sequence)."""
     with cli_lab_at(tmp_path_factory.mktemp("lab"), "LIS01") as lab:
         yield lab
+
+
+def record_terminal_inspection(lab: CliLab, history: Path) -> None:
+    """LIS01's card terminal inspected 3 days before the lab's date, passed (TRM-01)."""
+    day = (lab.today or dt.datetime.now(dt.UTC).date()) - dt.timedelta(days=3)
+    result = subprocess.run(
+        [str(BIN / "sitekit"), "maintenance", str(EXAMPLE), "--site", "LIS01",
+         "--terminal", "card-terminal-1", "--checked", "surfaces, seals, serial",
+         "--outcome", "passed", "--engineer", "Rui Matos", "--date", day.isoformat(),
+         "--history", str(history)],
+        capture_output=True, text=True, cwd=ROOT, env=lab.env(), check=False, timeout=60)
+    assert result.returncode == 0, result.stderr
+

@@ -22,7 +22,7 @@ from sitekit.audit.published import schema
 from sitekit.lab.modules.sitekit_facts import SUBSETS
 from sitekit.plan.schedule import weekday_names
 from tests.lab.adhoc import adhoc, calls, delta, modelled
-from tests.lab.conftest import COVERED, ROOT, CliLab, cli_lab_at
+from tests.lab.conftest import COVERED, ROOT, CliLab, cli_lab_at, record_terminal_inspection
 
 pytestmark = pytest.mark.slow
 AUDIT = ROOT / "playbooks" / "monthly_audit.yml"
@@ -62,6 +62,8 @@ class Run:
     """One monthly_audit run: its output, the facts files and the report's rows."""
 
     def __init__(self, lab: CliLab, reports: Path) -> None:
+        # The month's inspection of LIS01's card terminal (PCI DSS 9.5.1.2, TRM-01), recorded.
+        record_terminal_inspection(lab, reports / "history.sqlite")
         before = {host: calls(lab, host) for host in HOSTS}
         self.rc, self.output = playbook(lab, AUDIT, "-e", f"monthly_audit_reports_dir={reports}")
         self.calls = {host: delta(calls(lab, host), before[host]) for host in HOSTS}
@@ -139,6 +141,10 @@ def test_every_subset_in_the_schema_shape(fresh: dict[str, Any], host: str, kind
                                                    "enabled": kind == "server"}
     assert facts["hardening"]["lm_compatibility_level"] is None
     assert facts["accounts"]["password_never_expires"] == ["sitekit"]
+    # Every enabled account and its last logon (the lab records none: a known gap).
+    assert facts["accounts"]["enabled"] == [
+        *([{"name": "Administrator", "last_logon": None}] if kind == "server" else []),
+        {"name": "sitekit", "last_logon": None}]
 
 
 @pytest.mark.parametrize("host", [SERVER, CASHIER])
@@ -270,6 +276,10 @@ def faulted(lab: CliLab, provisioned: Run, tmp_path_factory: pytest.TempPathFact
         "kb": ["KB5048685"], "id": "lab-kb5048685", "reboot_required": True,
         "title": f"{COVERED:%Y-%m} Cumulative Update for Windows 11 Version 25H2 (KB5048685)",
         "categories": ["Security Updates"]})
+    # A manager who left in the summer: the account still enabled, last used 120 days ago.
+    manager = min(name for name, user in state["users"].items()
+                  if user["enabled"] and name != "sitekit")
+    state["users"][manager]["last_logon"] = (COVERED - dt.timedelta(days=120)).isoformat()
     path.write_text(json.dumps(state))
     lab.up("LIS01")
     return Run(lab, tmp_path_factory.mktemp("reports"))
@@ -317,8 +327,8 @@ def test_each_fault_and_drift_fails_exactly_its_controls(faulted: Run) -> None:
         (CASHIER, "SVC-01"), (CASHIER, "CLK-02"),
         # failed logons no longer audited.
         (CASHIER, "LOG-02"),
-        # disk-full, and the missing security update.
-        (KITCHEN, "DSK-01"), (KITCHEN, "UPD-02")}
+        # disk-full, the missing security update, and an account unused for 120 days.
+        (KITCHEN, "DSK-01"), (KITCHEN, "UPD-02"), (KITCHEN, "ACC-06")}
     assert faulted.status("unknown") == set()
 
 

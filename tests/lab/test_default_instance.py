@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab.conftest import ROOT, CliLab, free_port
+from tests.lab.conftest import ROOT, CliLab, free_port, record_terminal_inspection
 from tests.lab.test_audit_gather import CASHIER, KITCHEN, SERVER
 from tests.lab.test_audit_over_time import DATED
 from tests.lab.test_opening_day import run
@@ -59,6 +59,7 @@ def test_opening_day_and_the_audit_on_the_default_instance(lab: CliLab, tmp_path
     assert "MSSQL$MSSQLSERVER" not in server["services"]
 
     reports = tmp_path / "reports"
+    record_terminal_inspection(lab, reports / "history.sqlite")  # TRM-01
     result = lab.playbook(AUDIT, "--limit", "site_lis01", "-e",
                           f"monthly_audit_reports_dir={reports}",
                           env=lab.env() | {"SITEKIT_ENGINEER": "Test Engineer"})

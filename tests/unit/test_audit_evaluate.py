@@ -123,6 +123,9 @@ DRIFTS = [
      1, {"AV-07"}),
     ("a manager's password never expires", "office", "accounts.password_never_expires",
      ["acosta", "sitekit"], {"ACC-05"}),
+    ("a manager away for 91 days", "office", "accounts.enabled",
+     [{"name": "acosta", "last_logon": _old(days=91)},
+      {"name": "sitekit", "last_logon": _old(minutes=1)}], {"ACC-06"}),
     ("Guest on", "cashier", "hardening.guest.enabled", True, {"ACC-03"}),
     ("built-in Administrator on", "server", "hardening.administrator.enabled", True, {"ACC-04"}),
 ]
@@ -143,6 +146,55 @@ def test_each_drift_fails_exactly_its_controls(example: tuple[Policy, list[SiteI
             assert r.observed and r.expected, r  # the evidence is there
 
 
+@pytest.mark.parametrize(("last_logon", "first_seen", "status"), [
+    (None, None, PASS),               # first seen by this very run
+    (None, 89, PASS),                 # days ago
+    (None, 91, FAIL),                 # created for someone who never came
+    (3, 400, PASS),                   # the last logon counts when there is one
+    (90.01, 95, FAIL),
+])
+def test_an_account_is_aged_from_its_last_logon_or_first_sighting(
+        example: tuple[Policy, list[SiteInfo]], last_logon: float | None,
+        first_seen: float | None, status: str) -> None:
+    policy, _ = example
+    known = {} if first_seen is None else {
+        ("BER02", "ber02-ofc01"): {"temp": _old(days=first_seen)}}
+    evaluator = Evaluator(policy, TODAY, first_seen=known)
+    document = drift(healthy("ber02-ofc01", "BER02", "office"), "accounts.enabled",
+                     [{"name": "sitekit", "last_logon": _old(minutes=1)},
+                      {"name": "Temp", "last_logon": None if last_logon is None
+                       else _old(days=last_logon)}])
+    result = {r.control: r for r in evaluator.host("BER02", document).results}["ACC-06"]
+    assert result.status == status, result
+    assert "Temp" in result.observed
+    # What this run saw, for the history: the earlier sighting kept, else this run's time.
+    seen = evaluator.sightings[("BER02", "ber02-ofc01")]
+    assert seen["temp"] == (document["gathered_at"] if first_seen is None
+                            else _old(days=first_seen))
+    assert set(seen) == {"sitekit", "temp"}
+
+
+@pytest.mark.parametrize(("terminals", "status", "note"), [
+    ({"t1": ("2026-11-01", "passed"), "t2": ("2026-10-28", "passed")}, PASS, ""),
+    ({}, PASS, ""),                                 # a site without card terminals
+    ({"t1": ("2026-11-01", "passed"), "t2": (None, None)}, FAIL, "t2 never inspected"),
+    ({"t1": ("2026-10-26", "passed")}, FAIL, "t1 last inspected 36 days ago"),
+    ({"t1": ("2026-11-30", "failed")}, FAIL, "t1 failed its inspection on 2026-11-30"),
+])
+def test_card_terminals_are_judged_by_their_newest_inspection(
+        example: tuple[Policy, list[SiteInfo]], terminals: dict[str, tuple[str | None, ...]],
+        status: str, note: str) -> None:
+    policy, _ = example
+    records = {"BER02": {name: {"serial": f"S-{name}", "inspected": day, "outcome": outcome}
+                         for name, (day, outcome) in terminals.items()}}
+    # The records', never the host's: a facts file claiming an inspection does not count.
+    document = drift(healthy("ber02-srv01", "BER02", "server"), "terminal_inspections",
+                     {"t1": {"serial": "S-t1", "inspected": "2026-11-30", "outcome": "passed"}})
+    result = {r.control: r for r in Evaluator(policy, TODAY, terminals=records)
+              .host("BER02", document).results}["TRM-01"]
+    assert (result.status, result.note) == (status, note)
+
+
 def test_a_gather_that_left_out_a_section_is_unknown(
         example: tuple[Policy, list[SiteInfo]]) -> None:
     policy, _ = example
@@ -158,7 +210,7 @@ def test_an_unreachable_host_is_unknown_never_pass(
     result = Evaluator(policy, TODAY).host("BER02", unreachable("ber02-pos01", "BER02",
                                                                 "cashier"))
     assert not result.reachable
-    assert len(result.results) == 55
+    assert len(result.results) == 56
     assert {r.status for r in result.results} == {UNKNOWN}
     assert result.results[0].note.startswith("unreachable: ntlm: HTTPSConnectionPool")
 

@@ -23,7 +23,15 @@ import pytest
 from sitekit.audit.history import History, Lock
 from sitekit.audit.render import csvfmt
 from sitekit.cli import main
-from tests.auditdata import RELEASES, drift, healthy, write_fast, write_run
+from tests.auditdata import (
+    RELEASES,
+    drift,
+    healthy,
+    inspect_terminals,
+    unreachable,
+    write_fast,
+    write_run,
+)
 from tests.conftest import EXAMPLE
 from tests.unit.test_audit_reports import NOV, example_hosts, month_facts
 
@@ -42,6 +50,7 @@ def report(facts: Path, history: Path, out: Path, *extra: str, month: str = "202
 def november(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A whole-fleet November run kept in a history."""
     work = tmp_path_factory.mktemp("history")
+    inspect_terminals(work / "history.sqlite", EXAMPLE, "2026-10-27")  # TRM-01 passes
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SITEKIT_TODAY", "2026-12-01")
         write_run(work / "facts", month_facts(NOV, {}))
@@ -110,9 +119,71 @@ def test_the_whole_fleet_again_replaces_every_site_and_keeps_one_month(
     assert report(november / "facts", history, tmp_path / "out2") == 0
     with History(history, readonly=True) as kept:
         assert kept.months("example") == ["2026-11"]
-        assert kept.db.execute("SELECT count(*) FROM results").fetchone()[0] == 1460
+        assert kept.db.execute("SELECT count(*) FROM results").fetchone()[0] == 1489
         assert kept.db.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
         assert len(kept.maintenance("example", "2026-11")["LIS01"]) == 1
+
+
+# PCI DSS 8.2.6: when each enabled account was first seen outlives runs of some sites.
+
+def _first_seen(history: Path) -> dict[tuple[str, str], dict[str, str]]:
+    with History(history, readonly=True) as kept:
+        return kept.first_seen("example")
+
+
+def _lis01_with(temp_logon: str | None, unreachable_host: str | None = None
+                ) -> list[dict[str, Any]]:
+    """LIS01's November facts, a `temp` account on its cashier that never (or once) logged on."""
+    documents = []
+    for host, site, kind in example_hosts():
+        if site != "LIS01":
+            continue
+        document = healthy(host, site, kind, NOV)
+        if host == "lis01-pos01":
+            enabled = [*document["facts"]["accounts"]["enabled"],
+                       {"name": "temp", "last_logon": temp_logon}]
+            document = drift(document, "accounts.enabled", enabled)
+        if host == unreachable_host:
+            document = unreachable(host, site, kind, NOV)
+        documents.append(document)
+    return documents
+
+
+def test_first_sightings_survive_runs_of_some_sites_and_age_accounts(
+        history: Path, tmp_path: Path) -> None:
+    november = "2026-11-01T02:30:00Z"
+    before = _first_seen(history)
+    assert len(before) == 26  # every host of the whole-fleet run
+    assert before[("BER02", "ber02-srv01")] == {"acosta": november, "sitekit": november}
+    # A run of LIS01 alone: its cashier's new account is seen; no other site's dates move.
+    assert report(write_run(tmp_path / "a", _lis01_with(None)), history, tmp_path / "o1") == 0
+    after = _first_seen(history)
+    assert after[("LIS01", "lis01-pos01")]["temp"] == november
+    assert {key: after[key] for key in before if key[0] != "LIS01"} == \
+        {key: value for key, value in before.items() if key[0] != "LIS01"}
+    # Months pass (the sighting made older), then LIS01 again, its server unreachable:
+    # the account that never logged on fails ACC-06; the unreachable host keeps its dates.
+    with History(history) as kept:
+        kept.db.execute("UPDATE account_sightings SET first_seen = '2026-07-01T00:00:00Z' "
+                        "WHERE account = 'temp'")
+    assert report(write_run(tmp_path / "b", _lis01_with(None, "lis01-srv01")), history,
+                  tmp_path / "o2") == 0
+    rows = list(csv.DictReader((tmp_path / "o2" / "results.csv").open(encoding="utf-8")))
+    acc06 = {row["host"]: row for row in rows if row["control"] == "ACC-06"}
+    assert acc06["lis01-pos01"]["status"] == "fail"
+    assert "temp (first seen, never logged on 123 days ago)" in acc06["lis01-pos01"]["note"]
+    assert acc06["lis01-kds01"]["status"] == "pass"
+    assert acc06["lis01-srv01"]["status"] == "unknown"
+    again = _first_seen(history)
+    assert again[("LIS01", "lis01-pos01")]["temp"] == "2026-07-01T00:00:00Z"  # the earliest
+    assert again[("LIS01", "lis01-srv01")] == before[("LIS01", "lis01-srv01")]
+    # Once it logs on, its last logon counts; disabled, it is forgotten on that host.
+    assert report(write_run(tmp_path / "c", _lis01_with("2026-10-30T08:00:00Z")), history,
+                  tmp_path / "o3") == 0
+    rows = list(csv.DictReader((tmp_path / "o3" / "results.csv").open(encoding="utf-8")))
+    assert {row["status"] for row in rows if row["control"] == "ACC-06"} == {"pass"}
+    assert report(write_run(tmp_path / "d", lis01_failing()), history, tmp_path / "o4") == 0
+    assert "temp" not in _first_seen(history)[("LIS01", "lis01-pos01")]
 
 
 def test_a_facts_dir_of_no_site_is_refused(history: Path, tmp_path: Path,
@@ -146,7 +217,7 @@ def test_a_version_1_history_is_upgraded_in_place(history: Path, tmp_path: Path)
     assert site_results(history)["LIS01"]["fail"] == 1
     assert site_results(history)["LON01"]["pass"] > 0
     with History(history, readonly=True) as upgraded:
-        assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == 5
 
 
 # One run at a time; history and reports agree.

@@ -34,6 +34,47 @@ def test_a_record_is_kept_for_its_month(tmp_path: Path) -> None:
         ("Rui Matos", "Replaced the network cable", "Cable crushed", "manual")]
 
 
+def test_a_terminal_inspection_is_kept_and_judged_by_trm01(tmp_path: Path) -> None:
+    history = tmp_path / "history.sqlite"
+    env = os.environ | {"SITEKIT_TODAY": "2026-12-01"}
+    for day, outcome in (("2026-10-02", "passed"), ("2026-11-20", "failed")):
+        result = sitekit("maintenance", str(EXAMPLE), "--site", "lon01", "--date", day,
+                         "--engineer", "Rui Matos", "--terminal", "1850091235",  # by serial
+                         "--checked", "surfaces, seals, cabling, serial against the site file",
+                         "--outcome", outcome, "--history", str(history), env=env)
+        assert result.returncode == 0, result.stderr
+    with History(history) as kept:
+        newest = kept.last_inspections("example")
+        records = kept.maintenance("example", "2026-11")["LON01"]
+    assert newest == {("LON01", "card-terminal-2", "1850091235"): ("2026-11-20", "failed")}
+    [record] = records
+    assert record.findings == (
+        "Card terminal card-terminal-2 (PAX A920Pro, serial 1850091235, ground floor till) "
+        "inspected for tampering and substitution (PCI DSS 9.5.1.2): failed")
+    assert record.actions == "Checked: surfaces, seals, cabling, serial against the site file"
+    assert (record.engineer, record.result, record.source) == ("Rui Matos", "failed", "manual")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--terminal", "card-terminal-9", "--checked", "c", "--outcome", "passed"],
+     "--terminal card-terminal-9: LIS01's site file lists no card terminal of that name or "
+     "serial (its card terminals: card-terminal-1 (401-372-118))"),
+    (["--terminal", "card-terminal-1", "--checked", "c"], "--outcome is missing"),
+    (["--terminal", "card-terminal-1", "--outcome", "passed"], "--checked is blank"),
+    (["--checked", "c", "--outcome", "passed"], "--terminal is missing"),
+    (["--terminal", "card-terminal-1", "--checked", "c", "--outcome", "fine"],
+     "argument --outcome: invalid choice: 'fine'"),
+])
+def test_a_terminal_inspection_names_a_terminal_of_the_site(tmp_path: Path, args: list[str],
+                                                             message: str) -> None:
+    env = {"PATH": "/usr/bin:/bin", "SITEKIT_TODAY": "2026-12-01"}
+    result = sitekit("maintenance", str(EXAMPLE), "--site", "LIS01", "--engineer", "E", *args,
+                     "--history", str(tmp_path / "h.sqlite"), env=env)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert not (tmp_path / "h.sqlite").exists()
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--site", "XYZ99", "--findings", "f", "--actions", "a", "--engineer", "E"],
      "no site file has code XYZ99"),

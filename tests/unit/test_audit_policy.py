@@ -35,10 +35,10 @@ def test_the_example_policy_loads() -> None:
     policy, problems = load_policy(POLICY, fleet_data(), ["BER02", "LIS01", "LON01"])
     assert problems == []
     assert policy is not None
-    assert policy.version == "2026.12.7"
-    assert len(policy.controls) == 68
-    assert len(policy.by_kind["server"]) == 64
-    assert len(policy.by_kind["cashier"]) == 55
+    assert policy.version == "2026.12.8"
+    assert len(policy.controls) == 70
+    assert len(policy.by_kind["server"]) == 66
+    assert len(policy.by_kind["cashier"]) == 56
     ids = [control.id for control in policy.controls]
     assert len(set(ids)) == len(ids)
     assert all(control.suggestion for control in policy.controls)

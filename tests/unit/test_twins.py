@@ -72,9 +72,10 @@ def test_the_facts_subsets_are_the_twins() -> None:
     spec = psspec.read(MODULES / "sitekit_facts.ps1", own_utils=UTILS).spec
     gather = spec["options"]["gather"]
     assert gather["choices"] == gather["default"] == list(SUBSETS)
-    # The controller writes these beside the module's facts (sitekit.audit.gather).
+    # The controller writes these beside the module's facts (sitekit.audit.gather; the
+    # card terminals' inspections sitekit.audit.evaluate, from the records).
     described = set(schema("facts")["properties"]["facts"]["properties"]) - {
-        "backup_schedule", "planned_network"}
+        "backup_schedule", "planned_network", "terminal_inspections"}
     assert described == set(SUBSETS)
     for subset, names in twin.FACTS.items():
         properties = schema("facts")["properties"]["facts"]["properties"][subset]["properties"]

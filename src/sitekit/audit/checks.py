@@ -241,6 +241,81 @@ def _later(first: str, second: str) -> bool:
         return False
 
 
+def _inactive_at_most(observed: Any, expected: dt.timedelta, at: dt.datetime | None) -> Verdict:
+    """Enabled accounts ([{name, last_logon, first_seen}]) used within `expected` (PCI DSS 8.2.6).
+
+    Each account is aged from its last logon or, when it never logged on, from when the
+    audit history first saw it (`first_seen`, which the audit adds): Windows keeps no
+    creation time, and an account created for someone who never came is inactive too.
+    """
+    if observed is None:
+        observed = []
+    if not isinstance(observed, list) or not all(isinstance(item, dict) and "name" in item
+                                                 for item in observed):
+        return None, show(observed), f"not a list of accounts: {show(observed)}"
+    if at is None:
+        return None, show([item["name"] for item in observed]), \
+            "the facts have no valid gathered_at to measure the inactivity from"
+    inactive, unknown, shown = [], [], []
+    for item in observed:
+        name, logon, seen = item["name"], item.get("last_logon"), item.get("first_seen")
+        since, what = (logon, "last logon") if logon else (seen, "first seen, never logged on")
+        if not isinstance(since, str):
+            unknown.append(name)
+            shown.append(f"{name} never logged on, first sighting not recorded")
+            continue
+        try:
+            seconds = (at - timestamp(since)).total_seconds()
+        except ValueError:
+            unknown.append(name)
+            shown.append(f"{name} {what} {since} (not a date)")
+            continue
+        shown.append(f"{name} {what} {since[:10]}")
+        if seconds > expected.total_seconds():
+            inactive.append(f"{name} ({what} {seconds / 86400:.0f} days ago)")
+    text = "; ".join(shown) if shown else "(no enabled account)"
+    if inactive:
+        return False, text, f"inactive: {', '.join(inactive)}"
+    if unknown:
+        return None, text, f"cannot age: {', '.join(unknown)}"
+    return True, text, ""
+
+
+def _inspected_within(observed: Any, expected: dt.timedelta, at: dt.datetime | None) -> Verdict:
+    """Card terminals whose newest inspection passed at most `expected` ago (PCI DSS 9.5.1.2).
+
+    {name: {serial, inspected, outcome}}; a site file without card terminals passes.
+    `inspected` is the day (YYYY-MM-DD) of the newest inspection of the terminal with that
+    serial, None when it was never inspected; `outcome` passed or failed.
+    """
+    if not isinstance(observed, dict):
+        return None, show(observed), f"not card terminals: {show(observed)}"
+    if at is None:
+        return None, show(sorted(observed)), \
+            "the facts have no valid gathered_at to measure the inspections' age from"
+    if not observed:
+        return True, "no card terminal in the site file", ""
+    due, shown = [], []
+    for name, terminal in sorted(observed.items()):
+        serial = terminal.get("serial") if isinstance(terminal, dict) else None
+        day = terminal.get("inspected") if isinstance(terminal, dict) else None
+        outcome = terminal.get("outcome") if isinstance(terminal, dict) else None
+        if not isinstance(day, str):
+            shown.append(f"{name} ({serial}) never inspected")
+            due.append(f"{name} never inspected")
+            continue
+        try:
+            days = (at.date() - dt.date.fromisoformat(day)).days
+        except ValueError:
+            return None, show(observed), f"{name}: not a day: {day}"
+        shown.append(f"{name} ({serial}) {outcome} on {day}")
+        if outcome != "passed":
+            due.append(f"{name} {outcome} its inspection on {day}")
+        elif days > expected.days:
+            due.append(f"{name} last inspected {days} days ago")
+    return not due, "; ".join(shown), "; ".join(due)
+
+
 def _zero_or_at_least(observed: Any, expected: Any, _: Any) -> Verdict:
     """0 (never ends by itself: the strictest setting) or a number at least `expected`."""
     if not _number(observed):
@@ -307,7 +382,7 @@ OPERATORS = ("equals", "not_equals", "one_of", "at_least", "at_most", "between",
              "abs_at_most", "version_at_least", "version_at_most", "max_age", "contains",
              "not_contains", "subset_of", "count_at_most", "restorable_chain",
              "zero_or_at_least", "version_equals", "current_update", "supported_release",
-             "in_subnet", "scopes_within")
+             "in_subnet", "scopes_within", "inactive_at_most", "inspected_within")
 # The operators that judge by the fleet's release table (releases.py).
 RELEASE_OPS = ("current_update", "supported_release")
 
@@ -324,6 +399,8 @@ def _operator(op: str, where: dict[str, Any] | None) -> Operator:
         "version_at_least": _versioned(lambda found, wanted: found >= wanted),
         "version_at_most": _versioned(lambda found, wanted: found <= wanted),
         "max_age": _max_age,
+        "inactive_at_most": _inactive_at_most,
+        "inspected_within": _inspected_within,
         "restorable_chain": _restorable_chain,
         "zero_or_at_least": _zero_or_at_least,
         "version_equals": _versioned(lambda found, wanted: found == wanted),
@@ -375,7 +452,7 @@ def _check_value(op: str, value: Any) -> Any:
             _version(value) is None:
         raise CheckError("value", f"{op} needs a dotted version such as 16.0.1000.6, "
                                   f"got {show(value)}")
-    if op in ("max_age", "restorable_chain"):
+    if op in ("max_age", "restorable_chain", "inactive_at_most", "inspected_within"):
         if not isinstance(value, str) or not _DURATION.match(value):
             raise CheckError("value", f"{op} needs a duration such as 2d, 36h or 90m, "
                                       f"got {show(value)}")
@@ -416,6 +493,12 @@ def _expected_text(  # noqa: PLR0912 - one case per operator
             return f"<= {value}"
         case "max_age":
             return f"at most {_duration_words(raw)} old"
+        case "inspected_within":
+            return (f"each card terminal's newest inspection passed, at most "
+                    f"{_duration_words(raw)} ago")
+        case "inactive_at_most":
+            return (f"each enabled account's last logon (or first sighting, if it never "
+                    f"logged on) at most {_duration_words(raw)} ago")
         case "restorable_chain":
             return _chain_text(None, raw)
         case "zero_or_at_least":
@@ -572,8 +655,8 @@ class Check:
             self._expected = _check_value(op, found)
             self._expected_shown = _expected_text(op, self._expected, found, unit, where)
         elif value_from.startswith("facts."):
-            if op == "max_age":
-                raise CheckError("value_from", "max_age takes its duration from `value`")
+            if op in ("max_age", "inactive_at_most", "inspected_within"):
+                raise CheckError("value_from", f"{op} takes its duration from `value`")
             self._from_facts = _parse_path(value_from[6:])
             self._expected = None
             self._expected_shown = f"{op.replace('_', ' ')} {value_from}"

@@ -242,7 +242,9 @@ def _fresh_locked(args: argparse.Namespace, *, month: str, engineer: str, today:
     run = Run(fleet.name, month, engineer, started, today.isoformat(), policy.version,
               display_path(args.facts))
     evaluator = Evaluator(policy, today, args.validate_facts, month=month,
-                          site_values=_site_values(args, fleet, every_site, history_path))
+                          site_values=_site_values(args, fleet, every_site, history_path),
+                          first_seen=_first_seen(history_path, fleet.name),
+                          terminals=_terminals(history_path, fleet.name, audited))
     sites = [SiteReport(result.site, result.hosts)
              for result in (evaluator.site(site, args.facts)
                             for site in fleet_sites(fleet, audited))]
@@ -284,7 +286,8 @@ def _fresh_locked(args: argparse.Namespace, *, month: str, engineer: str, today:
             raise RuntimeError("the reports could not be written")
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        recorded = pool.submit(_record, history_path, report, when_rendered)
+        recorded = pool.submit(_record, history_path, report, when_rendered,
+                               evaluator.sightings)
         try:
             staged = stage_all(month_report, out, args.formats or FORMATS)
         except BaseException:
@@ -329,9 +332,33 @@ def _site_values(args: argparse.Namespace, fleet: Fleet, every_site: list[Site],
     return provider(args.fleet, fleet, every_site or None, history_path) if provider else None
 
 
-def _record(path: Path, report: Report, before_commit: Callable[[], None]) -> None:
+def _first_seen(path: Path, fleet: str) -> dict[tuple[str, str], dict[str, str]]:
+    """When the history first saw each enabled account (ACC-06, PCI DSS 8.2.6, ages by it)."""
     with History(path) as history:
-        history.record(report, before_commit)
+        return history.first_seen(fleet)
+
+
+def _terminals(path: Path, fleet: str, sites: list[Site]) -> dict[str, dict[str, Any]]:
+    """Per site, each card terminal of its site file and its newest inspection (TRM-01)."""
+    with History(path) as history:
+        newest = history.last_inspections(fleet)
+    out: dict[str, dict[str, Any]] = {}
+    for site in sites:
+        out[site.code] = {}
+        for device in site.devices:
+            if device.card_terminal is None:
+                continue
+            serial = device.card_terminal.serial
+            day, outcome = newest.get((site.code, device.name, serial), (None, None))
+            out[site.code][device.name] = {"serial": serial, "inspected": day,
+                                           "outcome": outcome}
+    return out
+
+
+def _record(path: Path, report: Report, before_commit: Callable[[], None],
+            sightings: Mapping[tuple[str, str], Mapping[str, str]]) -> None:
+    with History(path) as history:
+        history.record(report, before_commit, sightings)
 
 
 def _compare(history: History, report: Report) -> None:

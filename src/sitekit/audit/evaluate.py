@@ -76,8 +76,18 @@ class Evaluator:
 
     def __init__(self, policy: Policy, today: dt.date, validate: bool = False,
                  month: str | None = None, now: dt.datetime | None = None, *,
-                 site_values: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+                 site_values: Mapping[str, Mapping[str, Any]] | None = None,
+                 first_seen: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
+                 terminals: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.policy = policy
+        # Per (site, host), when the audit history first saw each enabled account (its
+        # name case-folded, as Windows compares names): 8.2.6 ages an account that never
+        # logged on from there. `sightings` collects what this run saw, for the history.
+        self.first_seen = first_seen or {}
+        # Per site, its card terminals and their newest inspections (PCI DSS 9.5.1.2), from
+        # the site file and the inspection records: the facts' `terminal_inspections`.
+        self.terminals = terminals or {}
+        self.sightings: dict[tuple[str, str], dict[str, str]] = {}
         # Per site, values that replace the fleet file's for `value_from: fleet.<key>`
         # (the application version of the release the site's rollout ring is on).
         self.site_values = site_values or {}
@@ -137,7 +147,9 @@ class Evaluator:
             at: dt.datetime | None = timestamp(gathered_at)
         except ValueError:
             at = None
-        data = document["facts"]
+        data = self._with_first_seen(site, host, document["facts"], gathered_at)
+        if site in self.terminals:  # the records', never the host's
+            data = data | {"terminal_inspections": dict(self.terminals[site])}
         results = []
         own = self.site_values.get(site, {})
         for control in self.policy.by_kind[kind]:
@@ -149,6 +161,25 @@ class Evaluator:
                 status, note = self._waive(control, site, host, kind, note)
             results.append(Result(control.id, status, observed, expected, note))
         return HostResult(host, kind, True, document.get("error"), gathered_at, results)
+
+    def _with_first_seen(self, site: str, host: str, data: dict[str, Any],
+                         gathered_at: str) -> dict[str, Any]:
+        """The facts with each enabled account's first sighting (the history's, or now)."""
+        accounts = data.get("accounts")
+        if not isinstance(accounts, dict) or not isinstance(accounts.get("enabled"), list):
+            return data
+        known = self.first_seen.get((site, host), {})
+        enabled = []
+        seen: dict[str, str] = {}
+        for item in accounts["enabled"]:
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                enabled.append(item)
+                continue
+            key = item["name"].casefold()
+            seen[key] = known.get(key) or gathered_at
+            enabled.append(dict(item) | {"first_seen": seen[key]})
+        self.sightings[(site, host)] = seen
+        return data | {"accounts": accounts | {"enabled": enabled}}
 
     def _waive(self, control: Control, site: str, host: str, kind: str,
                note: str) -> tuple[str, str]:

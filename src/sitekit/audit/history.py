@@ -21,8 +21,9 @@ import json
 import os
 import socket
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 from sitekit.audit.checks import FAIL, STATUSES
@@ -36,10 +37,11 @@ from sitekit.audit.report import (
     TrendPoint,
 )
 
-VERSION = 4
+VERSION = 5
 APPLICATION_ID = 0x5354_4B41  # "STKA": PRAGMA application_id of a sitekit audit history
 TABLES = frozenset(("runs", "controls", "sites", "hosts", "results", "maintenance",
-                    "rollout_sites", "rollout_events", "incidents", "incident_events"))
+                    "rollout_sites", "rollout_events", "incidents", "incident_events",
+                    "account_sightings", "terminal_inspections"))
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -123,17 +125,44 @@ CREATE TABLE IF NOT EXISTS incident_events (  -- each step, with its time and wh
   text TEXT NOT NULL                -- JSON: the step's fields (cause, solution, evaluation ...)
 );
 CREATE INDEX IF NOT EXISTS incident_events_by_incident ON incident_events (incident);
+CREATE TABLE IF NOT EXISTS account_sightings (  -- PCI DSS 8.2.6: when each enabled account
+  fleet TEXT NOT NULL, site TEXT NOT NULL,       -- was first seen on a host (Windows keeps
+  host TEXT NOT NULL, account TEXT NOT NULL,     -- no creation time), account case-folded
+  first_seen TEXT NOT NULL,                      -- the facts' gathered_at (UTC, Z)
+  PRIMARY KEY (fleet, site, host, account)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS terminal_inspections (  -- PCI DSS 9.5.1.2: one per card terminal
+  id INTEGER PRIMARY KEY,                          -- and inspection (sitekit maintenance
+  fleet TEXT NOT NULL, site TEXT NOT NULL,         -- --terminal)
+  terminal TEXT NOT NULL, serial TEXT NOT NULL,    -- the site file's name and serial
+  inspected TEXT NOT NULL,                         -- YYYY-MM-DD
+  engineer TEXT NOT NULL, checked TEXT NOT NULL, findings TEXT NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('passed', 'failed'))
+);
+CREATE INDEX IF NOT EXISTS terminal_inspections_by_site ON terminal_inspections (fleet, site);
 """
 
 
-# Version 4 adds the incidents' tables, version 3 the rollout's: created as they are
-# missing, like every table, so a version 3 file is upgraded in place by the first write.
+# Version 5 adds account_sightings and terminal_inspections, version 4 the incidents'
+# tables, version 3 the rollout's: created as they are missing, like every table, so a
+# version 3 or 4 file is upgraded in place by the first write.
 # Version 1 kept one run per fleet and month (UNIQUE (fleet, month)); version 2 keeps
 # results per site, so runs of some sites of one month sit beside each other. SQLite
 # cannot drop a constraint: the runs table is copied into one without it.
 _RUNS_2 = SCHEMA.split(";", 1)[0].replace("IF NOT EXISTS runs", "runs_2")
 _FROM_1 = (_RUNS_2, "INSERT INTO runs_2 SELECT * FROM runs", "DROP TABLE runs",
            "ALTER TABLE runs_2 RENAME TO runs")
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalInspection:
+    """A card terminal's inspection for tampering and substitution (PCI DSS 9.5.1.2)."""
+
+    terminal: str  # the site file's name for it
+    serial: str    # its serial in the site file: a swapped terminal is inspected anew
+    checked: str
+    findings: str
+    outcome: str   # passed or failed
 
 
 class HistoryError(Exception):
@@ -295,11 +324,14 @@ class History:
 
     # Writing
 
-    def record(self, report: Report, before_commit: Callable[[], None] | None = None) -> None:
+    def record(self, report: Report, before_commit: Callable[[], None] | None = None,
+               sightings: Mapping[tuple[str, str], Mapping[str, str]] | None = None) -> None:
         """Store a run: its sites' results and audit records replace theirs of the month.
 
         Sites the run did not audit keep their results. `before_commit` runs inside the
-        transaction, last: when it raises, nothing of the run is kept.
+        transaction, last: when it raises, nothing of the run is kept. `sightings`: per
+        (site, host) the run read accounts of, each enabled account's first sighting
+        (Evaluator.sightings); see `_sight`.
         """
         run = report.run
         self.db.execute("BEGIN IMMEDIATE")
@@ -338,6 +370,7 @@ class History:
                 ((run.fleet, run.month, m.site, m.date, m.engineer, m.findings, m.actions,
                   m.cause, m.result, m.source)
                  for s in report.sites for m in s.maintenance if m.source == "audit"))
+            self._sight(run.fleet, sightings or {})
             if before_commit is not None:
                 before_commit()
         except BaseException:
@@ -345,10 +378,57 @@ class History:
             raise
         self.db.execute("COMMIT")
 
-    def add_maintenance(self, fleet: str, month: str, record: MaintenanceRecord) -> None:
-        """Keep a maintenance record an engineer wrote (it survives re-runs of the month)."""
+    def _sight(self, fleet: str, sightings: Mapping[tuple[str, str], Mapping[str, str]]) -> None:
+        """Keep each account's earliest sighting, for the hosts whose accounts were read.
+
+        Only those hosts change: a run of some sites (or one host unreachable) leaves every
+        other host's dates as they were. An account no longer enabled on a host read is
+        forgotten there: enabled again, it is seen anew (its last logon still counts).
+        """
+        for (site, host), seen in sightings.items():
+            names = sorted(seen)
+            self.db.execute(
+                "DELETE FROM account_sightings WHERE fleet = ? AND site = ? AND host = ? AND "
+                f"account NOT IN ({', '.join('?' * len(names))})", (fleet, site, host, *names))
+            self.db.executemany(
+                "INSERT INTO account_sightings VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (fleet, site, host, account) DO UPDATE SET "
+                "first_seen = min(first_seen, excluded.first_seen)",
+                ((fleet, site, host, name, seen[name]) for name in names))
+
+    def last_inspections(self, fleet: str) -> dict[tuple[str, str, str], tuple[str, str]]:
+        """Per (site, terminal, serial), its newest inspection: (day, outcome)."""
+        out: dict[tuple[str, str, str], tuple[str, str]] = {}
+        for site, terminal, serial, day, outcome in self.db.execute(
+                "SELECT site, terminal, serial, inspected, outcome FROM terminal_inspections "
+                "WHERE fleet = ? ORDER BY inspected, id", (fleet,)):
+            out[(site, terminal, serial)] = (day, outcome)
+        return out
+
+    def first_seen(self, fleet: str) -> dict[tuple[str, str], dict[str, str]]:
+        """Per (site, host), when each enabled account was first seen (case-folded name)."""
+        out: dict[tuple[str, str], dict[str, str]] = {}
+        for site, host, account, when in self.db.execute(
+                "SELECT site, host, account, first_seen FROM account_sightings "
+                "WHERE fleet = ?", (fleet,)):
+            out.setdefault((site, host), {})[account] = when
+        return out
+
+    def add_maintenance(self, fleet: str, month: str, record: MaintenanceRecord,
+                        inspection: TerminalInspection | None = None) -> None:
+        """Keep a maintenance record an engineer wrote (it survives re-runs of the month).
+
+        With the card terminal inspection it records, in the same transaction.
+        """
         self.db.execute("BEGIN IMMEDIATE")
         try:
+            if inspection is not None:
+                self.db.execute(
+                    "INSERT INTO terminal_inspections (fleet, site, terminal, serial, inspected, "
+                    "engineer, checked, findings, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (fleet, record.site, inspection.terminal, inspection.serial, record.date,
+                     record.engineer, inspection.checked, inspection.findings,
+                     inspection.outcome))
             self.db.execute(
                 "INSERT INTO maintenance (fleet, month, site, date, engineer, findings, actions, "
                 "cause, result, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'manual')",
