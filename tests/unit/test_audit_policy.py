@@ -36,9 +36,9 @@ def test_the_example_policy_loads() -> None:
     assert problems == []
     assert policy is not None
     assert policy.version == "2026.12.7"
-    assert len(policy.controls) == 68
-    assert len(policy.by_kind["server"]) == 64
-    assert len(policy.by_kind["cashier"]) == 55
+    assert len(policy.controls) == 72
+    assert len(policy.by_kind["server"]) == 68
+    assert len(policy.by_kind["cashier"]) == 59
     ids = [control.id for control in policy.controls]
     assert len(set(ids)) == len(ids)
     assert all(control.suggestion for control in policy.controls)
