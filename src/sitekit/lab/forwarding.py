@@ -22,8 +22,9 @@ the forwarder, running as NETWORK SERVICE, can read only as a member of Event Lo
 
 Looking at the log catches it up to now: a policy written since the last look, or a boot
 since, makes the forwarder subscribe again (at the boot, or now: Group Policy's refresh
-reaches it before any reader looks); while the collector does not answer, each refresh
-interval since the last look logs one 105 (at most a day's worth).
+reaches it before any reader looks). The `collector-unreachable` fault is the collector
+gone quiet: the next look finds one 105, and each refresh interval after it one more (at most
+a day's worth per look); once it answers again, the next refresh subscribes anew.
 """
 
 from __future__ import annotations
@@ -107,9 +108,11 @@ def _event(event_id: int, at: dt.datetime, message: str) -> dict[str, Any]:
 
 def look(state: dict[str, Any], now: dt.datetime) -> list[dict[str, Any]]:
     """Catch the forwarder's log up to now and return it, oldest first."""
+    current = policy(state)
+    if not current and "forwarding" not in state:
+        return []  # no policy ever: the forwarder has logged nothing
     fwd = state.setdefault("forwarding", {"policy": [], "looked": None, "log": []})
     log: list[dict[str, Any]] = fwd["log"]
-    current = policy(state)
     winrm = (state.get("services") or {}).get("WinRM") or {}
     running = winrm.get("state") == "running"
     boot = dt.datetime.fromisoformat(state["boot_time"])
@@ -120,15 +123,18 @@ def look(state: dict[str, Any], now: dt.datetime) -> list[dict[str, Any]]:
                               " is adjusting its subscriptions according to the subscription "
                               "manager(s) in the updated policy."))
             _subscribe(state, current[0], now, log)
-        elif looked is not None and boot > looked:
+        elif looked is not None and looked < boot <= now:
             _subscribe(state, current[0], boot, log)
         elif looked is not None and faults.active(state, "collector-unreachable") is not None:
-            # One 105 per refresh interval since the last look, at most a day's worth.
-            step = _refresh(current[0])
-            at = looked + step
-            while at <= now and at - looked <= dt.timedelta(days=1):
-                _subscribe(state, current[0], at, log)
-                at += step
+            if not log or log[-1]["id"] != UNREACHABLE:
+                _subscribe(state, current[0], now, log)  # the collector stopped answering
+            else:
+                # One 105 per refresh interval since the last look, at most a day's worth.
+                step = _refresh(current[0])
+                at = looked + step
+                while at <= now and at - looked <= dt.timedelta(days=1):
+                    _subscribe(state, current[0], at, log)
+                    at += step
         elif looked is not None and log and log[-1]["id"] in PROBLEMS:
             # The forwarder tries again at its next refresh.
             at = looked + _refresh(current[0])
