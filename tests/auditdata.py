@@ -59,6 +59,11 @@ _INBOUND = [{"port": 5986, "sources": ["10.39.0.10/32", "10.39.0.20/31"]},
             {"port": 1433, "sources": ["10.41.7.0/26"]}]
 
 
+# The Event Forwarding policy windows_base writes from the example fleet's collector.
+_MANAGER = ("Server=https://wec.lotus-kitchen.example:5986/wsman/SubscriptionManager/WEC,"
+            "Refresh=900,IssuerCA=80C2882CB4F07BB6935E94C7A2BA434D9B9EF787")
+
+
 def healthy(host: str, site: str, kind: str, at: dt.datetime = GATHERED,
             admins: tuple[str, ...] = ("sitekit", "acosta")) -> dict[str, Any]:
     """A compliant facts document for one host."""
@@ -118,6 +123,10 @@ def healthy(host: str, site: str, kind: str, at: dt.datetime = GATHERED,
                     "security_log": {"maximum_size_kb": 196608, "mode": "circular"}},
         # What windows_base's security options leave (the idle lock not on the tills).
         "hardening": hardening(kind),
+        # Forwarding to the fleet's collector since the host's last boot (LOG-09 to LOG-12).
+        "forwarding": {"managers": [_MANAGER], "configured": True, "security_readable": True,
+                       "last_subscribed": ago(hours=20), "problems_since": 0,
+                       "last_problem": None},
         # The management account and the tills' automatic-logon account, both recorded.
         "accounts": {"password_never_expires": never_expires,
                      "never_expires_allowed": never_expires,

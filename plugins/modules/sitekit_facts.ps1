@@ -20,15 +20,16 @@ $spec = @{
             elements = "str"
             default = @("os", "updates", "application", "sql_server", "defender", "backups", "disks", "sql_files",
                 "services", "local_groups", "password_policy", "lockout_policy", "winrm", "firewall", "network", "clock",
-                "autologon", "logging", "hardening", "accounts")
+                "autologon", "logging", "hardening", "accounts", "forwarding")
             choices = @("os", "updates", "application", "sql_server", "defender", "backups", "disks", "sql_files",
                 "services", "local_groups", "password_policy", "lockout_policy", "winrm", "firewall", "network", "clock",
-                "autologon", "logging", "hardening", "accounts")
+                "autologon", "logging", "hardening", "accounts", "forwarding")
         }
         application_name = @{ type = "str" }
         services = @{ type = "list"; elements = "str"; default = @() }
         groups = @{ type = "list"; elements = "str"; default = @() }
         ntp_server = @{ type = "str" }
+        collector = @{ type = "str" }
         sql_instance = @{ type = "str" }
         sql_connect = @{ type = "str" }
         databases = @{ type = "list"; elements = "str"; default = @() }
@@ -595,6 +596,55 @@ Function Get-LoggingFact {
     }
 }
 
+Function Get-ForwardingFact {
+    # Windows Event Forwarding (PCI DSS 10.3.3): the Event Forwarding policy's subscription
+    # managers ("Server=...,Refresh=...,IssuerCA=..."), whether NETWORK SERVICE (the forwarder)
+    # may read the Security log (a member of Event Log Readers; both by SID, names are
+    # localised), and what the forwarder's own log says of its subscription, by the
+    # Microsoft-Windows-Forwarding provider's event IDs: 100 created; 101 created with channels
+    # it cannot read, 102 not created, 105 the subscription manager does not answer, 107 the
+    # policy is invalid. An unreadable log fails the subset: unknown, never passed.
+    param([String]$Collector)
+    $key = "HKLM:\SOFTWARE\Policies\Microsoft\Windows\EventLog\EventForwarding\SubscriptionManager"
+    $managers = [string[]]@()
+    if (Test-Path -LiteralPath $key) {
+        $item = Get-Item -LiteralPath $key
+        $managers = [string[]]@($item.GetValueNames() | Where-Object { $_ } | Sort-Object |
+                ForEach-Object { "$($item.GetValue($_))" })
+    }
+    $configured = $null
+    if ($Collector) {
+        $configured = [bool]($managers | Where-Object {
+                $_ -match '(?:^|,)\s*Server=([^,]+)' -and $Matches[1].Trim() -eq $Collector.Trim() })
+    }
+    $readers = @(Get-LocalGroupMember -SID "S-1-5-32-573" -ErrorAction Stop)
+    $readable = [bool]($readers | Where-Object { "$($_.SID)" -eq "S-1-5-20" })
+    $problemIds = @(101, 102, 105, 107)
+    try {
+        $events = @(Get-WinEvent -FilterHashtable @{
+                LogName = "Microsoft-Windows-Forwarding/Operational"; Id = @(100) + $problemIds
+            } -MaxEvents 500 -ErrorAction Stop)
+    }
+    catch {
+        if ("$($_.FullyQualifiedErrorId)" -notmatch "NoMatchingEventsFound") {
+            throw
+        }
+        $events = @()
+    }
+    # Newest first, as Get-WinEvent returns them.
+    $success = $events | Where-Object { $_.Id -eq 100 } | Select-Object -First 1
+    $problems = @($events | Where-Object {
+            $_.Id -in $problemIds -and ($null -eq $success -or $_.TimeCreated -gt $success.TimeCreated) })
+    return @{
+        managers = $managers
+        configured = $configured
+        security_readable = $readable
+        last_subscribed = if ($success) { ConvertTo-SitekitUtcText -Value $success.TimeCreated } else { $null }
+        problems_since = $problems.Count
+        last_problem = if ($problems.Count) { "$($problems[0].Id): $($problems[0].Message)" } else { $null }
+    }
+}
+
 Function Get-HardeningFact {
     # Security options as the CIS items audit them: each registry value's data, $null when
     # it is not set (Windows then applies its default, which the audit does not assume).
@@ -708,6 +758,7 @@ foreach ($subset in $gather) {
             "logging" { $facts.logging = Get-LoggingFact }
             "hardening" { $facts.hardening = Get-HardeningFact }
             "accounts" { $facts.accounts = Get-AccountsFact }
+            "forwarding" { $facts.forwarding = Get-ForwardingFact -Collector $module.Params.collector }
         }
     }
     catch {

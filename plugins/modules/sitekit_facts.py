@@ -47,14 +47,19 @@ options:
         built-in Administrator and Guest accounts (found by SID).
       - C(accounts) the enabled local accounts whose own password never expires, and every
         enabled local account with its last logon.
+      - C(forwarding) Windows Event Forwarding (PCI DSS 10.3.3) - the subscription managers
+        the Event Forwarding policy names, whether one is O(collector), whether NETWORK
+        SERVICE may read the Security log (Event Log Readers), the last subscription the
+        forwarder created (event 100 of Microsoft-Windows-Forwarding/Operational), and the
+        problems it logged since (events 101, 102, 105, 107), the newest with its message.
     type: list
     elements: str
     default: [os, updates, application, sql_server, defender, backups, disks, sql_files,
               services, local_groups, password_policy, lockout_policy, winrm, firewall,
-              network, clock, autologon, logging, hardening, accounts]
+              network, clock, autologon, logging, hardening, accounts, forwarding]
     choices: [os, updates, application, sql_server, defender, backups, disks, sql_files,
               services, local_groups, password_policy, lockout_policy, winrm, firewall,
-              network, clock, autologon, logging, hardening, accounts]
+              network, clock, autologon, logging, hardening, accounts, forwarding]
   application_name:
     description:
       - The restaurant application's name (the fleet's C(application.name)); its package is
@@ -75,6 +80,11 @@ options:
     description:
       - The time reference C(clock) measures the offset against (the fleet's NTP server).
       - Without it C(clock) has only the time source.
+    type: str
+  collector:
+    description:
+      - The fleet's event collector's URL, which C(forwarding) looks for among the policy's
+        subscription managers. Without it C(forwarding) has no C(configured).
     type: str
   sql_instance:
     description:

@@ -191,6 +191,9 @@ def build_inventory(plan: FleetPlan, *, loopback: bool = False,
         # The SQL Server instance's service and connect string, derived once here.
         "sitekit_sql": sqlserver.inventory_vars(fleet.software["sql_server"]),
         "sitekit_autologon": fleet.autologon or {"kinds": []},
+        # Where every host forwards its events (PCI DSS 10.3.3), or None: windows_base
+        # refuses to run without it, naming the fleet file's field.
+        "sitekit_event_collector": fleet.collector,
         # The fleet's named ports (network.ports and the ones it derives: sql, winrm, ...).
         "sitekit_ports": dict(fleet.ports),
         # Where the kit's jobs write their textfile metrics for windows_exporter (the

@@ -39,3 +39,18 @@ def test_a_password_windows_refuses_fails_the_preflight(password: str, reason: s
 def test_a_complex_password_passes_the_preflight() -> None:
     result = preflight("Opening-Day-Lisbon-2026")
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_a_fleet_without_an_event_collector_fails_the_preflight() -> None:
+    # PCI DSS 10.3.3: events that never leave the host; the message names the fleet field.
+    extra = json.dumps({"windows_base_initial_password": "Opening-Day-Lisbon-2026",
+                        "windows_base_event_collector": {}})
+    result = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", str(EXAMPLE), str(CONVERGE), "--tags",
+         "windows_base_preflight", "--limit", "lis01-srv01", "-e", extra],
+        capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert result.returncode != 0, result.stdout[-2000:]
+    output = " ".join(result.stdout.split())
+    assert "lis01-srv01 has no event collector to forward its events to" in output
+    assert "add logging.collector" in output
+    assert "to the fleet file sitekit.yml under fleet:" in output

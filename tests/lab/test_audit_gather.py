@@ -30,7 +30,8 @@ OPENING_DAY = ROOT / "playbooks" / "opening_day.yml"
 SERVER, CASHIER, KITCHEN = "lis01-srv01", "lis01-pos01", "lis01-kds01"
 HOSTS = (SERVER, CASHIER, KITCHEN)
 MODULE = "sitekit_facts"
-ARGS = {"application_name": "Lotus POS", "ntp_server": "time.windows.com",
+COLLECTOR = "https://wec.lotus-kitchen.example:5986/wsman/SubscriptionManager/WEC"
+ARGS = {"application_name": "Lotus POS", "ntp_server": "time.windows.com", "collector": COLLECTOR,
         "services": ["WinDefend", "mpssvc", "W32Time", "WinRM", "LotusPosServer", "NoSuchSvc"],
         "groups": ["Administrators", "Users", "No Such Group"], "databases": ["LotusPOS"]}
 _VALIDATOR = Draft202012Validator(schema("facts"))
@@ -145,6 +146,10 @@ def test_every_subset_in_the_schema_shape(fresh: dict[str, Any], host: str, kind
     assert facts["accounts"]["enabled"] == [
         *([{"name": "Administrator", "last_logon": None}] if kind == "server" else []),
         {"name": "sitekit", "last_logon": None}]
+    # No Event Forwarding policy, NETWORK SERVICE not in Event Log Readers, an empty log.
+    assert facts["forwarding"] == {"managers": [], "configured": False,
+                                   "security_readable": False, "last_subscribed": None,
+                                   "problems_since": 0, "last_problem": None}
 
 
 @pytest.mark.parametrize("host", [SERVER, CASHIER])
@@ -239,7 +244,8 @@ def faulted(lab: CliLab, provisioned: Run, tmp_path_factory: pytest.TempPathFact
     """Faults and drifts on each host, then the audit again."""
     for host, *fault in ((SERVER, "failed-backup"), (SERVER, "service-wont-start",
                                                       "service=LotusPosServer"),
-                         (CASHIER, "stale-signatures"), (KITCHEN, "disk-full")):
+                         (CASHIER, "stale-signatures"), (KITCHEN, "disk-full"),
+                         (KITCHEN, "collector-unreachable")):
         result = lab.sitekit("fault", host, *fault)
         assert result.returncode == 0, result.stderr
     intruder = adhoc(lab, CASHIER, "ansible.windows.win_user",
@@ -258,6 +264,11 @@ def faulted(lab: CliLab, provisioned: Run, tmp_path_factory: pytest.TempPathFact
                      {"path": f"{POLICIES}\\System", "name": "InactivityTimeoutSecs",
                       "data": 0, "type": "dword"})
     assert unlocked["changed"] is True, unlocked
+    # Someone takes the forwarder's read access to the Security log away.
+    unreadable = adhoc(lab, CASHIER, "ansible.windows.win_group_membership",
+                       {"name": "Event Log Readers", "members": ["NT AUTHORITY\\NETWORK SERVICE"],
+                        "state": "absent"})
+    assert unreadable["changed"] is True, unreadable
     # The intruder's password is set never to expire (8.3.9).
     forever = adhoc(lab, CASHIER, "ansible.windows.win_user",
                     {"name": "intruder", "password_never_expires": True})
@@ -305,6 +316,16 @@ def test_each_fault_and_drift_shows_in_the_facts(faulted: Run) -> None:
     assert kitchen["facts"]["disks"]["C:"]["free_bytes"] == 0
     assert server["facts"]["hardening"]["inactivity_timeout_seconds"] == 0
     assert kitchen["facts"]["disks"]["C:"]["free_percent"] == 0
+    # The collector stopped answering the kitchen station; the till's forwarder lost the
+    # Security log; both still name the collector and subscribed at provisioning.
+    assert kitchen["facts"]["forwarding"]["problems_since"] == 1
+    assert kitchen["facts"]["forwarding"]["last_problem"].startswith(
+        "105: The forwarder is having a problem communicating with subscription manager at "
+        "address https://wec.lotus-kitchen.example:5986/")
+    assert cashier["facts"]["forwarding"]["security_readable"] is False
+    for doc in (server, cashier, kitchen):
+        assert doc["facts"]["forwarding"]["configured"] is True
+        assert doc["facts"]["forwarding"]["last_subscribed"] is not None
 
 
 def test_each_fault_and_drift_fails_exactly_its_controls(faulted: Run) -> None:
@@ -325,8 +346,10 @@ def test_each_fault_and_drift_fails_exactly_its_controls(faulted: Run) -> None:
         (CASHIER, "ACC-05"),
         # Windows Time stopped: nor does the till take time from the designated server.
         (CASHIER, "SVC-01"), (CASHIER, "CLK-02"),
-        # failed logons no longer audited.
-        (CASHIER, "LOG-02"),
+        # failed logons no longer audited; the forwarder cannot read the Security log.
+        (CASHIER, "LOG-02"), (CASHIER, "LOG-10"),
+        # the collector does not answer the kitchen station's forwarder.
+        (KITCHEN, "LOG-12"),
         # disk-full, the missing security update, and an account unused for 120 days.
         (KITCHEN, "DSK-01"), (KITCHEN, "UPD-02"), (KITCHEN, "ACC-06")}
     assert faulted.status("unknown") == set()

@@ -101,6 +101,13 @@ DRIFTS = [
     ("small Security log", "office", "logging.security_log.maximum_size_kb", 20480, {"LOG-07"}),
     ("Security log stops when full", "cashier", "logging.security_log.mode", "retain",
      {"LOG-08"}),
+    ("events not forwarded", "server", "forwarding.configured", False, {"LOG-09"}),
+    ("forwarder cannot read Security", "office", "forwarding.security_readable", False,
+     {"LOG-10"}),
+    ("forwarder never subscribed", "cashier", "forwarding.last_subscribed", None, {"LOG-11"}),
+    ("last subscription 40 days old", "kitchen", "forwarding.last_subscribed", _old(days=40),
+     {"LOG-11"}),
+    ("collector unreachable since", "server", "forwarding.problems_since", 3, {"LOG-12"}),
     ("server never locks", "server", "hardening.inactivity_timeout_seconds", None, {"IDL-01"}),
     ("office locks after an hour", "office", "hardening.inactivity_timeout_seconds", 3600,
      {"IDL-02"}),
@@ -210,7 +217,7 @@ def test_an_unreachable_host_is_unknown_never_pass(
     result = Evaluator(policy, TODAY).host("BER02", unreachable("ber02-pos01", "BER02",
                                                                 "cashier"))
     assert not result.reachable
-    assert len(result.results) == 56
+    assert len(result.results) == len(policy.by_kind["cashier"]) == 60
     assert {r.status for r in result.results} == {UNKNOWN}
     assert result.results[0].note.startswith("unreachable: ntlm: HTTPSConnectionPool")
 

@@ -119,7 +119,7 @@ def test_the_whole_fleet_again_replaces_every_site_and_keeps_one_month(
     assert report(november / "facts", history, tmp_path / "out2") == 0
     with History(history, readonly=True) as kept:
         assert kept.months("example") == ["2026-11"]
-        assert kept.db.execute("SELECT count(*) FROM results").fetchone()[0] == 1489
+        assert kept.db.execute("SELECT count(*) FROM results").fetchone()[0] == 1593
         assert kept.db.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
         assert len(kept.maintenance("example", "2026-11")["LIS01"]) == 1
 

@@ -35,10 +35,10 @@ def test_the_example_policy_loads() -> None:
     policy, problems = load_policy(POLICY, fleet_data(), ["BER02", "LIS01", "LON01"])
     assert problems == []
     assert policy is not None
-    assert policy.version == "2026.12.8"
-    assert len(policy.controls) == 70
-    assert len(policy.by_kind["server"]) == 66
-    assert len(policy.by_kind["cashier"]) == 56
+    assert policy.version == "2026.12.9"
+    assert len(policy.controls) == 74
+    assert len(policy.by_kind["server"]) == 70
+    assert len(policy.by_kind["cashier"]) == 60
     ids = [control.id for control in policy.controls]
     assert len(set(ids)) == len(ids)
     assert all(control.suggestion for control in policy.controls)

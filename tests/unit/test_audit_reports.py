@@ -89,7 +89,7 @@ def test_all_reports_are_written(audited: Path) -> None:
 def test_json_validates_against_its_published_schema(audited: Path) -> None:
     document = load_json(audited)
     jsonschema.validate(document, schema("report"))
-    assert document["counts"] == {"pass": 1412, "fail": 2, "waived": 19, "unknown": 56}
+    assert document["counts"] == {"pass": 1512, "fail": 2, "waived": 19, "unknown": 60}
     broken = json.loads(json.dumps(document))
     broken["sites"][0]["hosts"][0]["results"][0]["status"] = "ok"
     with pytest.raises(jsonschema.ValidationError):
@@ -109,8 +109,8 @@ def test_csv_has_one_row_per_host_and_control(audited: Path, host: str, control:
                                               status: str, observed: str) -> None:
     text = (audited / "out" / "2026-11" / "results.csv").read_text()
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert len(rows) == 1489
-    assert len({(r["host"], r["control"]) for r in rows}) == 1489
+    assert len(rows) == 1593
+    assert len({(r["host"], r["control"]) for r in rows}) == 1593
     row = next(r for r in rows if (r["host"], r["control"]) == (host, control))
     assert (row["status"], row["observed"], row["month"]) == (status, observed, "2026-11")
 
@@ -120,15 +120,15 @@ def test_junit_xml_parses_with_a_real_consumer(audited: Path) -> None:
     suites = {suite.name: suite for suite in xml}
     assert set(suites) == {"BER02", "LIS01", "LON01"}
     cases = [(suite.name, case) for suite in xml for case in suite]
-    assert len(cases) == 1489
+    assert len(cases) == 1593
     kinds: dict[str, int] = {}
     for _, case in cases:
         for result in case.result:
             kinds[type(result).__name__] = kinds.get(type(result).__name__, 0) + 1
-    assert kinds == {"Failure": 2, "Skipped": 19, "Error": 56}
+    assert kinds == {"Failure": 2, "Skipped": 19, "Error": 60}
     lon01 = suites["LON01"]
     assert (lon01.tests, lon01.failures, lon01.errors, lon01.skipped) == (
-        sum(1 for s, _ in cases if s == "LON01"), 1, 56, 11)
+        sum(1 for s, _ in cases if s == "LON01"), 1, 60, 11)
     disk = next(c for s, c in cases if c.classname == "LON01.lon01-kds02"
                 and c.name.startswith("DSK-01"))
     failure = disk.result[0]
@@ -186,7 +186,7 @@ def test_re_running_a_month_replaces_it(audited: Path, tmp_path: Path) -> None:
     with History(history) as kept:
         assert kept.months("example") == ["2026-10", "2026-11"]
         rows = kept.db.execute("SELECT count(*) FROM results").fetchone()[0]
-        assert rows == 2 * 1489
+        assert rows == 2 * 1593
         assert len(kept.maintenance("example", "2026-11")["LIS01"]) == 1
 
 
@@ -194,7 +194,7 @@ def test_from_history_renders_the_same_reports(audited: Path, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(EXAMPLE), "--month", "2026-11", "--from-history", "--history",
                  str(audited / "history.sqlite"), "--out", str(tmp_path)]) == 0
-    assert "3 sites, 26 hosts; 2 fail, 56 unknown" in capsys.readouterr().out
+    assert "3 sites, 26 hosts; 2 fail, 60 unknown" in capsys.readouterr().out
     fresh = audited / "out" / "2026-11"
     for name in ("results.json", "results.csv", "junit.xml", "summary.html",
                  "sites/LIS01/inspection.html", "sites/LON01/maintenance.html"):

@@ -43,6 +43,9 @@ FAULTS = {
                               "version) terminates as it starts: error 1067",
     "schema-upgrade-fails": "the release's database upgrade program exits with 1 and leaves "
                             "the schema as it was",
+    "collector-unreachable": "the fleet's event collector does not answer: each time the "
+                             "forwarder asks for its subscriptions it logs event 105 in "
+                             "Microsoft-Windows-Forwarding/Operational",
     "no-come-back": "the host does not come back after its next reboot (win_reboot's "
                     "shutdown.exe /r): it refuses connections until the fault is cleared, as a "
                     "machine stuck at boot until someone switches it on again",

@@ -14,6 +14,7 @@ from anyascii import anyascii
 from netaddr import IPNetwork
 
 from sitekit.plan.flows import check_fleet_network
+from sitekit.plan.forwarding import check_collector
 from sitekit.plan.network import present_segments, segment_subnet, site_subnet
 from sitekit.plan.site import SitePlan, plan_site
 from sitekit.problems import Problem, ProblemsFound
@@ -72,6 +73,7 @@ def _plan_fleet_dir(path: Path, only: Iterable[str], today: dt.date,
     wanted = {code.upper() for code in only}
     before = len(plan.problems)
     check_fleet_network(loaded.fleet, plan.problems)
+    check_collector(loaded.fleet, plan.problems)
     if len(plan.problems) > before:
         return plan  # a fleet's broken segments or flows would fail every site the same way
     _check_across_sites(loaded.fleet, loaded.sites, plan.problems)

@@ -197,6 +197,9 @@ class Fleet:
     application: dict[str, Any]
     software: dict[str, Any]
     autologon: dict[str, Any] | None
+    # Where the hosts forward their events (`logging.collector`: url, issuer_ca,
+    # refresh_seconds), None when the fleet file names no collector.
+    collector: dict[str, Any] | None
     volumes: dict[str, tuple[str, ...]]  # per kind named in `hardware.volumes`
     modules: dict[str, Module]
     accounts: dict[str, str]
@@ -256,6 +259,8 @@ class Fleet:
             application={k: v for k, v in app.items() if k != "modules"},
             software=plain(data["software"]),
             autologon=plain(data["autologon"]) if "autologon" in data else None,
+            collector=({"refresh_seconds": 900, **plain(data["logging"]["collector"])}
+                       if "logging" in data else None),
             volumes={kind: tuple(letters) for kind, letters in
                      data.get("hardware", {}).get("volumes", {}).items()},
             modules={

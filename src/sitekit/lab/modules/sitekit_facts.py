@@ -8,11 +8,13 @@ models do; in check mode on a copy), nothing else changes.
 Faults show as they would on Windows: stale-signatures and failed-backup through the
 state they leave, disk-full as no free space on C:, service-wont-start as the service
 (`service=NAME`; without it every asked-for service but WinRM, which answers this very
-call) stopped: it crashed and cannot start again.
+call) stopped: it crashed and cannot start again; collector-unreachable as the forwarder's
+log has it (sitekit.lab.forwarding).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -24,7 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from netaddr import IPNetwork
 
 from sitekit import timestamps
-from sitekit.lab import auditpol, faults, sqlbackup, sqlserver
+from sitekit.lab import auditpol, faults, forwarding, sqlbackup, sqlserver
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.modules import sitekit_account_policy as account_policy
@@ -40,7 +42,8 @@ from sitekit.plan.schedule import weekday_names
 
 SUBSETS = ("os", "updates", "application", "sql_server", "defender", "backups", "disks",
            "sql_files", "services", "local_groups", "password_policy", "lockout_policy",
-           "winrm", "firewall", "network", "clock", "autologon", "logging", "hardening", "accounts")
+           "winrm", "firewall", "network", "clock", "autologon", "logging", "hardening", "accounts",
+           "forwarding")
 _DOTTED = re.compile(r"^\d+(?:\.\d+)*")
 _WINLOGON = "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon"
 _WSMAN = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WSMAN\\Service"
@@ -505,6 +508,24 @@ def _logging(ctx: _Host) -> dict[str, Any]:
             "security_log": {"maximum_size_kb": int(size), "mode": mode}}
 
 
+def _forwarding(ctx: _Host) -> dict[str, Any]:
+    """The Event Forwarding policy, Event Log Readers and the forwarder's log (lab.forwarding)."""
+    log = forwarding.look(ctx.state, ctx.now)
+    managers = forwarding.policy(ctx.state)
+    collector = ctx.args.get("collector")
+    configured = None if not collector else any(
+        (forwarding.manager_url(text) or "").lower() == collector.strip().lower()
+        for text in managers)
+    success = next((e for e in reversed(log) if e["id"] == forwarding.SUCCESS), None)
+    problems = [e for e in reversed(log) if e["id"] in forwarding.PROBLEMS
+                and (success is None or e["time"] > success["time"])]
+    return {"managers": managers, "configured": configured,
+            "security_readable": forwarding.security_readable(ctx.state),
+            "last_subscribed": iso(success["time"]) if success else None,
+            "problems_since": len(problems),
+            "last_problem": f"{problems[0]['id']}: {problems[0]['message']}" if problems else None}
+
+
 def _hardening(ctx: _Host) -> dict[str, Any]:
     """Each security option's registry data (Get-ItemProperty), None when it is not set."""
     out: dict[str, Any] = {}
@@ -600,12 +621,13 @@ READERS: dict[str, Callable[[_Host], Any]] = {
     "password_policy": _password_policy, "lockout_policy": _lockout_policy, "winrm": _winrm,
     "firewall": _firewall, "network": _network, "clock": _clock, "autologon": _autologon,
     "logging": _logging, "hardening": _hardening, "accounts": _accounts,
+    "forwarding": _forwarding,
 }
 
 
 @register("ansible.legacy.sitekit_facts", supports_check_mode=True,
           implements=("gather", "application_name", "services", "groups", "ntp_server",
-                      "sql_instance", "sql_connect", "databases"))
+                      "collector", "sql_instance", "sql_connect", "databases"))
 def sitekit_facts(host: LabHost, args: dict[str, Any], check_mode: bool,
                   diff: bool) -> dict[str, Any]:
     """Read the requested subsets of the host's state; never changes anything."""
@@ -615,6 +637,9 @@ def sitekit_facts(host: LabHost, args: dict[str, Any], check_mode: bool,
         # The scheduled backup runs since the last look happen first (time passing), as
         # every reader of the backup history sees them; in check mode on a copy.
         state = sqlbackup.looked_at(host, check_mode).state
+    if check_mode and "forwarding" in wanted and state is host_state(host):
+        # The forwarder's log caught up on a copy: check mode leaves the state as it was.
+        state = copy.deepcopy(state)
     now = utcnow()
     unavailable: dict[str, str] = {}
     ctx = _Host(host, state, args, now, unavailable)
