@@ -46,7 +46,8 @@ options:
         whole, every site is in exactly one shard, and a site's shard depends on that site
         alone (its C(network.index), else its code), so adding or removing a site never
         moves another. A shard's hosts, groups and variables are the whole fleet's for its
-        sites; every site file is still checked.
+        sites. Every site file is still read, validated and checked against the others
+        (clashing codes, hostnames, subnets); a site's own plan is checked by its shard.
       - The environment variable C(SITEKIT_SHARD) overrides this (one inventory file in
         source control, one shard per AWX inventory source or controller); set it empty
         for the whole fleet.
