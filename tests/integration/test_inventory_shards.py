@@ -9,7 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from ansible.errors import AnsibleParserError
 
+from plugins.inventory.sitekit import _shard
 from tests.conftest import EXAMPLE
 from tests.integration.test_inventory_golden import ansible_inventory, listed
 
@@ -36,12 +38,19 @@ def test_the_file_names_a_shard_and_the_environment_overrides_it(tmp_path: Path)
         "site_lis01", "site_ber02", "site_lon01"}
 
 
-def test_a_bad_shard_names_the_file_and_the_field(tmp_path: Path) -> None:
-    fleet = tmp_path / "fleet"
-    shutil.copytree(EXAMPLE, fleet)
-    config = fleet / "sitekit.yml"
-    config.write_text(config.read_text() + "shard: 9/8\n")
-    result = ansible_inventory("-i", str(fleet), "--list")
-    assert result.returncode != 0
-    message = " ".join(result.stderr.split())
-    assert f"{config}: field `shard`: '9/8': the shard must be 1 to 8" in message
+@pytest.mark.parametrize(("env", "expect"), [
+    ({}, "{config}: field `shard`: '9/8': the shard must be 1 to 8"),
+    ({"SITEKIT_SHARD": "3 of 8"},
+     "the environment variable SITEKIT_SHARD: '3 of 8' is not a shard; write K/N, e.g. 3/8"),
+])
+def test_a_bad_shard_names_where_it_was_set(monkeypatch: pytest.MonkeyPatch,
+                                            env: dict[str, str], expect: str) -> None:
+    # The plugin's own reading of the option, in process: what ansible-inventory prints
+    # (above) without another ansible-inventory run.
+    monkeypatch.delenv("SITEKIT_SHARD", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    config = str(EXAMPLE / "sitekit.yml")
+    with pytest.raises(AnsibleParserError) as raised:
+        _shard(config, "9/8")
+    assert str(raised.value).startswith(expect.format(config=config))
