@@ -7,24 +7,8 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from sitekit.audit.gather import document, groups_to_read
+from sitekit.audit.gather import groups_to_read
 from sitekit.backup.schedule import host_schedule
-
-
-def sitekit_audit_document(result: Mapping[str, Any], host: str, site: str, kind: str, *,
-                           plan_groups: list[Mapping[str, Any]] | None = None,
-                           built_in: Mapping[str, list[str]] | None = None,
-                           backup_schedule: Mapping[str, str] | None = None,
-                           planned_network: Mapping[str, Any] | None = None,
-                           never_expires_allowed: list[str] | None = None) -> dict[str, Any]:
-    """One host's facts document from its registered sitekit_facts result."""
-    if not isinstance(result, Mapping):
-        raise AnsibleFilterError(f"sitekit_audit_document: expected the registered result of"
-                                 f" sitekit_facts, got {type(result).__name__}")
-    return document(result, host=host, site=site, kind=kind, plan_groups=plan_groups or [],
-                    built_in=built_in or {}, backup_schedule=backup_schedule,
-                    planned_network=planned_network,
-                    never_expires_allowed=never_expires_allowed or [])
 
 
 def sitekit_audit_backup_schedule(windows: list[str] | None, full_day: str | None = None,
@@ -51,6 +35,5 @@ class FilterModule:
 
     def filters(self) -> dict[str, Callable[..., Any]]:
         """Name -> filter."""
-        return {"sitekit_audit_document": sitekit_audit_document,
-                "sitekit_audit_groups": sitekit_audit_groups,
+        return {"sitekit_audit_groups": sitekit_audit_groups,
                 "sitekit_audit_backup_schedule": sitekit_audit_backup_schedule}

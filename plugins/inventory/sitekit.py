@@ -39,6 +39,19 @@ options:
     type: list
     elements: str
     default: []
+  shard:
+    description:
+      - Only the sites of one shard, written C(K/N) (the K-th of N, from 1), e.g. C(3/8),
+        so N controllers or N AWX job templates each run one N-th of the fleet. Sites stay
+        whole, every site is in exactly one shard, and a site's shard depends on that site
+        alone (its C(network.index), else its code), so adding or removing a site never
+        moves another. A shard's hosts, groups and variables are the whole fleet's for its
+        sites. Every site file is still read, validated and checked against the others
+        (clashing codes, hostnames, subnets); a site's own plan is checked by its shard.
+      - The environment variable C(SITEKIT_SHARD) overrides this (one inventory file in
+        source control, one shard per AWX inventory source or controller); set it empty
+        for the whole fleet.
+    type: str
   loopback:
     description:
       - Reach each host at its planned address moved into 127.0.0.0/8, where the lab
@@ -100,6 +113,7 @@ from sitekit.inventory import (
     missing_connection_vars,
 )
 from sitekit.plan.fleet import collector_paused, plan_fleet_dir, planning_date
+from sitekit.plan.shard import Shard, ShardSpecError, parse_shard
 from sitekit.problems import ProblemsFound
 from sitekit.site import cache as site_cache
 from sitekit.site import schema
@@ -142,8 +156,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             source = Path(path).parent / self.get_option("source")
         elif not self.get_option("fleet"):
             raise AnsibleParserError(f"{path}: set `fleet:` (the fleet's settings) or `source:`")
-        options = {name: self.get_option(name)
-                   for name in ("sites", "loopback", "connection", "guest_vantage")}
+        options: dict[str, Any] = {name: self.get_option(name) for name in
+                                   ("sites", "loopback", "connection", "guest_vantage")}
+        options["shard"] = _shard(path, self.get_option("shard"))
         self._refuse_connection_in_compose(path)
         try:
             fingerprint = _fingerprint(Path(path), fleet_file(source), options)
@@ -324,11 +339,30 @@ def _code_digest() -> str:
     return site_cache.code_digest(Path(__file__), Path(sitekit.__file__).parent)
 
 
-def _plan(path: Path, sites: list[str], loopback: bool,
-          connection: dict[str, Any], guest_vantage: bool) -> Inventory:
+# Overrides the file's `shard:` so one inventory file in source control serves every shard.
+SHARD_ENV = "SITEKIT_SHARD"
+
+
+def _shard(path: str, configured: str | None) -> Shard | None:
+    """The shard to plan: SITEKIT_SHARD's when it is set, else the file's; None for all."""
+    if SHARD_ENV in os.environ:
+        text, where = os.environ[SHARD_ENV], f"the environment variable {SHARD_ENV}"
+    else:
+        text, where = configured, f"{path}: field `shard`"
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return None
     try:
-        return build_inventory(plan_fleet_dir(path, only=sites, cached=True), loopback=loopback,
-                               connection=connection, vantage=guest_vantage)
+        return parse_shard(text)
+    except ShardSpecError as error:
+        raise AnsibleParserError(f"{where}: {error}") from None
+
+
+def _plan(path: Path, *, sites: list[str], loopback: bool,
+          connection: dict[str, Any], guest_vantage: bool, shard: Shard | None) -> Inventory:
+    try:
+        plan = plan_fleet_dir(path, only=sites, cached=True, shard=shard)
+        return build_inventory(plan, loopback=loopback, connection=connection,
+                               vantage=guest_vantage)
     except ProblemsFound as found:
         raise AnsibleParserError(found.report()) from None
     except ValueError as error:  # a connection override that would weaken the connection

@@ -368,3 +368,57 @@ def test_an_unreachable_host_is_recorded_and_unknown(lab: CliLab, faulted: Run,
     assert run.facts[CASHIER]["reachable"] is True
     statuses = {row["status"] for row in run.rows if row["host"] == KITCHEN}
     assert statuses == {"unknown"}
+
+
+# -- as AWX runs it: through ansible-runner ---------------------------------------------------
+
+def test_the_audit_through_ansible_runner_shows_awx_its_hosts_and_no_secret(
+        lab: CliLab, provisioned: Run, tmp_path: Path) -> None:
+    # AWX and Automation Controller run every job with ansible_runner.run() and answer the
+    # vault prompt from the job's vault credential (the runner's `passwords`), keeping every
+    # event under the private data dir. Here: the audit's gather, as such a job.
+    import ansible_runner  # noqa: PLC0415 - the test extra; only this test needs it
+
+    from sitekit.lab.vault import read_vault_vars  # noqa: PLC0415
+
+    vault_password = lab.layout.vault_password_file.read_text().strip()
+    secrets = {"the vault password": vault_password,
+               **read_vault_vars(lab.layout.vault_file, lab.layout.vault_password_file),
+               **{f"{host.hostname}'s password": host.password for host in lab.hosts()}}
+    assert all(isinstance(value, str) and len(value) >= 8 for value in secrets.values())
+    for host in HOSTS:  # whatever the module's other tests injected (an unreachable host)
+        assert lab.sitekit("fault", host, "clear").returncode == 0
+    env = {key: value for key, value in lab.env().items()
+           if key.startswith("SITEKIT_") and key != "SITEKIT_ENGINEER"}
+    private = tmp_path / "runner"
+    private.mkdir()
+    reports = tmp_path / "reports"
+    result = ansible_runner.run(
+        private_data_dir=str(private), project_dir=str(ROOT), playbook=str(AUDIT),
+        inventory=str(lab.layout.inventory), limit="site_lis01", envvars=env,
+        extravars={"monthly_audit_reports_dir": str(reports), "monthly_audit_report": False},
+        cmdline="--ask-vault-pass", passwords={r"^Vault password:\s*?$": vault_password},
+        quiet=True, timeout=300)
+    assert (result.status, result.rc) == ("successful", 0), result.stdout.read()[-4000:]
+    assert set(result.stats["ok"]) == set(HOSTS)
+    assert not (result.stats["failures"] or result.stats["dark"])
+    gathered = {event["event_data"]["host"]: event["event_data"]["res"]
+                for event in result.events if event["event"] == "runner_on_ok"
+                and event["event_data"]["task_action"] == "sitekit_audit_gather"}
+    assert set(gathered) == set(HOSTS)
+    for host, res in gathered.items():
+        written = json.loads(Path(res["facts_file"]).read_text())
+        assert (written["host"], written["reachable"]) == (host, True)
+        assert invalid(written) == []
+    # Nothing secret in any event, nor in any file the runner wrote, but for the answer to
+    # the vault prompt it keeps for the run (env/passwords, its owner's alone, as AWX's
+    # private data dir, which AWX deletes after the job).
+    events = json.dumps(list(result.events))
+    answers = private / "env" / "passwords"
+    assert answers.stat().st_mode & 0o077 == 0
+    files = [path for path in private.rglob("*") if path.is_file() and path != answers]
+    assert any(path.parent.name == "job_events" for path in files)
+    for name, secret in secrets.items():
+        assert secret not in events, name
+        for path in files:
+            assert secret.encode() not in path.read_bytes(), (name, path)

@@ -1,7 +1,7 @@
 """The monthly audit's gather step: one host's facts document from its sitekit_facts result.
 
-playbooks/monthly_audit.yml calls the sitekit_facts module once per host and hands the
-registered result here (through its `sitekit_audit_document` filter) with what only the
+playbooks/monthly_audit.yml calls the sitekit_facts module once per host through the
+sitekit_audit_gather action (plugins/action), which hands the result here with what only the
 plan knows: the members each local group should have. The document is what the audit
 core reads (src/sitekit/audit/schemas/facts.schema.json): a host that could not be
 reached is recorded as such, with the error and no facts, so its controls are unknown.

@@ -16,6 +16,7 @@ from netaddr import IPNetwork
 from sitekit.plan.flows import check_fleet_network
 from sitekit.plan.forwarding import check_collector
 from sitekit.plan.network import present_segments, segment_subnet, site_subnet
+from sitekit.plan.shard import Shard
 from sitekit.plan.site import SitePlan, plan_site
 from sitekit.problems import Problem, ProblemsFound
 from sitekit.site.load import load_fleet_dir
@@ -37,16 +38,18 @@ class FleetPlan:
 
 
 def plan_fleet_dir(path: Path, only: Iterable[str] = (),
-                   today: dt.date | None = None, *, cached: bool = False) -> FleetPlan:
+                   today: dt.date | None = None, *, cached: bool = False,
+                   shard: Shard | None = None) -> FleetPlan:
     """Load, validate and plan a fleet directory; never raises on bad input.
 
     With `only`, just those site codes are planned, but the cross-site checks still see
     every site file, so a subset never hides a clash. With `cached`, site files checked
-    before are taken from the site cache (see load_fleet_dir).
+    before are taken from the site cache (see load_fleet_dir). With `shard`, only that
+    shard's sites are planned (sitekit/plan/shard.py), again after every cross-site check.
     """
     today = today or planning_date()
     with collector_paused():
-        return _plan_fleet_dir(path, only, today, cached)
+        return _plan_fleet_dir(path, only, today, cached, shard)
 
 
 @contextmanager
@@ -65,7 +68,7 @@ def collector_paused() -> Iterator[None]:
 
 
 def _plan_fleet_dir(path: Path, only: Iterable[str], today: dt.date,
-                    cached: bool) -> FleetPlan:
+                    cached: bool, shard: Shard | None) -> FleetPlan:
     loaded = load_fleet_dir(path, cached=cached)
     plan = FleetPlan(loaded.fleet, problems=loaded.problems)
     if loaded.fleet is None:
@@ -79,6 +82,8 @@ def _plan_fleet_dir(path: Path, only: Iterable[str], today: dt.date,
     _check_across_sites(loaded.fleet, loaded.sites, plan.problems)
     for site in loaded.sites:
         if wanted and site.code not in wanted:
+            continue
+        if shard is not None and not shard.holds(site.code, site.index):
             continue
         site_plan = plan_site(site, loaded.fleet, plan.problems, today)
         if site_plan is not None:
