@@ -254,3 +254,27 @@ def test_a_reg_none_value_reads_as_bytes(server: LabHost) -> None:
     assert value["type"] == "REG_NONE"
     assert value["value"] == [0, 1, 238, 255]
     assert value["raw_value"] == ["0x00", "0x01", "0xee", "0xff"]
+
+
+@pytest.mark.parametrize("option", [{"interfacetypes": ["ras", "lan"]}, {"edge": "deferapp"},
+                                    {"security": "authenticate"}])
+def test_a_legacy_option_only_the_code_reads_is_refused_not_ignored(
+        server: LabHost, option: dict[str, Any]) -> None:
+    # win_firewall_rule.ps1 (community.windows 3.1.0) reads interfacetypes, edge and security
+    # with Get-AnsibleParam; its documentation does not name them. Windows applies them, so
+    # a lab that ignored them would answer "unchanged" where Windows changes the rule.
+    base = {"name": "http", "localport": "80", "protocol": "tcp"}
+    assert call(server, RULE, base)["changed"] is True
+    result = call(server, RULE, base | option)
+    assert result["failed"] is True
+    assert result["msg"].startswith(f"the sitekit lab does not model the option {next(iter(option))}"
+                                    f" of {RULE}")
+
+
+def test_win_copy_keeps_its_own_definition_of_the_options_its_action_sends(
+        server: LabHost) -> None:
+    # The action plugin sends _copy_mode (win_copy.ps1 reads it with Get-AnsibleParam and a
+    # -validateset): a value outside it fails as Get-AnsibleParam fails it.
+    result = call(server, "ansible.windows.win_copy", {"dest": "C:\\x", "_copy_mode": "bogus"})
+    assert result["failed"] is True
+    assert "_copy_mode needs to be one of" in result["msg"]
