@@ -278,3 +278,14 @@ def test_win_copy_keeps_its_own_definition_of_the_options_its_action_sends(
     result = call(server, "ansible.windows.win_copy", {"dest": "C:\\x", "_copy_mode": "bogus"})
     assert result["failed"] is True
     assert "_copy_mode needs to be one of" in result["msg"]
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_removing_a_group_returns_no_sid(server: LabHost, check_mode: bool) -> None:
+    # win_group.ps1: the result's sid starts $null and only the present branch sets it.
+    group = "ansible.windows.win_group"
+    assert call(server, group, {"name": "POS Tellers"})["changed"] is True
+    result = call(server, group, {"name": "POS Tellers", "state": "absent"},
+                  check=check_mode)
+    assert result["changed"] is True
+    assert result["sid"] is None
