@@ -7,12 +7,17 @@ code or Microsoft's documentation says Windows does; the source is cited per tes
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from sitekit.lab import filesystem
+from sitekit.lab.clock import zone
 from sitekit.lab.host import LabHost
+from sitekit.lab.pki import issue_pki
 from tests.lab.models import call, seeded
 
 RULE = "community.windows.win_firewall_rule"
@@ -289,3 +294,18 @@ def test_removing_a_group_returns_no_sid(server: LabHost, check_mode: bool) -> N
                   check=check_mode)
     assert result["changed"] is True
     assert result["sid"] is None
+
+
+def test_setup_reads_the_listener_certificate_back(server: LabHost, tmp_path: Path) -> None:
+    # setup.ps1's winrm subset: the HTTPS listener's certificate from Cert:\LocalMachine\My,
+    # NotAfter in local time as 'yyyy-MM-dd HH:mm:ss', and its Thumbprint (SHA-1, upper hex).
+    assert "ansible_win_rm_certificate_thumbprint" not in call(
+        server, "ansible.windows.setup", {"gather_subset": ["winrm"]})["ansible_facts"]
+    paths = issue_pki(tmp_path, ["127.0.0.1"], ["lis01-srv01"])
+    server.state_file = tmp_path / "hosts" / "lis01-srv01" / "state.json"
+    facts = call(server, "ansible.windows.setup", {"gather_subset": ["winrm"]})["ansible_facts"]
+    cert = x509.load_pem_x509_certificate(paths.server_cert.read_bytes())
+    assert facts["ansible_win_rm_certificate_thumbprint"] == \
+        cert.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 - what Windows shows
+    local = cert.not_valid_after_utc.astimezone(zone(server.state["time_zone"]))
+    assert facts["ansible_win_rm_certificate_expires"] == local.strftime("%Y-%m-%d %H:%M:%S")
