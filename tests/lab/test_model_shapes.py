@@ -309,3 +309,21 @@ def test_setup_reads_the_listener_certificate_back(server: LabHost, tmp_path: Pa
         cert.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 - what Windows shows
     local = cert.not_valid_after_utc.astimezone(zone(server.state["time_zone"]))
     assert facts["ansible_win_rm_certificate_expires"] == local.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_win_copy_creates_a_missing_folder_only_when_dest_names_a_folder(
+        server: LabHost) -> None:
+    # win_copy.ps1 (single mode): dest ending with a separator gets the file's name appended
+    # and its missing parent created; dest naming the file itself in a missing folder fails.
+    copy = "ansible.windows.win_copy"
+    src = "C:\\Windows\\Temp\\source"
+    filesystem.write_file(server, src, b"foo\r\nbar")  # as the action plugin uploads it
+    single = {"src": src, "_copy_mode": "single", "_original_basename": "foo.txt"}
+    result = call(server, copy, single | {"dest": "C:\\lab\\missing\\"})
+    assert result["changed"] is True
+    assert result["dest"] == "C:\\lab\\missing\\foo.txt"
+    assert filesystem.read_file(server, "C:\\lab\\missing\\foo.txt") == b"foo\r\nbar"
+    result = call(server, copy, single | {"dest": "C:\\lab\\absent\\foo.txt"})
+    assert result["failed"] is True
+    assert result["msg"] == "Destination directory 'C:\\lab\\absent' does not exist"
+    assert not filesystem.is_dir(server, "C:\\lab\\absent")
