@@ -327,3 +327,33 @@ def test_win_copy_creates_a_missing_folder_only_when_dest_names_a_folder(
     assert result["failed"] is True
     assert result["msg"] == "Destination directory 'C:\\lab\\absent' does not exist"
     assert not filesystem.is_dir(server, "C:\\lab\\absent")
+
+
+def test_win_user_sets_the_password_of_a_disabled_or_expired_account_again(
+        server: LabHost) -> None:
+    # win_user.ps1: ValidateCredentials cannot check a disabled or expired account's
+    # password, so with update_password=always it is set again and reported as a change.
+    user = "ansible.windows.win_user"
+    account = {"name": "clerk", "password": "Lab-Passw0rd!7"}
+    assert call(server, user, account)["changed"] is True
+    assert call(server, user, account)["changed"] is False
+    assert call(server, user, {"name": "clerk", "password_expired": True})["changed"] is True
+    result = call(server, user, account)
+    assert result["changed"] is True
+    assert result["password_expired"] is False  # a new password clears the flag
+    assert call(server, user, {"name": "clerk", "account_disabled": True})["changed"] is True
+    assert call(server, user, account)["changed"] is True
+    assert call(server, user, account | {"update_password": "on_create"})["changed"] is False
+
+
+@pytest.mark.parametrize("group", ["S-1-5-32-547", "Power Users"])
+def test_win_user_takes_a_group_by_sid_or_name(server: LabHost, group: str) -> None:
+    # win_user.ps1: each of groups is a SID string first, else a name; either must be a
+    # local group ("group '<given>' not found" otherwise).
+    user = "ansible.windows.win_user"
+    result = call(server, user, {"name": "clerk", "password": "Lab-Passw0rd!7",
+                                 "groups": [group], "groups_action": "add"})
+    assert "Power Users" in [g["name"] for g in result["groups"]]
+    for missing in ("S-1-5-32-999", "Userz"):
+        result = call(server, user, {"name": "clerk", "groups": [missing]})
+        assert result["msg"] == f"group '{missing}' not found"
