@@ -272,8 +272,8 @@ def test_a_legacy_option_only_the_code_reads_is_refused_not_ignored(
     assert call(server, RULE, base)["changed"] is True
     result = call(server, RULE, base | option)
     assert result["failed"] is True
-    assert result["msg"].startswith(f"the sitekit lab does not model the option {next(iter(option))}"
-                                    f" of {RULE}")
+    name = next(iter(option))
+    assert result["msg"].startswith(f"the sitekit lab does not model the option {name} of {RULE}")
 
 
 def test_win_copy_keeps_its_own_definition_of_the_options_its_action_sends(

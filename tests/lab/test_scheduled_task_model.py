@@ -221,7 +221,8 @@ def test_a_password_is_set_again_unless_update_password_is_no(server: LabHost) -
     # win_scheduled_task.ps1: "because we can't compare the passwords we just need to reset
     # it": with a password and update_password (default yes) the task is registered again.
     call(server, "ansible.windows.win_user", {"name": "batch", "password": "Lab-Passw0rd!2"})
-    given = task(username="batch", password="Lab-Passw0rd!2", logon_type="password")
+    given = task(username="batch", password="Lab-Passw0rd!2",  # noqa: S106 - a lab account
+                 logon_type="password")
     assert call(server, TASK, given)["changed"] is True
     assert call(server, TASK, given | {"update_password": False})["changed"] is False
     assert call(server, TASK, given)["changed"] is True

@@ -19,7 +19,8 @@ from sitekit.lab.host import LabHost
 _ENV_VAR = re.compile(r"%([^%]+)%")
 # A task's `environment:`, which module_wrapper.ps1 sets in the module's process
 # ([Environment]::SetEnvironmentVariable for each) before the module runs.
-_TASK_ENVIRONMENT: ContextVar[Mapping[str, str]] = ContextVar("task_environment", default={})
+_TASK_ENVIRONMENT: ContextVar[Mapping[str, str] | None] = ContextVar("task_environment",
+                                                                     default=None)
 
 
 @contextlib.contextmanager
@@ -42,7 +43,7 @@ def environment(host: LabHost) -> dict[str, str]:
     `getenv`. A task's `environment:` is added while its module runs (task_environment).
     """
     session = _session_environment(host)
-    for name, value in _TASK_ENVIRONMENT.get().items():  # names are case-insensitive
+    for name, value in (_TASK_ENVIRONMENT.get() or {}).items():  # names: case-insensitive
         existing = next((k for k in session if k.lower() == name.lower()), name)
         session[existing] = value
     return session

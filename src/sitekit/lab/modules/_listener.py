@@ -10,7 +10,7 @@ from sitekit.lab.pki import pki_paths
 
 
 def listener_certificate(host: LabHost) -> x509.Certificate | None:
-    """The listener's certificate (Cert:\\LocalMachine\\My\\<thumbprint> on Windows).
+    r"""The listener's certificate (Cert:\LocalMachine\My\<thumbprint> on Windows).
 
     None for a host not started from a lab directory (a model called directly).
     """

@@ -69,9 +69,9 @@ def _date_time(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def _winrm(host: LabHost, state: dict[str, Any]) -> dict[str, Any]:
-    """The HTTPS listener's certificate, as setup.ps1's winrm subset reads it.
+    r"""The HTTPS listener's certificate, as setup.ps1's winrm subset reads it.
 
-    setup.ps1 takes the certificate of each WSMan HTTPS listener from Cert:\\LocalMachine\\My
+    setup.ps1 takes the certificate of each WSMan HTTPS listener from Cert:\LocalMachine\My
     and returns the one expiring first: NotAfter (local time) as 'yyyy-MM-dd HH:mm:ss' and
     its Thumbprint. With no HTTPS listener it returns neither key.
     """
