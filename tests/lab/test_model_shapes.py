@@ -6,7 +6,9 @@ code or Microsoft's documentation says Windows does; the source is cited per tes
 
 from __future__ import annotations
 
+import io
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -357,3 +359,19 @@ def test_win_user_takes_a_group_by_sid_or_name(server: LabHost, group: str) -> N
     for missing in ("S-1-5-32-999", "Userz"):
         result = call(server, user, {"name": "clerk", "groups": [missing]})
         assert result["msg"] == f"group '{missing}' not found"
+
+
+def test_win_unzip_says_removed_in_check_mode_too(server: LabHost) -> None:
+    # win_unzip.ps1: Remove-Item -WhatIf:$check_mode, then removed = $true either way.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("rabbit.txt", "hop")
+    filesystem.write_file(server, "C:\\Windows\\Temp\\hat.zip", buffer.getvalue())
+    args = {"src": "C:\\Windows\\Temp\\hat.zip", "dest": "C:\\Windows\\Temp\\out",
+            "delete_archive": True}
+    result = call(server, "community.windows.win_unzip", args, check=True)
+    assert (result["changed"], result["removed"]) == (True, True)
+    assert filesystem.is_file(server, "C:\\Windows\\Temp\\hat.zip")  # only what-if
+    result = call(server, "community.windows.win_unzip", args)
+    assert (result["changed"], result["removed"]) == (True, True)
+    assert not filesystem.is_file(server, "C:\\Windows\\Temp\\hat.zip")
