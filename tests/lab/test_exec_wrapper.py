@@ -219,3 +219,21 @@ def test_put_and_fetch_a_large_file_survive_a_restart(start_lab: LabFactory) -> 
     rc, _, stderr = winrm_exec(client, shell, encode(script), iter([(stdin, True)]))
     assert (rc, stderr) == (1, b"C:\\missing.txt does not exist\r\n")
     client.close_shell(shell)
+
+
+def test_a_tasks_environment_reaches_the_module(host: LabHost) -> None:
+    # module_wrapper.ps1 sets each of the task's `environment:` variables in the module's
+    # process; win_service.ps1 then expands the path with ExpandEnvironmentVariables.
+    source = Path(__import__("ansible_collections.ansible.windows.plugins.modules",
+                             fromlist=["x"]).__path__[0]) / "win_service.ps1"
+    stdin = _create_powershell_wrapper(
+        name="ansible_collections.ansible.windows.plugins.modules.win_service",
+        module_data=source.read_bytes(), module_path=str(source),
+        module_args={"name": "LabSvc", "path": '"%TEST_SERVICE_PATH%\\test.exe"'},
+        environment={"TEST_SERVICE_PATH": "C:\\temp"}, async_timeout=0, become_plugin=None,
+        substyle="powershell", task_vars={}, profile="legacy")
+    result = json.loads(run_module(host, stdin).stdout)
+    assert result["changed"] is True
+    assert result["path"] == '"C:\\temp\\test.exe"'
+    # Only while that task runs: the next one sees the session's own environment.
+    assert filesystem.getenv(host, "TEST_SERVICE_PATH") is None

@@ -6,13 +6,20 @@ code or Microsoft's documentation says Windows does; the source is cited per tes
 
 from __future__ import annotations
 
+import io
 import time
+import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from sitekit.lab import filesystem
+from sitekit.lab.clock import zone
 from sitekit.lab.host import LabHost
+from sitekit.lab.pki import issue_pki
 from tests.lab.models import call, seeded
 
 RULE = "community.windows.win_firewall_rule"
@@ -254,3 +261,117 @@ def test_a_reg_none_value_reads_as_bytes(server: LabHost) -> None:
     assert value["type"] == "REG_NONE"
     assert value["value"] == [0, 1, 238, 255]
     assert value["raw_value"] == ["0x00", "0x01", "0xee", "0xff"]
+
+
+@pytest.mark.parametrize("option", [{"interfacetypes": ["ras", "lan"]}, {"edge": "deferapp"},
+                                    {"security": "authenticate"}])
+def test_a_legacy_option_only_the_code_reads_is_refused_not_ignored(
+        server: LabHost, option: dict[str, Any]) -> None:
+    # win_firewall_rule.ps1 (community.windows 3.1.0) reads interfacetypes, edge and security
+    # with Get-AnsibleParam; its documentation does not name them. Windows applies them, so
+    # a lab that ignored them would answer "unchanged" where Windows changes the rule.
+    base = {"name": "http", "localport": "80", "protocol": "tcp"}
+    assert call(server, RULE, base)["changed"] is True
+    result = call(server, RULE, base | option)
+    assert result["failed"] is True
+    name = next(iter(option))
+    assert result["msg"].startswith(f"the sitekit lab does not model the option {name} of {RULE}")
+
+
+def test_win_copy_keeps_its_own_definition_of_the_options_its_action_sends(
+        server: LabHost) -> None:
+    # The action plugin sends _copy_mode (win_copy.ps1 reads it with Get-AnsibleParam and a
+    # -validateset): a value outside it fails as Get-AnsibleParam fails it.
+    result = call(server, "ansible.windows.win_copy", {"dest": "C:\\x", "_copy_mode": "bogus"})
+    assert result["failed"] is True
+    assert "_copy_mode needs to be one of" in result["msg"]
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_removing_a_group_returns_no_sid(server: LabHost, check_mode: bool) -> None:
+    # win_group.ps1: the result's sid starts $null and only the present branch sets it.
+    group = "ansible.windows.win_group"
+    assert call(server, group, {"name": "POS Tellers"})["changed"] is True
+    result = call(server, group, {"name": "POS Tellers", "state": "absent"},
+                  check=check_mode)
+    assert result["changed"] is True
+    assert result["sid"] is None
+
+
+def test_setup_reads_the_listener_certificate_back(server: LabHost, tmp_path: Path) -> None:
+    # setup.ps1's winrm subset: the HTTPS listener's certificate from Cert:\LocalMachine\My,
+    # NotAfter in local time as 'yyyy-MM-dd HH:mm:ss', and its Thumbprint (SHA-1, upper hex).
+    assert "ansible_win_rm_certificate_thumbprint" not in call(
+        server, "ansible.windows.setup", {"gather_subset": ["winrm"]})["ansible_facts"]
+    paths = issue_pki(tmp_path, ["127.0.0.1"], ["lis01-srv01"])
+    server.state_file = tmp_path / "hosts" / "lis01-srv01" / "state.json"
+    facts = call(server, "ansible.windows.setup", {"gather_subset": ["winrm"]})["ansible_facts"]
+    cert = x509.load_pem_x509_certificate(paths.server_cert.read_bytes())
+    assert facts["ansible_win_rm_certificate_thumbprint"] == \
+        cert.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 - what Windows shows
+    local = cert.not_valid_after_utc.astimezone(zone(server.state["time_zone"]))
+    assert facts["ansible_win_rm_certificate_expires"] == local.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_win_copy_creates_a_missing_folder_only_when_dest_names_a_folder(
+        server: LabHost) -> None:
+    # win_copy.ps1 (single mode): dest ending with a separator gets the file's name appended
+    # and its missing parent created; dest naming the file itself in a missing folder fails.
+    copy = "ansible.windows.win_copy"
+    src = "C:\\Windows\\Temp\\source"
+    filesystem.write_file(server, src, b"foo\r\nbar")  # as the action plugin uploads it
+    single = {"src": src, "_copy_mode": "single", "_original_basename": "foo.txt"}
+    result = call(server, copy, single | {"dest": "C:\\lab\\missing\\"})
+    assert result["changed"] is True
+    assert result["dest"] == "C:\\lab\\missing\\foo.txt"
+    assert filesystem.read_file(server, "C:\\lab\\missing\\foo.txt") == b"foo\r\nbar"
+    result = call(server, copy, single | {"dest": "C:\\lab\\absent\\foo.txt"})
+    assert result["failed"] is True
+    assert result["msg"] == "Destination directory 'C:\\lab\\absent' does not exist"
+    assert not filesystem.is_dir(server, "C:\\lab\\absent")
+
+
+def test_win_user_sets_the_password_of_a_disabled_or_expired_account_again(
+        server: LabHost) -> None:
+    # win_user.ps1: ValidateCredentials cannot check a disabled or expired account's
+    # password, so with update_password=always it is set again and reported as a change.
+    user = "ansible.windows.win_user"
+    account = {"name": "clerk", "password": "Lab-Passw0rd!7"}
+    assert call(server, user, account)["changed"] is True
+    assert call(server, user, account)["changed"] is False
+    assert call(server, user, {"name": "clerk", "password_expired": True})["changed"] is True
+    result = call(server, user, account)
+    assert result["changed"] is True
+    assert result["password_expired"] is False  # a new password clears the flag
+    assert call(server, user, {"name": "clerk", "account_disabled": True})["changed"] is True
+    assert call(server, user, account)["changed"] is True
+    assert call(server, user, account | {"update_password": "on_create"})["changed"] is False
+
+
+@pytest.mark.parametrize("group", ["S-1-5-32-547", "Power Users"])
+def test_win_user_takes_a_group_by_sid_or_name(server: LabHost, group: str) -> None:
+    # win_user.ps1: each of groups is a SID string first, else a name; either must be a
+    # local group ("group '<given>' not found" otherwise).
+    user = "ansible.windows.win_user"
+    result = call(server, user, {"name": "clerk", "password": "Lab-Passw0rd!7",
+                                 "groups": [group], "groups_action": "add"})
+    assert "Power Users" in [g["name"] for g in result["groups"]]
+    for missing in ("S-1-5-32-999", "Userz"):
+        result = call(server, user, {"name": "clerk", "groups": [missing]})
+        assert result["msg"] == f"group '{missing}' not found"
+
+
+def test_win_unzip_says_removed_in_check_mode_too(server: LabHost) -> None:
+    # win_unzip.ps1: Remove-Item -WhatIf:$check_mode, then removed = $true either way.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("rabbit.txt", "hop")
+    filesystem.write_file(server, "C:\\Windows\\Temp\\hat.zip", buffer.getvalue())
+    args = {"src": "C:\\Windows\\Temp\\hat.zip", "dest": "C:\\Windows\\Temp\\out",
+            "delete_archive": True}
+    result = call(server, "community.windows.win_unzip", args, check=True)
+    assert (result["changed"], result["removed"]) == (True, True)
+    assert filesystem.is_file(server, "C:\\Windows\\Temp\\hat.zip")  # only what-if
+    result = call(server, "community.windows.win_unzip", args)
+    assert (result["changed"], result["removed"]) == (True, True)
+    assert not filesystem.is_file(server, "C:\\Windows\\Temp\\hat.zip")

@@ -114,3 +114,37 @@ def test_reg_stat_takes_only_a_hive_drive_path(server: LabHost, path: str) -> No
     result = call(server, STAT, {"path": path})
     assert result["msg"] == (f"path: {path} is not a valid registry path, see module"
                              " documentation for examples.")
+
+
+@pytest.mark.parametrize("name", [{}, {"name": ""}])
+def test_no_name_sets_the_default_value(server: LabHost, name: dict[str, Any]) -> None:
+    # win_regedit.ps1: a name of "" becomes $null, and GetValue/SetValue with $null name the
+    # key's (Default) value, which win_reg_stat returns under the property name "".
+    args = {"path": KEY, **name, "data": "default value"}
+    assert call(server, REGEDIT, args, check=True)["changed"] is True
+    assert call(server, STAT, {"path": KEY, "name": ""})["exists"] is False
+    assert call(server, REGEDIT, args)["changed"] is True
+    assert call(server, REGEDIT, args)["changed"] is False
+    properties = call(server, STAT, {"path": KEY})["properties"]
+    assert properties[""] == {"type": "REG_SZ", "value": "default value",
+                              "raw_value": "default value"}
+    # A value literally named (Default) is another value.
+    call(server, REGEDIT, {"path": KEY, "name": "(Default)", "data": "custom"})
+    properties = call(server, STAT, {"path": KEY})["properties"]
+    assert properties[""]["value"] == "default value"
+    assert properties["(Default)"]["value"] == "custom"
+    # delete_key=no and no name removes the (Default) value, not the key.
+    gone = {"path": KEY, "state": "absent", "delete_key": False}
+    assert call(server, REGEDIT, gone)["changed"] is True
+    assert "" not in call(server, STAT, {"path": KEY})["properties"]
+    assert call(server, REGEDIT, gone)["changed"] is False
+
+
+def test_the_default_value_is_always_a_string(server: LabHost) -> None:
+    # win_regedit.ps1: "the data type when name is not specified can only be 'string', the
+    # type has automatically been converted" (a warning, then type string).
+    result = call(server, REGEDIT, {"path": KEY, "data": "1", "type": "dword"})
+    assert result["changed"] is True
+    assert result["warnings"] == ["the data type when name is not specified can only be"
+                                  " 'string', the type has automatically been converted"]
+    assert call(server, STAT, {"path": KEY, "name": ""})["type"] == "REG_SZ"

@@ -220,3 +220,28 @@ def test_a_registration_trigger_fires_when_registered_and_again_when_updated() -
     time.sleep(1.05)  # the lab's clock counts whole seconds
     call(host, "community.windows.win_scheduled_task", task | {"description": "changed"})
     assert [t["name"] for _, t in scheduler.due_tasks(host)] == ["Once"]
+
+
+def test_a_principal_is_a_user_or_a_group_never_both(server: LabHost) -> None:
+    # win_scheduled_task.ps1 (Compare-Principal): setting a group over a user sets UserId to
+    # $null, and a user over a group GroupId to $null.
+    assert call(server, TASK, task(username="SYSTEM", logon_type="service_account"))["changed"]
+    assert call(server, TASK, task(group="Administrators", logon_type="group"))["changed"]
+    principal = call(server, STAT, {"path": "\\Sitekit\\", "name": "Lab task"})["principal"]
+    assert principal["user_id"] is None
+    assert principal["group_id"] == "BUILTIN\\Administrators"
+    assert call(server, TASK, task(username="SYSTEM", logon_type="service_account"))["changed"]
+    principal = call(server, STAT, {"path": "\\Sitekit\\", "name": "Lab task"})["principal"]
+    assert principal["group_id"] is None
+    assert principal["user_id"] == "NT AUTHORITY\\SYSTEM"
+
+
+def test_a_password_is_set_again_unless_update_password_is_no(server: LabHost) -> None:
+    # win_scheduled_task.ps1: "because we can't compare the passwords we just need to reset
+    # it": with a password and update_password (default yes) the task is registered again.
+    call(server, "ansible.windows.win_user", {"name": "batch", "password": "Lab-Passw0rd!2"})
+    given = task(username="batch", password="Lab-Passw0rd!2",  # noqa: S106 - a lab account
+                 logon_type="password")
+    assert call(server, TASK, given)["changed"] is True
+    assert call(server, TASK, given | {"update_password": False})["changed"] is False
+    assert call(server, TASK, given)["changed"] is True

@@ -6,14 +6,32 @@ Windows paths are case-insensitive; keys are normalised, the spelling first used
 from __future__ import annotations
 
 import base64
+import contextlib
 import ntpath
 import re
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from sitekit.lab.clock import utcnow
 from sitekit.lab.host import LabHost
 
 _ENV_VAR = re.compile(r"%([^%]+)%")
+# A task's `environment:`, which module_wrapper.ps1 sets in the module's process
+# ([Environment]::SetEnvironmentVariable for each) before the module runs.
+_TASK_ENVIRONMENT: ContextVar[Mapping[str, str] | None] = ContextVar("task_environment",
+                                                                     default=None)
+
+
+@contextlib.contextmanager
+def task_environment(values: Mapping[str, Any]) -> Iterator[None]:
+    """Run a module with the task's environment variables added to the session's."""
+    token = _TASK_ENVIRONMENT.set({str(k): "" if v is None else str(v)
+                                   for k, v in values.items()})
+    try:
+        yield
+    finally:
+        _TASK_ENVIRONMENT.reset(token)
 
 
 def environment(host: LabHost) -> dict[str, str]:
@@ -22,8 +40,17 @@ def environment(host: LabHost) -> dict[str, str]:
     As `Get-ChildItem Env:` lists them in a WinRM session of a local administrator on
     Windows Server 2022 (the system and the user's variables merged; Path is the system's
     followed by the user's WindowsApps); names are case-insensitive, so look up with
-    `getenv`.
+    `getenv`. A task's `environment:` is added while its module runs (task_environment).
     """
+    session = _session_environment(host)
+    for name, value in (_TASK_ENVIRONMENT.get() or {}).items():  # names: case-insensitive
+        existing = next((k for k in session if k.lower() == name.lower()), name)
+        session[existing] = value
+    return session
+
+
+def _session_environment(host: LabHost) -> dict[str, str]:
+    """The session's own variables, before a task's environment is added."""
     profile = f"C:\\Users\\{host.username}"
     computer = str(host.state.get("hostname") or host.hostname.split(".")[0].upper())
     return {

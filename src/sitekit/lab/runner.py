@@ -110,7 +110,8 @@ def _module(host: LabHost, action: Action, _manifest: ExecManifest) -> ExecResul
             args = copy.deepcopy(dict(variable.get("Value") or {}))
     parts = match.groupdict()
     prefix = "ansible.legacy" if parts["legacy"] else f"{parts['ns']}.{parts['coll']}"
-    return run_module(host, f"{prefix}.{parts['name']}", args)
+    with filesystem.task_environment(action.params.get("Environment") or {}):
+        return run_module(host, f"{prefix}.{parts['name']}", args)
 
 
 def _reboot_now(host: LabHost) -> None:

@@ -152,12 +152,14 @@ _SPECS: dict[str, ModuleSpec] = {}
 
 
 def _with_hidden(spec: ModuleSpec, hidden: tuple[OptionSpec, ...]) -> ModuleSpec:
-    """The spec with the registration's hidden options it lacks; built once per module."""
+    """The spec with the registration's hidden options; built once per module."""
     merged = _SPECS.get(spec.fqcn)
     if merged is None:
-        known = {o.name for o in spec.options}
-        extra = tuple(o for o in hidden if o.name not in known)
-        merged = _SPECS[spec.fqcn] = dataclasses.replace(spec, options=spec.options + extra)
+        # The registration's own definition wins over one read from a legacy module's
+        # Get-AnsibleParam calls (which carry no default or choices for these).
+        mine = {o.name for o in hidden}
+        kept = tuple(o for o in spec.options if o.name not in mine)
+        merged = _SPECS[spec.fqcn] = dataclasses.replace(spec, options=kept + hidden)
     return merged
 
 

@@ -81,6 +81,21 @@ def qualified(state: dict[str, Any], member: str) -> str:
     return member
 
 
+def local_group(state: dict[str, Any], name: str) -> str:
+    """A group as win_user.ps1 takes its `groups`: a SID string first, else a name.
+
+    New SecurityIdentifier($inputGroup), else NTAccount.Translate; either must then be a
+    local group (Get-AnsibleLocalGroup -Sid), or "group '<name>' not found".
+    """
+    try:
+        account = resolve(state, name)
+    except ModuleFailedError:
+        raise ModuleFailedError(f"group '{name}' not found") from None
+    if account not in state["groups"]:
+        raise ModuleFailedError(f"group '{name}' not found")
+    return account
+
+
 def group_of(state: dict[str, Any], name: str) -> str:
     """The key of an existing local group, or a failure."""
     key = find(state["groups"], name)

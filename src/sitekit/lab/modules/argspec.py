@@ -160,7 +160,7 @@ def load_spec(fqcn: str) -> ModuleSpec:
         spec = _replace_notes(load_doc_spec(fqcn), f"{exc}: checked against its documentation")
         text = script.read_text(encoding="utf-8", errors="replace")
         if "Parse-Args" in text:
-            spec = _with_code_choices(replace(spec, legacy=True), text)
+            spec = _with_code_choices(_with_code_options(replace(spec, legacy=True), text), text)
     else:
         spec = _spec_from_code(fqcn, code)
     for note in spec.notes:
@@ -190,6 +190,41 @@ def _with_code_choices(spec: ModuleSpec, text: str) -> ModuleSpec:
     options = tuple(replace(o, choices=choices[o.name.lower()])
                     if choices.get(o.name.lower()) else o for o in spec.options)
     return replace(spec, options=options)
+
+
+# Get-AnsibleParam -obj $params -name "x" ..., or positionally: Get-AnsibleParam $params "x".
+_PARAM_CALL = re.compile(r'Get-AnsibleParam\b(?:[^\n]*?-name\s+|\s+\$\w+\s+)"(\w+)"([^\n]*)',
+                         re.IGNORECASE)
+_LEGACY_TYPES = ("str", "bool", "int", "float", "list", "path")
+
+
+def _with_code_options(spec: ModuleSpec, text: str) -> ModuleSpec:
+    """A legacy module's options its code reads and its documentation does not name.
+
+    The code is what Windows runs: community.windows 3.1.0's win_firewall_rule reads
+    `interfacetypes`, `edge` and `security` (win_firewall_rule.ps1, Get-AnsibleParam) that
+    its documentation leaves out. Without them here a task giving one would pass the
+    lab's check that every option given is modelled, and be silently ignored.
+    """
+    known = {n.lower() for o in spec.options for n in (o.name, *o.aliases)}
+    added: list[OptionSpec] = []
+    for match in _PARAM_CALL.finditer(text):
+        name, rest = match.group(1), match.group(2)
+        if name.lower().startswith("_ansible") or name.lower() in known:
+            continue
+        known.add(name.lower())
+        kind = re.search(r'-type\s+"(\w+)"', rest, re.IGNORECASE)
+        aliases = re.search(r'-aliases\s+((?:"[^"]*"\s*,?\s*)+)', rest, re.IGNORECASE)
+        option_type = kind.group(1).lower() if kind else "raw"
+        added.append(OptionSpec(
+            name, type=option_type if option_type in _LEGACY_TYPES else "raw",
+            aliases=tuple(re.findall(r'"([^"]*)"', aliases.group(1))) if aliases else (),
+            required=bool(re.search(r"-failifempty\s+\$true", rest, re.IGNORECASE))))
+    if not added:
+        return spec
+    return _replace_notes(replace(spec, options=spec.options + tuple(added)),
+                          "options its code reads and its documentation leaves out: "
+                          + ", ".join(o.name for o in added))
 
 
 def _replace_notes(spec: ModuleSpec, *notes: str) -> ModuleSpec:

@@ -14,6 +14,7 @@ from sitekit.lab import filesystem
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import register
 from sitekit.lab.modules._common import filetime, utcnow, zone
+from sitekit.lab.modules._listener import listener_certificate, thumbprint
 from sitekit.lab.modules.argspec import OptionSpec
 from sitekit.lab.state import host_state
 
@@ -65,6 +66,21 @@ def _date_time(state: dict[str, Any]) -> dict[str, Any]:
         "weekday_number": local.strftime("%w"), "weeknumber": local.strftime("%W"),
         "year": local.strftime("%Y"),
     }
+
+
+def _winrm(host: LabHost, state: dict[str, Any]) -> dict[str, Any]:
+    r"""The HTTPS listener's certificate, as setup.ps1's winrm subset reads it.
+
+    setup.ps1 takes the certificate of each WSMan HTTPS listener from Cert:\LocalMachine\My
+    and returns the one expiring first: NotAfter (local time) as 'yyyy-MM-dd HH:mm:ss' and
+    its Thumbprint. With no HTTPS listener it returns neither key.
+    """
+    cert = listener_certificate(host)
+    if cert is None:
+        return {}
+    local = cert.not_valid_after_utc.astimezone(zone(state["time_zone"]))
+    return {"ansible_win_rm_certificate_expires": local.strftime("%Y-%m-%d %H:%M:%S"),
+            "ansible_win_rm_certificate_thumbprint": thumbprint(cert)}
 
 
 def _distribution(state: dict[str, Any]) -> dict[str, Any]:
@@ -132,7 +148,7 @@ def facts(host: LabHost, gather: set[str]) -> dict[str, Any]:
                                    "ansible_windows_domain_member": False,
                                    "ansible_windows_domain_role": "Stand-alone server"
                                    if state["kind"] == "server" else "Stand-alone workstation"},
-        "winrm": lambda: {"ansible_win_rm_certificate_expires": None},
+        "winrm": lambda: _winrm(host, state),
         "bios": lambda: {"ansible_bios_date": "11/12/2020", "ansible_bios_version": "lab-1.0",
                          "ansible_product_name": "sitekit virtual host",
                          "ansible_product_serial": state["machine_sid"][-10:],

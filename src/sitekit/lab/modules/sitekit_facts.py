@@ -21,8 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from netaddr import IPNetwork
 
 from sitekit import timestamps
@@ -31,9 +29,9 @@ from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
 from sitekit.lab.modules import sitekit_account_policy as account_policy
 from sitekit.lab.modules._common import utcnow, zone
+from sitekit.lab.modules._listener import listener_certificate, thumbprint
 from sitekit.lab.modules.sitekit_defender import signatures_updated
 from sitekit.lab.network import windows_list
-from sitekit.lab.pki import pki_paths
 from sitekit.lab.seed_base import BUILTIN_GROUP_SIDS, UPDATE_CLASSIFICATIONS, group_by_sid
 from sitekit.lab.seed_base import ensure as ensure_base
 from sitekit.lab.seed_stations import ensure as ensure_stations
@@ -387,14 +385,8 @@ def _lockout_policy(ctx: _Host) -> dict[str, Any]:
 
 def _thumbprint(host: LabHost) -> str | None:
     """The SHA-1 thumbprint of the certificate the lab's listener really serves."""
-    if host.state_file is None:  # hosts/<host>/state.json in the lab directory
-        return None
-    try:
-        cert = x509.load_pem_x509_certificate(
-            pki_paths(host.state_file.parent.parent.parent).server_cert.read_bytes())
-    except (OSError, ValueError):
-        return None
-    return cert.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 - what Windows shows
+    cert = listener_certificate(host)
+    return None if cert is None else thumbprint(cert)
 
 
 def _winrm(ctx: _Host) -> dict[str, Any]:

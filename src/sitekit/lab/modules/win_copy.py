@@ -65,6 +65,7 @@ def _copy(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) -> 
     dest = filesystem.expand(host, args["dest"])
     if not filesystem.is_file(host, src):
         raise ModuleFailedError(f"Cannot copy src file: '{src}' as it does not exist")
+    given = dest
     if filesystem.is_dir(host, dest) or dest.endswith(("\\", "/")):
         dest = ntpath.join(dest, args["_original_basename"] or ntpath.basename(src))
     data = filesystem.read_file(host, src)
@@ -75,9 +76,18 @@ def _copy(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) -> 
                               "operation": "file_copy",
                               "original_basename": args["_original_basename"] or
                               ntpath.basename(src)}
-    if not filesystem.is_dir(host, ntpath.dirname(dest)):
-        raise ModuleFailedError(f"Cannot copy src file: '{src}' to dest: '{dest}': dest "
-                                "folder does not exist")
+    # win_copy.ps1 (single and remote file copy): a parent that is a file fails; a missing
+    # parent is created when dest named a folder (ends with a separator, or is one), and
+    # fails when dest named the file itself.
+    parent = ntpath.dirname(dest)
+    if filesystem.is_file(host, parent):
+        raise ModuleFailedError(f"object at destination parent dir '{parent}' is currently a"
+                                " file", **result)
+    if not filesystem.is_dir(host, parent):
+        if dest == given:
+            raise ModuleFailedError(f"Destination directory '{parent}' does not exist",
+                                    **result)
+        filesystem.make_dirs(host, parent)
     if changed and not check_mode:
         if args["backup"] and before is not None:
             result["backup_file"] = f"{dest}.lab.bak"

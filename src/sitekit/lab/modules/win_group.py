@@ -20,7 +20,9 @@ def win_group(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool)
     if args["state"] == "absent":
         if current is not None and not check_mode:
             del state["groups"][name]
-        return {"changed": current is not None, "sid": current["sid"] if current else None}
+        # win_group.ps1 sets the result's sid only when the group is present: removing one
+        # returns sid $null (its absent branch deletes and sets changed, nothing else).
+        return {"changed": current is not None, "sid": None}
     group = dict(current) if current else _new_group(state)
     before = dict(group, members=list(group.get("members", [])))
     # win_group.ps1 compares with PowerShell's -ne: a description differing only in case is

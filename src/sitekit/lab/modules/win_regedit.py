@@ -193,29 +193,34 @@ def win_regedit(host: LabHost, args: dict[str, Any], check_mode: bool,
     path = normalise(args["path"])
     key = find_key(registry, path)
     values = registry.get(key, {}) if key else {}
-    name = args["name"]
+    name, kind = args["name"], args["type"]
     result: dict[str, Any] = {"data_changed": False, "data_type_changed": False}
+    # win_regedit.ps1: with no name the (Default) value can only be a string (it warns and
+    # converts); then a name of "" is the (Default) value too ($Name $null, GetValue($null)).
+    # The lab keeps the (Default) value under the name "", as win_reg_stat returns it.
+    if name is None and kind != "string" and args["state"] == "present":
+        result["warnings"] = ["the data type when name is not specified can only be 'string',"
+                              " the type has automatically been converted"]
+        kind = "string"
+    if name == "":
+        name = None
     if args["state"] == "absent":
         return result | _absent(registry, key, name, args["delete_key"], check_mode)
-    if name is None:
-        if key is None and not check_mode:
-            registry[path] = {}
-        return result | {"changed": key is None}
-    data = _data(args["type"], args["data"], named=bool(name))
+    data = _data(kind, args["data"], named=bool(name))
     if data is None:  # the default value with no data: the key only, as the module does
         if key is None and not check_mode:
             registry[path] = {}
         return result | {"changed": key is None}
-    value_name = find(values, name) or name
+    value_name = "" if name is None else find(values, name) or name
     current = values.get(value_name)
-    wanted = {"type": args["type"], "data": data}
+    wanted = {"type": kind, "data": data}
     if current == wanted:
         return result | {"changed": False}
     if not check_mode:
         registry.setdefault(key or path, {})[value_name] = wanted
     # win_regedit.ps1 sets data_changed only when an existing value's data differs: a value
     # it creates, or one it removes, leaves it false.
-    return {"changed": True, "data_changed": current is not None
+    return result | {"changed": True, "data_changed": current is not None
             and current["data"] != wanted["data"],
             "data_type_changed": current is not None and current["type"] != wanted["type"],
             "diff": {"before": {value_name: current} if current else {},
@@ -227,16 +232,16 @@ def _absent(registry: dict[str, Any], key: str | None, name: str | None, delete_
     """Remove a value, or a key with its subkeys."""
     if key is None:
         return {"changed": False}
-    if name is None:
-        if not delete_key:
-            return {"changed": False}
+    if name is None and delete_key:
         doomed = [k for k in registry if k.lower() == key.lower() or
                   k.lower().startswith(key.lower() + "\\")]
         if not check_mode:
             for k in doomed:
                 del registry[k]
         return {"changed": True}
-    value_name = find(registry.get(key, {}), name)
+    # delete_key=no and no name: the (Default) value ($key.DeleteValue($null)).
+    value_name = "" if name is None and "" in registry.get(key, {}) else \
+        None if name is None else find(registry.get(key, {}), name)
     if value_name is None:
         return {"changed": False}
     if not check_mode:

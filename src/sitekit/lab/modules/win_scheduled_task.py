@@ -142,8 +142,20 @@ def _configure(tasks: dict[str, Any], key: str, current: dict[str, Any], args: d
     for option in _COMPARED:
         if args[option] is not None:
             task[option] = args[option]
+    # A principal has a user or a group, not both: win_scheduled_task.ps1 (Compare-Principal)
+    # sets GroupId to $null when it sets a UserId over a group, and UserId to $null when it
+    # sets a GroupId over a user.
+    if args["username"] is not None:
+        task.pop("group", None)
+    if args["group"] is not None:
+        task.pop("username", None)
     _check_registration(task)
     result = put(tasks, key, task, check_mode, diff)
+    # A password cannot be compared: with update_password (default yes) the module registers
+    # the task again with it, and that is a change (win_scheduled_task.ps1, "because we
+    # can't compare the passwords we just need to reset it").
+    if args["password"] is not None and args["update_password"]:
+        result["changed"] = True
     if result.get("changed") and not check_mode:
         # Registered again: a registration trigger fires "when the task is registered or
         # updated" (IRegistrationTrigger, Microsoft docs).

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sitekit.lab import faults
+from sitekit.lab import faults, filesystem
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleCrashError, ModuleFailedError, register
 from sitekit.lab.modules._accounts import nt_account, service_sid
@@ -45,6 +45,8 @@ def win_service(host: LabHost, args: dict[str, Any], check_mode: bool,
     """Configure a service and bring it to the requested state."""
     state = host_state(host)
     services = state["services"]
+    if args["path"] is not None:  # win_service.ps1: [Environment]::ExpandEnvironmentVariables
+        args = dict(args, path=filesystem.expand(host, args["path"]))
     name = _find(services, args["name"])
     if name is None:
         if args["state"] == "absent" or args["path"] is None:

@@ -66,4 +66,5 @@ def win_unzip(host: LabHost, args: dict[str, Any], check_mode: bool,
             filesystem.write_file(host, target, data)
         if args["delete_archive"] and not shares.is_unc(src):
             filesystem.remove(host, src, recurse=False)
-    return result | {"changed": True, "removed": bool(args["delete_archive"]) and not check_mode}
+    # win_unzip.ps1 deletes with Remove-Item -WhatIf:$check_mode and sets removed either way.
+    return result | {"changed": True, "removed": bool(args["delete_archive"])}

@@ -7,7 +7,7 @@ from typing import Any
 
 from sitekit.lab.host import LabHost
 from sitekit.lab.modules import ModuleFailedError, register
-from sitekit.lab.modules._accounts import group_of
+from sitekit.lab.modules._accounts import local_group
 from sitekit.lab.seed_base import NEW_USER_GROUP_SID, group_by_sid
 from sitekit.lab.state import find, host_state
 
@@ -90,6 +90,16 @@ def win_user(host: LabHost, args: dict[str, Any], check_mode: bool, diff: bool) 
 def _update(user: dict[str, Any], args: dict[str, Any], exists: bool) -> bool:
     """Apply the requested settings and password to a user record; tell if any changed."""
     changed = False
+    update = args["update_password"] == "always"  # noqa: S105 - an option value, not a secret
+    if args["password"] is not None and (not exists or update):
+        new_hash = _hash(user, args["password"])
+        # win_user.ps1 sets the password before any flag. ValidateCredentials cannot check
+        # a disabled or expired account's password, so the module sets it again (changed).
+        # Setting it clears "must change at next logon" (the module's own tests set
+        # password_expired again after it and expect a change).
+        if (exists and (not user["enabled"] or user["password_expired"])) or \
+                user["password"] != new_hash:
+            user["password"], user["password_expired"], changed = new_hash, False, True
     for option, field in _FIELDS.items():
         if args[option] is not None and user[field] != args[option]:
             user[field], changed = args[option], True
@@ -100,11 +110,6 @@ def _update(user: dict[str, Any], args: dict[str, Any], exists: bool) -> bool:
             raise ModuleFailedError("account_locked must be set to 'no' if provided")
         changed |= user["locked"]
         user["locked"] = False
-    update = args["update_password"] == "always"  # noqa: S105 - an option value, not a secret
-    if args["password"] is not None and (not exists or update):
-        new_hash = _hash(user, args["password"])
-        changed |= user["password"] != new_hash
-        user["password"] = new_hash
     return changed
 
 
@@ -126,7 +131,7 @@ def _target_groups(state: dict[str, Any], name: str, args: dict[str, Any]) -> se
         current |= {g for g in [group_by_sid(state["groups"], NEW_USER_GROUP_SID)] if g}
     if args["groups"] is None:
         return current
-    wanted = {group_of(state, g) for g in args["groups"] if g}
+    wanted = {local_group(state, g) for g in args["groups"] if g and str(g).strip()}
     action = args["groups_action"]
     if action == "add":
         return current | wanted
