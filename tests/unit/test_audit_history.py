@@ -146,7 +146,7 @@ def test_a_version_1_history_is_upgraded_in_place(history: Path, tmp_path: Path)
     assert site_results(history)["LIS01"]["fail"] == 1
     assert site_results(history)["LON01"]["pass"] > 0
     with History(history, readonly=True) as upgraded:
-        assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == 5
 
 
 # One run at a time; history and reports agree.

@@ -167,7 +167,8 @@ def test_history_keeps_runs_records_and_trend(audited: Path) -> None:
         tables = {row[0] for row in history.db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert tables == {"runs", "controls", "sites", "hosts", "results", "maintenance",
-                          "rollout_sites", "rollout_events", "incidents", "incident_events"}
+                          "rollout_sites", "rollout_events", "rollout_steps", "incidents",
+                          "incident_events"}
 
 
 def test_re_running_a_month_replaces_it(audited: Path, tmp_path: Path) -> None:

@@ -138,7 +138,7 @@ def test_a_version_3_history_is_upgraded_in_place_and_keeps_its_records(tmp_path
         history.db.execute("PRAGMA user_version = 3")
     ok(incident(path, *OPEN, "--at", "2026-12-07T09:00:00Z"))
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION == 4
+    assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION == 5
     assert db.execute("SELECT reason FROM rollout_events").fetchall() == [
         ("kept across the upgrade",)]
     assert db.execute("SELECT site, source FROM incidents").fetchall() == [("LIS01", "phone")]

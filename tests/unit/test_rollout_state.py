@@ -169,7 +169,7 @@ def test_a_version_2_history_is_upgraded_in_place(history: Path) -> None:
         assert RolloutHistory(old, "example").sites("r1") == {}
         assert RolloutHistory(old, "example").events("r1") == []
     with History(history) as upgraded:
-        assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == VERSION == 4
+        assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == VERSION == 5
         RolloutHistory(upgraded, "example").record_event("r1", event("approve", 1, 1))
         assert upgraded.db.execute("SELECT count(*) FROM maintenance").fetchone()[0] == 1
 

@@ -36,10 +36,11 @@ from sitekit.audit.report import (
     TrendPoint,
 )
 
-VERSION = 4
+VERSION = 5
 APPLICATION_ID = 0x5354_4B41  # "STKA": PRAGMA application_id of a sitekit audit history
 TABLES = frozenset(("runs", "controls", "sites", "hosts", "results", "maintenance",
-                    "rollout_sites", "rollout_events", "incidents", "incident_events"))
+                    "rollout_sites", "rollout_events", "rollout_steps", "incidents",
+                    "incident_events"))
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -104,6 +105,13 @@ CREATE TABLE IF NOT EXISTS rollout_events (  -- approvals, pauses, resumes and h
   at TEXT NOT NULL, engineer TEXT NOT NULL, reason TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rollout_events_by_release ON rollout_events (fleet, release);
+CREATE TABLE IF NOT EXISTS rollout_steps (   -- each step of a site's upgrade, once it is done
+  fleet TEXT NOT NULL, release TEXT NOT NULL, site TEXT NOT NULL,
+  step TEXT NOT NULL CHECK (step IN ('backup', 'schema', 'server', 'stations')),
+  detail TEXT NOT NULL,             -- backup: the pre-upgrade backup's file
+  at TEXT NOT NULL, engineer TEXT NOT NULL,
+  PRIMARY KEY (fleet, release, site, step)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS incidents (     -- sitekit.incident.store: a fault or a call
   id INTEGER PRIMARY KEY,
   fleet TEXT NOT NULL, site TEXT NOT NULL,
@@ -126,8 +134,8 @@ CREATE INDEX IF NOT EXISTS incident_events_by_incident ON incident_events (incid
 """
 
 
-# Version 4 adds the incidents' tables, version 3 the rollout's: created as they are
-# missing, like every table, so a version 3 file is upgraded in place by the first write.
+# Version 5 adds rollout_steps, 4 the incidents' tables, 3 the rollout's: created as they
+# are missing, like every table, so an older file is upgraded in place by the first write.
 # Version 1 kept one run per fleet and month (UNIQUE (fleet, month)); version 2 keeps
 # results per site, so runs of some sites of one month sit beside each other. SQLite
 # cannot drop a constraint: the runs table is copied into one without it.
