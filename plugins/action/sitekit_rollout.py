@@ -28,9 +28,9 @@ description:
   - C(op=record) keeps one site's state (upgrading, done, deferred, failed, rolled_back) in
     the audit history with the engineer, the time (SITEKIT_NOW or the clock) and the error.
   - C(op=ring_application) returns, per site (C(sites)), the application its ring's release
-    installs (sitekit.rollout.rings: the release, its version, the server's and the client's
-    installer, product code and file version; the fleet's pinned ones before any release
-    reaches the ring): what opening day installs.
+    installs, as sitekit.rollout.rings decides it (the release, its version, the server's and
+    the client's installer, product code and file version; the fleet's pinned ones before any
+    release reaches the ring). Opening day installs that.
   - Never changes a host; check mode changes nothing, not even the history.
 options:
   op: {type: str, required: true, choices: [work, record, ring_application]}
