@@ -33,6 +33,7 @@ $spec = @{
         sql_instance = @{ type = "str" }
         sql_connect = @{ type = "str" }
         databases = @{ type = "list"; elements = "str"; default = @() }
+        schema_database = @{ type = "str" }
         backup_settings = @{ type = "str"; default = "C:\ProgramData\Sitekit\Backup\backup-settings.json" }
     }
     required_together = @(, @("sql_instance", "sql_connect"))
@@ -251,12 +252,30 @@ Function Invoke-InstanceQuery {
     return , (Invoke-SitekitSqlQuery -Server $server -Query $Query -ApplicationName "sitekit-facts")
 }
 
+Function Get-SchemaVersion {
+    # The application keeps its database's schema version as the database's extended
+    # property SchemaVersion (sys.extended_properties, class 0: the database itself); a
+    # database without it is at the schema its first install made: $null.
+    param([String]$Instance)
+    $database = $module.Params.schema_database.Replace("]", "]]")
+    $rows = (Invoke-InstanceQuery -Instance $Instance -Query ("SELECT CAST(value AS nvarchar(64)) AS version " +
+            "FROM [$database].sys.extended_properties WHERE class = 0 AND name = N'SchemaVersion'")).Rows
+    if ($rows.Count -eq 0) {
+        return $null
+    }
+    return "$($rows[0].version)"
+}
+
 Function Get-SqlServerFact {
     param([String]$Instance)
     try {
         $row = (Invoke-InstanceQuery -Instance $Instance -Query ("SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(64)) AS version, " +
                 "CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) AS edition")).Rows[0]
-        return @{ instance = $Instance; edition = "$($row.edition)"; version = "$($row.version)" }
+        $fact = @{ instance = $Instance; edition = "$($row.edition)"; version = "$($row.version)" }
+        if ($module.Params.schema_database) {
+            $fact.schema_version = Get-SchemaVersion -Instance $Instance
+        }
+        return $fact
     }
     catch {
         # Not answering: setup's record of the installed version (PatchLevel) and edition.

@@ -103,6 +103,15 @@ options:
     type: list
     elements: str
     default: []
+  schema_database:
+    description:
+      - The application's database whose schema version C(sql_server) returns as
+        C(schema_version), read from the database's extended property C(SchemaVersion),
+        which the application's upgrade step writes (null when the database has none, as
+        at the schema its first install made).
+      - Read through O(sql_connect); the rollout's pre-checks read it to resume an
+        interrupted upgrade.
+    type: str
   backup_settings:
     description:
       - The db_backup job's settings file; its backup folder holds the job's history,

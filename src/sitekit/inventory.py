@@ -159,6 +159,9 @@ def _override(values: dict[str, Any], connection: dict[str, Any]) -> dict[str, A
 
 
 METRICS_DIR = "C:\\ProgramData\\Sitekit\\Metrics"
+# The db_backup job's folder (its script, settings, log and history): the job is installed
+# there, the rollout's pre-upgrade backup and the audit's restore tests read it there.
+BACKUP_JOB_DIR = "C:\\ProgramData\\Sitekit\\Backup"
 
 
 def loopback_address(address: str) -> str:
@@ -199,6 +202,7 @@ def build_inventory(plan: FleetPlan, *, loopback: bool = False,
         # Where the kit's jobs write their textfile metrics for windows_exporter (the
         # monitoring role points the exporter there; db_backup's jobs write there).
         "sitekit_metrics_dir": METRICS_DIR,
+        "sitekit_backup_job_dir": BACKUP_JOB_DIR,
     }
     for kind in STATION_KINDS:
         inventory.group(kind)

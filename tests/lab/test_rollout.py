@@ -26,8 +26,12 @@ follows:
    its own finds SQL Server at the CU and runs no installer;
 9. ring 1, in the example fleet's own layout (LIS01 ring 0 and the only canary, BER02 ring
    1), from the history as run 3 left it (LIS01 done, BER02 deferred): two nights later,
-   ring 0 soaked, nothing starts before an engineer approves ring 1; once approved, BER02
-   is upgraded, ring 2 waits for ring 1's soak, and a re-run contacts no host.
+   ring 0 soaked, nothing starts before an engineer approves ring 1; once approved, BER02's
+   upgrade is cut by its server dropping off the network right after the schema step (the
+   site stays upgrading); a history that never saw that run's backup is refused (the schema
+   is at the release, nothing safe to roll back to); the run again resumes after the schema
+   step (one pre-upgrade backup, one schema step, the data intact) and BER02 is done, ring 2
+   waits for ring 1's soak, and a re-run contacts no host.
 """
 
 from __future__ import annotations
@@ -296,8 +300,29 @@ def ring_one(lab: CliLab, tmp: Path) -> dict[str, Any]:
     out = Rollout(lab, fleet, tmp / "rings.sqlite")
     runs: dict[str, Any] = {"unapproved": out.run(THURSDAY), "before": out.states()}
     runs["approved"] = out.approve(THURSDAY, 1)
+    # A second history that has not seen BER02's first run (as from another controller).
+    shutil.copyfile(out.history, tmp / "unseen.sqlite")
+    # BER02's server drops off the network right after its schema step: the run is cut.
+    out.fault("ber02-srv01", "drops-after-schema-upgrade")
+    before = out.calls()
+    runs["interrupted"] = out.run(THURSDAY)
+    runs["after_interrupted"] = out.states()
+    runs["status_interrupted"] = out.status(THURSDAY)
+    out.fault("ber02-srv01", "clear")
+    # Its schema is at the release, but that history records no pre-upgrade backup: refused.
+    runs["unseen"] = out.run(THURSDAY, history=tmp / "unseen.sqlite")
+    runs["after_unseen"] = out.states()
+    runs["status_unseen"] = out.status(THURSDAY, tmp / "unseen.sqlite")
+    # The run again, with the history that saw the first: it resumes after the schema step.
     runs["run"] = out.run(THURSDAY)
     runs["after"], runs["status"] = out.states(), out.status(THURSDAY)
+    runs["calls"] = {host: {module: count - before[host].get(module, 0)
+                            for module, count in counted.items()
+                            if count > before[host].get(module, 0)}
+                     for host, counted in out.calls().items()}
+    with contextlib.closing(sqlite3.connect(out.history)) as kept:
+        runs["steps"] = dict(kept.execute(
+            "SELECT step, detail FROM rollout_steps WHERE site = 'BER02'").fetchall())
     runs["again"] = out.run(THURSDAY)
     runs["after_again"] = out.states()
     return runs
@@ -544,7 +569,8 @@ def test_ring_1_waits_for_its_approval_then_upgrades_and_a_rerun_changes_nothing
     assert rc == 0, output[-4000:]
     assert not any(host.startswith("lis01") for host in stats), stats  # ring 0: done
     status = ring["status"]
-    assert site_of(status, "BER02")["state"] == "done"
+    assert site_of(status, "BER02")["state"] == "done", (site_of(status, "BER02"),
+                                                         output[-3000:])
     assert [(r["state"], r["reason"]) for r in status["rings"]] == [
         ("complete", ""), ("complete", ""), ("waiting", "ring 1 soaks until 2026-12-13T01:00Z")]
     after = ring["after"]
@@ -557,3 +583,54 @@ def test_ring_1_waits_for_its_approval_then_upgrades_and_a_rerun_changes_nothing
     assert rc == 0, output[-4000:]
     assert set(stats) == {"localhost"}, stats
     assert ring["after_again"] == after
+
+
+def test_an_upgrade_cut_after_its_schema_step_resumes_from_there(
+        rollout: dict[str, Any]) -> None:
+    ring = rollout["ring1"]
+    _, stats, output = ring["interrupted"]
+    assert stats["ber02-srv01"]["unreachable"] >= 1, output[-4000:]
+    site = site_of(ring["status_interrupted"], "BER02")
+    assert site["state"] == "upgrading", site
+    assert "ber02-srv01 stopped answering during the upgrade" in site["reason"], site
+    cut = ring["after_interrupted"]["ber02-srv01"]
+    assert database(cut)["schema_version"] == "8.5.0"
+    # Nothing was undone at the stations, nothing done there yet: the next run resumes.
+    for host, state in ber02(ring["after_interrupted"]).items():
+        if host != "ber02-srv01":
+            assert application(state) == {"8.4.2"}, host
+    # Resumed: no second pre-upgrade backup (it would be of the upgraded database), the
+    # schema step not run again, the site done with its data as before the upgrade.
+    calls = ring["calls"]["ber02-srv01"]
+    assert calls["ansible.legacy.sitekit_sql_backup"] == 1, calls
+    assert calls["ansible.windows.win_command"] == 1, calls
+    after = ring["after"]["ber02-srv01"]
+    fresh = [b for b in instance(after)["backups"] if b not in instance(ring["before"][
+        "ber02-srv01"])["backups"] and b["origin"] == "sitekit_sql_backup"]
+    assert len(fresh) == 1, fresh
+    assert ring["steps"]["backup"] == fresh[0]["path"]
+    assert set(ring["steps"]) == {"backup", "schema", "server", "stations"}
+    # The drop cut the schema step before it was kept: the resumed run found it done.
+    assert ring["steps"]["schema"] == "found at 8.5.0 by the pre-checks"
+    assert database(after)["table_rows"] == database(ring["before"]["ber02-srv01"])["table_rows"]
+    assert site_of(ring["status"], "BER02")["state"] == "done"
+
+
+def test_a_schema_at_the_release_without_its_backup_recorded_is_refused(
+        rollout: dict[str, Any]) -> None:
+    ring = rollout["ring1"]
+    rc, _, output = ring["unseen"]
+    assert rc == 0, output[-4000:]
+    site = site_of(ring["status_unseen"], "BER02")
+    assert site["state"] == "failed", site
+    error = site["error"]
+    behind = re.search(r"database LotusPOS is already at the release's schema 8\.5\.0 "
+                       r"\(([^)]*) not yet at the release\) but the history records no "
+                       r"pre-upgrade backup of (\S+) at this site, so there is nothing safe to "
+                       r"roll back to", error)
+    assert behind, error
+    # The server runs the release (its MSI went in before the schema step), the stations not.
+    assert behind[1].split(", ") == sorted(h for h in ber02(ring["after_interrupted"])
+                                           if h != "ber02-srv01"), error
+    assert behind[2] == RELEASE
+    assert ring["after_unseen"] == ring["after_interrupted"]

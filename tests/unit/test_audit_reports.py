@@ -170,8 +170,8 @@ def test_history_keeps_runs_records_and_trend(audited: Path) -> None:
         tables = {row[0] for row in history.db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert tables == {"runs", "controls", "sites", "hosts", "results", "maintenance",
-                          "rollout_sites", "rollout_events", "incidents", "incident_events",
-                          "account_sightings", "terminal_inspections"}
+                          "rollout_sites", "rollout_events", "rollout_steps", "incidents",
+                          "incident_events", "account_sightings", "terminal_inspections"}
 
 
 def test_re_running_a_month_replaces_it(audited: Path, tmp_path: Path) -> None:

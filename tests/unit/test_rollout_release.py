@@ -127,3 +127,49 @@ def test_updates_by_date_are_refused_naming_the_file_the_field_and_what_instead(
         (True, line + 1, "release.components.windows_updates.security_released_before")]
     assert "give `kbs` instead, each update's kb, its .msu installer on the share and its " \
         "sha256" in problems[0].message
+
+
+PER_BUILD = """    windows_updates:
+      kbs:
+        - kb: KB5048654
+          installer: windows\\2026-12\\windows10.0-kb5048654-x64.msu
+          sha256: 1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a
+          builds: [20348]
+        - kb: KB5048685
+          installer: windows\\2026-12\\windows11.0-kb5048685-x64.msu
+          sha256: 2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b
+          builds: [22621, 22631]
+"""
+
+
+def test_updates_per_os_build_load_and_each_keeps_its_builds(fleet_copy: Path) -> None:
+    # Server 2022 and Windows 11 take different cumulative updates: each names its builds,
+    # and the role installs on a host those of its own build.
+    source = fleet_copy / "releases" / f"{EXAMPLE_RELEASE}.yml"
+    text = source.read_text()
+    start = text.index("    windows_updates:")
+    source.write_text(text[:start] + PER_BUILD + text[text.index("  database:"):])
+    release, problems = _load(fleet_copy, EXAMPLE_RELEASE)
+    assert problems == []
+    assert release is not None
+    kbs = release.components["windows_updates"]["kbs"]
+    assert [(kb["kb"], kb["builds"]) for kb in kbs] == [
+        ("KB5048654", [20348]), ("KB5048685", [22621, 22631])]
+    assert release.targets()["windows_updates"] == "KB5048654, KB5048685"
+
+
+@pytest.mark.parametrize(("builds", "expected"), [
+    ("[]", "kbs[0].builds: "),
+    ("[20348, 20348]", "kbs[0].builds: "),
+    ("[9600]", "kbs[0].builds[0]: "),
+])
+def test_bad_builds_name_the_field(fleet_copy: Path, builds: str, expected: str) -> None:
+    source = fleet_copy / "releases" / f"{EXAMPLE_RELEASE}.yml"
+    text = source.read_text()
+    start = text.index("    windows_updates:")
+    bad = PER_BUILD.replace("builds: [20348]", f"builds: {builds}")
+    source.write_text(text[:start] + bad + text[text.index("  database:"):])
+    release, problems = _load(fleet_copy, EXAMPLE_RELEASE)
+    assert release is None
+    assert any(f"{p.field}: ".startswith(f"release.components.windows_updates.{expected}")
+               for p in problems), [(p.field, p.message) for p in problems]

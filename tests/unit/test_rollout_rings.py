@@ -18,7 +18,7 @@ from sitekit.audit.evaluate import Evaluator
 from sitekit.audit.history import History
 from sitekit.audit.policy import Policy, load_policy
 from sitekit.cli import main
-from sitekit.rollout.rings import PINNED, audit_values, ring_releases
+from sitekit.rollout.rings import PINNED, audit_values, ring_applications, ring_releases
 from sitekit.rollout.state import RolloutHistory, SiteState
 from sitekit.site.load import Loaded, load_fleet_dir
 from sitekit.site.strict_yaml import plain
@@ -66,6 +66,29 @@ def test_the_release_each_ring_and_site_is_on(tmp_path: Path, loaded: Loaded,
     assert {ring: on.version for ring, on in found.rings.items()} == rings
     assert {code: on.version for code, on in found.sites.items()} == sites
     assert {on.release for on in found.rings.values()} <= {PINNED, RELEASE}
+
+
+def test_opening_day_installs_the_release_each_sites_ring_is_on(tmp_path: Path,
+                                                                loaded: Loaded) -> None:
+    # Ring 1 complete on the release (BER02 done), ring 0 (its canary deferred) and ring 2 on
+    # the fleet's pin: a new site opens with its ring's installers, one rule with the audit.
+    assert loaded.fleet is not None
+    history = history_of(tmp_path, {"BER02": "done", "LIS01": "deferred"})
+    found = ring_applications(EXAMPLE, loaded.fleet, loaded.sites, history, NOW)
+    assert found["BER02"] == {
+        "release": RELEASE, "version": "8.5.0",
+        "server": {"installer": "lotus-pos\\8.5.0\\LotusPOS-Server-8.5.0-x64.msi",
+                   "product_id": "{B2C6E1A4-5D3F-4E7A-9C21-7F0A8D3E6B52}"},
+        "client": {"installer": "lotus-pos\\8.5.0\\LotusPOS-Client-8.5.0-x64.msi",
+                   "product_id": "{C3D7F2B5-6E4A-4F8B-AD32-80B19E4F7C63}",
+                   "file_version": "8.5.0.1302"}}
+    software = loaded.fleet.software
+    for code in ("LIS01", "LON01"):
+        assert found[code]["release"] == PINNED
+        assert found[code]["version"] == "8.4.2"
+        assert found[code]["server"]["installer"] == software["application_server"]["installer"]
+        assert found[code]["client"]["file_version"] == software["application_client"][
+            "file_version"]
 
 
 @pytest.fixture(scope="module")

@@ -69,6 +69,27 @@ def test_a_site_an_interrupted_run_left_upgrading_is_taken_again(tmp_path: Path)
     assert [site["site"] for site in work(EXAMPLE, RELEASE, history, NIGHT)["go"]] == ["LIS01"]
 
 
+def test_the_steps_an_interrupted_run_kept_are_given_to_the_next(tmp_path: Path) -> None:
+    # The backup's file is kept with the state upgrading, in one transaction; each step
+    # after it is kept as it is done, and the next run's work carries them to the role.
+    history = tmp_path / "history.sqlite"
+    backup = "C:\\SQLBackup\\LotusPOS\\LotusPOS_FULL_20261208T010000Z.bak"
+    kept = record(history, EXAMPLE, RELEASE, "LIS01", "upgrading", engineer="Ana Costa",
+                  now=NIGHT, reason=f"backup {backup}", step="backup", detail=backup)
+    assert kept.state == "upgrading"
+    record(history, EXAMPLE, RELEASE, "LIS01", "upgrading", engineer="Ana Costa", now=NIGHT,
+           step="schema")
+    go = work(EXAMPLE, RELEASE, history, NIGHT)["go"]
+    assert go == [{"site": "LIS01", "ring": 0, "window_closes": go[0]["window_closes"],
+                   "steps": {"backup": backup, "schema": ""}}]
+    with pytest.raises(ValueError, match="'restore' is not a rollout step"):
+        record(history, EXAMPLE, RELEASE, "LIS01", "upgrading", engineer="Ana Costa", now=NIGHT,
+               step="restore")
+    # Refused whole: the state did not change either.
+    assert work(EXAMPLE, RELEASE, history, NIGHT)["go"][0]["steps"] == {"backup": backup,
+                                                                        "schema": ""}
+
+
 def test_the_playbook_is_given_no_work_from_a_release_by_date(fleet_copy: Path) -> None:
     # The action plugin's `op=work` loads the release the same way: refused, nothing kept.
     by_date(fleet_copy)

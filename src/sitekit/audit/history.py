@@ -40,8 +40,8 @@ from sitekit.audit.report import (
 VERSION = 5
 APPLICATION_ID = 0x5354_4B41  # "STKA": PRAGMA application_id of a sitekit audit history
 TABLES = frozenset(("runs", "controls", "sites", "hosts", "results", "maintenance",
-                    "rollout_sites", "rollout_events", "incidents", "incident_events",
-                    "account_sightings", "terminal_inspections"))
+                    "rollout_sites", "rollout_events", "rollout_steps", "incidents",
+                    "incident_events", "account_sightings", "terminal_inspections"))
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -106,6 +106,13 @@ CREATE TABLE IF NOT EXISTS rollout_events (  -- approvals, pauses, resumes and h
   at TEXT NOT NULL, engineer TEXT NOT NULL, reason TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rollout_events_by_release ON rollout_events (fleet, release);
+CREATE TABLE IF NOT EXISTS rollout_steps (   -- each step of a site's upgrade, once it is done
+  fleet TEXT NOT NULL, release TEXT NOT NULL, site TEXT NOT NULL,
+  step TEXT NOT NULL CHECK (step IN ('backup', 'schema', 'server', 'stations')),
+  detail TEXT NOT NULL,             -- backup: the pre-upgrade backup's file
+  at TEXT NOT NULL, engineer TEXT NOT NULL,
+  PRIMARY KEY (fleet, release, site, step)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS incidents (     -- sitekit.incident.store: a fault or a call
   id INTEGER PRIMARY KEY,
   fleet TEXT NOT NULL, site TEXT NOT NULL,
@@ -143,9 +150,9 @@ CREATE INDEX IF NOT EXISTS terminal_inspections_by_site ON terminal_inspections 
 """
 
 
-# Version 5 adds account_sightings and terminal_inspections, version 4 the incidents'
-# tables, version 3 the rollout's: created as they are missing, like every table, so a
-# version 3 or 4 file is upgraded in place by the first write.
+# Version 5 adds rollout_steps, account_sightings and terminal_inspections, 4 the
+# incidents' tables, 3 the rollout's: created as they are missing, like every table, so an
+# older file is upgraded in place by the first write.
 # Version 1 kept one run per fleet and month (UNIQUE (fleet, month)); version 2 keeps
 # results per site, so runs of some sites of one month sit beside each other. SQLite
 # cannot drop a constraint: the runs table is copied into one without it.

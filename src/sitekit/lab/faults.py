@@ -49,6 +49,10 @@ FAULTS = {
     "no-come-back": "the host does not come back after its next reboot (win_reboot's "
                     "shutdown.exe /r): it refuses connections until the fault is cleared, as a "
                     "machine stuck at boot until someone switches it on again",
+    "drops-after-schema-upgrade": "right after the release's database upgrade program "
+                                  "succeeds, the host stops answering (refuses connections) "
+                                  "until the fault is cleared, as a server whose network "
+                                  "drops in the middle of an upgrade",
 }
 
 
@@ -163,9 +167,13 @@ def rebooting(hostname: str) -> bool:
 
 
 def stuck(state: dict[str, Any]) -> bool:
-    """Whether the host rebooted under no-come-back and is still down."""
-    return bool(state.get("lab", {}).get("stuck_in_reboot")) and \
-        active(state, "no-come-back") is not None
+    """Whether the host is down: rebooted under no-come-back, or dropped by its fault.
+
+    drops-after-schema-upgrade drops it after the release's database upgrade program.
+    """
+    lab = state.get("lab", {})
+    return (bool(lab.get("stuck_in_reboot")) and active(state, "no-come-back") is not None) or \
+        (bool(lab.get("dropped")) and active(state, "drops-after-schema-upgrade") is not None)
 
 
 def active(state: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -237,6 +245,8 @@ def _apply(host: LabHost, faults: dict[str, dict[str, Any]]) -> None:
         sqlbackup.fail_backups(host)
     if "no-come-back" not in faults:
         lab.pop("stuck_in_reboot", None)  # switched on again
+    if "drops-after-schema-upgrade" not in faults:
+        lab.pop("dropped", None)  # back on the network
     if ("wrong-credentials" in faults or "wrong-credentials" in before) and \
             host.state_file is not None:
         _write_accounts(host, wrong="wrong-credentials" in faults)

@@ -118,3 +118,36 @@ def audit_values(fleet_dir: Path, fleet: Fleet, sites: list[Site] | None,
     on = ring_releases(fleet_dir, fleet, every, history_path, planning_now()).sites
     return {code: {"fleet.application.version": release.version}
             for code, release in on.items()}
+
+
+def ring_applications(fleet_dir: Path, fleet: Fleet, sites: list[Site], history_path: Path,
+                      now: dt.datetime) -> dict[str, dict[str, object]]:
+    """Per site, the application its ring's release installs: what opening day puts there.
+
+    The release (its id; "" for the fleet's pin), its version, and the server's and the
+    client's installer (relative to the share), product code and, for the client, file
+    version: the release's components, or the fleet's pinned `software` before any release
+    reaches the ring.
+    """
+    software = fleet.software
+    pinned: dict[str, object] = {
+        "release": PINNED, "version": str(fleet.application["version"]),
+        "server": {key: software["application_server"][key]
+                   for key in ("installer", "product_id")},
+        "client": {key: software["application_client"][key]
+                   for key in ("installer", "product_id", "file_version")}}
+    by_ring: dict[int, dict[str, object]] = {}
+    on = ring_releases(fleet_dir, fleet, sites, history_path, now).rings
+    known = {release.id: release for release in releases(fleet_dir, fleet, sites)} \
+        if any(ring.release != PINNED for ring in on.values()) else {}
+    for ring, release in on.items():
+        if release.release == PINNED:
+            by_ring[ring] = pinned
+            continue
+        application = known[release.release].components["application"]
+        by_ring[ring] = {
+            "release": release.release, "version": release.version,
+            "server": {key: application["server"][key] for key in ("installer", "product_id")},
+            "client": {key: application["client"][key]
+                       for key in ("installer", "product_id", "file_version")}}
+    return {site.code: by_ring[site.rollout_ring] for site in sites}

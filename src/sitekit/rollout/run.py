@@ -44,10 +44,12 @@ def work(fleet_dir: Path, release_id: str, history_path: Path,
     fleet = found.fleet
     recorded: dict[str, SiteState] = {}
     events = []
+    steps: dict[str, dict[str, str]] = {}
     if history_path.is_file():
         with History(history_path, readonly=True) as history:
             store = RolloutHistory(history, fleet.name)
             recorded, events = store.sites(release.id), store.events(release.id)
+            steps = store.steps(release.id)
     before = current_versions(fleet, release)
     # Each site in the ring its file names now; pending at the fleet's versions if unrecorded.
     states = [replace(recorded[site.code], ring=site.rollout_ring) if site.code in recorded
@@ -74,7 +76,10 @@ def work(fleet_dir: Path, release_id: str, history_path: Path,
                                 f"of ring {site.ring} is full ({size} sites)"})
                 continue
             taken[site.ring] = taken.get(site.ring, 0) + 1
-            go.append({"site": code, "ring": site.ring, "window_closes": stamp(slot.window_closes)})
+            # The steps an earlier run of this release did at the site: the role resumes after
+            # them (the pre-upgrade backup's file is the one a rollback restores).
+            go.append({"site": code, "ring": site.ring, "window_closes": stamp(slot.window_closes),
+                       "steps": steps.get(code, {})})
         elif slot is not None:
             inside = next_slot(site.schedule, now, 1) if site else None
             why = (f"its maintenance window has less than the release's "
@@ -95,6 +100,17 @@ def work(fleet_dir: Path, release_id: str, history_path: Path,
             "database": _database(fleet_dir, release_id)}
 
 
+def ring_application(fleet_dir: Path, history_path: Path,
+                     now: dt.datetime) -> dict[str, dict[str, object]]:
+    """Per site, the application its ring's release installs (`rings.ring_applications`)."""
+    from sitekit.rollout.rings import ring_applications  # noqa: PLC0415
+
+    found = load_fleet_dir(fleet_dir)
+    if found.fleet is None or found.problems:
+        raise ProblemsFound(list(found.problems))
+    return ring_applications(fleet_dir, found.fleet, found.sites, history_path, now)
+
+
 def _database(fleet_dir: Path, release_id: str) -> dict[str, Any]:
     """The release's `database` section as written (its upgrade step), for the role."""
     from sitekit.rollout.release import release_path  # noqa: PLC0415
@@ -105,8 +121,9 @@ def _database(fleet_dir: Path, release_id: str) -> dict[str, Any]:
 
 
 def record(history_path: Path, fleet_dir: Path, release_id: str, site: str, state: str, *,
-           engineer: str, now: dt.datetime, reason: str = "", error: str = "") -> SiteState:
-    """Keep a site's new state in the history; return it."""
+           engineer: str, now: dt.datetime, reason: str = "", error: str = "",
+           step: str = "", detail: str = "") -> SiteState:
+    """Keep a site's new state in the history (and the step of its upgrade just done)."""
     if state not in STATES:
         raise ValueError(f"{state!r} is not a rollout state; one of {', '.join(STATES)}")
     if not engineer.strip():
@@ -120,5 +137,6 @@ def record(history_path: Path, fleet_dir: Path, release_id: str, site: str, stat
     with Lock(history_path, f"rollout {release_id} {site}"), History(history_path) as history:
         kept = SiteState(site, ring, state, reason, current_versions(found.fleet, release),
                          release.target, stamp(now), engineer.strip(), error)
-        RolloutHistory(history, found.fleet.name).record_site(release.id, kept)
+        RolloutHistory(history, found.fleet.name).record_state_and_step(release.id, kept, step,
+                                                                        detail)
     return kept

@@ -32,6 +32,10 @@ STATES = ("pending", "deferred", "upgrading", "done", "failed", "rolled_back", "
 FAILED = frozenset(("failed", "rolled_back"))
 FINISHED = frozenset(("done", *FAILED))
 ACTIONS = ("approve", "pause", "resume", "halt")
+# The steps of a site's upgrade the history keeps as each is done, so a re-run after an
+# interruption resumes instead of repeating them: the pre-upgrade backup (its file), the
+# schema step, the server, the stations.
+STEPS = ("backup", "schema", "server", "stations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,9 +259,12 @@ class RolloutHistory:
 
     def record_site(self, release: str, state: SiteState) -> None:
         """Keep a site's new state (replacing its previous one), in one transaction."""
+        self.record_state_and_step(release, state)
+
+    def _site(self, release: str, state: SiteState) -> None:
         if state.state not in STATES:
             raise ValueError(f"{state.state!r} is not a rollout state; one of {STATES}")
-        self._write(
+        self.db.execute(
             "INSERT INTO rollout_sites (fleet, release, site, ring, state, reason, "
             "version_before, target, at, engineer, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
             "?, ?) ON CONFLICT (fleet, release, site) DO UPDATE SET ring = excluded.ring, "
@@ -266,6 +273,38 @@ class RolloutHistory:
             "engineer = excluded.engineer, error = excluded.error",
             (self.fleet, release, state.site, state.ring, state.state, state.reason,
              state.version_before, state.target, state.at, state.engineer, state.error))
+
+    def steps(self, release: str) -> dict[str, dict[str, str]]:
+        """Per site, the steps of its upgrade done so far: step -> detail (the backup's file)."""
+        if not self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'rollout_steps'"
+                               ).fetchone():
+            return {}  # a history from before steps were kept (schema 4), read-only
+        found: dict[str, dict[str, str]] = {}
+        for site, step, detail in self.db.execute(
+                "SELECT site, step, detail FROM rollout_steps WHERE fleet = ? AND release = ?",
+                (self.fleet, release)):
+            found.setdefault(site, {})[step] = detail
+        return found
+
+    def record_state_and_step(self, release: str, state: SiteState, step: str = "",
+                              detail: str = "") -> None:
+        """Keep a site's new state and, with it, a step done (one transaction)."""
+        if step and step not in STEPS:
+            raise ValueError(f"{step!r} is not a rollout step; one of {', '.join(STEPS)}")
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self._site(release, state)
+            if step:
+                self.db.execute(
+                    "INSERT INTO rollout_steps (fleet, release, site, step, detail, at, engineer) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fleet, release, site, step) DO "
+                    "UPDATE SET detail = excluded.detail, at = excluded.at, "
+                    "engineer = excluded.engineer",
+                    (self.fleet, release, state.site, step, detail, state.at, state.engineer))
+        except (sqlite3.Error, BaseException):
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def record_event(self, release: str, event: Event) -> None:
         """Keep an engineer's decision."""

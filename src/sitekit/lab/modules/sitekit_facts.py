@@ -239,7 +239,18 @@ def _sql_server(ctx: _Host) -> dict[str, Any] | None:
     sql = _instance(ctx)
     if sql is None:
         return None
-    return {"instance": sql["name"], "edition": sql["edition"], "version": sql["version"]}
+    found = {"instance": sql["name"], "edition": sql["edition"], "version": sql["version"]}
+    wanted = ctx.args.get("schema_database")
+    if wanted:
+        # The application's SchemaVersion extended property (sitekit_facts.ps1's query),
+        # which the lab keeps as the database's schema_version (win_command writes it).
+        connected = _connected(ctx)
+        key = find((connected or {}).get("databases") or {}, wanted)
+        if key is None:
+            raise UnavailableError(f"Database '{wanted}' does not exist. Make sure that the "
+                                   "name is entered correctly.")
+        found["schema_version"] = sql["databases"][key].get("schema_version")
+    return found
 
 
 def _connected(ctx: _Host) -> dict[str, Any] | None:
@@ -619,7 +630,7 @@ READERS: dict[str, Callable[[_Host], Any]] = {
 
 @register("ansible.legacy.sitekit_facts", supports_check_mode=True,
           implements=("gather", "application_name", "services", "groups", "ntp_server",
-                      "collector", "sql_instance", "sql_connect", "databases"))
+                      "collector", "sql_instance", "sql_connect", "databases", "schema_database"))
 def sitekit_facts(host: LabHost, args: dict[str, Any], check_mode: bool,
                   diff: bool) -> dict[str, Any]:
     """Read the requested subsets of the host's state; never changes anything."""

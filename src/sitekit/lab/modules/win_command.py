@@ -50,6 +50,9 @@ def win_command(host: LabHost, args: dict[str, Any], check_mode: bool,
             "rc": 2, "stderr": f"database {database!r} not found"}))
     for sql, key in found:
         sql["databases"][key]["schema_version"] = entry["version"]
+    if faults.active(state, "drops-after-schema-upgrade") is not None:
+        # This answer still reaches the controller; the host's next connection is refused.
+        state.setdefault("lab", {})["dropped"] = True
     return result | {"rc": 0, "stdout": f"database {database} upgraded to {entry['version']}"}
 
 
