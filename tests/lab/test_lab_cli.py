@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sitekit.credentials.vault import read_vault_vars
 from sitekit.lab import control
-from sitekit.lab.vault import read_vault_vars
 from tests.lab.conftest import CliLab, port_closed
 
 pytestmark = pytest.mark.slow

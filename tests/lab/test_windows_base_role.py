@@ -147,7 +147,7 @@ def test_verify_finds_the_plan(runs: dict[str, Any]) -> None:
 
 
 def test_no_secret_in_the_output(runs: dict[str, Any], module_lab: CliLab) -> None:
-    from sitekit.lab.vault import read_vault_vars  # noqa: PLC0415 - only here
+    from sitekit.credentials.vault import read_vault_vars  # noqa: PLC0415 - only here
 
     secrets = read_vault_vars(module_lab.layout.vault_file, module_lab.layout.vault_password_file)
     text = json.dumps([runs["check"], runs["first"], runs["second"]])

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from sitekit.credentials.vault import write_secret_file, write_vault_vars
 from sitekit.inventory import VANTAGE_KIND, loopback_address, vantage_host
 from sitekit.lab.clock import lab_clock
 from sitekit.lab.host import LabHost, dump_state
@@ -26,7 +27,6 @@ from sitekit.lab.pki import pki_paths
 from sitekit.lab.server import CONFIG_FILE, DEFAULT_PORT, read_config, write_config
 from sitekit.lab.shares import share_listing
 from sitekit.lab.state import seed_state
-from sitekit.lab.vault import write_secret_file, write_vault_vars
 from sitekit.plan.fleet import FleetPlan
 from sitekit.plan.flows import inbound
 from sitekit.site import strict_yaml

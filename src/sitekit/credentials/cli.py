@@ -1,0 +1,142 @@
+"""`sitekit ca` and `sitekit passwords`: the fleet's CA and its vaulted passwords.
+
+sitekit ca init FLEET [--organisation NAME]
+sitekit ca issue FLEET HOST        (a certificate for a planned host; key never kept)
+sitekit ca list FLEET [--format table|json]
+sitekit ca revoke FLEET SERIAL [--reason REASON]
+sitekit ca renew FLEET HOST
+Every command takes --vault-password-file FILE (else ANSIBLE_VAULT_PASSWORD_FILE).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+
+from sitekit.arguments import fleet_dir
+from sitekit.credentials import ca, vault
+from sitekit.plan.fleet import FleetPlan, plan_fleet_dir
+from sitekit.plan.site import PlannedHost
+from sitekit.problems import ProblemsFound
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("fleet", type=fleet_dir, help="fleet directory, e.g. inventories/example")
+    parser.add_argument("--vault-password-file", type=Path, metavar="FILE",
+                        help=f"the vault password (default: ${vault.PASSWORD_FILE_ENV})")
+
+
+def ca_parser() -> argparse.ArgumentParser:
+    """The options of `sitekit ca`."""
+    parser = argparse.ArgumentParser(prog="sitekit ca", description="The fleet's certificate "
+                                     "authority for the hosts' WinRM HTTPS listeners.")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    init = actions.add_parser("init", help="make the CA: key (vaulted), certificate, CRL")
+    _common(init)
+    init.add_argument("--organisation", help="the CA's organisation (default: the fleet's)")
+    issue = actions.add_parser("issue", help="issue a planned host's certificate (PEM out; "
+                               "`sitekit bootstrap` also carries its key)")
+    _common(issue)
+    issue.add_argument("host", help="the host's inventory name, e.g. lis01-srv01")
+    listing = actions.add_parser("list", help="every certificate issued, with its status")
+    _common(listing)
+    listing.add_argument("--format", choices=("table", "json"), default="table")
+    revoke = actions.add_parser("revoke", help="revoke a certificate and publish the CRL")
+    _common(revoke)
+    revoke.add_argument("serial", help="the serial `sitekit ca list` shows (hexadecimal)")
+    revoke.add_argument("--reason", choices=sorted(ca.REASONS), default="unspecified")
+    renew = actions.add_parser("renew", help="issue a host's certificate anew, revoke the old")
+    _common(renew)
+    renew.add_argument("host")
+    return parser
+
+
+def planned_host(plan: FleetPlan, host: str) -> PlannedHost:
+    """A host of the plan by its inventory name, or an error naming what exists."""
+    for site in plan.sites:
+        for planned in site.hosts:
+            if planned.name == host.lower():
+                return planned
+    raise ca.CAError(f"{host} is not a planned host of the fleet; `sitekit plan FLEET` "
+                     "lists them")
+
+
+def load_plan(fleet: Path, only: Sequence[str] = ()) -> FleetPlan:
+    """The fleet's plan, or ProblemsFound."""
+    plan = plan_fleet_dir(fleet, only=only, cached=True)
+    plan.raise_for_problems()
+    return plan
+
+
+def host_names(host: PlannedHost) -> list[str]:
+    """The DNS names a host's certificate carries: its inventory name and computer name."""
+    return sorted({host.name, host.computer_name.lower()})
+
+
+def ca_main(argv: Sequence[str]) -> int:
+    """Run `sitekit ca`."""
+    args = ca_parser().parse_args(argv)
+    try:
+        # Listing reads the index only: no vault password needed.
+        password = (None if args.action == "list"
+                    else vault.password_file(args.vault_password_file))
+        authority = ca.FleetCA.of_fleet(args.fleet, password)
+        if args.action == "init":
+            organisation = args.organisation or _organisation(args.fleet)
+            cert = authority.init(organisation)
+            print(f"{authority.cert_file}: the fleet CA, serial {cert.serial_number:x}, "
+                  f"valid until {cert.not_valid_after_utc:%Y-%m-%d}; its key is vaulted in "
+                  f"{authority.key_file}. Point the fleet's winrm.ca_file at it.")
+        elif args.action == "issue":
+            planned = planned_host(load_plan(args.fleet), args.host)
+            credential = authority.issue(planned.name, [planned.address], host_names(planned))
+            print(f"issued {credential.certificate.serial_number:x} for {planned.name}; the key "
+                  "was not kept: `sitekit bootstrap` issues the certificate a host installs",
+                  file=sys.stderr)
+            sys.stdout.write(credential.certificate.public_bytes(
+                serialization.Encoding.PEM).decode())
+        elif args.action == "list":
+            _list(authority, args.format)
+        elif args.action == "revoke":
+            row = authority.revoke(args.serial, args.reason)
+            print(f"revoked {row.serial} ({row.host}, {row.reason}); {authority.crl_file} "
+                  "published: copy it where the hosts' clients read it")
+        elif args.action == "renew":
+            credential = authority.renew(args.host.lower())
+            print(f"issued {credential.certificate.serial_number:x} for {args.host}, the old "
+                  "one revoked (superseded); install it with `sitekit bootstrap --host`")
+    except (ca.CAError, ValueError) as error:
+        print(f"sitekit ca: {error}", file=sys.stderr)
+        return 1
+    except ProblemsFound as error:
+        print(error.report(), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _organisation(fleet: Path) -> str:
+    loaded = plan_fleet_dir(fleet, cached=True)
+    return loaded.fleet.organisation if loaded.fleet is not None else "sitekit"
+
+
+def _list(authority: ca.FleetCA, form: str) -> None:
+    rows = [ca.describe(row) for row in authority.index()]
+    if form == "json":
+        print(json.dumps(rows, indent=1))
+        return
+    print(f"{'serial':<41} {'host':<16} {'status':<8} {'not after':<10} names")
+    for row in rows:
+        names = ", ".join([*row["names"], *row["addresses"]])
+        print(f"{row['serial']:<41} {row['host']:<16} {row['status']:<8} "
+              f"{row['not_after'][:10]:<10} {names}")
+
+
+def main(command: str, argv: Sequence[str]) -> int:
+    """Run one of the credential commands (`sitekit ca ...`)."""
+    commands = {"ca": ca_main}
+    return commands[command](argv)
