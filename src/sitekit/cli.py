@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
 
 _CREDENTIALS = {
     "ca": "the fleet's CA: init, issue, list, revoke, renew; `sitekit ca --help`",
+    "passwords": "each host's and user's own password, vaulted per site; "
+                 "`sitekit passwords --help`",
 }
 
 

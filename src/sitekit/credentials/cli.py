@@ -5,6 +5,7 @@ sitekit ca issue FLEET HOST        (a certificate for a planned host; key never 
 sitekit ca list FLEET [--format table|json]
 sitekit ca revoke FLEET SERIAL [--reason REASON]
 sitekit ca renew FLEET HOST
+sitekit passwords generate FLEET [--site CODE]...  (each host and user without one gets its own)
 Every command takes --vault-password-file FILE (else ANSIBLE_VAULT_PASSWORD_FILE).
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 
 from sitekit.arguments import fleet_dir
-from sitekit.credentials import ca, vault
+from sitekit.credentials import ca, passwords, vault
 from sitekit.plan.fleet import FleetPlan, plan_fleet_dir
 from sitekit.plan.site import PlannedHost
 from sitekit.problems import ProblemsFound
@@ -136,7 +137,42 @@ def _list(authority: ca.FleetCA, form: str) -> None:
               f"{row['not_after'][:10]:<10} {names}")
 
 
+def passwords_parser() -> argparse.ArgumentParser:
+    """The options of `sitekit passwords`."""
+    parser = argparse.ArgumentParser(
+        prog="sitekit passwords", description="Each host's management password and each "
+        "user's first-logon password, generated and kept in one ansible-vault file per site "
+        "(secrets/<code>.yml beside the inventory).")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    generate = actions.add_parser("generate", help="give every planned host and user without "
+                                  "a password its own; existing ones are kept")
+    _common(generate)
+    generate.add_argument("--site", action="append", default=[], metavar="CODE",
+                          help="only this site (repeat for more)")
+    return parser
+
+
+def passwords_main(argv: Sequence[str]) -> int:
+    """Run `sitekit passwords`."""
+    args = passwords_parser().parse_args(argv)
+    try:
+        password = vault.password_file(args.vault_password_file)
+        plan = load_plan(args.fleet, args.site)
+        inventory = args.fleet.parent if args.fleet.is_file() else args.fleet
+        added = passwords.provision(inventory, plan, password)
+    except ValueError as error:
+        print(f"sitekit passwords: {error}", file=sys.stderr)
+        return 1
+    except ProblemsFound as error:
+        print(error.report(), file=sys.stderr)
+        return 1
+    for code, (hosts, users) in sorted(added.items()):
+        print(f"{passwords.secrets_file(inventory, code)}: {len(hosts)} new host passwords, "
+              f"{len(users)} new user passwords")
+    return 0
+
+
 def main(command: str, argv: Sequence[str]) -> int:
     """Run one of the credential commands (`sitekit ca ...`)."""
-    commands = {"ca": ca_main}
+    commands = {"ca": ca_main, "passwords": passwords_main}
     return commands[command](argv)
