@@ -72,6 +72,8 @@ _CREDENTIALS = {
     "ca": "the fleet's CA: init, issue, list, revoke, renew; `sitekit ca --help`",
     "passwords": "each host's and user's own password, vaulted per site; "
                  "`sitekit passwords --help`",
+    "bootstrap": "what brings a fresh Windows install within reach: per host a script and "
+                 "its certificate; `sitekit bootstrap --help`",
 }
 
 

@@ -38,10 +38,12 @@ def test_credentials_reach_ansible_through_a_vault_file(cli_lab: CliLab) -> None
     assert {name: entry["password"] for name, entry in site.hosts.items()} == hosts
     secrets = read_vault_vars(layout.vault_file, layout.vault_password_file)
     assert "ansible_password" not in secrets
-    initial = secrets.pop("sitekit_initial_password")
     autologon = secrets.pop("sitekit_autologon_password")
     assert secrets == {}
-    for secret in (initial, autologon, *hosts.values()):
+    # Each user of the plan its own first-logon password (PCI DSS 8.3.5).
+    initial = [entry["password"] for entry in site.users.values()]
+    assert len(initial) == len(set(initial)) >= 2
+    for secret in (*initial, autologon, *hosts.values()):
         assert len(secret) >= 12 and secret not in vault_text
     for secret in (layout.vault_password_file, layout.config, site_file):
         assert stat.S_IMODE(secret.stat().st_mode) == 0o600

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import os
+import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from sitekit.cli import main
 from sitekit.credentials import ca
 from sitekit.credentials.vault import decrypt_bytes
 
@@ -116,16 +116,18 @@ def test_the_status_of_an_expired_certificate(authority: ca.FleetCA) -> None:
     assert authority.index()[-1].status == "expired"
 
 
-def test_the_command_line(tmp_path: Path) -> None:
+def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                          capsys: pytest.CaptureFixture[str]) -> None:
     password = tmp_path / "vp"
     password.write_text("pw\n", encoding="utf-8")
     fleet = tmp_path / "fleet"
-    subprocess.run(["cp", "-r", str(ROOT / "inventories" / "example"), str(fleet)], check=True)
-    env = {**os.environ, "ANSIBLE_VAULT_PASSWORD_FILE": str(password)}
+    shutil.copytree(ROOT / "inventories" / "example", fleet)
+    monkeypatch.setenv("ANSIBLE_VAULT_PASSWORD_FILE", str(password))
 
     def sitekit(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "sitekit", "ca", *args], env=env,
-                              capture_output=True, text=True, check=False, cwd=ROOT)
+        code = main(["ca", *args])
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out, err)
 
     assert sitekit("init", str(fleet)).returncode == 0
     issued = sitekit("issue", str(fleet), "LIS01-SRV01")
@@ -140,6 +142,6 @@ def test_the_command_line(tmp_path: Path) -> None:
     assert sitekit("revoke", str(fleet), f"{cert.serial_number:x}",
                    "--reason", "key_compromise").returncode == 0
     assert " revoked " in sitekit("list", str(fleet)).stdout
-    env.pop("ANSIBLE_VAULT_PASSWORD_FILE")
+    monkeypatch.delenv("ANSIBLE_VAULT_PASSWORD_FILE")
     refused = sitekit("renew", str(fleet), "lis01-srv01")
     assert refused.returncode == 1 and "no vault password" in refused.stderr

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from sitekit.cli import main
 from sitekit.credentials import passwords
 from sitekit.credentials.passwords import SiteSecrets, new_password, secrets_file
 from sitekit.plan.fleet import plan_fleet_dir
@@ -60,3 +63,30 @@ def test_host_vars_name_the_file_and_the_fix_when_a_host_is_missing() -> None:
     with pytest.raises(KeyError, match=r"f\.yml has no password for b: run `sitekit passwords "
                        "generate FLEET`"):
         passwords.host_vars(data, "b", "f.yml")
+
+
+def test_handover_prints_a_users_password_once(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    fleet = tmp_path / "fleet"
+    shutil.copytree(ROOT / "inventories" / "example", fleet)
+    key = tmp_path / "vp"
+    key.write_text("pw\n", encoding="utf-8")
+    monkeypatch.setenv("ANSIBLE_VAULT_PASSWORD_FILE", str(key))
+
+    def sitekit(*args: str) -> subprocess.CompletedProcess[str]:
+        code = main(["passwords", *args])
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    assert sitekit("generate", str(fleet), "--site", "LIS01").returncode == 0
+    user = next(iter(SiteSecrets.read(secrets_file(fleet, "LIS01"), key).users))
+    expected = SiteSecrets.read(secrets_file(fleet, "LIS01"), key).users[user]["password"]
+    first = sitekit("handover", str(fleet), "--site", "lis01", "--user", user)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.rstrip().endswith(f": {expected}") and expected not in first.stderr
+    again = sitekit("handover", str(fleet), "--site", "LIS01", "--user", user)
+    assert again.returncode == 1 and expected not in again.stdout + again.stderr
+    assert "was handed over at" in again.stderr and "not shown again" in again.stderr
+    nobody = sitekit("handover", str(fleet), "--site", "LIS01", "--user", "nobody")
+    assert "site LIS01 has no user 'nobody'" in nobody.stderr

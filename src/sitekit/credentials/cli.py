@@ -5,6 +5,8 @@ sitekit ca issue FLEET HOST        (a certificate for a planned host; key never 
 sitekit ca list FLEET [--format table|json]
 sitekit ca revoke FLEET SERIAL [--reason REASON]
 sitekit ca renew FLEET HOST
+sitekit passwords handover FLEET --site CODE --user NAME   (a user's first password, once)
+sitekit bootstrap FLEET --site CODE [--host NAME]... --out DIR
 sitekit passwords generate FLEET [--site CODE]...  (each host and user without one gets its own)
 Every command takes --vault-password-file FILE (else ANSIBLE_VAULT_PASSWORD_FILE).
 """
@@ -20,7 +22,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 
 from sitekit.arguments import fleet_dir
-from sitekit.credentials import ca, passwords, vault
+from sitekit.credentials import bootstrap, ca, passwords, vault
 from sitekit.plan.fleet import FleetPlan, plan_fleet_dir
 from sitekit.plan.site import PlannedHost
 from sitekit.problems import ProblemsFound
@@ -149,6 +151,14 @@ def passwords_parser() -> argparse.ArgumentParser:
     _common(generate)
     generate.add_argument("--site", action="append", default=[], metavar="CODE",
                           help="only this site (repeat for more)")
+    handover = actions.add_parser(
+        "handover", help="print a user's first-logon password once, for their manager",
+        description="Print a user's own first-logon password once (never logged, never again: "
+        "the vault records when it was handed over). The user must change it at the first "
+        "logon.")
+    _common(handover)
+    handover.add_argument("--site", required=True, metavar="CODE")
+    handover.add_argument("--user", required=True, metavar="NAME")
     return parser
 
 
@@ -157,8 +167,14 @@ def passwords_main(argv: Sequence[str]) -> int:
     args = passwords_parser().parse_args(argv)
     try:
         password = vault.password_file(args.vault_password_file)
-        plan = load_plan(args.fleet, args.site)
         inventory = args.fleet.parent if args.fleet.is_file() else args.fleet
+        if args.action == "handover":
+            secret = passwords.hand_over(inventory, args.site, args.user, password)
+            # stdout only, once: the manager's terminal, never a log or a file.
+            print(f"{args.user}'s first-logon password at {args.site.upper()} (shown once; "
+                  f"Windows asks for a new one at the first logon): {secret}")
+            return 0
+        plan = load_plan(args.fleet, args.site)
         added = passwords.provision(inventory, plan, password)
     except ValueError as error:
         print(f"sitekit passwords: {error}", file=sys.stderr)
@@ -172,7 +188,47 @@ def passwords_main(argv: Sequence[str]) -> int:
     return 0
 
 
+def bootstrap_parser() -> argparse.ArgumentParser:
+    """The options of `sitekit bootstrap`."""
+    parser = argparse.ArgumentParser(
+        prog="sitekit bootstrap", description="Per host of a site, a PowerShell script to run "
+        "once as administrator on the fresh install, and its listener's certificate from the "
+        "fleet CA (PKCS#12): WinRM over HTTPS from the management network only, the "
+        "management account with the host's own password. Prints the bundle password once.")
+    _common(parser)
+    parser.add_argument("--site", required=True, metavar="CODE")
+    parser.add_argument("--host", action="append", default=[], metavar="NAME",
+                        help="only this host (repeat for more; default: every host of the site)")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="an empty or new folder, on the medium carried to the site")
+    return parser
+
+
+def bootstrap_main(argv: Sequence[str]) -> int:
+    """Run `sitekit bootstrap`."""
+    args = bootstrap_parser().parse_args(argv)
+    try:
+        password = vault.password_file(args.vault_password_file)
+        inventory = args.fleet.parent if args.fleet.is_file() else args.fleet
+        authority = ca.FleetCA.of_fleet(args.fleet, password)
+        plan = load_plan(args.fleet, [args.site])
+        made = bootstrap.write_bundle(args.out, plan, args.site, authority, inventory,
+                                      hosts=args.host)
+    except (ca.CAError, ValueError) as error:
+        print(f"sitekit bootstrap: {error}", file=sys.stderr)
+        return 1
+    except ProblemsFound as error:
+        print(error.report(), file=sys.stderr)
+        return 1
+    print(f"{made.directory}: bootstrap bundle for {', '.join(made.hosts)}; README.txt says "
+          "what to destroy after use.", file=sys.stderr)
+    # stdout only, once: never written to the bundle. Carry it apart from the medium.
+    print(f"bundle password (opens the .pfx files; keep it apart from the medium): "
+          f"{made.password}")
+    return 0
+
+
 def main(command: str, argv: Sequence[str]) -> int:
     """Run one of the credential commands (`sitekit ca ...`)."""
-    commands = {"ca": ca_main, "passwords": passwords_main}
+    commands = {"ca": ca_main, "passwords": passwords_main, "bootstrap": bootstrap_main}
     return commands[command](argv)

@@ -121,6 +121,30 @@ def provision(inventory_dir: Path, plan: FleetPlan, password_file: Path,
     return added
 
 
+def hand_over(inventory_dir: Path, code: str, user: str, password_file: Path,
+              now: datetime.datetime | None = None) -> str:
+    """A user's first-logon password, once: the vault records that it was handed over.
+
+    A second time is refused: a password shown twice may have been seen by someone else.
+    """
+    path = secrets_file(inventory_dir, code)
+    if not path.exists():
+        raise ValueError(f"{path}: no secrets for site {code.upper()}; run `sitekit passwords "
+                         "generate FLEET` first")
+    found = SiteSecrets.read(path, password_file)
+    entry = found.users.get(user)
+    if entry is None:
+        raise ValueError(f"{path}: site {code.upper()} has no user {user!r}; the site file's "
+                         "staff lists who has an account (then `sitekit passwords generate`)")
+    if entry.get("handed_over_at"):
+        raise ValueError(f"{user}'s first-logon password at {code.upper()} was handed over at "
+                         f"{entry['handed_over_at']} and is not shown again; if it was lost, "
+                         "an administrator sets a new one on the station, to change at logon")
+    entry["handed_over_at"] = (now or datetime.datetime.now(datetime.UTC)).isoformat()
+    found.write(path, password_file)
+    return str(entry["password"])
+
+
 def host_vars(data: dict[str, Any], host: str, source: str) -> dict[str, Any]:
     """What a host's run sees of its site's file: its own password, the users' first ones.
 

@@ -179,9 +179,8 @@ def prepare(layout: LabLayout, fleet_dir: Path, plan: FleetPlan, sites: list[str
         state["site_network"] = segments[host.hostname]  # its segment; the router's matrix
         state_file.write_text(dump_state(state), encoding="utf-8")
     _write_inventory(layout, fleet_dir, sites, username, port)
-    # sitekit_initial_password: the first-logon password of the user plan's accounts.
-    write_vault_vars(layout.vault_file, {"sitekit_initial_password": _new_password(),
-                                         "sitekit_autologon_password": _new_password()},
+    # The users' first-logon passwords are in the sites' files, each user its own.
+    write_vault_vars(layout.vault_file, {"sitekit_autologon_password": _new_password()},
                      layout.vault_password_file)
     return hosts
 
