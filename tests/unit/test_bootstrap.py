@@ -108,7 +108,7 @@ def test_the_script_sets_every_setting(bundle: dict[str, Any]) -> None:
         "-CertStoreLocation Cert:\\LocalMachine\\My -Password $BundlePassword",
         "Read-Host -AsSecureString",
         "$ManagementUser = 'sitekit'",
-        "Unprotect-CmsMessage -Content $Protected -To $Certificate",
+        "Unprotect-CmsMessage -Content $Protected)",
         "Get-LocalGroup -SID 'S-1-5-32-544'",
         "-Name LocalAccountTokenFilterPolicy -Value 1",
         "Where-Object { $_.Keys -contains 'Transport=HTTP' } | Remove-Item -Recurse -Force",

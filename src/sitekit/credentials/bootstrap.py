@@ -108,8 +108,10 @@ if (-not $Certificate) {{ throw "$HostName.pfx does not hold the certificate $Th
 $Protected = @'
 {cms}
 '@
+# Without -To, .NET's EnvelopedCms finds the recipient's key in LocalMachine\\My, where the
+# .pfx just went (-To would also demand the Document Encryption usage of the certificate).
 $Password = ConvertTo-SecureString -AsPlainText -Force `
-    -String (Unprotect-CmsMessage -Content $Protected -To $Certificate)
+    -String (Unprotect-CmsMessage -Content $Protected)
 $Account = Get-LocalUser -Name $ManagementUser -ErrorAction SilentlyContinue
 if ($Account) {{
     Set-LocalUser -Name $ManagementUser -Password $Password -PasswordNeverExpires $true
