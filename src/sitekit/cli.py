@@ -15,7 +15,7 @@ from sitekit.problems import ProblemsFound
 from sitekit.render import plan as plan_render
 
 # What the `lab` extra installs (pyproject.toml), by import name.
-LAB_PACKAGES = frozenset({"cryptography", "spnego", "tree_sitter", "tree_sitter_powershell"})
+LAB_PACKAGES = frozenset({"spnego", "tree_sitter", "tree_sitter_powershell"})
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,7 +61,20 @@ def _parser() -> argparse.ArgumentParser:
     incident = commands.add_parser("incident", help="faults and calls with the promised "
                                    "times; `sitekit incident --help`", add_help=False)
     incident.add_argument("incident_args", nargs=argparse.REMAINDER)
+    # The fleet's secrets (cryptography, ansible-vault) load only for their commands.
+    for name, text in _CREDENTIALS.items():
+        secret = commands.add_parser(name, help=text, add_help=False)
+        secret.add_argument("credential_args", nargs=argparse.REMAINDER)
     return parser
+
+
+_CREDENTIALS = {
+    "ca": "the fleet's CA: init, issue, list, revoke, renew; `sitekit ca --help`",
+    "passwords": "each host's and user's own password, vaulted per site; "
+                 "`sitekit passwords --help`",
+    "bootstrap": "what brings a fresh Windows install within reach: per host a script and "
+                 "its certificate; `sitekit bootstrap --help`",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912 - a branch a command
@@ -73,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912 - a branch 
     # `sitekit lab --help`: argparse leaves an option before the lab command unparsed.
     args, unparsed = parser.parse_known_args(argv)
     if unparsed and args.command not in ("lab", "report", "maintenance", "rollout",
-                                                 "monitoring", "incident"):
+                                         "monitoring", "incident", *_CREDENTIALS):
         parser.error(f"unrecognized arguments: {' '.join(unparsed)}")
     try:
         planning_date()  # a bad SITEKIT_TODAY or SITEKIT_NOW is a usage error, not a traceback
@@ -121,6 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912 - a branch 
             from sitekit.incident import cli as incident_cli  # noqa: PLC0415
 
             return incident_cli.main([*unparsed, *args.incident_args])
+        if args.command in _CREDENTIALS:
+            from sitekit.credentials import cli as credentials_cli  # noqa: PLC0415
+
+            return credentials_cli.main(args.command, [*unparsed, *args.credential_args])
     except BrokenPipeError:  # `sitekit plan ... | head`
         return 0
     except KitNotFoundError as error:  # an install without the kit's plugins

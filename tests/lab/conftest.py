@@ -154,6 +154,24 @@ class CliLab:
         """The lab's hosts as written to lab.json."""
         return read_config(self.layout.root)[0]
 
+    def secrets(self) -> list[str]:
+        """Every secret the lab's vault files hold, for the tests that look for leaks.
+
+        The fleet-wide vault (the automatic logon's) and each site's file: every host's
+        management password and every user's first-logon password.
+        """
+        from sitekit.credentials.passwords import SECRETS_DIR, SiteSecrets  # noqa: PLC0415
+        from sitekit.credentials.vault import read_vault_vars  # noqa: PLC0415
+
+        key = self.layout.vault_password_file
+        found = [str(v) for v in read_vault_vars(self.layout.vault_file, key).values()]
+        for path in sorted((self.layout.inventory / SECRETS_DIR).glob("*.yml")):
+            site = SiteSecrets.read(path, key)
+            found += [entry["password"] for entry in (*site.hosts.values(),
+                                                      *site.users.values())]
+        assert found
+        return found
+
     def state(self, host: str) -> dict[str, Any]:
         """A host's persisted state."""
         return json.loads(self.layout.state_file(host).read_text())

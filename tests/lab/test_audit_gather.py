@@ -379,11 +379,11 @@ def test_the_audit_through_ansible_runner_shows_awx_its_hosts_and_no_secret(
     # event under the private data dir. Here: the audit's gather, as such a job.
     import ansible_runner  # noqa: PLC0415 - the test extra; only this test needs it
 
-    from sitekit.lab.vault import read_vault_vars  # noqa: PLC0415
-
     vault_password = lab.layout.vault_password_file.read_text().strip()
+    # Every vault value: the fleet's, each host's management and each user's first password.
     secrets = {"the vault password": vault_password,
-               **read_vault_vars(lab.layout.vault_file, lab.layout.vault_password_file),
+               **{f"vault value {number}": value
+                  for number, value in enumerate(lab.secrets(), start=1)},
                **{f"{host.hostname}'s password": host.password for host in lab.hosts()}}
     assert all(isinstance(value, str) and len(value) >= 8 for value in secrets.values())
     for host in HOSTS:  # whatever the module's other tests injected (an unreachable host)

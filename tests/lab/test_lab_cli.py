@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sitekit.credentials.passwords import SiteSecrets, secrets_file
+from sitekit.credentials.vault import read_vault_vars
 from sitekit.lab import control
-from sitekit.lab.vault import read_vault_vars
 from tests.lab.conftest import CliLab, port_closed
 
 pytestmark = pytest.mark.slow
@@ -27,22 +28,29 @@ def test_up_serves_the_planned_hosts_on_loopback(cli_lab: CliLab) -> None:
 
 def test_credentials_reach_ansible_through_a_vault_file(cli_lab: CliLab) -> None:
     layout = cli_lab.layout
-    vault_text = layout.vault_file.read_text()
-    assert vault_text.startswith("$ANSIBLE_VAULT;1.1;AES256")
-    password = cli_lab.hosts()[0].password
-    assert password not in vault_text
+    site_file = secrets_file(layout.inventory, "LIS01")
+    vault_text = site_file.read_text() + layout.vault_file.read_text()
+    assert site_file.read_text().startswith("$ANSIBLE_VAULT;1.1;AES256")
+    hosts = {host.hostname: host.password for host in cli_lab.hosts()}
+    # Every host its own management password, the one its site's vault file holds.
+    assert len(set(hosts.values())) == len(hosts) == 4
+    site = SiteSecrets.read(site_file, layout.vault_password_file)
+    assert {name: entry["password"] for name, entry in site.hosts.items()} == hosts
     secrets = read_vault_vars(layout.vault_file, layout.vault_password_file)
-    initial = secrets.pop("sitekit_initial_password")
+    assert "ansible_password" not in secrets
     autologon = secrets.pop("sitekit_autologon_password")
-    assert secrets == {"ansible_password": password}
-    for secret in (initial, autologon):
-        assert len(secret) >= 12 and secret != password and secret not in vault_text
-    for secret in (layout.vault_password_file, layout.config):
+    assert secrets == {}
+    # Each user of the plan its own first-logon password (PCI DSS 8.3.5).
+    initial = [entry["password"] for entry in site.users.values()]
+    assert len(initial) == len(set(initial)) >= 2
+    for secret in (*initial, autologon, *hosts.values()):
+        assert len(secret) >= 12 and secret not in vault_text
+    for secret in (layout.vault_password_file, layout.config, site_file):
         assert stat.S_IMODE(secret.stat().st_mode) == 0o600
     config = yaml.safe_load(layout.inventory_file.read_text())
     assert config["plugin"] == "sitekit"
     assert config["loopback"] is True
-    assert password not in layout.inventory_file.read_text()
+    assert not any(password in layout.inventory_file.read_text() for password in hosts.values())
 
 
 def test_ansible_runs_with_only_the_inventory_and_vault_password_changed(cli_lab: CliLab) -> None:

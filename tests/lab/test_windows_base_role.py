@@ -148,9 +148,12 @@ def test_verify_finds_the_plan(runs: dict[str, Any]) -> None:
 
 
 def test_no_secret_in_the_output(runs: dict[str, Any], module_lab: CliLab) -> None:
-    from sitekit.lab.vault import read_vault_vars  # noqa: PLC0415 - only here
+    from sitekit.credentials.passwords import SiteSecrets, secrets_file  # noqa: PLC0415
 
-    secrets = read_vault_vars(module_lab.layout.vault_file, module_lab.layout.vault_password_file)
+    layout = module_lab.layout
+    site = SiteSecrets.read(secrets_file(layout.inventory, "LIS01"), layout.vault_password_file)
     text = json.dumps([runs["check"], runs["first"], runs["second"]])
-    for name in ("ansible_password", "sitekit_initial_password"):
-        assert secrets[name] not in text
+    users = [entry["password"] for entry in site.users.values()]
+    assert users
+    for secret in (*users, *(h.password for h in module_lab.hosts())):
+        assert secret not in text

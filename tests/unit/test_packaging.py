@@ -44,7 +44,7 @@ def test_plugins_dir_refuses_a_folder_without_the_plugins(monkeypatch: pytest.Mo
         kit.plugins_dir()
 
 
-@pytest.mark.parametrize("missing", ["spnego", "tree_sitter", "cryptography"])
+@pytest.mark.parametrize("missing", ["spnego", "tree_sitter"])
 def test_lab_without_its_extra_says_how_to_install_it(missing: str) -> None:
     code = (f"import sys; sys.modules[{missing!r}] = None\n"
             "from sitekit.cli import main\nsys.exit(main(['lab', 'status']))")

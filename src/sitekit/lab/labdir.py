@@ -3,7 +3,9 @@
 <lab>/lab.json                      hosts, port and credentials for the lab process (0600)
 <lab>/vault-password                the vault password (0600): ANSIBLE_VAULT_PASSWORD_FILE
 <lab>/inventory/sitekit.yml         the real fleet through the sitekit plugin, on loopback
-<lab>/inventory/group_vars/all/vault.yml   ansible_password, sitekit_initial_password (vault)
+<lab>/inventory/secrets/<code>.yml each host's own ansible_password, each user's first
+                                    password (vault; sitekit.credentials.passwords)
+<lab>/inventory/group_vars/all/vault.yml   sitekit_autologon_password (vault)
 <lab>/pki/ca.pem                    the lab CA, which the inventory trusts
 <lab>/hosts/<host>/state.json       each virtual host's persisted state
 <lab>/lab.pid, lab.log              the running process and its log
@@ -19,14 +21,15 @@ from typing import Any
 
 import yaml
 
+from sitekit.credentials.passwords import SiteSecrets, provision, secrets_file
+from sitekit.credentials.vault import write_secret_file, write_vault_vars
 from sitekit.inventory import VANTAGE_KIND, loopback_address, vantage_host
 from sitekit.lab.clock import lab_clock
 from sitekit.lab.host import LabHost, dump_state
 from sitekit.lab.pki import pki_paths
-from sitekit.lab.server import CONFIG_FILE, DEFAULT_PORT, read_config, write_config
+from sitekit.lab.server import CONFIG_FILE, DEFAULT_PORT, write_config
 from sitekit.lab.shares import share_listing
 from sitekit.lab.state import seed_state
-from sitekit.lab.vault import write_secret_file, write_vault_vars
 from sitekit.plan.fleet import FleetPlan
 from sitekit.plan.flows import inbound
 from sitekit.site import strict_yaml
@@ -55,7 +58,7 @@ class LabLayout:
 
     @property
     def vault_file(self) -> Path:
-        """The encrypted ansible_password."""
+        """The fleet-wide secrets (the automatic logon's password), encrypted."""
         return self.inventory / "group_vars" / "all" / "vault.yml"
 
     @property
@@ -82,21 +85,23 @@ class LabLayout:
 
 
 def plan_hosts(plan: FleetPlan, username: str,
-               password: str) -> list[tuple[LabHost, str, str]]:
+               passwords: dict[str, str]) -> list[tuple[LabHost, str, str]]:
     """One virtual host per planned host, at its loopback address: kind, planned address.
 
-    And each site's guest vantage point, a guest's device on its guest Wi-Fi.
+    And each site's guest vantage point, a guest's device on its guest Wi-Fi. Each host's
+    management account has its own password (`passwords`, by host name).
     """
     planned = []
     for site in plan.sites:
-        planned += [(LabHost(host.name, loopback_address(host.address), username, password),
-                     host.kind, host.address) for host in site.hosts]
+        planned += [(LabHost(host.name, loopback_address(host.address), username,
+                             passwords[host.name]), host.kind, host.address)
+                    for host in site.hosts]
         vantage = vantage_host(site)
         if vantage is not None:
             name, values = vantage
             address = values["ansible_host"]
-            planned.append((LabHost(name, loopback_address(address), username, password),
-                            VANTAGE_KIND, address))
+            planned.append((LabHost(name, loopback_address(address), username,
+                                    passwords[name]), VANTAGE_KIND, address))
     return planned
 
 
@@ -147,8 +152,16 @@ def prepare(layout: LabLayout, fleet_dir: Path, plan: FleetPlan, sites: list[str
         raise ValueError(f"{fleet_dir}: no fleet to plan")
     layout.root.mkdir(parents=True, exist_ok=True)
     username = str(plan.fleet.winrm["user"])
-    password = _existing_password(layout) or _new_password()
-    planned = plan_hosts(plan, username, password)
+    if not layout.vault_password_file.exists():
+        write_secret_file(layout.vault_password_file)
+    # Each host its own password, in its site's vault beside the lab's inventory, as in a
+    # fleet; kept across restarts so a controller's vault stays valid.
+    provision(layout.inventory, plan, layout.vault_password_file)
+    passwords = {name: entry["password"] for site in plan.sites
+                 for name, entry in SiteSecrets.read(
+                     secrets_file(layout.inventory, site.site.code),
+                     layout.vault_password_file).hosts.items()}
+    planned = plan_hosts(plan, username, passwords)
     hosts = [host for host, _, _ in planned]
     write_config(layout.root, hosts, port, metrics_port)
     listing = share_listing(plan.fleet, read_releases(fleet_dir))
@@ -166,22 +179,10 @@ def prepare(layout: LabLayout, fleet_dir: Path, plan: FleetPlan, sites: list[str
         state["site_network"] = segments[host.hostname]  # its segment; the router's matrix
         state_file.write_text(dump_state(state), encoding="utf-8")
     _write_inventory(layout, fleet_dir, sites, username, port)
-    if not layout.vault_password_file.exists():
-        write_secret_file(layout.vault_password_file)
-    # sitekit_initial_password: the first-logon password of the user plan's accounts.
-    write_vault_vars(layout.vault_file, {"ansible_password": password,
-                                         "sitekit_initial_password": _new_password(),
-                                         "sitekit_autologon_password": _new_password()},
+    # The users' first-logon passwords are in the sites' files, each user its own.
+    write_vault_vars(layout.vault_file, {"sitekit_autologon_password": _new_password()},
                      layout.vault_password_file)
     return hosts
-
-
-def _existing_password(layout: LabLayout) -> str | None:
-    """The password of a lab set up before, so a controller's vault stays valid."""
-    if not layout.exists():
-        return None
-    hosts, _ = read_config(layout.root)
-    return hosts[0].password if hosts else None
 
 
 def _new_password() -> str:
@@ -209,7 +210,7 @@ def _write_inventory(layout: LabLayout, fleet_dir: Path, sites: list[str], usern
         },
     }
     header = ("---\n# Written by `sitekit lab up`: the fleet below, served by the lab on "
-              "127.0.0.0/8.\n# ansible_password is in group_vars/all/vault.yml; its vault "
+              "127.0.0.0/8.\n# Each host's ansible_password is in secrets/<site>.yml; their vault "
               f"password is in\n# {layout.vault_password_file.resolve()}.\n")
     layout.inventory.mkdir(parents=True, exist_ok=True)
     layout.inventory_file.write_text(header + yaml.safe_dump(config, sort_keys=False),

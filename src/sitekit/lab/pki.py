@@ -1,22 +1,24 @@
-"""The lab's own certificate authority and the server certificate its hosts present."""
+"""The lab's own certificate authority and the server certificate its hosts present.
+
+Made by the fleet CA's code (sitekit.credentials.ca); one certificate carries every lab
+host's address, and the lab's CA key stays in the lab directory (0600), a test fixture.
+"""
 
 from __future__ import annotations
 
 import datetime
-import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from sitekit.credentials import ca
 
 _VALIDITY = datetime.timedelta(days=825)
-# Clocks of the controller and the lab are the same machine; a small backdate
-# still keeps a freshly issued certificate valid if a clock steps back.
-_BACKDATE = datetime.timedelta(minutes=5)
+_ORGANISATION = "sitekit lab"
 
 
 @dataclass(frozen=True)
@@ -71,46 +73,10 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
     )
 
 
-def _name(common_name: str) -> x509.Name:
-    """Build a subject name under the lab's organisation."""
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "sitekit lab"),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
-
-
 def _ca_certificate(key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
-    """Self-sign the lab CA certificate."""
+    """Self-sign the lab CA certificate, as the fleet CA's is made."""
     now = datetime.datetime.now(datetime.UTC)
-    subject = _name("sitekit lab CA")
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _BACKDATE)
-        .not_valid_after(now + _VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    return ca.ca_certificate(key, ca.name("sitekit lab CA", _ORGANISATION), now, _VALIDITY)
 
 
 def _server_certificate(
@@ -120,26 +86,8 @@ def _server_certificate(
     addresses: Iterable[str],
     names: Iterable[str],
 ) -> x509.Certificate:
-    """Issue the WinRM listener certificate with IP and DNS SANs."""
-    now = datetime.datetime.now(datetime.UTC)
-    sans: list[x509.GeneralName] = [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses]
-    sans += [x509.DNSName(n) for n in names]
-    if not sans:
-        raise ValueError("a server certificate needs at least one address or name")
-    ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    return (
-        x509.CertificateBuilder()
-        .subject_name(_name("sitekit lab WinRM listener"))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _BACKDATE)
-        .not_valid_after(now + _VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    """Issue the WinRM listener certificate as the fleet CA issues a host's."""
+    return ca.host_certificate(key.public_key(), ca_key, ca_cert,
+                               common_name="sitekit lab WinRM listener", addresses=addresses,
+                               names=names, now=datetime.datetime.now(datetime.UTC),
+                               validity=_VALIDITY)
