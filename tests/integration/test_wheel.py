@@ -93,10 +93,13 @@ def test_the_wheel_keeps_the_lab_dependencies_in_the_lab_extra(
     # What pyproject.toml declares as the lab extra, and nothing else.
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     lab = {Requirement(text).name for text in declared["project"]["optional-dependencies"]["lab"]}
-    assert {"cryptography", "pyspnego", "tree-sitter"} <= lab
+    assert {"pyspnego", "tree-sitter"} <= lab
     extras = {Requirement(text).name: Requirement(text).marker for text in requires}
     assert {name for name, marker in extras.items()
             if marker is not None and marker.evaluate({"extra": "lab"})} == lab
     assert {name for name, marker in extras.items() if marker is None} & lab == set()
     assert "ansible" in extras
     assert extras["ansible"] is None
+    # The fleet's CA and the bootstrap bundles (`sitekit ca`, `sitekit bootstrap`) need it
+    # wherever sitekit runs, not only in the lab.
+    assert extras["cryptography"] is None
