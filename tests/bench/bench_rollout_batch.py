@@ -41,6 +41,7 @@ import yaml
 
 from sitekit.site import strict_yaml
 from tests.bench.bench_lab_roundtrip import _free_port, machine_note
+from tests.bench.bench_opening_day import _calls
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -88,15 +89,6 @@ def _lab(*args: str, now: str | None = None) -> None:
                             capture_output=True, text=True, check=False)
     if result.returncode:
         raise SystemExit(f"sitekit lab {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-
-
-def _calls(lab_dir: Path) -> dict[str, int]:
-    """Module calls each host answered so far."""
-    calls = {}
-    for state_file in (lab_dir / "hosts").glob("*/state.json"):
-        state = json.loads(state_file.read_text())
-        calls[state_file.parent.name] = sum(state.get("lab", {}).get("module_calls", {}).values())
-    return calls
 
 
 def _playbook(lab_dir: Path, playbook: str, env: dict[str, str],

@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.bench.bench_inventory import BIN, ROOT, Result, measure
+from tests.bench.bench_inventory import BIN, ROOT, Result, measure, print_ratio_table
 
 PLAYBOOK = """\
 - name: Time to the first task
@@ -62,15 +62,7 @@ def main() -> None:
     if not args.no_static:
         results.append(measure("static YAML", [*run, str(static)],
                                {**env, "ANSIBLE_INVENTORY_ENABLED": "yaml"}, args.repeat))
-    base = results[0]
-    print("\n| run to the first task | wall time (s) | max RSS (MB) | time vs whole fleet |"
-          " memory vs whole fleet |")
-    print("|---|---:|---:|---:|---:|")
-    for result in results:
-        time_ratio = result.seconds / base.seconds
-        memory_ratio = result.max_rss_mb / base.max_rss_mb
-        print(f"| {result.name} | {result.seconds:.2f} | {result.max_rss_mb:.0f} | "
-              f"{time_ratio:.3f}x | {memory_ratio:.3f}x |")
+    print_ratio_table(results, "run to the first task", "whole fleet")
 
 
 if __name__ == "__main__":
